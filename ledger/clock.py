@@ -1,0 +1,34 @@
+"""The store's clock: recorded times come from here, always UTC.
+
+Recorded times are kept to the microsecond and written in one fixed text
+form so that SQLite and PostgreSQL give back byte-identical values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+UTC = timezone.utc
+
+
+def utc_now() -> datetime:
+    """Now, in UTC (freezegun-friendly: it patches datetime.now)."""
+    return datetime.now(UTC)
+
+
+def format_recorded_at(value: datetime) -> str:
+    """The canonical text of a recorded time: 2026-11-22T14:59:46.123456Z."""
+    if value.tzinfo is None:
+        raise ValueError("recorded_at must be timezone-aware")
+    value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def parse_recorded_at(text: str) -> datetime:
+    """Parse the canonical form (or any ISO-8601 text with an offset or Z) to aware UTC."""
+    if not isinstance(text, str):
+        raise ValueError("must be an ISO-8601 timestamp string")
+    value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if value.tzinfo is None:
+        raise ValueError("must carry a timezone (end with Z or +00:00)")
+    return value.astimezone(UTC)

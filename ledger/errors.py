@@ -1,0 +1,59 @@
+"""Errors the ledger raises, each naming what was wrong and why.
+
+A `FieldError` is data (beancount-style): validations return lists of them,
+and a `ValidationFailed` carries the list to the caller. Nothing is written
+when any of these is raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger reports to a user."""
+
+
+class ValidationFailed(LedgerError):
+    def __init__(self, errors: list[FieldError], where: str = "") -> None:
+        self.errors = list(errors)
+        self.where = where
+        prefix = f"{where}: " if where else ""
+        super().__init__(prefix + "; ".join(str(e) for e in self.errors))
+
+
+class ConcurrencyConflict(LedgerError):
+    """Someone else appended to the stream first: re-read it and retry."""
+
+    def __init__(self, stream: str, expected: int | None, actual: int) -> None:
+        self.stream, self.expected, self.actual = stream, expected, actual
+        wanted = "no stream yet" if expected == 0 else f"version {expected}"
+        super().__init__(
+            f"conflict on stream {stream}: expected {wanted} but it is at version {actual}; "
+            "re-read the stream and retry"
+        )
+
+
+class IdempotencyConflict(LedgerError):
+    def __init__(self, key: str, position: int) -> None:
+        self.key, self.position = key, position
+        super().__init__(
+            f"idempotency_key: {key!r} was already used at position {position} for different content"
+        )
+
+
+class StoreUnavailable(LedgerError):
+    """The database refused or timed out (locked, full, gone); nothing was written."""
+
+
+class NotFound(LedgerError):
+    pass

@@ -1,0 +1,65 @@
+"""The base of every event schema, and the registry that maps type names to them.
+
+Every event type is a frozen, strict pydantic model of its payload. The
+envelope (stream, version, dates, hashes) is the store's business; the
+payload is the fact itself. A class declares its `event_type`, current
+`schema_version`, the stream kind it is written to, and upcasters that lift
+a stored payload from older versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ledger.errors import FieldError
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+REGISTRY: dict[str, type["EventPayload"]] = {}
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+    stream_kinds: ClassVar[tuple[str, ...]] = ()
+    # upcasters[n] lifts a payload from schema version n to n + 1.
+    upcasters: ClassVar[dict[int, Upcaster]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.event_type:
+            if cls.event_type in REGISTRY:
+                raise TypeError(f"event type {cls.event_type} registered twice")
+            missing = [v for v in range(1, cls.schema_version) if v not in cls.upcasters]
+            if missing:
+                raise TypeError(f"{cls.event_type} lacks upcasters from versions {missing}")
+            REGISTRY[cls.event_type] = cls
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def upcast(event_type: type[EventPayload], payload: dict[str, Any], from_version: int) -> dict[str, Any]:
+    """Lift a stored payload to the current schema version."""
+    for version in range(from_version, event_type.schema_version):
+        payload = event_type.upcasters[version](payload)
+    return payload
+
+
+def field_errors(exc: ValidationError, prefix: str = "payload") -> list[FieldError]:
+    """Turn pydantic's errors into FieldErrors naming the dotted field path."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        name = f"{prefix}.{loc}" if loc else prefix
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        if err["type"] == "extra_forbidden":
+            message = "is not a field of this event type"
+        out.append(FieldError(name, message))
+    return out

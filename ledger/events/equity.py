@@ -1,0 +1,323 @@
+"""Events of the shared-equity co-operative: societies, dwellings, members, the mortgage.
+
+Streams: `society-<id>` (a CLT, co-op or fund, and its policies),
+`dwelling-<id>`, `member-<id>`, `mortgage-<id>`, `index-<series>`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from ledger.events.base import EventPayload
+from ledger.events.types import (
+    EventDate,
+    Fraction01,
+    Id,
+    IndexValue,
+    Money,
+    Months,
+    NonNegativeMoney,
+    NonNegativeRate,
+    Period,
+    PositiveMoney,
+    PositiveUnits,
+    Rate,
+    Text,
+    Units,
+    Years,
+)
+
+
+class SocietyRegistered(EventPayload):
+    """A society joins the books: a Community Land Trust, a primary co-op or a savings fund."""
+
+    event_type = "SocietyRegistered"
+    stream_kinds = ("society",)
+    society_id: Id
+    kind: Literal["clt", "coop", "fund"]
+    name: Text
+    clt_id: Optional[Id] = Field(default=None, description="the CLT a co-op leases its land from (co-ops only)")
+
+
+class DwellingRegistered(EventPayload):
+    """A dwelling of a co-op, its value unitised into `units` equity units, `clt_units` held by the CLT."""
+
+    event_type = "DwellingRegistered"
+    stream_kinds = ("dwelling",)
+    dwelling_id: Id
+    coop_id: Id
+    value: PositiveMoney
+    units: PositiveUnits
+    clt_units: Units
+
+
+class DwellingRevalued(EventPayload):
+    """A new dwelling value from a valuation or an agreed index; unit value = value / units."""
+
+    event_type = "DwellingRevalued"
+    stream_kinds = ("dwelling",)
+    dwelling_id: Id
+    value: PositiveMoney
+    basis: Literal["valuation", "index"] = "valuation"
+    index_series: Optional[Id] = None
+
+
+class PaymentIndexationPolicySet(EventPayload):
+    """From its effective date, members' payments are indexed yearly by `series` + `margin`, never falling."""
+
+    event_type = "PaymentIndexationPolicySet"
+    stream_kinds = ("society",)
+    coop_id: Id
+    series: Id
+    margin: Rate = Field(description="added to the index change, e.g. 0.005 for RPI + 0.5%")
+    floor_at_zero: bool = Field(default=True, description="the payment never falls (report 6.8)")
+
+
+class ChargesBudgetSet(EventPayload):
+    """A dwelling's yearly share of the co-op's charges (management, maintenance, insurance, services, sinking fund)."""
+
+    event_type = "ChargesBudgetSet"
+    stream_kinds = ("dwelling",)
+    dwelling_id: Id
+    management: NonNegativeMoney
+    maintenance: NonNegativeMoney
+    insurance: NonNegativeMoney
+    services: NonNegativeMoney
+    sinking_fund: NonNegativeMoney
+
+
+class DepositRuleSet(EventPayload):
+    """The co-op's deposit rule: a minimum deposit as a fraction of the dwelling's non-CLT value."""
+
+    event_type = "DepositRuleSet"
+    stream_kinds = ("society",)
+    coop_id: Id
+    minimum_fraction: Fraction01
+    minimum_amount: NonNegativeMoney = Field(default="0")
+
+
+class EquityStakePolicySet(EventPayload):
+    """The `% to equity stake`: the fraction of a payment's surplus that reduces the payer's debt share."""
+
+    event_type = "EquityStakePolicySet"
+    stream_kinds = ("society",)
+    coop_id: Id
+    fraction: Fraction01
+
+
+class ResaleFormulaSet(EventPayload):
+    """The co-op's resale formula, in force from its effective date (report 6.5)."""
+
+    event_type = "ResaleFormulaSet"
+    stream_kinds = ("society",)
+    coop_id: Id
+    deduction: Fraction01 = Field(description="common-equity fraction deducted from a positive growth")
+    appreciation_cap: Optional[Fraction01] = Field(default=None, description="cap on the member's share of appreciation")
+    minimum_tenure_years: int = Field(default=0, ge=0, le=100)
+    valuation_basis: Literal["valuation", "index"] = "valuation"
+    index_series: Optional[Id] = None
+
+
+class IndexValuePublished(EventPayload):
+    """A published index value (RPI, a house-price index, earnings) for a period YYYY or YYYY-MM."""
+
+    event_type = "IndexValuePublished"
+    stream_kinds = ("index",)
+    series: Id
+    period: Period
+    value: IndexValue
+
+
+class CollectiveMortgageDrawn(EventPayload):
+    """The co-op's collective mortgage (or a tranche of it) is drawn down."""
+
+    event_type = "CollectiveMortgageDrawn"
+    stream_kinds = ("mortgage",)
+    mortgage_id: Id
+    coop_id: Id
+    kind: Literal["index-linked", "conventional", "tilted"]
+    principal: PositiveMoney
+    rate: NonNegativeRate = Field(description="real rate (index-linked) or nominal rate (conventional, tilted)")
+    index_series: Optional[Id] = None
+    tilt: NonNegativeRate = Field(default="0")
+    term_years: Years
+    first_payment: Optional[PositiveMoney] = Field(default=None, description="absent: the payment that clears the debt over the term")
+    compounding: Literal["annual", "monthly"] = "annual"
+
+
+class MortgageYearPosted(EventPayload):
+    """One year of a mortgage or a member's debt share under the annual convention."""
+
+    event_type = "MortgageYearPosted"
+    stream_kinds = ("mortgage", "member")
+    year: Years
+    opening_debt: NonNegativeMoney
+    interest: NonNegativeMoney
+    payment: NonNegativeMoney
+    indexation: NonNegativeMoney
+    closing_debt: NonNegativeMoney
+    index_rate: Rate
+
+
+class TopUpLoanDrawn(EventPayload):
+    """The co-op tops up its loan, e.g. to pay out a leaving member."""
+
+    event_type = "TopUpLoanDrawn"
+    stream_kinds = ("mortgage",)
+    mortgage_id: Id
+    amount: PositiveMoney
+    purpose: Text
+
+
+class MemberAdmitted(EventPayload):
+    """A member is admitted to a dwelling with a salary and payment rate; the deposit buys units outright."""
+
+    event_type = "MemberAdmitted"
+    stream_kinds = ("member",)
+    member_id: Id
+    coop_id: Id
+    dwelling_id: Id
+    net_salary: PositiveMoney
+    payment_rate: Fraction01 = Field(description="0.30 to 0.35 of net salary")
+    deposit: NonNegativeMoney
+    debt_share: NonNegativeMoney
+    mortgage_id: Optional[Id] = None
+
+
+class PaymentIndexed(EventPayload):
+    """The member's yearly payment after indexation (never lower than before)."""
+
+    event_type = "PaymentIndexed"
+    stream_kinds = ("member",)
+    member_id: Id
+    period: Period
+    index_change: Rate
+    annual_payment: PositiveMoney
+
+
+class PaymentDue(EventPayload):
+    """A periodic payment falls due."""
+
+    event_type = "PaymentDue"
+    stream_kinds = ("member",)
+    member_id: Id
+    period: Period
+    amount: PositiveMoney
+
+
+class PaymentReceived(EventPayload):
+    """Money received from a member, allocated to arrears, charges, mortgage, then reserve."""
+
+    event_type = "PaymentReceived"
+    stream_kinds = ("member",)
+    member_id: Id
+    amount: PositiveMoney
+    period: Period
+    bank_reference: Text
+
+
+class ExtraPaymentReceived(EventPayload):
+    """An optional extra payment that buys more units (staircasing up)."""
+
+    event_type = "ExtraPaymentReceived"
+    stream_kinds = ("member",)
+    member_id: Id
+    amount: PositiveMoney
+    bank_reference: Text
+
+
+class PaymentReductionAgreed(EventPayload):
+    """An agreed reduction: the member sells units back to the co-op (staircasing down)."""
+
+    event_type = "PaymentReductionAgreed"
+    stream_kinds = ("member",)
+    member_id: Id
+    annual_payment: PositiveMoney
+    units_sold: Units
+    reason: Text
+
+
+class UnitsTransferred(EventPayload):
+    """Units move between holders of a dwelling: clt, member, financed (the co-op)."""
+
+    event_type = "UnitsTransferred"
+    stream_kinds = ("dwelling",)
+    dwelling_id: Id
+    from_holder: Literal["clt", "member", "financed"]
+    to_holder: Literal["clt", "member", "financed"]
+    units: PositiveUnits
+    price: NonNegativeMoney
+
+
+class LeaseAssigned(EventPayload):
+    """The lease passes through the co-op from the outgoing to the incoming member."""
+
+    event_type = "LeaseAssigned"
+    stream_kinds = ("dwelling",)
+    dwelling_id: Id
+    outgoing_member_id: Id
+    incoming_member_id: Optional[Id] = None
+
+
+class EquityPaidOut(EventPayload):
+    """The co-op pays a leaving member under the resale formula, arrears deducted."""
+
+    event_type = "EquityPaidOut"
+    stream_kinds = ("member",)
+    member_id: Id
+    amount: NonNegativeMoney
+    arrears_deducted: NonNegativeMoney = Field(default="0")
+
+
+class ReserveSpent(EventPayload):
+    """Spending from a co-op's reserve, e.g. on cyclical repairs."""
+
+    event_type = "ReserveSpent"
+    stream_kinds = ("society",)
+    coop_id: Id
+    amount: PositiveMoney
+    purpose: Text
+
+
+class ReserveTransferred(EventPayload):
+    """Money moved into (positive) or out of (negative) the reserve, e.g. for a payout or a top-up."""
+
+    event_type = "ReserveTransferred"
+    stream_kinds = ("society",)
+    coop_id: Id
+    amount: Money
+    purpose: Text
+
+
+class ShareCapitalBought(EventPayload):
+    """A member buys co-op shares: the £1 membership share, and more up to £20,000 in all."""
+
+    event_type = "ShareCapitalBought"
+    stream_kinds = ("member",)
+    member_id: Id
+    society_id: Id
+    amount: PositiveMoney
+
+
+class ShareCapitalWithdrawn(EventPayload):
+    event_type = "ShareCapitalWithdrawn"
+    stream_kinds = ("member",)
+    member_id: Id
+    society_id: Id
+    amount: PositiveMoney
+
+
+class DividendPaid(EventPayload):
+    """A (low) dividend on a member's share capital."""
+
+    event_type = "DividendPaid"
+    stream_kinds = ("member",)
+    member_id: Id
+    society_id: Id
+    amount: PositiveMoney
+    period: Period
+
+
+__all__ = [name for name in dir() if name[0].isupper()]

@@ -1,0 +1,127 @@
+"""Members' payments: setting, yearly indexation, and allocation (report 6.8, Annex 5).
+
+    annual payment  = net salary x payment rate (30 to 35 per cent)
+    next payment    = payment x (1 + RPI + margin), never lower than before
+    allocation      = arrears, then charges, then the mortgage payment on the
+                      debt share, then surplus: `% to equity stake` of it
+                      reduces the debt share, the rest goes to the reserve
+
+The annexes' reserve column is the running sum of each year's
+surplus/deficit = payments - charges - mortgage payment (no interest).
+
+Rounding: every figure here is posted, so each is rounded to the penny
+(ROUND_HALF_UP) once; the reserve share of a surplus is the surplus less the
+rounded equity-stake share, so the allocation always adds up to the receipt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from ledger.money import ZERO, round_money
+
+PRECISION = 40
+ONE = Decimal(1)
+MIN_PAYMENT_RATE = Decimal("0.30")
+MAX_PAYMENT_RATE = Decimal("0.35")
+PAYMENT_INDEX_MARGIN = Decimal("0.005")
+
+
+def _decimal(name: str, value: object) -> Decimal:
+    """Amounts must be exact: a float's binary value is not the figure typed."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{name} must be a finite number")
+    return value
+
+
+def _amount(name: str, value: object) -> Decimal:
+    value = _decimal(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
+
+
+def annual_payment(net_salary: Decimal, payment_rate: Decimal) -> Decimal:
+    """The payment fixed at signing: a share of net salary the member can afford."""
+    net_salary = _amount("net_salary", net_salary)
+    payment_rate = _decimal("payment_rate", payment_rate)
+    if not MIN_PAYMENT_RATE <= payment_rate <= MAX_PAYMENT_RATE:
+        raise ValueError("payment_rate must be between 0.30 and 0.35 of net salary")
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return round_money(net_salary * payment_rate)
+
+
+def indexed_amount(amount: Decimal, rate: Decimal) -> Decimal:
+    """An amount grown (or shrunk) by a rate for a year, e.g. charges by RPI + 1%."""
+    amount = _amount("amount", amount)
+    rate = _decimal("rate", rate)
+    if rate <= -1:
+        raise ValueError("rate must be a fraction above -1")
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return round_money(amount * (ONE + rate))
+
+
+def indexed_payment(payment: Decimal, rpi: Decimal, margin: Decimal = PAYMENT_INDEX_MARGIN) -> Decimal:
+    """Next year's payment: RPI + margin, but it never falls (report 6.8)."""
+    payment = _amount("payment", payment)
+    rate = _decimal("rpi", rpi) + _decimal("margin", margin)
+    return max(indexed_amount(payment, rate), payment)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAllocation:
+    """Where one receipt went; `unpaid` is what was due and not covered (new arrears)."""
+
+    received: Decimal
+    to_arrears: Decimal
+    to_charges: Decimal
+    to_mortgage: Decimal
+    surplus: Decimal
+    to_equity_stake: Decimal
+    to_reserve: Decimal
+    unpaid: Decimal
+
+
+def allocate_payment(
+    received: Decimal,
+    *,
+    arrears: Decimal,
+    charges_due: Decimal,
+    mortgage_due: Decimal,
+    equity_stake_fraction: Decimal = ZERO,
+) -> PaymentAllocation:
+    """Allocate a receipt in the order the lease sets: arrears, charges, mortgage, surplus."""
+    received = remaining = _amount("received", received)
+    dues = [_amount("arrears", arrears), _amount("charges_due", charges_due), _amount("mortgage_due", mortgage_due)]
+    fraction = _decimal("equity_stake_fraction", equity_stake_fraction)
+    if not ZERO <= fraction <= ONE:
+        raise ValueError("equity_stake_fraction must be between 0 and 1")
+    paid = []
+    for due in dues:
+        part = min(due, remaining)
+        paid.append(part)
+        remaining -= part
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        to_equity_stake = round_money(remaining * fraction)
+    return PaymentAllocation(
+        received=received,
+        to_arrears=paid[0],
+        to_charges=paid[1],
+        to_mortgage=paid[2],
+        surplus=remaining,
+        to_equity_stake=to_equity_stake,
+        to_reserve=remaining - to_equity_stake,
+        unpaid=sum(dues) - sum(paid),
+    )
+
+
+def reserve_movement(payments: Decimal, charges: Decimal, mortgage_payment: Decimal) -> Decimal:
+    """The co-op's surplus (+) or deficit (-) for a period: the annexes' "Surplus/deficit"."""
+    return _decimal("payments", payments) - _decimal("charges", charges) - _decimal("mortgage_payment", mortgage_payment)

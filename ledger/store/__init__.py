@@ -1,0 +1,6 @@
+"""The append-only, hash-chained event store."""
+
+from ledger.store.eventstore import EventStore, ImportResult, NewEvent
+from ledger.store.records import AppendResult, Head, StoredEvent
+
+__all__ = ["EventStore", "ImportResult", "NewEvent", "AppendResult", "Head", "StoredEvent"]

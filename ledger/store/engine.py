@@ -1,0 +1,68 @@
+"""Engines for the two supported databases, set up the way the store needs them.
+
+SQLite: WAL journal, synchronous=FULL (a committed event survives a power
+cut), a busy timeout, and transactions we begin ourselves so that a writer
+takes the write lock first (BEGIN IMMEDIATE) and reads its head under it.
+PostgreSQL: psycopg 3, session time zone UTC.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+DEFAULT_URL = "sqlite:///mutual-ledger.db"
+WRITE = "ledger_write"
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("MUTUAL_DATABASE_URL") or DEFAULT_URL
+
+
+def normalise_url(url: str) -> str:
+    """Let users write postgresql:// and still get psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, *, lock_timeout_s: float = 10.0) -> Engine:
+    url = normalise_url(database_url(url))
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, lock_timeout_s)
+    if backend == "postgresql":
+        return _postgres_engine(url, lock_timeout_s)
+    raise ValueError(f"--db: unsupported database {backend!r}; use sqlite:/// or postgresql://")
+
+
+def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        write = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, lock_timeout_s: float) -> Engine:
+    timeout_ms = int(lock_timeout_s * 1000)
+    engine = create_engine(
+        url,
+        connect_args={"options": f"-c timezone=UTC -c lock_timeout={timeout_ms}"},
+        pool_pre_ping=True,
+    )
+    return engine

@@ -1,0 +1,252 @@
+"""Recorders: the only code that speaks SQL to the events table.
+
+One recorder per engine; both honour the same contract (tests/integration
+run the same tests against each). Writers are serialised so that positions
+are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
+by a transaction-scoped advisory lock taken before the head is read (an
+advisory lock needs no table privilege, so the least-privilege writer role
+can take it).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from ledger.clock import UTC
+from ledger.errors import StoreUnavailable
+from ledger.store.engine import WRITE
+from ledger.store.records import Head
+
+COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
+           "payload", "metadata", "idempotency_key", "prev_hash", "hash")
+SELECT_COLUMNS = ", ".join(COLUMNS)
+CHUNK = 500
+_ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
+
+
+class Filters(dict):
+    """Optional log filters: stream, type, date_from, date_to, to_position, recorded_to."""
+
+
+class Recorder:
+    dialect = ""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- transactions -------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction holding the writers' lock; commits on success, rolls back on error."""
+        try:
+            with self.engine.connect().execution_options(**{WRITE: True}) as conn:
+                with conn.begin():
+                    self._lock(conn)
+                    yield conn
+        except IntegrityError:
+            raise
+        except OperationalError as exc:
+            raise StoreUnavailable(_describe(exc)) from None
+        except DBAPIError as exc:
+            if getattr(exc, "connection_invalidated", False) or _is_resource_error(exc):
+                raise StoreUnavailable(_describe(exc)) from None
+            raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(_describe(exc)) from None
+
+    def _lock(self, conn: Connection) -> None:
+        pass
+
+    # -- queries ------------------------------------------------------------
+    def head(self, conn: Connection) -> Head:
+        row = conn.exec_driver_sql(
+            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        ).first()
+        if row is None:
+            return Head(0, "0" * 64, None)
+        return Head(row[0], row[1], self._recorded(row[2]))
+
+    def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in _chunks(streams):
+            marks = ", ".join([self.mark] * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT stream, MAX(version) FROM events WHERE stream IN ({marks}) GROUP BY stream",
+                tuple(chunk),
+            )
+            out.update({stream: version for stream, version in rows})
+        return out
+
+    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple]:
+        out: dict[str, tuple] = {}
+        for chunk in _chunks(keys):
+            marks = ", ".join([self.mark] * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT {SELECT_COLUMNS} FROM events WHERE idempotency_key IN ({marks})", tuple(chunk)
+            )
+            out.update({row[9]: tuple(row) for row in rows})
+        return out
+
+    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+        marks = ", ".join([self.mark] * len(COLUMNS))
+        conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
+
+    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
+               batch: int = 5000) -> Iterator[tuple]:
+        """Raw rows in position order, streamed in batches."""
+        where, params = self._where(after, filters or {})
+        sql = f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position"
+        result = conn.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql, tuple(params))
+        for partition in result.partitions(batch):
+            yield from partition
+
+    def _where(self, after: int, filters: dict[str, Any]) -> tuple[str, list[Any]]:
+        clauses, params = [f"position > {self.mark}"], [after]
+        mapping = {
+            "stream": "stream = {}", "type": "type = {}", "date_from": "effective_date >= {}",
+            "date_to": "effective_date <= {}", "to_position": "position <= {}",
+            "recorded_to": "recorded_at <= {}",
+        }
+        for name, clause in mapping.items():
+            value = filters.get(name)
+            if value is None:
+                continue
+            clauses.append(clause.format(self.mark))
+            params.append(self.param(value))
+        return " AND ".join(clauses), params
+
+    def stream_prefix_versions(self, conn: Connection) -> Iterator[tuple[str, int, int]]:
+        """(stream, count, max version) for every stream: the version check of verify."""
+        yield from conn.exec_driver_sql(
+            "SELECT stream, COUNT(*), MAX(version) FROM events GROUP BY stream ORDER BY stream")
+
+    # -- engine differences -------------------------------------------------
+    mark = "?"
+
+    def param(self, value: Any) -> Any:
+        return value
+
+    def row_values(self, position: int, stream: str, version: int, type_: str, schema_version: int,
+                   effective: str, recorded: datetime, payload: str, metadata: str, key: str,
+                   prev_hash: str, hash_: str) -> tuple:
+        raise NotImplementedError
+
+    def _recorded(self, value: Any) -> datetime:
+        raise NotImplementedError
+
+
+class SQLiteRecorder(Recorder):
+    """SQLite keeps dates as ISO text and recorded times as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)."""
+
+    dialect = "sqlite"
+    mark = "?"
+
+    def param(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def row_values(self, position, stream, version, type_, schema_version, effective, recorded,
+                   payload, metadata, key, prev_hash, hash_):
+        recorded_text = recorded.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return (position, stream, version, type_, schema_version, effective, recorded_text,
+                payload, metadata, key, prev_hash, hash_)
+
+    def _recorded(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+        marks = ", ".join(["?"] * len(COLUMNS))
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
+        except Exception as exc:
+            import sqlite3
+
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise IntegrityError("INSERT INTO events", None, exc) from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise OperationalError("INSERT INTO events", None, exc) from exc
+            raise
+        finally:
+            cursor.close()
+
+
+class PostgresRecorder(Recorder):
+    dialect = "postgresql"
+    mark = "%s"
+
+    def _lock(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+
+    def row_values(self, position, stream, version, type_, schema_version, effective, recorded,
+                   payload, metadata, key, prev_hash, hash_):
+        return (position, stream, version, type_, schema_version, date.fromisoformat(effective), recorded,
+                payload, metadata, key, prev_hash, hash_)
+
+    def _recorded(self, value: Any) -> datetime:
+        return value.astimezone(UTC)
+
+    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+        if len(rows) < 50:
+            return super().insert(conn, rows)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            import psycopg
+
+            if isinstance(exc, psycopg.errors.IntegrityError):
+                raise IntegrityError("COPY events", None, exc) from exc
+            if isinstance(exc, psycopg.OperationalError):
+                raise OperationalError("COPY events", None, exc) from exc
+            raise
+        finally:
+            cursor.close()
+
+
+def recorder_for(engine: Engine) -> Recorder:
+    name = engine.dialect.name
+    if name == "sqlite":
+        return SQLiteRecorder(engine)
+    if name == "postgresql":
+        return PostgresRecorder(engine)
+    raise ValueError(f"unsupported database {name!r}")
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    items = list(items)
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _is_resource_error(exc: DBAPIError) -> bool:
+    message = str(exc.orig).lower()
+    return any(word in message for word in ("disk", "full", "locked", "timeout", "space", "i/o"))
+
+
+def _describe(exc: DBAPIError) -> str:
+    message = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else str(exc)
+    lowered = message.lower()
+    if "locked" in lowered or "lock timeout" in lowered or "canceling statement due to lock" in lowered:
+        return f"the ledger is busy (another writer holds the lock): {message}; nothing was written, try again"
+    if "full" in lowered or "space" in lowered:
+        return f"the database has no space left: {message}; nothing was written"
+    return f"the database could not complete the request: {message}; nothing was written"

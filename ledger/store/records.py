@@ -1,0 +1,76 @@
+"""The store's small records: a stored event as read back, and one waiting to be written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple, Optional
+
+
+class StoredEvent(NamedTuple):
+    """One row of the log, decoded. The payload is at the schema version it was stored with."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    schema_version: int
+    effective_date: date
+    recorded_at: datetime
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    idempotency_key: str
+    prev_hash: str
+    hash: str
+
+
+class Head(NamedTuple):
+    """The last event of the log: what an auditor writes down."""
+
+    position: int
+    hash: str
+    recorded_at: Optional[datetime]
+
+
+@dataclass(slots=True)
+class Pending:
+    """A validated event that has no position yet.
+
+    `claimed_*` fields come from an imported envelope: if present they must
+    agree with what the store assigns, so an export re-imports to the same chain.
+    """
+
+    stream: str
+    type: str
+    schema_version: int
+    effective_date: str
+    payload_json: str
+    metadata_json: str
+    idempotency_key: str
+    recorded_at: Optional[datetime] = None
+    claimed_version: Optional[int] = None
+    claimed_position: Optional[int] = None
+    claimed_prev_hash: Optional[str] = None
+    claimed_hash: Optional[str] = None
+    where: str = ""
+    content: str = field(default="", repr=False)
+
+    def content_text(self) -> str:
+        """What an idempotent retry must repeat exactly (not its version or recorded time)."""
+        if not self.content:
+            self.content = content_text(
+                self.stream, self.type, self.schema_version, self.effective_date,
+                self.payload_json, self.metadata_json,
+            )
+        return self.content
+
+
+def content_text(stream: str, type_: str, schema_version: int, effective_date: str,
+                 payload_json: str, metadata_json: str) -> str:
+    return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json, metadata_json))
+
+
+class AppendResult(NamedTuple):
+    positions: list[int]
+    written: int
+    head: Head
