@@ -59,10 +59,10 @@ def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:
 
 
 def _postgres_engine(url: str, lock_timeout_s: float) -> Engine:
+    """libpq `options` in the URL (e.g. -csearch_path=books) are kept beside ours."""
     timeout_ms = int(lock_timeout_s * 1000)
-    engine = create_engine(
-        url,
-        connect_args={"options": f"-c timezone=UTC -c lock_timeout={timeout_ms}"},
-        pool_pre_ping=True,
-    )
-    return engine
+    parsed = make_url(url)
+    extra = parsed.query.get("options", "")
+    parsed = parsed.difference_update_query(["options"])
+    options = f"-c timezone=UTC -c lock_timeout={timeout_ms} {extra}".strip()
+    return create_engine(parsed, connect_args={"options": options}, pool_pre_ping=True)

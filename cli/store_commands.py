@@ -1,0 +1,120 @@
+"""Commands on the log itself: init, import, export, log, verify."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+import click
+import orjson
+
+from cli.output import dumps, emit_json, table
+from cli.params import ISO_DATE
+from ledger.store.mapper import to_envelope
+
+
+def _actor(value: str | None) -> str:
+    if value:
+        return value
+    try:
+        return os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
+    except Exception:  # pragma: no cover - no user database in a container
+        return "unknown"
+
+
+@click.command()
+@click.pass_obj
+def init(obj) -> None:
+    """Create or upgrade the ledger's tables (Alembic migrations to head)."""
+    from ledger.store import migrate
+    from ledger.store.engine import make_engine
+
+    engine = make_engine(obj.url)
+    migrate.upgrade(engine)
+    click.echo(f"ledger ready at {engine.url.render_as_string(hide_password=True)} "
+               f"(schema {migrate.current_revision(engine)})")
+
+
+@click.command(name="import")
+@click.argument("source", type=click.File("rb"))
+@click.option("--actor", default=None, help="Recorded as the actor of events that name none (default: $MUTUAL_ACTOR or your user name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def import_(obj, source, actor: str | None, as_json: bool) -> None:
+    """Import JSON-lines event envelopes from SOURCE (a file, or - for stdin). All or nothing."""
+    lines = source.read().splitlines()
+    store = obj.store
+    interactive = sys.stderr.isatty() and not as_json
+    if interactive:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("importing", total=len(lines))
+            result = store.import_lines(lines, default_actor=_actor(actor),
+                                        on_progress=lambda n: progress.advance(task, n))
+    else:
+        result = store.import_lines(lines, default_actor=_actor(actor))
+    summary = {"read": result.read, "written": result.written, "already_recorded": result.already_recorded,
+               "head_position": result.head.position, "head_hash": result.head.hash}
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(f"read {result.read} events: {result.written} written, "
+                   f"{result.already_recorded} already recorded; head {result.head.position} {result.head.hash}")
+
+
+@click.command()
+@click.option("--output", "-o", type=click.File("wb"), default="-", help="Write to a file instead of stdout.")
+@click.pass_obj
+def export(obj, output) -> None:
+    """Write the whole log as JSON lines; `import` into an empty ledger reproduces it, chain and all."""
+    write = output.write
+    for event in obj.store.read():
+        write(orjson.dumps(to_envelope(event)))
+        write(b"\n")
+
+
+@click.command()
+@click.option("--stream", default=None, help="Only this stream, e.g. member-m1.")
+@click.option("--type", "type_", default=None, help="Only this event type.")
+@click.option("--from", "date_from", type=ISO_DATE, default=None, help="Effective on or after this date.")
+@click.option("--to", "date_to", type=ISO_DATE, default=None, help="Effective on or before this date.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
+@click.pass_obj
+def log(obj, stream, type_, date_from, date_to, limit, as_json) -> None:
+    """List events in position order."""
+    events = []
+    for event in obj.store.read(stream=stream, type=type_, date_from=date_from, date_to=date_to):
+        events.append(event)
+        if limit and len(events) >= limit:
+            break
+    if as_json:
+        emit_json([to_envelope(e) for e in events])
+        return
+    table("events", ["position", "effective", "stream", "version", "type", "actor", "payload"],
+          [(e.position, e.effective_date, e.stream, e.version, e.type, e.metadata.get("actor"),
+            dumps(e.payload, indent=False)) for e in events])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def verify(obj, as_json: bool) -> None:
+    """Recompute the hash chain, positions and stream versions; exit non-zero if anything was altered."""
+    from ledger.store.verify import verify as run
+
+    report = run(obj.store)
+    if as_json:
+        emit_json(report.to_json())
+    elif report.intact:
+        click.echo(f"intact: {report.events} events, head position {report.head_position} hash {report.head_hash}")
+    else:
+        click.echo(f"BROKEN at position {report.first_bad_position}: {report.problem} "
+                   f"(intact up to position {report.head_position}, hash {report.head_hash})", err=True)
+    if not report.intact:
+        sys.exit(1)
+
+
+COMMANDS = [init, import_, export, log, verify]

@@ -1,0 +1,112 @@
+"""docs/events.md, generated from the models so that the contract cannot drift.
+
+`python -m ledger.events.catalog > docs/events.md` rewrites it; a test fails
+when the file and the models disagree.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+
+from ledger.events import REGISTRY
+from ledger.events.jak import AccountKind
+
+HEADER = """# Events: the public contract
+
+Generated from `ledger/events/` by `python -m ledger.events.catalog > docs/events.md`;
+`tests/unit/test_events_doc.py` fails when this file and the models disagree.
+
+## The envelope
+
+Every line of `mutual import` / `mutual export` is one JSON object, an *envelope*:
+
+| field | type | on import | meaning |
+|---|---|---|---|
+| `position` | integer ≥ 1 | optional; if given must equal the position the ledger assigns | global order, gap-free, equal to commit order |
+| `stream` | `<kind>-<id>` | required | the stream the event belongs to (`member-m1`, `dwelling-d1`, `society-coop1`, ...) |
+| `version` | integer ≥ 1 | optional; if given must be the stream's next version | the event's number within its stream |
+| `type` | string | required | one of the event types below |
+| `schema_version` | integer ≥ 1 | optional (default: current) | the payload's schema version; older versions are upcast on read |
+| `effective_date` | ISO date | required | the date the fact took effect |
+| `recorded_at` | ISO-8601 UTC, `2026-11-22T14:59:46.123456Z` | optional (default: the store's clock) | when the ledger recorded it; never earlier than the event before it, never in the future |
+| `payload` | object | required | the fact, per the type's schema below |
+| `metadata` | object | optional | `actor` (required, filled from `--actor` on import), `reason`, `correlation_id`, `causation_id` (strings) |
+| `idempotency_key` | 1–200 printable ASCII | optional (default: `content:` + SHA-256 of the content) | a retry with the same key and content writes nothing; the same key with other content is refused |
+| `prev_hash` | 64 hex | optional; if given must match | the hash of the event at `position - 1` (64 zeros for the first) |
+| `hash` | 64 hex | optional; if given must match | SHA-256 of the canonical envelope |
+
+**Canonical serialisation.** The hash is SHA-256 over the UTF-8 bytes of the
+envelope *without* `hash`, written as JSON with keys sorted, no white space
+(`,` and `:` separators), non-ASCII characters as themselves, and the payload
+and metadata in their canonical form (keys sorted; money as a string with
+exactly two decimals, e.g. `"5800.00"`; rates, units and index values as
+plain decimal strings without trailing zeros, e.g. `"0.035"`; dates as
+`YYYY-MM-DD`; optional fields present with `null` when absent). No floats
+occur anywhere.
+
+**Content** for idempotency is `stream`, `type`, `schema_version`,
+`effective_date`, `payload` and `metadata`: a retry may differ only in its
+recorded time and version.
+
+## Field types
+
+| type | JSON form | rule |
+|---|---|---|
+| `Money` | string | decimal with at most 2 places, no exponent; floats, NaN, Infinity refused |
+| `PositiveMoney` / `NonNegativeMoney` | string | `Money` > 0 / ≥ 0 |
+| `Rate` | string | decimal fraction (0.035 = 3.5%), at most 12 places, between -1 and 10 |
+| `NonNegativeRate` / `Fraction01` | string | `Rate` ≥ 0 / between 0 and 1 |
+| `Units` / `PositiveUnits` | string | fractional equity units ≥ 0 / > 0 |
+| `IndexValue` | string | an index level > 0 |
+| `EventDate` | string | ISO date `YYYY-MM-DD`, years 1900–2200 |
+| `Id` | string | 1–64 characters: letters, digits, `_ . : -`, starting with a letter or digit |
+| `Text` | string | 1–500 characters |
+| `Period` | string | `YYYY` or `YYYY-MM` |
+| `Months` / `Years` | integer | 1–600 / 1–100 |
+
+Unknown fields are refused everywhere.
+
+## Event types
+"""
+
+
+def _annotation(cls, name: str) -> str:
+    for klass in cls.__mro__:
+        raw = klass.__dict__.get("__annotations__", {}).get(name)
+        if raw is not None:
+            return raw if isinstance(raw, str) else getattr(raw, "__name__", str(raw))
+    return "?"
+
+
+def _fields(cls) -> list[str]:
+    rows = ["| field | type | required | meaning |", "|---|---|---|---|"]
+    for name, info in cls.model_fields.items():
+        required = "yes" if info.is_required() else f"no (default `{_default(info.default)}`)"
+        rows.append(f"| `{name}` | `{_annotation(cls, name)}` | {required} | {info.description or ''} |")
+    return rows
+
+
+def _default(value) -> str:
+    return "null" if value is None else str(value)
+
+
+def render() -> str:
+    parts = [HEADER]
+    for name in sorted(REGISTRY):
+        cls = REGISTRY[name]
+        doc = inspect.cleandoc(cls.__doc__ or "").replace("\n", " ")
+        parts.append(f"### `{name}` (schema version {cls.schema_version})\n")
+        if doc:
+            parts.append(doc + "\n")
+        parts.append(f"Streams: {', '.join(f'`{k}-…`' for k in cls.stream_kinds)}.\n")
+        parts.append("\n".join(_fields(cls)) + "\n")
+        if cls.upcasters:
+            parts.append("Upcasters from versions: " + ", ".join(str(v) for v in sorted(cls.upcasters)) + "\n")
+    parts.append("### `AccountKind` (inside `FundPolicySet.account_kinds`)\n")
+    parts.append("\n".join(_fields(AccountKind)) + "\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
