@@ -40,7 +40,8 @@ def emit_json(value: Any) -> None:
 
 
 def console() -> Console:
-    return Console(soft_wrap=False)
+    """Full width on a terminal; wide enough not to truncate ids when piped."""
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 240)
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -91,6 +92,16 @@ def empty_backend(request, tmp_path):
     b = _new_backend(request.param, tmp_path, migrated=False)
     yield b
     b.close()
+
+
+@contextmanager
+def fresh_backend(name: str, tmp_path):
+    """A throwaway database for one hypothesis example, closed when the example ends."""
+    b = _new_backend(name, tmp_path)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture

@@ -68,13 +68,15 @@ class MortgageTerms:
     def __post_init__(self) -> None:
         if not isinstance(self.kind, MortgageKind):
             raise TypeError("kind must be a MortgageKind")
-        if _decimal("principal", self.principal) <= 0:
+        for name in ("principal", "rate", "tilt"):  # store ints as Decimals
+            object.__setattr__(self, name, _decimal(name, getattr(self, name)))
+        if self.principal <= 0:
             raise ValueError("principal must be above zero")
         if isinstance(self.term_years, bool) or not isinstance(self.term_years, int) or self.term_years < 1:
             raise ValueError("term_years must be a whole number of years, at least 1")
-        if _rate("rate", self.rate) < 0:
+        if self.rate < 0:
             raise ValueError("rate must not be negative")
-        if _decimal("tilt", self.tilt) < 0:
+        if self.tilt < 0:
             raise ValueError("tilt must not be negative")
         if self.tilt and self.kind is not MortgageKind.TILTED:
             raise ValueError("tilt applies only to a tilted mortgage")

@@ -54,9 +54,9 @@ class ResalePolicy:
     minimum_tenure_years: int = 0
 
     def __post_init__(self) -> None:
-        _fraction("deduction", self.deduction)
+        object.__setattr__(self, "deduction", _fraction("deduction", self.deduction))
         if self.appreciation_cap is not None:
-            _fraction("appreciation_cap", self.appreciation_cap)
+            object.__setattr__(self, "appreciation_cap", _fraction("appreciation_cap", self.appreciation_cap))
         years = self.minimum_tenure_years
         if isinstance(years, bool) or not isinstance(years, int) or years < 0:
             raise ValueError("minimum_tenure_years must be a whole number of years, not negative")

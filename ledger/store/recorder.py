@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
@@ -51,7 +51,7 @@ class Recorder:
                     yield conn
         except IntegrityError:
             raise
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
         except DBAPIError as exc:
             if getattr(exc, "connection_invalidated", False) or _is_resource_error(exc):
@@ -64,7 +64,7 @@ class Recorder:
             with self.engine.connect() as conn:
                 with conn.begin():
                     yield conn
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
 
     def _lock(self, conn: Connection) -> None:
@@ -247,6 +247,8 @@ def _describe(exc: DBAPIError) -> str:
     lowered = message.lower()
     if "locked" in lowered or "lock timeout" in lowered or "canceling statement due to lock" in lowered:
         return f"the ledger is busy (another writer holds the lock): {message}; nothing was written, try again"
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return "the ledger's tables are missing: run `mutual init` on this database first"
     if "full" in lowered or "space" in lowered:
         return f"the database has no space left: {message}; nothing was written"
     return f"the database could not complete the request: {message}; nothing was written"

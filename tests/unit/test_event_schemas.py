@@ -1,0 +1,51 @@
+"""Event schemas are strict: money is a decimal string, never a float."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ledger.canonical import canonical_json, envelope_text
+from ledger.events.equity import MemberAdmitted
+
+GOOD = {"member_id": "m1", "coop_id": "c1", "dwelling_id": "d1", "net_salary": "20000",
+        "payment_rate": "0.33", "deposit": "5800.00", "debt_share": "108492.00"}
+
+
+def test_money_is_kept_as_a_decimal_and_written_with_two_places():
+    event = MemberAdmitted.model_validate(GOOD)
+    assert event.to_json()["net_salary"] == "20000.00"
+    assert event.to_json()["payment_rate"] == "0.33"
+
+
+@pytest.mark.parametrize("value, reason", [
+    (20000.0, "not a float"), ("NaN", "decimal string"), ("Infinity", "decimal string"),
+    ("2e4", "no exponent"), ("20000.001", "at most 2 decimal places"), (True, "not a float"),
+])
+def test_a_bad_amount_is_refused_with_the_field_and_the_reason(value, reason):
+    with pytest.raises(ValidationError) as caught:
+        MemberAdmitted.model_validate({**GOOD, "net_salary": value})
+    assert "net_salary" in str(caught.value) and reason in str(caught.value)
+
+
+def test_unknown_fields_and_empty_ids_are_refused():
+    with pytest.raises(ValidationError):
+        MemberAdmitted.model_validate({**GOOD, "colour": "red"})
+    with pytest.raises(ValidationError):
+        MemberAdmitted.model_validate({**GOOD, "member_id": ""})
+
+
+def test_events_are_immutable():
+    event = MemberAdmitted.model_validate(GOOD)
+    with pytest.raises(ValidationError):
+        event.deposit = 1  # type: ignore[misc]
+
+
+def test_the_fast_envelope_text_equals_canonical_json_of_the_envelope():
+    payload = {"b": "ü", "a": [1, {"z": None, "y": "x\"q"}]}
+    metadata = {"actor": "Zoë", "reason": "line\nbreak"}
+    fields = dict(position=7, stream="member-m1", version=3, type="PaymentReceived", schema_version=1,
+                  effective_date="2024-01-01", recorded_at="2024-01-02T03:04:05.000006Z",
+                  idempotency_key="k-1", prev_hash="a" * 64)
+    fast = envelope_text(payload_json=canonical_json(payload), metadata_json=canonical_json(metadata), **fields)
+    assert fast == canonical_json({**fields, "payload": payload, "metadata": metadata})
