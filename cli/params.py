@@ -24,8 +24,8 @@ class ISODate(click.ParamType):
             parsed = date.fromisoformat(value)
         except ValueError as exc:
             self.fail(f"{value!r} is not a real date ({exc})", param, ctx)
-        if not 1900 <= parsed.year <= 2200:
-            self.fail(f"{value!r} is outside the years 1900 to 2200", param, ctx)
+        if not 1900 <= parsed.year <= 2199:
+            self.fail(f"{value!r} is outside the years 1900 to 2199", param, ctx)
         return parsed
 
 

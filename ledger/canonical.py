@@ -18,6 +18,7 @@ first event), so every hash seals the whole log before it.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import orjson
 
@@ -50,21 +51,30 @@ def envelope_text(
     Equal to canonical_json of the envelope dict (a test holds it to that);
     built by concatenation because it sits on the import hot path.
     """
-    dumps = orjson.dumps
     return (
         '{"effective_date":"' + effective_date
-        + '","idempotency_key":' + dumps(idempotency_key).decode()
+        + '","idempotency_key":' + _quoted(idempotency_key)
         + ',"metadata":' + metadata_json
         + ',"payload":' + payload_json
         + ',"position":' + str(position)
         + ',"prev_hash":"' + prev_hash
         + '","recorded_at":"' + recorded_at
         + '","schema_version":' + str(schema_version)
-        + ',"stream":' + dumps(stream).decode()
-        + ',"type":' + dumps(type).decode()
+        + ',"stream":' + _quoted(stream)
+        + ',"type":' + _quoted(type)
         + ',"version":' + str(version)
         + "}"
     )
+
+
+def _quoted(text: str) -> str:
+    """A JSON string; the quick path for the plain ASCII that ids and keys nearly always are."""
+    if _PLAIN(text):
+        return '"' + text + '"'
+    return orjson.dumps(text).decode()
+
+
+_PLAIN = re.compile(r'^[\x20\x21\x23-\x5b\x5d-\x7e]*$').match
 
 
 def event_hash(envelope_canonical_text: str) -> str:

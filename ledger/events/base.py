@@ -51,15 +51,37 @@ def upcast(event_type: type[EventPayload], payload: dict[str, Any], from_version
 
 
 def field_errors(exc: ValidationError, prefix: str = "payload") -> list[FieldError]:
-    """Turn pydantic's errors into FieldErrors naming the dotted field path."""
+    """Turn pydantic's errors into FieldErrors naming the dotted field path and a plain reason."""
+    from ledger.events.types import PATTERN_REASONS
+
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"])
         name = f"{prefix}.{loc}" if loc else prefix
-        message = err["msg"]
+        message, kind, value = err["msg"], err["type"], err.get("input")
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
+        if kind == "extra_forbidden":
             message = "is not a field of this event type"
+        elif kind == "missing":
+            message = "is required"
+        elif kind == "string_pattern_mismatch":
+            message = PATTERN_REASONS.get(err.get("ctx", {}).get("pattern", ""), message)
+        elif kind == "string_type" and isinstance(value, float):
+            message = "must be a decimal string such as \"12.34\", not a float"
+        elif kind == "string_type" and isinstance(value, (int, bool)):
+            message = "must be a string (amounts, rates and dates are written as strings, e.g. \"12.34\")"
         out.append(FieldError(name, message))
     return out
+
+
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def json_defaults(event_type: type[EventPayload]) -> dict[str, Any]:
+    """The JSON values of a type's optional fields, so a canonical payload always names every field."""
+    found = _DEFAULTS.get(event_type)
+    if found is None:
+        found = {name: info.default for name, info in event_type.model_fields.items() if not info.is_required()}
+        _DEFAULTS[event_type] = found
+    return found

@@ -40,9 +40,9 @@ Every line of `mutual import` / `mutual export` is one JSON object, an *envelope
 envelope *without* `hash`, written as JSON with keys sorted, no white space
 (`,` and `:` separators), non-ASCII characters as themselves, and the payload
 and metadata in their canonical form (keys sorted; money as a string with
-exactly two decimals, e.g. `"5800.00"`; rates, units and index values as
-plain decimal strings without trailing zeros, e.g. `"0.035"`; dates as
-`YYYY-MM-DD`; optional fields present with `null` when absent). No floats
+payload fields written exactly as given once they pass their type's check,
+e.g. `"5800.00"` or `"5800"`, `"0.035"`; dates as `YYYY-MM-DD`; optional
+fields present with their default, `null` for most, when absent). No floats
 occur anywhere.
 
 **Content** for idempotency is `stream`, `type`, `schema_version`,
@@ -55,11 +55,11 @@ recorded time and version.
 |---|---|---|
 | `Money` | string | decimal with at most 2 places, no exponent; floats, NaN, Infinity refused |
 | `PositiveMoney` / `NonNegativeMoney` | string | `Money` > 0 / ≥ 0 |
-| `Rate` | string | decimal fraction (0.035 = 3.5%), at most 12 places, between -1 and 10 |
+| `Rate` | string | decimal fraction (0.035 = 3.5%), at most 12 places, no exponent, between -1 and 10 |
 | `NonNegativeRate` / `Fraction01` | string | `Rate` ≥ 0 / between 0 and 1 |
 | `Units` / `PositiveUnits` | string | fractional equity units ≥ 0 / > 0 |
 | `IndexValue` | string | an index level > 0 |
-| `EventDate` | string | ISO date `YYYY-MM-DD`, years 1900–2200 |
+| `EventDate` | string | ISO date `YYYY-MM-DD`, a real calendar date, years 1900–2199 |
 | `Id` | string | 1–64 characters: letters, digits, `_ . : -`, starting with a letter or digit |
 | `Text` | string | 1–500 characters |
 | `Period` | string | `YYYY` or `YYYY-MM` |

@@ -6,9 +6,9 @@ account of a member or co-op), `loan-<id>`, `member-<id>` (points gifts).
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ledger.events.base import EventPayload
 from ledger.events.types import (
@@ -23,6 +23,8 @@ from ledger.events.types import (
 )
 
 _POINTS_PATTERN = r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
+# Savings points, a decimal string with at most 4 places (pound-months).
+Points = Annotated[str, StringConstraints(pattern=_POINTS_PATTERN)]
 
 
 class AccountKind(BaseModel):
@@ -90,7 +92,7 @@ class PointsGifted(EventPayload):
     stream_kinds = ("member",)
     from_member_id: Id
     to_member_id: Id
-    points: str = Field(pattern=_POINTS_PATTERN, description="savings points, a decimal string, at most 4 places")
+    points: Points = Field(description="savings points, a decimal string, at most 4 places")
 
 
 class LoanGranted(EventPayload):
@@ -105,7 +107,7 @@ class LoanGranted(EventPayload):
     principal: PositiveMoney
     months: Months
     instalment: PositiveMoney
-    points_used: str = Field(pattern=_POINTS_PATTERN)
+    points_used: Points
     after_saving: NonNegativeMoney
     setup_fee: NonNegativeMoney
     annual_fee: NonNegativeMoney
@@ -168,4 +170,4 @@ class FundExpense(EventPayload):
     purpose: Text
 
 
-__all__ = [name for name in dir() if name[0].isupper() and name not in ("BaseModel", "ConfigDict", "Field", "Literal", "Optional")]
+__all__ = [name for name in dir() if name[0].isupper() and name not in ("BaseModel", "ConfigDict", "Field", "Literal", "Optional", "Annotated", "StringConstraints")]

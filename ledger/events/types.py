@@ -1,80 +1,82 @@
 """Field types shared by every event schema.
 
-Each type parses its JSON text form strictly and serialises back to the
-same canonical text, so a payload survives export -> import unchanged.
+Amounts, rates, units and dates travel as strings, checked by patterns that
+pydantic's core evaluates natively (fast enough for a million-event import).
+The canonical text of a payload is the text that passed these checks; the
+domain turns it into `Decimal` (ledger.money.parse_money) where it computes.
+A float never passes: a JSON number is not a string.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from ledger.money import money_text, parse_money
+_AMOUNT = r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?"
+_POSITIVE_AMOUNT = r"([1-9][0-9]{0,14}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))"
+_DECIMAL = r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,12})?"
+_DATE = r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DECIMAL_TEXT = re.compile(r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,12})?$")
+# What each pattern means, for error messages that a treasurer can read.
+PATTERN_REASONS = {
+    f"^-?{_AMOUNT}$": "must be a decimal string with at most 2 decimal places and no exponent, such as \"12.34\"",
+    f"^{_AMOUNT}$": "must be a decimal string of zero or more with at most 2 decimal places and no exponent, such as \"12.34\"",
+    f"^{_POSITIVE_AMOUNT}$": "must be a decimal string of more than zero with at most 2 decimal places and no exponent, such as \"12.34\"",
+    f"^-?{_DECIMAL}$": "must be a decimal string with at most 12 decimal places and no exponent, such as \"0.035\"",
+    f"^{_DECIMAL}$": "must be a decimal string of zero or more with at most 12 places, such as \"0.035\"",
+    f"^{_DATE}$": "must be an ISO date such as \"2024-04-01\"",
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$": "must be an id of letters, digits and _ . : - starting with a letter or digit",
+    r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$": "must be a period YYYY or YYYY-MM",
+}
 
 
-def _parse_date(value: object) -> date:
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if not isinstance(value, str) or not _DATE_TEXT.match(value):
-        raise ValueError("must be an ISO date such as \"2024-04-01\"")
+def _real_date(text: str) -> str:
     try:
-        parsed = date.fromisoformat(value)
+        date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"is not a real calendar date ({exc})") from None
-    if not (1900 <= parsed.year <= 2200):
-        raise ValueError("must fall between the years 1900 and 2200")
-    return parsed
+    return text
 
 
-def _parse_decimal(value: object) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise ValueError("must be a decimal string such as \"0.025\", not a float")
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("must be finite")
-        value = format(value, "f")
-    if not isinstance(value, str) or not _DECIMAL_TEXT.match(value):
-        raise ValueError("must be a decimal string with at most 12 places and no exponent")
-    return Decimal(value)
+def _between(low: str, high: str):
+    lo, hi = Decimal(low), Decimal(high)
+
+    def check(text: str) -> str:
+        if not lo <= Decimal(text) <= hi:
+            raise ValueError(f"must be between {low} and {high}")
+        return text
+
+    return check
 
 
-def _money(value: object) -> Decimal:
-    return parse_money(value)
+def _positive(text: str) -> str:
+    if Decimal(text) <= 0:
+        raise ValueError("must be more than zero")
+    return text
 
 
-def _decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
+EventDate = Annotated[str, StringConstraints(pattern=f"^{_DATE}$"), AfterValidator(_real_date)]
 
-
-EventDate = Annotated[date, BeforeValidator(_parse_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
-
-Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(money_text, return_type=str)]
-PositiveMoney = Annotated[Money, Field(gt=0)]
-NonNegativeMoney = Annotated[Money, Field(ge=0)]
+Money = Annotated[str, StringConstraints(pattern=f"^-?{_AMOUNT}$")]
+NonNegativeMoney = Annotated[str, StringConstraints(pattern=f"^{_AMOUNT}$")]
+PositiveMoney = Annotated[str, StringConstraints(pattern=f"^{_POSITIVE_AMOUNT}$")]
 
 # Rates and percentages are fractions: 0.035 is 3.5 per cent.
-Rate = Annotated[Decimal, BeforeValidator(_parse_decimal), Field(ge=-1, le=10), PlainSerializer(_decimal_text, return_type=str)]
-NonNegativeRate = Annotated[Rate, Field(ge=0)]
-Fraction01 = Annotated[Rate, Field(ge=0, le=1)]
+Rate = Annotated[str, StringConstraints(pattern=f"^-?{_DECIMAL}$"), AfterValidator(_between("-1", "10"))]
+NonNegativeRate = Annotated[str, StringConstraints(pattern=f"^{_DECIMAL}$"), AfterValidator(_between("0", "10"))]
+Fraction01 = Annotated[str, StringConstraints(pattern=f"^{_DECIMAL}$"), AfterValidator(_between("0", "1"))]
 
 # Units are fractional: a member's holding follows their outstanding debt share.
-Units = Annotated[Decimal, BeforeValidator(_parse_decimal), Field(ge=0), PlainSerializer(_decimal_text, return_type=str)]
-PositiveUnits = Annotated[Units, Field(gt=0)]
-IndexValue = Annotated[Decimal, BeforeValidator(_parse_decimal), Field(gt=0), PlainSerializer(_decimal_text, return_type=str)]
+Units = Annotated[str, StringConstraints(pattern=f"^{_DECIMAL}$")]
+PositiveUnits = Annotated[str, StringConstraints(pattern=f"^{_DECIMAL}$"), AfterValidator(_positive)]
+IndexValue = Annotated[str, StringConstraints(pattern=f"^{_DECIMAL}$"), AfterValidator(_positive)]
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$")]
+Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
 Count = Annotated[int, Field(ge=1, le=100_000)]
 Months = Annotated[int, Field(ge=1, le=600)]
 Years = Annotated[int, Field(ge=1, le=100)]

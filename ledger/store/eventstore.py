@@ -29,6 +29,7 @@ from ledger.events import EventPayload
 from ledger.store.engine import make_engine
 from ledger.store.mapper import (
     decode_row,
+    row_decoder,
     parse_lines,
     pending_from_envelope,
     pending_from_model,
@@ -179,6 +180,8 @@ class EventStore:
         position, prev_hash = head.position, head.hash if head.position else GENESIS_HASH
         last_recorded = head.recorded_at
         now_text = format_recorded_at(now)
+        now_param = recorder.recorded_param(now)
+        date_param = recorder.date_param
         rows: list[tuple] = []
         positions: dict[str, int] = {}
         sha256 = hashlib.sha256
@@ -187,9 +190,10 @@ class EventStore:
             version = versions.get(p.stream, 0) + 1
             versions[p.stream] = version
             if p.recorded_at is None:
-                recorded, recorded_text = now, now_text
+                recorded, recorded_text, recorded_param = now, now_text, now_param
             else:
                 recorded, recorded_text = p.recorded_at, format_recorded_at(p.recorded_at)
+                recorded_param = recorder.recorded_param(recorded)
                 self._check_recorded(p, recorded, last_recorded, now)
             last_recorded = recorded
             self._check_claims(p, position, version, prev_hash)
@@ -203,9 +207,8 @@ class EventStore:
                 raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
                                                    "the file was altered or belongs to another ledger")],
                                        where=p.where or "append refused, nothing written")
-            rows.append(recorder.row_values(position, p.stream, version, p.type, p.schema_version, p.effective_date,
-                                            recorded, p.payload_json, p.metadata_json, p.idempotency_key,
-                                            prev_hash, digest))
+            rows.append((position, p.stream, version, p.type, p.schema_version, date_param(p.effective_date),
+                         recorded_param, p.payload_json, p.metadata_json, p.idempotency_key, prev_hash, digest))
             positions[p.idempotency_key] = position
             prev_hash = digest
         return rows, positions
@@ -242,9 +245,10 @@ class EventStore:
         """Events in position order, decoded, optionally filtered."""
         filters = {"stream": stream, "type": type, "date_from": date_from, "date_to": date_to,
                    "to_position": to_position, "recorded_to": recorded_to}
+        decode = row_decoder()
         with self.recorder.reading() as conn:
             for row in self.recorder.select(conn, after=after, filters=filters):
-                yield decode_row(row)
+                yield decode(row)
 
     def read_raw(self, *, after: int = 0, filters: Optional[dict[str, Any]] = None) -> Iterator[tuple]:
         with self.recorder.reading() as conn:

@@ -8,27 +8,45 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping, Optional
+from typing import Annotated, Any, Iterable, Mapping, Optional
 
 import orjson
-from pydantic import ValidationError
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from ledger.canonical import canonical_json
 from ledger.clock import UTC, format_recorded_at, parse_recorded_at
 from ledger.errors import FieldError
 from ledger.events import REGISTRY, EventPayload, upcast
-from ledger.events.types import _parse_date
+from ledger.events.base import field_errors, json_defaults
+from ledger.events.types import EventDate
+from ledger.events.fastcheck import _check_for, quick_check
 from ledger.store.records import Pending, StoredEvent
 
 STREAM_PATTERN = re.compile(r"^([a-z]+)-[A-Za-z0-9][A-Za-z0-9_.:-]{0,150}$")
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+KEY_PATTERN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")
 HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+DATE_PATTERN = re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+def date_text(value: object) -> str:
+    """An effective date as canonical text; refuses anything but a real ISO date."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+        raise ValueError("must be an ISO date such as \"2024-04-01\" between 1900 and 2199")
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a real calendar date ({exc})") from None
+    return value
 
 ENVELOPE_FIELDS = frozenset({
     "position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
     "payload", "metadata", "idempotency_key", "prev_hash", "hash",
 })
 METADATA_FIELDS = frozenset({"actor", "reason", "correlation_id", "causation_id"})
+_MetaText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
 
 
 def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -70,36 +88,50 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
         return "", [FieldError("payload", "must be an object")]
     try:
         if schema_version == event_type.schema_version:
-            model = event_type.model_validate(payload)
-            return canonical_json(model.model_dump(mode="json")), []
+            quick = quick_check(event_type)
+            if quick is None or not quick(payload):
+                event_type.model_validate(payload)
+            defaults = json_defaults(event_type)
+            return canonical_json({**defaults, **payload} if defaults else payload), []
         event_type.model_validate(upcast(event_type, dict(payload), schema_version))
         return canonical_json(payload), []
     except ValidationError as exc:
-        from ledger.events.base import field_errors
-
         return "", field_errors(exc)
     except (TypeError, ValueError, KeyError) as exc:
         return "", [FieldError("payload", f"cannot be upcast from schema version {schema_version}: {exc}")]
 
 
-def _optional_int(envelope: Mapping[str, Any], name: str, minimum: int, errors: list[FieldError]) -> Optional[int]:
-    value = envelope.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not (minimum <= value <= 2**62):
-        errors.append(FieldError(name, f"must be a whole number of at least {minimum}"))
-        return None
-    return value
+class _MetadataIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    actor: Optional[_MetaText] = None
+    reason: Optional[_MetaText] = None
+    correlation_id: Optional[_MetaText] = None
+    causation_id: Optional[_MetaText] = None
 
 
-def _optional_hash(envelope: Mapping[str, Any], name: str, errors: list[FieldError]) -> Optional[str]:
-    value = envelope.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not HASH_PATTERN.match(value):
-        errors.append(FieldError(name, "must be 64 lower-case hex digits"))
-        return None
-    return value
+class _EnvelopeIn(BaseModel):
+    """The shape of an imported line; checked natively by pydantic-core in one pass."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    stream: Annotated[str, StringConstraints(pattern=STREAM_PATTERN.pattern)]
+    type: str
+    schema_version: Optional[Annotated[int, Ge(1), Le(1000)]] = None
+    effective_date: EventDate
+    recorded_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
+    payload: Any
+    metadata: Optional[_MetadataIn] = None
+    idempotency_key: Optional[Annotated[str, StringConstraints(pattern=KEY_PATTERN.pattern)]] = None
+    version: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
+    position: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
+    prev_hash: Optional[Annotated[str, StringConstraints(pattern=HASH_PATTERN.pattern)]] = None
+    hash: Optional[Annotated[str, StringConstraints(pattern=HASH_PATTERN.pattern)]] = None
+
+
+_ENVELOPE_REASONS = {
+    STREAM_PATTERN.pattern: "must be <kind>-<id>, e.g. \"member-m1\" (letters, digits, _ . : -)",
+    KEY_PATTERN.pattern: "must be 1 to 200 printable ASCII characters without spaces, quotes or backslashes",
+    HASH_PATTERN.pattern: "must be 64 lower-case hex digits",
+}
 
 
 def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = None,
@@ -107,58 +139,99 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
     """Validate one imported envelope. Returns the pending event or the errors, never both."""
     if not isinstance(envelope, dict):
         return None, [FieldError("envelope", "must be a JSON object")]
-    errors: list[FieldError] = [
-        FieldError(key, "is not an envelope field") for key in envelope if key not in ENVELOPE_FIELDS
-    ]
-    type_name = envelope.get("type")
-    event_type = REGISTRY.get(type_name) if isinstance(type_name, str) else None
-    if event_type is None:
-        known = "see docs/events.md for the known types"
-        errors.append(FieldError("type", f"{type_name!r} is not a known event type; {known}"))
-        return None, errors
-    schema_version = envelope.get("schema_version", event_type.schema_version)
-    if isinstance(schema_version, bool) or not isinstance(schema_version, int) or not (
-        1 <= schema_version <= event_type.schema_version
-    ):
-        errors.append(FieldError(
-            "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {type_name}"))
-        return None, errors
-    errors += check_stream(envelope.get("stream"), event_type)
-    effective = envelope.get("effective_date")
-    try:
-        effective_text = _parse_date(effective).isoformat()
-    except ValueError as exc:
-        errors.append(FieldError("effective_date", str(exc)))
-        effective_text = ""
-    recorded_at = None
-    if envelope.get("recorded_at") is not None:
+    if not _quick_envelope(envelope):
         try:
-            recorded_at = parse_recorded_at(envelope["recorded_at"])
+            _EnvelopeIn.model_validate(envelope)
+        except ValidationError as exc:
+            errors = [FieldError(e.field.removeprefix("."), _ENVELOPE_REASONS.get(_pattern_of(e.reason), e.reason))
+                      for e in field_errors(exc, prefix="")]
+            return None, [e if e.field not in ENVELOPE_FIELDS or e.reason != "is not a field of this event type"
+                          else FieldError(e.field, "is not an envelope field") for e in errors]
+    shape = _Shape(envelope)
+    event_type = REGISTRY.get(shape.type)
+    if event_type is None:
+        return None, [FieldError("type", f"{shape.type!r} is not a known event type; see docs/events.md")]
+    schema_version = shape.schema_version or event_type.schema_version
+    errors: list[FieldError] = []
+    if schema_version > event_type.schema_version:
+        errors.append(FieldError(
+            "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {shape.type}"))
+        return None, errors
+    kind = shape.stream.partition("-")[0]
+    if event_type.stream_kinds and kind not in event_type.stream_kinds:
+        kinds = ", ".join(event_type.stream_kinds)
+        errors.append(FieldError("stream", f"a {shape.type} event belongs on a {kinds} stream, not {kind}"))
+    recorded_at = None
+    if shape.recorded_at is not None:
+        try:
+            recorded_at = parse_recorded_at(shape.recorded_at)
         except ValueError as exc:
             errors.append(FieldError("recorded_at", f"must be an ISO-8601 UTC timestamp ({exc})"))
-    metadata, meta_errors = check_metadata(envelope.get("metadata"), default_actor)
-    errors += meta_errors
-    payload_json, payload_errors = encode_payload(event_type, envelope.get("payload"), schema_version)
+    metadata = {k: v for k, v in (shape.metadata or {}).items() if v is not None}
+    if "actor" not in metadata:
+        if default_actor:
+            metadata["actor"] = default_actor
+        else:
+            errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
+    payload_json, payload_errors = encode_payload(event_type, shape.payload, schema_version)
     errors += payload_errors
-    key = envelope.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not KEY_PATTERN.match(key)):
-        errors.append(FieldError("idempotency_key", "must be 1 to 200 printable ASCII characters without spaces"))
-    version = _optional_int(envelope, "version", 1, errors)
-    position = _optional_int(envelope, "position", 1, errors)
-    prev_hash = _optional_hash(envelope, "prev_hash", errors)
-    hash_ = _optional_hash(envelope, "hash", errors)
     if errors:
         return None, errors
-    metadata_json = canonical_json(metadata)
     pending = Pending(
-        stream=envelope["stream"], type=type_name, schema_version=schema_version,
-        effective_date=effective_text, payload_json=payload_json, metadata_json=metadata_json,
-        idempotency_key=key or "", recorded_at=recorded_at, claimed_version=version,
-        claimed_position=position, claimed_prev_hash=prev_hash, claimed_hash=hash_,
+        stream=shape.stream, type=shape.type, schema_version=schema_version,
+        effective_date=shape.effective_date, payload_json=payload_json, metadata_json=canonical_json(metadata),
+        idempotency_key=shape.idempotency_key or "", recorded_at=recorded_at, claimed_version=shape.version,
+        claimed_position=shape.position, claimed_prev_hash=shape.prev_hash, claimed_hash=shape.hash,
     )
     if not pending.idempotency_key:
         pending.idempotency_key = default_key or content_key(pending)
     return pending, []
+
+
+class _Shape:
+    """Attribute access to an envelope dict that has passed its checks."""
+
+    __slots__ = ("_e",)
+
+    def __init__(self, envelope: dict) -> None:
+        self._e = envelope
+
+    def __getattr__(self, name: str) -> Any:
+        return self._e.get(name)
+
+
+_ENVELOPE_REQUIRED = frozenset({"stream", "type", "effective_date", "payload"})
+_ENVELOPE_CHECKS: tuple = ()
+
+
+def _quick_envelope(envelope: dict) -> bool:
+    """True only for envelopes _EnvelopeIn certainly accepts (the common case, checked cheaply)."""
+    global _ENVELOPE_CHECKS
+    if not _ENVELOPE_CHECKS:
+        fields = {n: i for n, i in _EnvelopeIn.model_fields.items() if n not in ("payload", "metadata")}
+        checks = tuple((n, _check_for(i.annotation, list(i.metadata))) for n, i in fields.items())
+        if any(check is None for _, check in checks):
+            raise TypeError("every envelope field needs a quick check")
+        _ENVELOPE_CHECKS = checks
+    keys = envelope.keys()
+    if not (keys <= ENVELOPE_FIELDS and _ENVELOPE_REQUIRED <= keys):
+        return False
+    for name, check in _ENVELOPE_CHECKS:
+        if name in envelope and not check(envelope[name]):
+            return False
+    metadata = envelope.get("metadata")
+    return metadata is None or (type(metadata) is dict and _quick_metadata(metadata))
+
+
+def _quick_metadata(metadata: dict) -> bool:
+    check = quick_check(_MetadataIn)
+    return check is not None and check(metadata)
+
+
+def _pattern_of(reason: str) -> str:
+    """pydantic says 'String should match pattern '<p>''; get <p> back to explain it."""
+    marker = "String should match pattern '"
+    return reason[len(marker):-1] if reason.startswith(marker) else ""
 
 
 def content_key(pending: Pending) -> str:
@@ -176,14 +249,14 @@ def pending_from_model(stream: str, payload: EventPayload, effective_date: date,
     clean, meta_errors = check_metadata(dict(metadata), None)
     errors += meta_errors
     if not KEY_PATTERN.match(idempotency_key or ""):
-        errors.append(FieldError("idempotency_key", "must be 1 to 200 printable ASCII characters without spaces"))
+        errors.append(FieldError("idempotency_key", "must be 1 to 200 printable ASCII characters without spaces, quotes or backslashes"))
     if errors:
         from ledger.errors import ValidationFailed
 
         raise ValidationFailed(errors, where=event_type.event_type)
     return Pending(
         stream=stream, type=event_type.event_type, schema_version=event_type.schema_version,
-        effective_date=_parse_date(effective_date).isoformat(),
+        effective_date=date_text(effective_date),
         payload_json=canonical_json(payload.model_dump(mode="json")),
         metadata_json=canonical_json(clean), idempotency_key=idempotency_key,
     )
@@ -194,18 +267,49 @@ _fromdate = date.fromisoformat
 _fromdt = datetime.fromisoformat
 
 
+def _memo(parse):
+    """Parse a value once while it repeats: neighbouring events share dates and recorded times."""
+    last_in, last_out = None, None
+
+    def convert(value):
+        nonlocal last_in, last_out
+        if value != last_in:
+            last_in, last_out = value, parse(value)
+        return last_out
+
+    return convert
+
+
+def _effective(value):
+    return _fromdate(value) if value.__class__ is str else value
+
+
+def _recorded(value):
+    if value.__class__ is str:
+        return _fromdt(value).replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def row_decoder():
+    """A decoder for one pass over the log (it remembers the last date and time it parsed)."""
+    effective_of, recorded_of = _memo(_effective), _memo(_recorded)
+    new = StoredEvent._make
+
+    def decode(row: tuple) -> StoredEvent:
+        (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
+         key, prev_hash, hash_) = row
+        return new((position, stream, version, type_, schema_version, effective_of(effective),
+                    recorded_of(recorded), _loads(payload), _loads(metadata), key, prev_hash, hash_))
+
+    return decode
+
+
 def decode_row(row: tuple) -> StoredEvent:
     """A raw database row to a StoredEvent; dates arrive as text on SQLite and as objects on PostgreSQL."""
     (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
      key, prev_hash, hash_) = row
-    if effective.__class__ is str:
-        effective = _fromdate(effective)
-    if recorded.__class__ is str:
-        recorded = _fromdt(recorded).replace(tzinfo=UTC)
-    elif recorded.tzinfo is not UTC:
-        recorded = recorded.astimezone(UTC)
-    return StoredEvent(position, stream, version, type_, schema_version, effective, recorded,
-                       _loads(payload), _loads(metadata), key, prev_hash, hash_)
+    return StoredEvent(position, stream, version, type_, schema_version, _effective(effective),
+                       _recorded(recorded), _loads(payload), _loads(metadata), key, prev_hash, hash_)
 
 
 def current_payload(event: StoredEvent) -> dict[str, Any]:

@@ -10,6 +10,7 @@ can take it).
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
@@ -66,6 +67,8 @@ class Recorder:
                     yield conn
         except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
+        except sqlite3.Error as exc:  # raised by the raw cursor of the SQLite read path
+            raise StoreUnavailable(_explain(str(exc))) from None
 
     def _lock(self, conn: Connection) -> None:
         pass
@@ -139,9 +142,12 @@ class Recorder:
     def param(self, value: Any) -> Any:
         return value
 
-    def row_values(self, position: int, stream: str, version: int, type_: str, schema_version: int,
-                   effective: str, recorded: datetime, payload: str, metadata: str, key: str,
-                   prev_hash: str, hash_: str) -> tuple:
+    def recorded_param(self, recorded: datetime) -> Any:
+        """A recorded time as this engine stores it."""
+        raise NotImplementedError
+
+    def date_param(self, effective: str) -> Any:
+        """An effective date (ISO text) as this engine stores it."""
         raise NotImplementedError
 
     def _recorded(self, value: Any) -> datetime:
@@ -161,14 +167,27 @@ class SQLiteRecorder(Recorder):
             return value.isoformat()
         return value
 
-    def row_values(self, position, stream, version, type_, schema_version, effective, recorded,
-                   payload, metadata, key, prev_hash, hash_):
-        recorded_text = recorded.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return (position, stream, version, type_, schema_version, effective, recorded_text,
-                payload, metadata, key, prev_hash, hash_)
+    def recorded_param(self, recorded: datetime) -> Any:
+        return recorded.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def date_param(self, effective: str) -> Any:
+        return effective
 
     def _recorded(self, value: Any) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
+               batch: int = 5000) -> Iterator[tuple]:
+        """Raw sqlite3 rows (plain tuples) in position order: no per-row wrapping on the hot path."""
+        where, params = self._where(after, filters or {})
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.arraysize = batch
+        try:
+            cursor.execute(f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position", tuple(params))
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
 
     def insert(self, conn: Connection, rows: list[tuple]) -> None:
         marks = ", ".join(["?"] * len(COLUMNS))
@@ -194,10 +213,11 @@ class PostgresRecorder(Recorder):
     def _lock(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
 
-    def row_values(self, position, stream, version, type_, schema_version, effective, recorded,
-                   payload, metadata, key, prev_hash, hash_):
-        return (position, stream, version, type_, schema_version, date.fromisoformat(effective), recorded,
-                payload, metadata, key, prev_hash, hash_)
+    def recorded_param(self, recorded: datetime) -> Any:
+        return recorded
+
+    def date_param(self, effective: str) -> Any:
+        return date.fromisoformat(effective)
 
     def _recorded(self, value: Any) -> datetime:
         return value.astimezone(UTC)
@@ -243,7 +263,11 @@ def _is_resource_error(exc: DBAPIError) -> bool:
 
 
 def _describe(exc: DBAPIError) -> str:
-    message = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else str(exc)
+    text_ = str(getattr(exc, "orig", exc)).strip()
+    return _explain(text_.splitlines()[0] if text_ else str(exc))
+
+
+def _explain(message: str) -> str:
     lowered = message.lower()
     if "locked" in lowered or "lock timeout" in lowered or "canceling statement due to lock" in lowered:
         return f"the ledger is busy (another writer holds the lock): {message}; nothing was written, try again"

