@@ -67,6 +67,24 @@ def envelope_text(
     )
 
 
+def envelope_parts(*, stream: str, type: str, schema_version: int, effective_date: str,
+                   payload_json: str, metadata_json: str, idempotency_key: str) -> tuple[str, str]:
+    """The canonical envelope text before `position` and between `recorded_at` and `version`.
+
+    seal_text(head, position, prev_hash, recorded_at, middle, version) then equals envelope_text(...).
+    The stream, type and key must already have passed the store's patterns (which admit no
+    character JSON would escape); payload and metadata must be canonical JSON.
+    """
+    head = (f'{{"effective_date":"{effective_date}","idempotency_key":"{idempotency_key}"'
+            f',"metadata":{metadata_json},"payload":{payload_json},"position":')
+    middle = f'","schema_version":{schema_version},"stream":"{stream}","type":"{type}","version":'
+    return head, middle
+
+
+def seal_text(head: str, position: int, prev_hash: str, recorded_at: str, middle: str, version: int) -> str:
+    return f'{head}{position},"prev_hash":"{prev_hash}","recorded_at":"{recorded_at}{middle}{version}}}'
+
+
 def _quoted(text: str) -> str:
     """A JSON string; the quick path for the plain ASCII that ids and keys nearly always are."""
     if _PLAIN(text):

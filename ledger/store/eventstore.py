@@ -9,6 +9,8 @@ returns the original positions.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -16,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ledger.canonical import GENESIS_HASH, envelope_text
+from ledger.canonical import GENESIS_HASH, seal_text
 from ledger.clock import UTC, format_recorded_at, utc_now
 from ledger.errors import (
     ConcurrencyConflict,
@@ -27,13 +29,7 @@ from ledger.errors import (
 )
 from ledger.events import EventPayload
 from ledger.store.engine import make_engine
-from ledger.store.mapper import (
-    decode_row,
-    row_decoder,
-    parse_lines,
-    pending_from_envelope,
-    pending_from_model,
-)
+from ledger.store.mapper import decode_row, pending_from_model, row_decoder, validate_lines
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent, content_text
 from ledger.store.recorder import Recorder, recorder_for
 
@@ -77,141 +73,46 @@ class EventStore:
 
     def append_pending(self, pendings: list[Pending], expected: Optional[Mapping[str, Optional[int]]] = None,
                        on_progress: Optional[Callable[[int], None]] = None) -> AppendResult:
-        if not pendings:
-            with self.recorder.reading() as conn:
-                return AppendResult([], 0, self.recorder.head(conn))
+        return self._append_chunks([pendings], expected, on_progress)
+
+    def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Optional[Mapping[str, Optional[int]]] = None,
+                       on_progress: Optional[Callable[[int], None]] = None) -> AppendResult:
         try:
             with self.recorder.writing() as conn:
-                return self._write(conn, pendings, dict(expected or {}), on_progress)
+                return _Writer(self, conn, dict(expected or {})).write(chunks, on_progress)
         except IntegrityError as exc:  # only reachable if someone writes around the lock
             raise LedgerError(f"the database refused the append ({exc.orig}); nothing was written") from None
 
     def import_lines(self, lines: Iterable[bytes | str], *, default_actor: Optional[str] = None,
                      on_progress: Optional[Callable[[int], None]] = None) -> ImportResult:
-        """Import JSON-lines envelopes, all or nothing."""
-        pendings: list[Pending] = []
+        """Import JSON-lines envelopes, all or nothing.
+
+        A large file is validated in a worker process, chunk by chunk, while
+        this process seals and inserts the chunks before it: one transaction,
+        rolled back if any line anywhere is refused.
+        """
+        lines = list(lines)
+        chunks = [(lines[i:i + IMPORT_CHUNK], i + 1) for i in range(0, len(lines), IMPORT_CHUNK)]
         errors: list[FieldError] = []
-        count = 0
-        for number, envelope, error in parse_lines(lines):
-            count += 1
-            if error is None:
-                pending, problems = pending_from_envelope(envelope, default_actor=default_actor)
-            else:
-                pending, problems = None, [error]
-            if problems:
-                errors.extend(FieldError(f"line {number}: {p.field}", p.reason) for p in problems)
-                if len(errors) >= MAX_ERRORS_REPORTED:
-                    break
-                continue
-            pending.where = f"line {number}"
-            pendings.append(pending)
+
+        def validated(results: Iterable[tuple[list[Pending], list[FieldError]]]) -> Iterator[list[Pending]]:
+            for pendings, problems in results:
+                errors.extend(problems)
+                if errors:
+                    continue  # keep reading to report every refused line (up to the limit)
+                yield pendings
+
+        with _validator_pool(len(lines)) as pool:
+            results = pool(validate_lines, chunks, default_actor)
+            try:
+                result = self._append_chunks(_stop_on(validated(results), errors), None, on_progress)
+            except _Refused:
+                result = None
         if errors:
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
-        expected = {p.stream: None for p in pendings}
-        result = self.append_pending(pendings, expected, on_progress)
-        return ImportResult(count, result.written, len(pendings) - result.written, result.head)
-
-    def _write(self, conn, pendings: list[Pending], expected: dict[str, Optional[int]],
-               on_progress: Optional[Callable[[int], None]]) -> AppendResult:
-        recorder = self.recorder
-        head = recorder.head(conn)
-        new, replayed = self._split_replays(conn, pendings, head)
-        if not new:
-            return AppendResult([replayed[p.idempotency_key] for p in pendings], 0, head)
-        streams = list(dict.fromkeys(p.stream for p in new))
-        versions = recorder.stream_versions(conn, streams) if head.position else {}
-        for stream, wanted in expected.items():
-            actual = versions.get(stream, 0)
-            if wanted is not None and wanted != actual:
-                raise ConcurrencyConflict(stream, wanted, actual)
-        now = self.clock().astimezone(UTC)
-        if head.recorded_at is not None and now < head.recorded_at:
-            now = head.recorded_at  # recorded times never run backwards, whatever the wall clock does
-        rows, positions_by_key = self._seal(new, head, versions, now)
-        if on_progress:
-            step = 20_000
-            for start in range(0, len(rows), step):
-                recorder.insert(conn, rows[start:start + step])
-                on_progress(min(step, len(rows) - start))
-        else:
-            recorder.insert(conn, rows)
-        positions_by_key.update(replayed)
-        last = rows[-1]
-        new_head = Head(last[0], last[11], now if new[-1].recorded_at is None else new[-1].recorded_at)
-        return AppendResult([positions_by_key[p.idempotency_key] for p in pendings], len(rows), new_head)
-
-    def _split_replays(self, conn, pendings: list[Pending], head: Head) -> tuple[list[Pending], dict[str, int]]:
-        """Separate events already recorded under their key (same content) from new ones."""
-        seen: dict[str, Pending] = {}
-        new: list[Pending] = []
-        for p in pendings:
-            earlier = seen.get(p.idempotency_key)
-            if earlier is None:
-                seen[p.idempotency_key] = p
-                new.append(p)
-            elif earlier.content_text() != p.content_text():
-                raise ValidationFailed(
-                    [FieldError("idempotency_key", f"{p.idempotency_key!r} is used twice for different events")],
-                    where=p.where or "append refused, nothing written",
-                )
-        replayed: dict[str, int] = {}
-        if not head.position:
-            return new, replayed
-        existing = self.recorder.rows_by_key(conn, list(seen))
-        if not existing:
-            return new, replayed
-        still_new = []
-        for p in new:
-            row = existing.get(p.idempotency_key)
-            if row is None:
-                still_new.append(p)
-                continue
-            stored = decode_row(row)
-            stored_content = content_text(stored.stream, stored.type, stored.schema_version,
-                                          stored.effective_date.isoformat(), row[7], row[8])
-            if stored_content != p.content_text():
-                raise IdempotencyConflict(p.idempotency_key, stored.position)
-            replayed[p.idempotency_key] = stored.position
-        return still_new, replayed
-
-    def _seal(self, new: list[Pending], head: Head, versions: dict[str, int], now: datetime):
-        """Give each new event its position, version, recorded time and hash."""
-        recorder = self.recorder
-        position, prev_hash = head.position, head.hash if head.position else GENESIS_HASH
-        last_recorded = head.recorded_at
-        now_text = format_recorded_at(now)
-        now_param = recorder.recorded_param(now)
-        date_param = recorder.date_param
-        rows: list[tuple] = []
-        positions: dict[str, int] = {}
-        sha256 = hashlib.sha256
-        for p in new:
-            position += 1
-            version = versions.get(p.stream, 0) + 1
-            versions[p.stream] = version
-            if p.recorded_at is None:
-                recorded, recorded_text, recorded_param = now, now_text, now_param
-            else:
-                recorded, recorded_text = p.recorded_at, format_recorded_at(p.recorded_at)
-                recorded_param = recorder.recorded_param(recorded)
-                self._check_recorded(p, recorded, last_recorded, now)
-            last_recorded = recorded
-            self._check_claims(p, position, version, prev_hash)
-            digest = sha256(envelope_text(
-                position=position, stream=p.stream, version=version, type=p.type,
-                schema_version=p.schema_version, effective_date=p.effective_date, recorded_at=recorded_text,
-                payload_json=p.payload_json, metadata_json=p.metadata_json,
-                idempotency_key=p.idempotency_key, prev_hash=prev_hash,
-            ).encode()).hexdigest()
-            if p.claimed_hash is not None and p.claimed_hash != digest:
-                raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
-                                                   "the file was altered or belongs to another ledger")],
-                                       where=p.where or "append refused, nothing written")
-            rows.append((position, p.stream, version, p.type, p.schema_version, date_param(p.effective_date),
-                         recorded_param, p.payload_json, p.metadata_json, p.idempotency_key, prev_hash, digest))
-            positions[p.idempotency_key] = position
-            prev_hash = digest
-        return rows, positions
+        blank = sum(1 for line in lines if not line.strip())
+        count = len(lines) - blank
+        return ImportResult(count, result.written, count - result.written, result.head)
 
     @staticmethod
     def _check_claims(p: Pending, position: int, version: int, prev_hash: str) -> None:
@@ -260,3 +161,176 @@ class EventStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Refused(Exception):
+    """Raised inside the write transaction so that a refused import rolls back."""
+
+
+def _stop_on(chunks: Iterator[list[Pending]], errors: list[FieldError]) -> Iterator[list[Pending]]:
+    for chunk in chunks:
+        yield chunk
+    if errors:
+        raise _Refused()
+
+
+IMPORT_CHUNK = 20_000
+PARALLEL_FROM = 100_000
+
+
+class _validator_pool:
+    """Runs validate_lines over chunks: in a forked worker process for big imports, else in line."""
+
+    def __init__(self, lines: int) -> None:
+        self.executor = None
+        if lines >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+    def __call__(self, func, chunks, default_actor):
+        if self.executor is None:
+            for lines, first in chunks:
+                yield func(lines, first, default_actor)
+            return
+        futures = [self.executor.submit(_as_tuples, func, lines, first, default_actor) for lines, first in chunks]
+        make = Pending._make
+        for future in futures:
+            rows, errors = future.result()
+            yield [make(row) for row in rows], errors
+
+
+def _as_tuples(func, lines, first, default_actor):
+    """In the worker: plain tuples cross the process boundary several times faster than named ones."""
+    pendings, errors = func(lines, first, default_actor)
+    return [tuple(p) for p in pendings], errors
+
+
+class _Writer:
+    """One write transaction: checks replays and versions, seals and inserts chunk after chunk."""
+
+    def __init__(self, store: EventStore, conn, expected: dict[str, Optional[int]]) -> None:
+        self.store, self.conn, self.recorder = store, conn, store.recorder
+        self.expected = expected
+        self.start = self.recorder.head(conn)
+        self.position = self.start.position
+        self.prev_hash = self.start.hash if self.start.position else GENESIS_HASH
+        self.last_recorded = self.start.recorded_at
+        now = store.clock().astimezone(UTC)
+        if self.last_recorded is not None and now < self.last_recorded:
+            now = self.last_recorded  # recorded times never run backwards, whatever the wall clock does
+        self.now = now
+        self.versions: dict[str, int] = {}
+        self.seen: dict[str, tuple[str, int]] = {}  # key -> (content, position) within this write
+        self.written = 0
+
+    def write(self, chunks: Iterable[list[Pending]], on_progress) -> AppendResult:
+        positions: list[int] = []
+        for chunk in chunks:
+            new, chunk_positions = self._split_replays(chunk)
+            if new:
+                self._load_versions(new)
+                rows = self._seal(new)
+                self.recorder.insert(self.conn, rows)
+                self.written += len(rows)
+                for p, row in zip(new, rows):
+                    self.seen[p.idempotency_key] = (p.content_text(), row[0])
+            positions.extend(p if isinstance(p, int) else self.seen[p][1] for p in chunk_positions)
+            if on_progress:
+                on_progress(len(chunk))
+        if not self.written:
+            return AppendResult(positions, 0, self.start)
+        recorded = self.last_recorded
+        return AppendResult(positions, self.written, Head(self.position, self.prev_hash, recorded))
+
+    def _split_replays(self, chunk: list[Pending]) -> tuple[list[Pending], list]:
+        """Separate events already recorded under their key (same content) from new ones."""
+        new: list[Pending] = []
+        order: list = []
+        fresh: dict[str, Pending] = {}
+        for p in chunk:
+            key = p.idempotency_key
+            earlier = fresh.get(key) or self.seen.get(key)
+            if earlier is None:
+                fresh[key] = p
+                new.append(p)
+                order.append(key)
+                continue
+            earlier_content = earlier.content_text() if isinstance(earlier, Pending) else earlier[0]
+            if earlier_content != p.content_text():
+                raise ValidationFailed(
+                    [FieldError("idempotency_key", f"{key!r} is used twice for different events")],
+                    where=p.where or "append refused, nothing written")
+            order.append(key)
+        if not self.start.position or not new:
+            return new, order
+        existing = self.recorder.rows_by_key(self.conn, [p.idempotency_key for p in new])
+        if not existing:
+            return new, order
+        still_new = []
+        for p in new:
+            row = existing.get(p.idempotency_key)
+            if row is None:
+                still_new.append(p)
+                continue
+            stored = decode_row(row)
+            stored_content = content_text(stored.stream, stored.type, stored.schema_version,
+                                          stored.effective_date.isoformat(), row[7], row[8])
+            if stored_content != p.content_text():
+                raise IdempotencyConflict(p.idempotency_key, stored.position)
+            self.seen[p.idempotency_key] = (stored_content, stored.position)
+        return still_new, order
+
+    def _load_versions(self, new: list[Pending]) -> None:
+        unknown = [s for s in dict.fromkeys(p.stream for p in new) if s not in self.versions]
+        if not unknown:
+            return
+        found = self.recorder.stream_versions(self.conn, unknown) if self.start.position else {}
+        for stream in unknown:
+            actual = found.get(stream, 0)
+            wanted = self.expected.get(stream)
+            if wanted is not None and wanted != actual:
+                raise ConcurrencyConflict(stream, wanted, actual)
+            self.versions[stream] = actual
+
+    def _seal(self, new: list[Pending]) -> list[tuple]:
+        """Give each new event its position, version, recorded time and hash."""
+        recorder, versions = self.recorder, self.versions
+        position, prev_hash, last_recorded, now = self.position, self.prev_hash, self.last_recorded, self.now
+        now_text = format_recorded_at(now)
+        now_param = recorder.recorded_param(now)
+        date_param = recorder.date_param
+        sha256 = hashlib.sha256
+        rows: list[tuple] = []
+        append = rows.append
+        for p in new:
+            position += 1
+            version = versions[p.stream] + 1
+            versions[p.stream] = version
+            if p.recorded_at is None:
+                recorded, recorded_text, recorded_param = now, now_text, now_param
+            else:
+                recorded, recorded_text = p.recorded_at, format_recorded_at(p.recorded_at)
+                recorded_param = recorder.recorded_param(recorded)
+                EventStore._check_recorded(p, recorded, last_recorded, now)
+            last_recorded = recorded
+            if p.claimed_version is not None or p.claimed_position is not None or p.claimed_prev_hash is not None:
+                EventStore._check_claims(p, position, version, prev_hash)
+            digest = sha256(seal_text(p.head, position, prev_hash, recorded_text, p.middle, version)
+                            .encode()).hexdigest()
+            if p.claimed_hash is not None and p.claimed_hash != digest:
+                raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
+                                                   "the file was altered or belongs to another ledger")],
+                                       where=p.where or "append refused, nothing written")
+            append((position, p.stream, version, p.type, p.schema_version, date_param(p.effective_date),
+                    recorded_param, p.payload_json, p.metadata_json, p.idempotency_key, prev_hash, digest))
+            prev_hash = digest
+        self.position, self.prev_hash, self.last_recorded = position, prev_hash, last_recorded
+        return rows

@@ -6,6 +6,7 @@ that reaches the recorder is validated and in canonical text form.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Iterable, Mapping, Optional
@@ -14,14 +15,14 @@ import orjson
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from ledger.canonical import canonical_json
+from ledger.canonical import canonical_json, envelope_parts
 from ledger.clock import UTC, format_recorded_at, parse_recorded_at
 from ledger.errors import FieldError
 from ledger.events import REGISTRY, EventPayload, upcast
 from ledger.events.base import field_errors, json_defaults
 from ledger.events.types import EventDate
 from ledger.events.fastcheck import _check_for, quick_check
-from ledger.store.records import Pending, StoredEvent
+from ledger.store.records import Pending, StoredEvent, content_text
 
 STREAM_PATTERN = re.compile(r"^([a-z]+)-[A-Za-z0-9][A-Za-z0-9_.:-]{0,150}$")
 KEY_PATTERN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")
@@ -135,7 +136,7 @@ _ENVELOPE_REASONS = {
 
 
 def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = None,
-                          default_key: Optional[str] = None) -> tuple[Optional[Pending], list[FieldError]]:
+                          default_key: Optional[str] = None, where: str = "") -> tuple[Optional[Pending], list[FieldError]]:
     """Validate one imported envelope. Returns the pending event or the errors, never both."""
     if not isinstance(envelope, dict):
         return None, [FieldError("envelope", "must be a JSON object")]
@@ -147,61 +148,55 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
                       for e in field_errors(exc, prefix="")]
             return None, [e if e.field not in ENVELOPE_FIELDS or e.reason != "is not a field of this event type"
                           else FieldError(e.field, "is not an envelope field") for e in errors]
-    shape = _Shape(envelope)
-    event_type = REGISTRY.get(shape.type)
+    get = envelope.get
+    type_name, stream, effective = envelope["type"], envelope["stream"], envelope["effective_date"]
+    event_type = REGISTRY.get(type_name)
     if event_type is None:
-        return None, [FieldError("type", f"{shape.type!r} is not a known event type; see docs/events.md")]
-    schema_version = shape.schema_version or event_type.schema_version
-    errors: list[FieldError] = []
+        return None, [FieldError("type", f"{type_name!r} is not a known event type; see docs/events.md")]
+    schema_version = get("schema_version") or event_type.schema_version
     if schema_version > event_type.schema_version:
-        errors.append(FieldError(
-            "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {shape.type}"))
-        return None, errors
-    kind = shape.stream.partition("-")[0]
+        return None, [FieldError(
+            "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {type_name}")]
+    errors: list[FieldError] = []
+    kind = stream.partition("-")[0]
     if event_type.stream_kinds and kind not in event_type.stream_kinds:
         kinds = ", ".join(event_type.stream_kinds)
-        errors.append(FieldError("stream", f"a {shape.type} event belongs on a {kinds} stream, not {kind}"))
-    recorded_at = None
-    if shape.recorded_at is not None:
+        errors.append(FieldError("stream", f"a {type_name} event belongs on a {kinds} stream, not {kind}"))
+    recorded_at = get("recorded_at")
+    if recorded_at is not None:
         try:
-            recorded_at = parse_recorded_at(shape.recorded_at)
+            recorded_at = parse_recorded_at(recorded_at)
         except ValueError as exc:
             errors.append(FieldError("recorded_at", f"must be an ISO-8601 UTC timestamp ({exc})"))
-    metadata = {k: v for k, v in (shape.metadata or {}).items() if v is not None}
-    if "actor" not in metadata:
-        if default_actor:
-            metadata["actor"] = default_actor
-        else:
-            errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
-    payload_json, payload_errors = encode_payload(event_type, shape.payload, schema_version)
-    errors += payload_errors
-    if errors:
-        return None, errors
-    pending = Pending(
-        stream=shape.stream, type=shape.type, schema_version=schema_version,
-        effective_date=shape.effective_date, payload_json=payload_json, metadata_json=canonical_json(metadata),
-        idempotency_key=shape.idempotency_key or "", recorded_at=recorded_at, claimed_version=shape.version,
-        claimed_position=shape.position, claimed_prev_hash=shape.prev_hash, claimed_hash=shape.hash,
-    )
-    if not pending.idempotency_key:
-        pending.idempotency_key = default_key or content_key(pending)
-    return pending, []
+    metadata = get("metadata") or {}
+    if "actor" not in metadata or None in metadata.values():
+        metadata = {k: v for k, v in metadata.items() if v is not None}
+        if "actor" not in metadata:
+            if default_actor:
+                metadata["actor"] = default_actor
+            else:
+                errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
+    payload_json, payload_errors = encode_payload(event_type, envelope["payload"], schema_version)
+    if errors or payload_errors:
+        return None, errors + payload_errors
+    metadata_json = canonical_json(metadata)
+    key = get("idempotency_key") or default_key or content_key(
+        stream, type_name, schema_version, effective, payload_json, metadata_json)
+    return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json,
+                    key, recorded_at, get("version"), get("position"), get("prev_hash"), get("hash"), where), []
 
 
-class _Shape:
-    """Attribute access to an envelope dict that has passed its checks."""
-
-    __slots__ = ("_e",)
-
-    def __init__(self, envelope: dict) -> None:
-        self._e = envelope
-
-    def __getattr__(self, name: str) -> Any:
-        return self._e.get(name)
+def _pending(stream, type_, schema_version, effective, payload_json, metadata_json, key, recorded_at=None,
+             version=None, position=None, prev_hash=None, hash_=None, where="") -> Pending:
+    head, middle = envelope_parts(stream=stream, type=type_, schema_version=schema_version,
+                                  effective_date=effective, payload_json=payload_json,
+                                  metadata_json=metadata_json, idempotency_key=key)
+    return Pending(stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle,
+                   recorded_at, version, position, prev_hash, hash_, where)
 
 
 _ENVELOPE_REQUIRED = frozenset({"stream", "type", "effective_date", "payload"})
-_ENVELOPE_CHECKS: tuple = ()
+_ENVELOPE_CHECKS: dict = {}
 
 
 def _quick_envelope(envelope: dict) -> bool:
@@ -212,15 +207,17 @@ def _quick_envelope(envelope: dict) -> bool:
         checks = tuple((n, _check_for(i.annotation, list(i.metadata))) for n, i in fields.items())
         if any(check is None for _, check in checks):
             raise TypeError("every envelope field needs a quick check")
-        _ENVELOPE_CHECKS = checks
-    keys = envelope.keys()
-    if not (keys <= ENVELOPE_FIELDS and _ENVELOPE_REQUIRED <= keys):
+        _ENVELOPE_CHECKS = dict(checks)
+        _ENVELOPE_CHECKS["payload"] = lambda value: type(value) is dict
+        _ENVELOPE_CHECKS["metadata"] = lambda value: value is None or (type(value) is dict and _quick_metadata(value))
+    if not _ENVELOPE_REQUIRED <= envelope.keys():
         return False
-    for name, check in _ENVELOPE_CHECKS:
-        if name in envelope and not check(envelope[name]):
+    check_of = _ENVELOPE_CHECKS.get
+    for name, value in envelope.items():
+        check = check_of(name)
+        if check is None or not check(value):
             return False
-    metadata = envelope.get("metadata")
-    return metadata is None or (type(metadata) is dict and _quick_metadata(metadata))
+    return True
 
 
 def _quick_metadata(metadata: dict) -> bool:
@@ -234,11 +231,9 @@ def _pattern_of(reason: str) -> str:
     return reason[len(marker):-1] if reason.startswith(marker) else ""
 
 
-def content_key(pending: Pending) -> str:
+def content_key(*content) -> str:
     """The key of an event given without one: its content, so re-importing a file writes it once."""
-    import hashlib
-
-    return "content:" + hashlib.sha256(pending.content_text().encode()).hexdigest()
+    return "content:" + hashlib.sha256(content_text(*content).encode()).hexdigest()
 
 
 def pending_from_model(stream: str, payload: EventPayload, effective_date: date, *,
@@ -254,12 +249,8 @@ def pending_from_model(stream: str, payload: EventPayload, effective_date: date,
         from ledger.errors import ValidationFailed
 
         raise ValidationFailed(errors, where=event_type.event_type)
-    return Pending(
-        stream=stream, type=event_type.event_type, schema_version=event_type.schema_version,
-        effective_date=date_text(effective_date),
-        payload_json=canonical_json(payload.model_dump(mode="json")),
-        metadata_json=canonical_json(clean), idempotency_key=idempotency_key,
-    )
+    return _pending(stream, event_type.event_type, event_type.schema_version, date_text(effective_date),
+                    canonical_json(payload.model_dump(mode="json")), canonical_json(clean), idempotency_key)
 
 
 _loads = orjson.loads
@@ -341,6 +332,33 @@ def to_envelope(event: StoredEvent) -> dict[str, Any]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+
+
+def validate_lines(lines: list[bytes | str], first_number: int = 1, default_actor: Optional[str] = None,
+                   max_errors: int = 20) -> tuple[list[Pending], list[FieldError]]:
+    """A chunk of JSON lines to pending events, or the errors naming line, field and reason.
+
+    A plain function of its arguments, so that a worker process can run it.
+    """
+    pendings: list[Pending] = []
+    errors: list[FieldError] = []
+    loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
+    for number, line in enumerate(lines, start=first_number):
+        try:
+            envelope = loads(line)
+        except JSONDecodeError as exc:
+            if not line.strip():
+                continue
+            errors.append(FieldError(f"line {number}: line", f"is not valid JSON ({exc.msg})"))
+        else:
+            pending, problems = pending_from_envelope(envelope, default_actor=default_actor, where=f"line {number}")
+            if not problems:
+                pendings.append(pending)
+                continue
+            errors.extend(FieldError(f"line {number}: {p.field}", p.reason) for p in problems)
+        if len(errors) >= max_errors:
+            break
+    return pendings, errors
 
 
 def parse_lines(lines: Iterable[bytes | str]) -> Iterable[tuple[int, object, Optional[FieldError]]]:

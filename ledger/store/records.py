@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple, Optional
 
@@ -32,12 +31,14 @@ class Head(NamedTuple):
     recorded_at: Optional[datetime]
 
 
-@dataclass(slots=True)
-class Pending:
-    """A validated event that has no position yet.
+class Pending(NamedTuple):
+    """A validated event that has no position yet (a plain tuple: cheap to build and to pickle).
 
-    `claimed_*` fields come from an imported envelope: if present they must
-    agree with what the store assigns, so an export re-imports to the same chain.
+    `head` and `middle` are the canonical envelope text around the parts only
+    the store can fill in (position, prev_hash, recorded_at, version), so that
+    sealing an event is one string join and one SHA-256. `claimed_*` fields
+    come from an imported envelope: if present they must agree with what the
+    store assigns, so an export re-imports to the same chain.
     """
 
     stream: str
@@ -47,15 +48,22 @@ class Pending:
     payload_json: str
     metadata_json: str
     idempotency_key: str
+    head: str
+    middle: str
     recorded_at: Optional[datetime] = None
     claimed_version: Optional[int] = None
     claimed_position: Optional[int] = None
     claimed_prev_hash: Optional[str] = None
     claimed_hash: Optional[str] = None
     where: str = ""
-    content: str = field(default="", repr=False)
 
     def content_text(self) -> str:
+        """What an idempotent retry must repeat exactly (not its version or recorded time)."""
+        return content_text(self.stream, self.type, self.schema_version, self.effective_date,
+                            self.payload_json, self.metadata_json)
+
+
+def content_text(self) -> str:
         """What an idempotent retry must repeat exactly (not its version or recorded time)."""
         if not self.content:
             self.content = content_text(
