@@ -58,17 +58,22 @@ def cli(ctx: click.Context, db: str | None) -> None:
     ctx.obj = Context(db)
 
 
-def _register() -> None:
-    from cli import store_commands
+# Each module lists its click commands (or groups) in COMMANDS.
+COMMAND_MODULES = ("cli.store_commands", "cli.equity_commands", "cli.jak_commands", "cli.audit_commands")
 
-    for command in store_commands.COMMANDS:
-        cli.add_command(command)
-    try:
-        from cli import query_commands
-    except ImportError:  # pragma: no cover - present once the read side is built
-        return
-    for command in query_commands.COMMANDS:
-        cli.add_command(command)
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # not built yet
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 _register()
