@@ -10,7 +10,7 @@ import click
 import orjson
 
 from cli.output import dumps, emit_json, table
-from cli.params import ISO_DATE
+from cli.params import ISO_DATE, TIMESTAMP
 from ledger.store.mapper import to_envelope
 
 
@@ -81,12 +81,14 @@ def export(obj, output) -> None:
 @click.option("--from", "date_from", type=ISO_DATE, default=None, help="Effective on or after this date.")
 @click.option("--to", "date_to", type=ISO_DATE, default=None, help="Effective on or before this date.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events.")
+@click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
 @click.pass_obj
-def log(obj, stream, type_, date_from, date_to, limit, as_json) -> None:
+def log(obj, stream, type_, date_from, date_to, limit, as_known_at, as_json) -> None:
     """List events in position order."""
     events = []
-    for event in obj.store.read(stream=stream, type=type_, date_from=date_from, date_to=date_to):
+    for event in obj.store.read(stream=stream, type=type_, date_from=date_from, date_to=date_to,
+                                recorded_to=as_known_at):
         events.append(event)
         if limit and len(events) >= limit:
             break

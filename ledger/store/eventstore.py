@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -186,7 +187,8 @@ class _validator_pool:
         if lines >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
             from concurrent.futures import ProcessPoolExecutor
 
-            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                                initializer=_die_with_parent)
 
     def __enter__(self):
         return self
@@ -205,6 +207,16 @@ class _validator_pool:
         for future in futures:
             rows, errors = future.result()
             yield [make(row) for row in rows], errors
+
+
+def _die_with_parent() -> None:
+    """A validating worker must not outlive an import that was killed (Linux: PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker exits when its queue closes
+        pass
 
 
 def _as_tuples(func, lines, first, default_actor):

@@ -28,6 +28,7 @@ def upgrade() -> None:
         )
         op.execute(f"REVOKE ALL ON events FROM {role}")
         op.execute(f"GRANT {grants} ON events TO {role}")
+        op.execute(f"DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', current_schema()); END $$")
 
 
 def downgrade() -> None:
