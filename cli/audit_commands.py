@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -40,6 +41,8 @@ def prove(obj, position: int, hash_: str, as_json: bool) -> None:
     """Show that the log up to POSITION is still the one whose digest was HASH."""
     from ledger.store.verify import verify
 
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", hash_):
+        raise click.BadParameter("must be the 64 hex digits of a digest", param_hint="HASH")
     report = verify(obj.store, up_to=position)
     proven = report.intact and report.head_position == position and report.head_hash == hash_.lower()
     if not report.intact:

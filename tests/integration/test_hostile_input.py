@@ -1,0 +1,104 @@
+"""Hostile input: whatever is thrown at import or at a command's options, the answer is a
+clear error and the head hash does not move."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from cli.main import cli
+from ledger.errors import LedgerError
+
+IMPORT_CASES = 300
+OPTION_CASES = 150
+FUZZ = settings(max_examples=IMPORT_CASES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+GOOD = {"stream": "member-m1", "type": "PaymentReceived", "effective_date": "2024-01-31",
+        "payload": {"member_id": "m1", "amount": "512.34", "period": "2024-01", "bank_reference": "BACS-1"},
+        "metadata": {"actor": "fuzz"}}
+
+hostile_scalars = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
+    st.sampled_from(["NaN", "Infinity", "-0", "1e309", "0x1F", "12.345", "١٢٣", "12,30", " 12.30", "12.30 ",
+                     "'; DROP TABLE events; --", "\" OR 1=1 --", "Robert'); DELETE FROM events;--",
+                     "\u202egnp.exe", "\x00", "𝟙𝟚.𝟛𝟜", "9" * 400, "0001-01-01", "9999-12-31", "1899-12-31",
+                     "2200-01-01", "2024-02-30", "2024-13-01", "24-01-31", "2024-01-31T00:00:00"]),
+    st.none(), st.booleans(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+def _mutations():
+    field = st.sampled_from(["stream", "type", "effective_date", "payload", "metadata", "schema_version",
+                             "version", "position", "idempotency_key", "recorded_at", "hash", "prev_hash",
+                             "payload.member_id", "payload.amount", "payload.period", "payload.bank_reference",
+                             "payload.extra", "metadata.actor", "metadata.role", "extra"])
+    return st.lists(st.tuples(field, hostile_scalars), min_size=1, max_size=3)
+
+
+def _apply(mutations) -> dict:
+    line = json.loads(json.dumps(GOOD))
+    for path, value in mutations:
+        if "." in path:
+            outer, inner = path.split(".")
+            if isinstance(line.get(outer), dict):
+                line[outer][inner] = value
+        else:
+            line[path] = value
+    return line
+
+
+def _encode(line: dict) -> bytes:
+    try:
+        return orjson.dumps(line)
+    except TypeError:  # integers beyond 64 bits: write them as JSON text anyway
+        return json.dumps(line, allow_nan=True).encode()
+
+
+raw_lines = st.one_of(
+    st.binary(max_size=60), st.text(max_size=60).map(str.encode),
+    st.sampled_from([b"{", b"[]", b"null", b"42", b'"x"', b"{}", b'{"type":"PaymentReceived"}',
+                     b'{"stream":"member-m1","type":"NoSuchEvent","effective_date":"2024-01-01","payload":{},"metadata":{"actor":"a"}}',
+                     b'{"stream":"member-m1","type":"PaymentReceived","schema_version":99,"effective_date":"2024-01-01","payload":{},"metadata":{"actor":"a"}}',
+                     b'{"a":1, "a":2}', b"\xff\xfe", b'{"stream":"member-m1"' + b" " * 10]),
+)
+
+
+@FUZZ
+@given(case=st.one_of(_mutations().map(lambda m: _encode(_apply(m))), raw_lines))
+def test_hostile_import_lines_get_a_clear_error_and_leave_the_head_alone(backend, case):
+    store = backend.store()
+    before = store.head()
+    try:
+        result = store.import_lines([orjson.dumps(GOOD), case])
+    except LedgerError as exc:
+        assert str(exc).strip(), "an error must say what was wrong"
+        assert store.head() == before
+    else:
+        # A mutation can leave a valid event (e.g. another bank reference, or a blank line): it lands once.
+        assert result.head.position == before.position + result.written
+        assert store.import_lines([orjson.dumps(GOOD), case]).written == 0
+        assert store.head() == result.head
+
+
+option_values = st.one_of(hostile_scalars.map(str), st.sampled_from(["", "-", "--json", "2024-01-01", "1", "0", "-1"]))
+COMMANDS = [
+    ["log", "--from"], ["log", "--to"], ["log", "--limit"], ["log", "--as-known-at"], ["log", "--stream"],
+    ["log", "--type"], ["audit", "prove", "1"], ["audit", "prove"], ["import"],
+]
+
+
+@settings(max_examples=OPTION_CASES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(COMMANDS), value=option_values)
+def test_hostile_option_values_get_a_clear_error_never_a_traceback(backend, command, value):
+    runner = CliRunner()
+    head = runner.invoke(cli, ["--db", backend.url, "audit", "digest"]).output
+    result = runner.invoke(cli, ["--db", backend.url, *command, value])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code:
+        said = (result.output + result.stderr).lower()
+        assert "error" in said or "usage" in said or "not proven" in said
+    assert runner.invoke(cli, ["--db", backend.url, "audit", "digest"]).output == head
