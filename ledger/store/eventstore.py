@@ -9,9 +9,6 @@ returns the original positions.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import signal
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -88,9 +85,11 @@ class EventStore:
                      on_progress: Optional[Callable[[int], None]] = None) -> ImportResult:
         """Import JSON-lines envelopes, all or nothing.
 
-        A large file is validated in a worker process, chunk by chunk, while
-        this process seals and inserts the chunks before it: one transaction,
-        rolled back if any line anywhere is refused.
+        Lines are validated and written chunk by chunk inside one transaction,
+        rolled back if any line anywhere is refused. (A worker process that
+        validated while this one wrote was tried and measured: on a 2-core
+        machine the competing processes slowed SQLite's inserts as much as
+        they saved, so it was removed.)
         """
         lines = list(lines)
         chunks = [(lines[i:i + IMPORT_CHUNK], i + 1) for i in range(0, len(lines), IMPORT_CHUNK)]
@@ -103,12 +102,11 @@ class EventStore:
                     continue  # keep reading to report every refused line (up to the limit)
                 yield pendings
 
-        with _validator_pool(len(lines)) as pool:
-            results = pool(validate_lines, chunks, default_actor)
-            try:
-                result = self._append_chunks(_stop_on(validated(results), errors), None, on_progress)
-            except _Refused:
-                result = None
+        results = (validate_lines(chunk, first, default_actor) for chunk, first in chunks)
+        try:
+            result = self._append_chunks(_stop_on(validated(results), errors), None, on_progress)
+        except _Refused:
+            result = None
         if errors:
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
         blank = sum(1 for line in lines if not line.strip())
@@ -176,53 +174,6 @@ def _stop_on(chunks: Iterator[list[Pending]], errors: list[FieldError]) -> Itera
 
 
 IMPORT_CHUNK = 20_000
-PARALLEL_FROM = 100_000
-
-
-class _validator_pool:
-    """Runs validate_lines over chunks: in a forked worker process for big imports, else in line."""
-
-    def __init__(self, lines: int) -> None:
-        self.executor = None
-        if lines >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                                initializer=_die_with_parent)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(cancel_futures=True)
-
-    def __call__(self, func, chunks, default_actor):
-        if self.executor is None:
-            for lines, first in chunks:
-                yield func(lines, first, default_actor)
-            return
-        futures = [self.executor.submit(_as_tuples, func, lines, first, default_actor) for lines, first in chunks]
-        make = Pending._make
-        for future in futures:
-            rows, errors = future.result()
-            yield [make(row) for row in rows], errors
-
-
-def _die_with_parent() -> None:
-    """A validating worker must not outlive an import that was killed (Linux: PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the worker exits when its queue closes
-        pass
-
-
-def _as_tuples(func, lines, first, default_actor):
-    """In the worker: plain tuples cross the process boundary several times faster than named ones."""
-    pendings, errors = func(lines, first, default_actor)
-    return [tuple(p) for p in pendings], errors
 
 
 class _Writer:
