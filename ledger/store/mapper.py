@@ -258,19 +258,6 @@ _fromdate = date.fromisoformat
 _fromdt = datetime.fromisoformat
 
 
-def _memo(parse):
-    """Parse a value once while it repeats: neighbouring events share dates and recorded times."""
-    last_in, last_out = None, None
-
-    def convert(value):
-        nonlocal last_in, last_out
-        if value != last_in:
-            last_in, last_out = value, parse(value)
-        return last_out
-
-    return convert
-
-
 def _effective(value):
     return _fromdate(value) if value.__class__ is str else value
 
@@ -282,15 +269,29 @@ def _recorded(value):
 
 
 def row_decoder():
-    """A decoder for one pass over the log (it remembers the last date and time it parsed)."""
-    effective_of, recorded_of = _memo(_effective), _memo(_recorded)
+    """A decoder for one pass over the log.
+
+    Neighbouring events nearly always share their effective date, recorded
+    time and metadata (one import, one actor), so each is parsed once while it
+    repeats. Stored events are read-only: the metadata dict may be shared.
+    """
+    last_effective = last_recorded = last_metadata = None
+    effective_value = recorded_value = metadata_value = None
     new = StoredEvent._make
+    loads = _loads
 
     def decode(row: tuple) -> StoredEvent:
+        nonlocal last_effective, last_recorded, last_metadata, effective_value, recorded_value, metadata_value
         (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
          key, prev_hash, hash_) = row
-        return new((position, stream, version, type_, schema_version, effective_of(effective),
-                    recorded_of(recorded), _loads(payload), _loads(metadata), key, prev_hash, hash_))
+        if effective != last_effective:
+            last_effective, effective_value = effective, _effective(effective)
+        if recorded != last_recorded:
+            last_recorded, recorded_value = recorded, _recorded(recorded)
+        if metadata != last_metadata:
+            last_metadata, metadata_value = metadata, loads(metadata)
+        return new((position, stream, version, type_, schema_version, effective_value, recorded_value,
+                    loads(payload), metadata_value, key, prev_hash, hash_))
 
     return decode
 
