@@ -37,13 +37,13 @@ def init(obj) -> None:
 
 
 @click.command(name="import")
-@click.argument("source", type=click.File("rb"))
+@click.argument("source", metavar="FILE|-")
 @click.option("--actor", default=None, help="Recorded as the actor of events that name none (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def import_(obj, source, actor: str | None, as_json: bool) -> None:
     """Import JSON-lines event envelopes from SOURCE (a file, or - for stdin). All or nothing."""
-    lines = source.read().splitlines()
+    lines = _read_source(source).splitlines()
     store = obj.store
     interactive = sys.stderr.isatty() and not as_json
     if interactive:
@@ -62,6 +62,17 @@ def import_(obj, source, actor: str | None, as_json: bool) -> None:
     else:
         click.echo(f"read {result.read} events: {result.written} written, "
                    f"{result.already_recorded} already recorded; head {result.head.position} {result.head.hash}")
+
+
+def _read_source(source: str) -> bytes:
+    if source == "-":
+        return click.get_binary_stream("stdin").read()
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, a NUL in the name
+        raise click.BadParameter(f"cannot read {source!r}: {getattr(exc, 'strerror', None) or exc}",
+                                 param_hint="FILE") from None
 
 
 @click.command()

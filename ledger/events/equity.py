@@ -159,6 +159,7 @@ class MortgageYearPosted(EventPayload):
     indexation: NonNegativeMoney
     closing_debt: NonNegativeMoney
     index_rate: Rate
+    equity_stake: NonNegativeMoney = Field(default="0", description="the year's surplus applied to the debt share (`% to equity stake`); the debt after the year is closing_debt - equity_stake")
 
 
 class TopUpLoanDrawn(EventPayload):
@@ -205,6 +206,7 @@ class PaymentDue(EventPayload):
     member_id: Id
     period: Period
     amount: PositiveMoney
+    charges: NonNegativeMoney = Field(default="0", description="the part of `amount` that is the dwelling's share of the co-op's charges")
 
 
 class PaymentReceived(EventPayload):

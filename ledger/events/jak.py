@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ledger.events.base import EventPayload
 from ledger.events.types import (
+    EventDate,
     Fraction01,
     Id,
     Money,
@@ -47,7 +48,7 @@ class FundPolicySet(EventPayload):
     share_deposit: NonNegativeRate = Field(description="fraction of the loan bought in fund shares, e.g. 0.06")
     minimum_presaving_months: int = Field(default=0, ge=0, le=600)
     maximum_loan_multiple: Optional[NonNegativeRate] = Field(default=None, description="loan at most this multiple of savings")
-    account_kinds: tuple[AccountKind, ...] = Field(min_length=1)
+    account_kinds: list[AccountKind] = Field(min_length=1)
 
 
 class SavingsAccountOpened(EventPayload):
@@ -69,10 +70,14 @@ class SavingsDeposited(EventPayload):
 
 
 class SavingsWithdrawn(EventPayload):
+    """Money paid out of a savings account (never locked after-savings, never beyond the free balance)."""
+
     event_type = "SavingsWithdrawn"
     stream_kinds = ("account",)
     account_id: Id
     amount: PositiveMoney
+    notice_given_on: Optional[EventDate] = Field(
+        default=None, description="when the saver gave notice; required by a kind with notice_days above 0")
 
 
 class AfterSavingsReleased(EventPayload):
@@ -112,6 +117,12 @@ class LoanGranted(EventPayload):
     setup_fee: NonNegativeMoney
     annual_fee: NonNegativeMoney
     share_deposit: NonNegativeMoney
+    final_instalment: Optional[PositiveMoney] = Field(
+        default=None, description="the last instalment, which absorbs the penny remainder (default: recomputed)")
+    first_after_saving: Optional[NonNegativeMoney] = Field(
+        default=None, description="the first after-saving (default: recomputed from points_used)")
+    final_after_saving: Optional[NonNegativeMoney] = Field(
+        default=None, description="the last after-saving, settling the points to the penny (default: recomputed)")
 
 
 class LoanDisbursed(EventPayload):

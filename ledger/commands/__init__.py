@@ -1,0 +1,1 @@
+"""Command handlers: check the invariants against the books, then append."""

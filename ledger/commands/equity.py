@@ -1,0 +1,332 @@
+"""Command handlers of the shared-equity co-op: record events with the domain's invariants, and accrue.
+
+`record` takes event envelopes (as `mutual import` does), checks each one
+against the books as they stand plus the events before it in the same
+batch, and appends the batch in one transaction with the expected version
+of every stream it touches (optimistic concurrency: if someone else wrote
+to one of them meanwhile, nothing is written and the caller retries).
+`mutual import` does not run these checks: it is the auditor's restore path
+and takes a log as it was recorded.
+
+Invariants (a clear error naming the field, nothing written):
+- units are conserved per dwelling: a transfer takes no more units than the
+  giving holder has; CLT units never exceed the dwelling's units;
+- no payment (due, received, extra, reduction, mortgage year) before the
+  member's admission or on/after their leaving date;
+- no second member admitted to an occupied dwelling; a member is admitted once;
+- an equity payout only once the member has left, and only once;
+- share capital at most £20,000 per member per society; no withdrawal of more than is held;
+- one index value per series and period;
+- nothing dated before its society (co-op, CLT) is registered, and no
+  reference to a society, dwelling, member or mortgage not in the books;
+- payload ids agree with their stream (member_id of member-<id>, ...);
+- amounts positive where a negative makes no sense (the schemas), and a
+  reserve transfer is not zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable, Optional
+
+import orjson
+
+from ledger import equity_state as S
+from ledger.accrual import plan_accruals
+from ledger.errors import FieldError, ValidationFailed
+from ledger.store import EventStore, NewEvent
+from ledger.store.mapper import pending_from_envelope, pending_from_model
+from ledger.store.records import Pending
+
+D = Decimal
+EQUITY_TYPES = {
+    "SocietyRegistered", "DwellingRegistered", "DwellingRevalued", "PaymentIndexationPolicySet", "ChargesBudgetSet",
+    "DepositRuleSet", "EquityStakePolicySet", "ResaleFormulaSet", "IndexValuePublished", "CollectiveMortgageDrawn",
+    "MortgageYearPosted", "TopUpLoanDrawn", "MemberAdmitted", "PaymentIndexed", "PaymentDue", "PaymentReceived",
+    "ExtraPaymentReceived", "PaymentReductionAgreed", "UnitsTransferred", "LeaseAssigned", "EquityPaidOut",
+    "ReserveSpent", "ReserveTransferred", "ShareCapitalBought", "ShareCapitalWithdrawn", "DividendPaid",
+}
+
+
+class World:
+    """The books as the store has them, plus the events of the batch being checked (an overlay)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._streams: dict[str, list] = {}
+        self._types: dict[str, list] = {}
+        self.versions: dict[str, int] = {}
+        self._next = 10**15
+
+    def stream(self, name: str) -> list:
+        found = self._streams.get(name)
+        if found is None:
+            found = list(self.store.read(stream=name))
+            self._streams[name] = found
+            self.versions.setdefault(name, found[-1].version if found else 0)
+        return found
+
+    def of_type(self, type_: str) -> list:
+        found = self._types.get(type_)
+        if found is None:
+            found = self._types[type_] = list(self.store.read(type=type_))
+        return found
+
+    def add(self, stream: str, type_: str, schema_version: int, on: date, payload: dict, key: str) -> None:
+        self.stream(stream)
+        self._next += 1
+        fact = S.Fact(self._next, stream, 0, type_, schema_version, on, payload, key)
+        self._streams[stream].append(fact)
+        if type_ in self._types:
+            self._types[type_].append(fact)
+
+    def admissions(self) -> list[S.Admission]:
+        return [a for a in (S.admission_of([e]) for e in self.of_type("MemberAdmitted")) if a is not None]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    checked: int
+    written: int
+    already_recorded: int
+    head_position: int
+    head_hash: str
+
+
+def _society(world: World, society_id: str, on: date, field: str) -> list[FieldError]:
+    events = world.stream(f"society-{society_id}")
+    found = S.society_registered(events)
+    if found is None:
+        return [FieldError(field, f"society {society_id} is not registered")]
+    if on < found[0]:
+        return [FieldError("effective_date", f"{on.isoformat()} is before society {society_id} was registered "
+                                             f"({found[0].isoformat()})")]
+    return []
+
+
+def _occupant(world: World, dwelling_id: str, on: date) -> Optional[str]:
+    dwelling_events = world.stream(f"dwelling-{dwelling_id}")
+    found = None
+    for adm in sorted((a for a in world.admissions() if a.dwelling_id == dwelling_id), key=lambda a: a.admitted_on):
+        if adm.admitted_on > on:
+            continue
+        left = S.leaving_date(dwelling_events, adm.member_id)
+        if left is None or left > on:
+            found = adm.member_id
+    return found
+
+
+def _stream_id(stream: str) -> str:
+    return stream.partition("-")[2]
+
+
+def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[FieldError]:
+    """The invariants an event must keep, against the world as it stands (before the event)."""
+    kind, sid = stream.partition("-")[0], _stream_id(stream)
+    errors: list[FieldError] = []
+    own = {"member": "member_id", "dwelling": "dwelling_id", "mortgage": "mortgage_id", "index": "series"}
+    if kind == "society" and type_ == "SocietyRegistered" and p["society_id"] != sid:
+        errors.append(FieldError("payload.society_id", f"is {p['society_id']} but the stream is {stream}"))
+    elif kind == "society" and "coop_id" in p and p["coop_id"] != sid:
+        errors.append(FieldError("payload.coop_id", f"is {p['coop_id']} but the stream is {stream}"))
+    name = own.get(kind)
+    if name and name in p and p[name] != sid:
+        errors.append(FieldError(f"payload.{name}", f"is {p[name]} but the stream is {stream}"))
+    if errors:
+        return errors
+
+    if type_ == "SocietyRegistered":
+        if S.society_registered(world.stream(stream)) is not None:
+            return [FieldError("payload.society_id", f"society {sid} is already registered")]
+        if p.get("clt_id"):
+            errors += _society(world, p["clt_id"], on, "payload.clt_id")
+        return errors
+    if kind == "society":
+        return _society(world, sid, on, "stream") + _society_event(world, type_, p)
+    if type_ == "IndexValuePublished":
+        if p["period"] in S.index_values(world.stream(stream)):
+            return [FieldError("payload.period", f"index {p['series']} already has a value for period {p['period']}")]
+        return []
+    if type_ == "DwellingRegistered":
+        if S.dwelling_registered(world.stream(stream)) is not None:
+            return [FieldError("payload.dwelling_id", f"dwelling {sid} is already registered")]
+        if D(p["clt_units"]) > D(p["units"]):
+            errors.append(FieldError("payload.clt_units", "must not exceed the dwelling's units"))
+        return errors + _society(world, p["coop_id"], on, "payload.coop_id")
+    if kind == "dwelling":
+        return _dwelling_event(world, stream, sid, type_, on, p)
+    if type_ == "CollectiveMortgageDrawn":
+        if S.mortgage_drawn(world.stream(stream)) is not None:
+            return [FieldError("payload.mortgage_id", f"mortgage {sid} is already drawn; a further loan is a TopUpLoanDrawn")]
+        if p["kind"] != "conventional" and not p.get("index_series"):
+            errors.append(FieldError("payload.index_series", f"is required for a {p['kind']} mortgage"))
+        return errors + _society(world, p["coop_id"], on, "payload.coop_id")
+    if kind == "mortgage":
+        found = S.mortgage_drawn(world.stream(stream))
+        if found is None:
+            return [FieldError("stream", f"mortgage {sid} has not been drawn")]
+        if on < found[0]:
+            return [FieldError("effective_date", f"is before mortgage {sid} was drawn ({found[0].isoformat()})")]
+        return []
+    if kind == "member":
+        return _member_event(world, stream, sid, type_, on, p)
+    return errors
+
+
+def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
+    if type_ == "ReserveTransferred" and D(p["amount"]) == 0:
+        return [FieldError("payload.amount", "must not be zero")]
+    if type_ == "ResaleFormulaSet" and p.get("valuation_basis") == "index" and not p.get("index_series"):
+        return [FieldError("payload.index_series", "is required when the valuation basis is an index")]
+    return []
+
+
+def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p: dict) -> list[FieldError]:
+    events = world.stream(stream)
+    found = S.dwelling_registered(events)
+    if found is None:
+        return [FieldError("stream", f"dwelling {sid} is not registered")]
+    if on < found[0]:
+        return [FieldError("effective_date", f"is before dwelling {sid} was registered ({found[0].isoformat()})")]
+    if type_ == "UnitsTransferred":
+        if p["from_holder"] == p["to_holder"]:
+            return [FieldError("payload.to_holder", "must differ from from_holder")]
+        state = S.dwelling_state(events, on)
+        occupant = _occupant(world, sid, on)
+        if occupant is not None:
+            holding = S.member_position(world.stream(f"member-{occupant}"), events, [], on).units
+            held = {"clt": D(holding["clt"]), "member": D(holding["member"]), "financed": D(holding["financed"])}
+        else:
+            held = {"clt": state.clt_units, "member": D(0), "financed": state.total_units - state.clt_units}
+        units = D(p["units"])
+        if units > held[p["from_holder"]]:
+            return [FieldError("payload.units", f"{units} units would leave the {p['from_holder']} holding negative: "
+                                               f"it holds {held[p['from_holder']]} on {on.isoformat()} "
+                                               f"(units are conserved per dwelling)")]
+        if "member" in (p["from_holder"], p["to_holder"]) and occupant is None:
+            return [FieldError("payload", f"dwelling {sid} has no occupant on {on.isoformat()} to hold member units")]
+    if type_ == "LeaseAssigned":
+        occupant = _occupant(world, sid, on)
+        if occupant != p["outgoing_member_id"]:
+            return [FieldError("payload.outgoing_member_id",
+                               f"{p['outgoing_member_id']} does not occupy dwelling {sid} on {on.isoformat()}"
+                               + (f" ({occupant} does)" if occupant else ""))]
+    return []
+
+
+def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: dict) -> list[FieldError]:
+    events = world.stream(stream)
+    if type_ == "MemberAdmitted":
+        if S.admission_of(events) is not None:
+            return [FieldError("payload.member_id", f"member {sid} is already admitted")]
+        errors = _society(world, p["coop_id"], on, "payload.coop_id")
+        found = S.dwelling_registered(world.stream(f"dwelling-{p['dwelling_id']}"))
+        if found is None:
+            return errors + [FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is not registered")]
+        if found[1]["coop_id"] != p["coop_id"]:
+            errors.append(FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} belongs to co-op {found[1]['coop_id']}"))
+        if on < found[0]:
+            errors.append(FieldError("effective_date", f"is before dwelling {p['dwelling_id']} was registered"))
+        occupant = _occupant(world, p["dwelling_id"], on)
+        if occupant is not None:
+            errors.append(FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is occupied by member "
+                                                            f"{occupant} on {on.isoformat()}"))
+        if p.get("mortgage_id") and S.mortgage_drawn(world.stream(f"mortgage-{p['mortgage_id']}")) is None:
+            errors.append(FieldError("payload.mortgage_id", f"mortgage {p['mortgage_id']} has not been drawn"))
+        dwelling = S.dwelling_state(world.stream(f"dwelling-{p['dwelling_id']}"), on) if found and on >= found[0] else None
+        if dwelling is not None and D(p["deposit"]) + D(p["debt_share"]) > (dwelling.total_units - dwelling.clt_units) * dwelling.unit_value + D("0.01"):
+            errors.append(FieldError("payload.debt_share", "deposit + debt_share exceed the value of the dwelling's non-CLT units"))
+        return errors
+    adm = S.admission_of(events)
+    if adm is None:
+        return [FieldError("stream", f"member {sid} has not been admitted")]
+    if type_ in ("ShareCapitalBought", "ShareCapitalWithdrawn", "DividendPaid"):
+        errors = _society(world, p["society_id"], on, "payload.society_id")
+        held = S.member_ledger(events, world.stream(f"dwelling-{adm.dwelling_id}"), on).share_capital.get(p["society_id"], D(0))
+        if type_ == "ShareCapitalBought" and held + D(p["amount"]) > S.MAX_SHARE_CAPITAL:
+            errors.append(FieldError("payload.amount", f"would bring member {sid}'s share capital in {p['society_id']} "
+                                                       f"to {held + D(p['amount'])}, above the legal maximum of £20,000"))
+        if type_ == "ShareCapitalWithdrawn" and D(p["amount"]) > held:
+            errors.append(FieldError("payload.amount", f"is more than the {held} member {sid} holds in {p['society_id']}"))
+        return errors
+    dwelling_events = world.stream(f"dwelling-{adm.dwelling_id}")
+    left = S.leaving_date(dwelling_events, sid)
+    if on < adm.admitted_on:
+        return [FieldError("effective_date", f"{on.isoformat()} is before member {sid} was admitted "
+                                             f"({adm.admitted_on.isoformat()})")]
+    if type_ == "EquityPaidOut":
+        if left is None or on < left:
+            return [FieldError("type", f"an equity payout is only made to a member who has left; member {sid} has not "
+                                       f"left on {on.isoformat()}")]
+        if any(e.type == "EquityPaidOut" for e in events):
+            return [FieldError("type", f"member {sid} has already been paid out")]
+        position = S.member_position(events, dwelling_events, world.stream(f"society-{adm.coop_id}"), on)
+        due = position.payout["payout"]
+        if D(p["amount"]) > due:
+            return [FieldError("payload.amount", f"is more than the {due} the resale formula gives member {sid}")]
+        return []
+    if left is not None and on >= left:
+        return [FieldError("effective_date", f"{on.isoformat()} is on or after member {sid} left ({left.isoformat()}): "
+                                             f"no {type_} after leaving")]
+    if type_ == "PaymentReductionAgreed" and D(p["units_sold"]):
+        units = S.member_position(events, dwelling_events, [], on).units
+        if D(p["units_sold"]) > D(units["member"]):
+            return [FieldError("payload.units_sold", f"member {sid} holds only {units['member']} units on {on.isoformat()}")]
+    return []
+
+
+def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Recorded:
+    """Check every envelope against the books and the batch so far, then append them all or none."""
+    world = World(store)
+    pendings: list[Pending] = []
+    for number, envelope in enumerate(envelopes, start=1):
+        where = f"event {number}"
+        pending, errors = pending_from_envelope(envelope, default_actor=actor, where=where)
+        if errors:
+            raise ValidationFailed(errors, where=f"{where} refused, nothing written")
+        payload = orjson.loads(pending.payload_json)
+        on = date.fromisoformat(pending.effective_date)
+        if pending.type in EQUITY_TYPES:
+            problems = check(world, pending.stream, pending.type, on, payload)
+            if problems:
+                raise ValidationFailed(problems, where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
+        world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
+        pendings.append(pending)
+    expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
+    result = store.append_pending(pendings, expected)
+    return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position, result.head.hash)
+
+
+@dataclass(frozen=True)
+class Accrued:
+    through: date
+    planned: int
+    written: int
+    by_type: dict
+
+
+def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
+    """Append the interest, indexation, payment indexation, dues and reserve the books call for through `through`."""
+    world = World(store)
+    admissions = world.admissions()
+    mortgages: dict[str, dict[str, dict]] = {}
+    mortgage_ids = []
+    for e in world.of_type("CollectiveMortgageDrawn"):
+        p = S.payload_of(e)
+        mortgages.setdefault(p["coop_id"], {})[p["mortgage_id"]] = p
+        mortgage_ids.append(p["mortgage_id"])
+    planned = plan_accruals(world.stream, members=[a.member_id for a in admissions], mortgages=mortgage_ids,
+                            through=through, coop_mortgages=mortgages)
+    metadata = {"actor": actor, "reason": f"accrual through {through.isoformat()}"}
+    pendings = [pending_from_model(p.stream, p.payload, p.effective_date, metadata=metadata,
+                                   idempotency_key=p.idempotency_key) for p in planned]
+    written = 0
+    if pendings:
+        expected = {s: world.versions.get(s, 0) for s in dict.fromkeys(p.stream for p in pendings)}
+        written = store.append_pending(pendings, expected).written
+    by_type: dict[str, int] = {}
+    for p in planned:
+        by_type[p.payload.event_type] = by_type.get(p.payload.event_type, 0) + 1
+    return Accrued(through, len(planned), written, dict(sorted(by_type.items())))

@@ -1,0 +1,593 @@
+"""Pure folds over the shared-equity events: dwellings, members, co-ops, mortgages, the register.
+
+No I/O and no SQLAlchemy: every function takes lists of events (anything with
+the attributes of `ledger.store.StoredEvent`: position, stream, type,
+schema_version, effective_date, payload, idempotency_key) and a date, and
+returns what the books say on that date. The read side
+(`projections/equity.py`) feeds them from a `LedgerView`; the command
+handlers (`ledger/commands/equity.py`) feed them the current log to check
+invariants; the accrual engine (`ledger/accrual.py`) builds on them.
+
+Conventions (docs/rules-equity.md, "Projections"):
+- an event counts from its effective date; same-day events in log order;
+- a member occupies a dwelling from admission until the effective date of a
+  `LeaseAssigned` naming them outgoing (the leaving date, exclusive);
+- the debt share starts at `MemberAdmitted.debt_share`; a `MortgageYearPosted`
+  on the member's stream sets it to `closing_debt - equity_stake`; an extra
+  payment lowers it; a payment reduction raises it by the units sold at the
+  unit value of the day; unit transfers on the dwelling between the co-op
+  (financed) or CLT and the member move it by their price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
+
+from ledger.errors import NotFound
+from ledger.events.base import REGISTRY
+from ledger.money import ZERO, round_money
+from ledger.rules.resale import ResalePolicy, repaid_equity, resale_payout
+from ledger.rules.units import round_units, unit_value, unitise
+
+D = Decimal
+PRECISION = 40
+MAX_SHARE_CAPITAL = D("20000")
+MEMBERSHIP_SHARE = D("1")
+
+
+class Fact(NamedTuple):
+    """An event not yet in the log (a command's pending event), shaped like a StoredEvent for the folds."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    schema_version: int
+    effective_date: date
+    payload: dict
+    idempotency_key: str
+
+
+def payload_of(event) -> dict:
+    """The payload at its type's current schema version (upcast only when older)."""
+    cls = REGISTRY.get(event.type)
+    if cls is None or event.schema_version == cls.schema_version:
+        return event.payload
+    from ledger.events.base import upcast
+
+    return upcast(cls, dict(event.payload), event.schema_version)
+
+
+def effective(events: Iterable, as_of: Optional[date] = None) -> list:
+    """Events in effect by `as_of` (all when None), in effective-date order, log order breaking ties."""
+    chosen = [e for e in events if as_of is None or e.effective_date <= as_of]
+    chosen.sort(key=lambda e: (e.effective_date, e.position))
+    return chosen
+
+
+def anniversary(start: date, years: int) -> date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a common year
+        return date(start.year + years, 3, 1)
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's last day."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    day = start.day
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+def member_year_bounds(admitted: date, year: int) -> tuple[date, date]:
+    """Member-year `year` (1-based) runs from the (year-1)th anniversary to the day before the year-th."""
+    return anniversary(admitted, year - 1), anniversary(admitted, year) - timedelta(days=1)
+
+
+def _d(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else D(value)
+
+
+# --- societies --------------------------------------------------------------------------------
+
+
+@dataclass
+class SocietyState:
+    society_id: str
+    kind: str
+    name: str
+    registered_on: date
+    clt_id: Optional[str]
+    reserve: Decimal = ZERO
+    reserve_in: Decimal = ZERO
+    reserve_out: Decimal = ZERO
+    reserve_spent: Decimal = ZERO
+    payment_indexation: Optional[dict] = None
+    deposit_rule: Optional[dict] = None
+    equity_stake_fraction: Decimal = ZERO
+    resale: Optional[dict] = None
+    resale_from: Optional[date] = None
+
+
+def society_registered(events: Sequence) -> Optional[tuple[date, dict]]:
+    for e in events:
+        if e.type == "SocietyRegistered":
+            return e.effective_date, payload_of(e)
+    return None
+
+
+def society_state(events: Sequence, as_of: date) -> SocietyState:
+    found = society_registered(events)
+    if found is None:
+        raise NotFound("no SocietyRegistered event on this stream")
+    registered_on, p = found
+    state = SocietyState(p["society_id"], p["kind"], p["name"], registered_on, p.get("clt_id"))
+    for e in effective(events, as_of):
+        t, p = e.type, payload_of(e)
+        if t == "ReserveTransferred":
+            amount = _d(p["amount"])
+            state.reserve += amount
+            if amount >= 0:
+                state.reserve_in += amount
+            else:
+                state.reserve_out -= amount
+        elif t == "ReserveSpent":
+            state.reserve -= _d(p["amount"])
+            state.reserve_spent += _d(p["amount"])
+        elif t == "PaymentIndexationPolicySet":
+            state.payment_indexation = p
+        elif t == "DepositRuleSet":
+            state.deposit_rule = p
+        elif t == "EquityStakePolicySet":
+            state.equity_stake_fraction = _d(p["fraction"])
+        elif t == "ResaleFormulaSet":
+            state.resale, state.resale_from = p, e.effective_date
+    return state
+
+
+def resale_formula_on(events: Sequence, on: date) -> Optional[dict]:
+    """The resale formula in force on a date (None: no formula recorded, i.e. no deduction)."""
+    found = None
+    for e in effective((e for e in events if e.type == "ResaleFormulaSet"), on):
+        found = payload_of(e)
+    return found
+
+
+def resale_policy(resale: Optional[dict]) -> ResalePolicy:
+    if not resale:
+        return ResalePolicy()
+    cap = resale.get("appreciation_cap")
+    return ResalePolicy(deduction=_d(resale["deduction"]), appreciation_cap=None if cap is None else _d(cap),
+                        minimum_tenure_years=int(resale.get("minimum_tenure_years") or 0))
+
+
+# --- dwellings --------------------------------------------------------------------------------
+
+
+@dataclass
+class DwellingState:
+    dwelling_id: str
+    coop_id: str
+    registered_on: date
+    total_units: Decimal
+    clt_units: Decimal
+    value: Decimal
+    value_basis: str = "valuation"
+    valued_on: Optional[date] = None
+    charges: dict = field(default_factory=dict)
+    charges_from: Optional[date] = None
+    leases: list = field(default_factory=list)  # (date, outgoing, incoming)
+
+    @property
+    def unit_value(self) -> Decimal:
+        return unit_value(self.value, self.total_units)
+
+    @property
+    def charges_budget(self) -> Decimal:
+        return sum((_d(v) for v in self.charges.values()), ZERO)
+
+
+CHARGE_HEADS = ("management", "maintenance", "insurance", "services", "sinking_fund")
+
+
+def dwelling_registered(events: Sequence) -> Optional[tuple[date, dict]]:
+    for e in events:
+        if e.type == "DwellingRegistered":
+            return e.effective_date, payload_of(e)
+    return None
+
+
+def dwelling_state(events: Sequence, as_of: date, basis: Optional[str] = None) -> DwellingState:
+    """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
+    found = dwelling_registered(events)
+    if found is None:
+        raise NotFound("no DwellingRegistered event on this stream")
+    registered_on, p = found
+    state = DwellingState(p["dwelling_id"], p["coop_id"], registered_on, _d(p["units"]), _d(p["clt_units"]),
+                          _d(p["value"]), valued_on=registered_on)
+    for e in effective(events, as_of):
+        t = e.type
+        if t == "DwellingRevalued":
+            p = payload_of(e)
+            if basis is None or p.get("basis", "valuation") == basis:
+                state.value, state.value_basis, state.valued_on = _d(p["value"]), p.get("basis", "valuation"), e.effective_date
+        elif t == "UnitsTransferred":
+            p = payload_of(e)
+            units = _d(p["units"])
+            if p["from_holder"] == "clt":
+                state.clt_units -= units
+            if p["to_holder"] == "clt":
+                state.clt_units += units
+        elif t == "ChargesBudgetSet":
+            p = payload_of(e)
+            state.charges = {k: p[k] for k in CHARGE_HEADS}
+            state.charges_from = e.effective_date
+        elif t == "LeaseAssigned":
+            p = payload_of(e)
+            state.leases.append((e.effective_date, p["outgoing_member_id"], p.get("incoming_member_id")))
+    return state
+
+
+def value_on(events: Sequence, on: date, basis: Optional[str] = None) -> Decimal:
+    return dwelling_state(events, on, basis).value
+
+
+def leaving_date(dwelling_events: Sequence, member_id: str) -> Optional[date]:
+    """The first assignment of the lease away from the member, whatever the query date."""
+    for e in effective(dwelling_events):
+        if e.type == "LeaseAssigned" and payload_of(e)["outgoing_member_id"] == member_id:
+            return e.effective_date
+    return None
+
+
+def charges_budget_on(dwelling_events: Sequence, on: date) -> Decimal:
+    budget = ZERO
+    for e in effective(dwelling_events, on):
+        if e.type == "ChargesBudgetSet":
+            p = payload_of(e)
+            budget = sum((_d(p[k]) for k in CHARGE_HEADS), ZERO)
+    return budget
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Admission:
+    member_id: str
+    coop_id: str
+    dwelling_id: str
+    admitted_on: date
+    net_salary: Decimal
+    payment_rate: Decimal
+    deposit: Decimal
+    debt_share: Decimal
+    mortgage_id: Optional[str]
+
+    @property
+    def annual_payment(self) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return round_money(self.net_salary * self.payment_rate)
+
+
+def admission_of(member_events: Sequence) -> Optional[Admission]:
+    for e in member_events:
+        if e.type == "MemberAdmitted":
+            p = payload_of(e)
+            return Admission(p["member_id"], p["coop_id"], p["dwelling_id"], e.effective_date, _d(p["net_salary"]),
+                             _d(p["payment_rate"]), _d(p["deposit"]), _d(p["debt_share"]), p.get("mortgage_id"))
+    return None
+
+
+@dataclass
+class MemberLedger:
+    """A member's running figures on one date (before units and the payout are worked out)."""
+
+    admission: Admission
+    left_on: Optional[date]
+    debt_share: Decimal
+    debt_added: Decimal  # debt taken on after admission (units sold back, units bought from the CLT on credit)
+    deposit: Decimal  # the admission deposit plus units bought outright from the CLT
+    extra_paid: Decimal
+    annual_payment: Decimal
+    payments_due: Decimal
+    payments_received: Decimal
+    charges_due: Decimal
+    charges_collected: Decimal
+    share_capital: dict  # society -> amount
+    dividends: Decimal
+    paid_out: Decimal
+    arrears_deducted: Decimal
+    years_posted: int
+    last_posting: Optional[dict]
+
+    @property
+    def arrears(self) -> Decimal:
+        """Dues not paid, less what the lien recovered from a payout."""
+        return max(self.payments_due - self.payments_received - self.arrears_deducted, ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return max(self.payments_received - self.payments_due, ZERO)
+
+    @property
+    def principal_repaid(self) -> Decimal:
+        return self.admission.debt_share + self.debt_added - self.debt_share
+
+
+def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: date) -> MemberLedger:
+    """Fold a member's stream (and the unit transfers of their dwelling while they live there) to `as_of`."""
+    adm = admission_of(member_events)
+    if adm is None:
+        raise NotFound("no MemberAdmitted event on this member's stream")
+    left_on = leaving_date(dwelling_events, adm.member_id)
+    debt, added, deposit, extra = adm.debt_share, ZERO, adm.deposit, ZERO
+    annual = adm.annual_payment
+    due = received = charges_due = ZERO
+    dues: list[tuple[Decimal, Decimal]] = []  # (amount, charges) in order, for the FIFO charges allocation
+    shares: dict[str, Decimal] = {}
+    dividends = paid_out = deducted = ZERO
+    years, last = 0, None
+    # The dwelling's unit transfers affect the occupant's debt share and deposit while they live there.
+    transfers = [e for e in dwelling_events if e.type in ("UnitsTransferred", "DwellingRevalued", "DwellingRegistered")]
+    events = effective(list(member_events) + [e for e in transfers if e.type == "UnitsTransferred"], as_of)
+    for e in events:
+        t = e.type
+        if t == "PaymentDue":
+            p = payload_of(e)
+            amount = _d(p["amount"])
+            due += amount
+            part = min(_d(p.get("charges") or "0"), amount)
+            charges_due += part
+            dues.append((amount, part))
+        elif t == "PaymentReceived":
+            received += _d(payload_of(e)["amount"])
+        elif t == "MortgageYearPosted":
+            p = payload_of(e)
+            debt = _d(p["closing_debt"]) - _d(p.get("equity_stake") or "0")
+            years, last = max(years, int(p["year"])), p
+        elif t == "ExtraPaymentReceived":
+            applied = min(_d(payload_of(e)["amount"]), debt)
+            debt -= applied
+            extra += applied
+        elif t == "PaymentIndexed":
+            annual = _d(payload_of(e)["annual_payment"])
+        elif t == "PaymentReductionAgreed":
+            p = payload_of(e)
+            annual = _d(p["annual_payment"])
+            units = _d(p["units_sold"])
+            if units:
+                uv = dwelling_state(dwelling_events, e.effective_date).unit_value
+                with localcontext() as ctx:
+                    ctx.prec = PRECISION
+                    price = round_money(units * uv)
+                debt += price
+                added += price
+        elif t == "UnitsTransferred":
+            if e.effective_date < adm.admitted_on or (left_on is not None and e.effective_date >= left_on):
+                continue
+            p = payload_of(e)
+            price, src, dst = _d(p["price"]), p["from_holder"], p["to_holder"]
+            if dst == "financed" and src in ("member", "clt"):
+                debt += price
+                added += price
+            elif src == "financed" and dst in ("member", "clt"):
+                applied = min(price, debt)
+                debt -= applied
+                if dst == "member":
+                    extra += applied
+            elif src == "clt" and dst == "member":
+                deposit += price
+            elif src == "member" and dst == "clt":
+                deposit = max(deposit - price, ZERO)
+        elif t in ("ShareCapitalBought", "ShareCapitalWithdrawn"):
+            p = payload_of(e)
+            sign = 1 if t == "ShareCapitalBought" else -1
+            shares[p["society_id"]] = shares.get(p["society_id"], ZERO) + sign * _d(p["amount"])
+        elif t == "DividendPaid":
+            dividends += _d(payload_of(e)["amount"])
+        elif t == "EquityPaidOut":
+            p = payload_of(e)
+            paid_out += _d(p["amount"])
+            deducted += _d(p.get("arrears_deducted") or "0")
+    # Receipts pay the oldest dues first, and within a due the charges first.
+    collected, remaining = ZERO, received
+    for amount, part in dues:
+        if remaining <= 0:
+            break
+        paid = min(amount, remaining)
+        collected += min(part, paid)
+        remaining -= paid
+    if left_on is not None and left_on > as_of:
+        left_on = None
+    return MemberLedger(adm, left_on, debt, added, deposit, extra, annual, due, received, charges_due, collected,
+                        shares, dividends, paid_out, deducted, years, last)
+
+
+@dataclass
+class MemberPosition:
+    member_id: str
+    as_of: date
+    ledger: MemberLedger
+    dwelling: DwellingState
+    units: dict
+    unit_value: Decimal
+    gross_equity: Decimal
+    repaid_equity: Decimal
+    payout: dict
+    debt_share: Optional[Decimal] = None  # after leaving: none (it passed to the co-op)
+    principal_repaid: Optional[Decimal] = None  # after leaving: frozen at the leaving date
+
+    def to_json(self) -> dict:
+        lg = self.ledger
+        adm = lg.admission
+        return {
+            "member": self.member_id,
+            "as_of": self.as_of,
+            "coop": adm.coop_id,
+            "dwelling": adm.dwelling_id,
+            "admitted_on": adm.admitted_on,
+            "left_on": lg.left_on,
+            "status": "left" if lg.left_on else "member",
+            "units": self.units,
+            "unit_value": round_money(self.unit_value),
+            "dwelling_value": round_money(self.dwelling.value),
+            "debt_share": round_money(lg.debt_share if self.debt_share is None else self.debt_share),
+            "principal_repaid": round_money(lg.principal_repaid if self.principal_repaid is None
+                                            else self.principal_repaid),
+            "deposit": round_money(lg.deposit),
+            "extra_payments": round_money(lg.extra_paid),
+            "gross_equity": self.gross_equity,
+            "repaid_equity": self.repaid_equity,
+            "payout_if_leaving": self.payout["payout"],
+            "payout_detail": self.payout,
+            "arrears": round_money(lg.arrears),
+            "credit": round_money(lg.credit),
+            "payments_due": round_money(lg.payments_due),
+            "payments_received": round_money(lg.payments_received),
+            "annual_payment": round_money(lg.annual_payment),
+            "charges_collected": round_money(lg.charges_collected),
+            "share_capital": round_money(sum(lg.share_capital.values(), ZERO)),
+            "share_capital_by_society": {k: round_money(v) for k, v in sorted(lg.share_capital.items())},
+            "dividends": round_money(lg.dividends),
+            "equity_paid_out": round_money(lg.paid_out),
+            "mortgage_years_posted": lg.years_posted,
+        }
+
+
+def _units_json(holding_clt: Decimal, member: Decimal, financed: Decimal, total: Decimal) -> dict:
+    return {"clt": round_units(holding_clt), "member": round_units(member), "financed": round_units(financed),
+            "total": round_units(total)}
+
+
+def member_position(member_events: Sequence, dwelling_events: Sequence, society_events: Sequence,
+                    as_of: date) -> MemberPosition:
+    """Units, equity and the payout a member would get on leaving on `as_of` (after arrears).
+
+    A member who has left is shown as on their leaving date: no units, no debt
+    share; `payout_if_leaving` is what the formula gave on that day less what
+    was paid out since.
+    """
+    lg = member_ledger(member_events, dwelling_events, as_of)
+    adm = lg.admission
+    on = lg.left_on or as_of
+    policy_json = resale_formula_on(society_events, on)
+    basis = (policy_json or {}).get("valuation_basis") or None
+    dwelling = dwelling_state(dwelling_events, as_of)
+    if lg.left_on is not None:
+        at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1)) \
+            if lg.left_on > adm.admitted_on else lg
+        payout = _payout(at_leaving, dwelling_events, policy_json, basis, lg.left_on)
+        due_at_leaving = payout["payout"]
+        payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
+                      payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
+        units = _units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units, dwelling.total_units)
+        return MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO, payout,
+                              debt_share=ZERO, principal_repaid=at_leaving.principal_repaid)
+    holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
+    units = _units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
+    payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
+    value_at_admission = value_on(dwelling_events, adm.admitted_on)
+    equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
+                           value_at_leaving=dwelling.value, debt_at_leaving=lg.debt_share)
+    return MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value, holding.gross_equity,
+                          equity, payout)
+
+
+def _payout(lg: MemberLedger, dwelling_events: Sequence, policy_json: Optional[dict], basis: Optional[str],
+            on: date, gross_equity: Optional[Decimal] = None) -> dict:
+    """The resale formula in force on `on`, capped at the member's gross equity, arrears deducted."""
+    adm = lg.admission
+    policy = resale_policy(policy_json)
+    at_admission = dwelling_state(dwelling_events, adm.admitted_on, basis)
+    now = dwelling_state(dwelling_events, on, basis)
+    uv0, uv1 = at_admission.unit_value, now.unit_value
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        funded_units = (adm.deposit + adm.debt_share) / uv0
+    if gross_equity is None:
+        actual = dwelling_state(dwelling_events, on)
+        gross_equity = unitise(actual.total_units, actual.clt_units, actual.unit_value, lg.debt_share).gross_equity
+    formula = resale_payout(deposit=lg.deposit, principal_repaid=lg.principal_repaid, funded_units=funded_units,
+                            unit_value_at_admission=uv0, unit_value_at_leaving=uv1, admission_date=adm.admitted_on,
+                            leaving_date=max(on, adm.admitted_on), policy=policy)
+    gross = min(formula.gross, max(gross_equity, ZERO))
+    arrears = round_money(lg.arrears)
+    deducted = min(arrears, gross)
+    return {
+        "deposit": round_money(formula.deposit),
+        "principal_repaid": round_money(formula.principal_repaid),
+        "growth": formula.growth,
+        "deduction": formula.deduction,
+        "formula_gross": round_money(formula.gross),
+        "capped_at_gross_equity": gross < formula.gross,
+        "gross": round_money(gross),
+        "arrears_deducted": round_money(deducted),
+        "unrecovered_arrears": round_money(arrears - deducted),
+        "payout": round_money(gross - deducted),
+        "tenure_years": formula.tenure_years,
+        "growth_eligible": formula.growth_eligible,
+        "valuation_basis": basis or "valuation",
+        "formula_in_force": policy_json,
+    }
+
+
+# --- mortgages --------------------------------------------------------------------------------
+
+
+@dataclass
+class MortgageState:
+    mortgage_id: str
+    coop_id: str
+    terms: dict
+    drawn_on: date
+    debt: Decimal
+    principal: Decimal
+    top_ups: Decimal
+    years_posted: int
+    last_posting: Optional[dict]
+    scheduled_payment: Optional[Decimal] = None
+
+
+def mortgage_drawn(events: Sequence) -> Optional[tuple[date, dict]]:
+    for e in events:
+        if e.type == "CollectiveMortgageDrawn":
+            return e.effective_date, payload_of(e)
+    return None
+
+
+def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
+    found = mortgage_drawn(events)
+    if found is None:
+        raise NotFound("no CollectiveMortgageDrawn event on this stream")
+    drawn_on, p = found
+    state = MortgageState(p["mortgage_id"], p["coop_id"], p, drawn_on, ZERO, ZERO, ZERO, 0, None)
+    for e in effective(events, as_of):
+        t, p = e.type, payload_of(e)
+        if t == "CollectiveMortgageDrawn":
+            state.debt += _d(p["principal"])
+            state.principal += _d(p["principal"])
+        elif t == "TopUpLoanDrawn":
+            state.debt += _d(p["amount"])
+            state.top_ups += _d(p["amount"])
+        elif t == "MortgageYearPosted":
+            # a posting's opening debt already counts the top-ups drawn before it
+            state.debt = _d(p["closing_debt"])
+            state.years_posted, state.last_posting = int(p["year"]), p
+    return state
+
+
+# --- index series -----------------------------------------------------------------------------
+
+
+def index_values(events: Sequence) -> dict[str, Decimal]:
+    return {payload_of(e)["period"]: _d(payload_of(e)["value"]) for e in events if e.type == "IndexValuePublished"}

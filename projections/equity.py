@@ -1,0 +1,227 @@
+"""Point-in-time views of the shared-equity co-op: member, dwelling, co-op, register.
+
+Each is a pure fold (ledger/equity_state.py) over the streams a `LedgerView`
+hands it, so `as_known_at` (recorded time) is the view's business and
+`as_of` (effective date) the fold's. A member query reads three streams
+through the (stream, version) index: the member's, their dwelling's and
+their co-op's. Co-op, dwelling and register queries find their members with
+a scan by event type (indexed) of `MemberAdmitted` and the like: fine for
+a back office, not the hot path.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Optional
+
+from ledger import equity_state as S
+from ledger.errors import NotFound
+from ledger.money import ZERO, round_money
+from ledger.rules.units import unitise
+from projections.view import LedgerView, check_as_of
+
+
+def _admissions(view: LedgerView) -> list[S.Admission]:
+    """Every admission known to the view (one per member stream), in log order."""
+    out = []
+    for e in view.of_type("MemberAdmitted"):
+        adm = S.admission_of([e])
+        if adm is not None:
+            out.append(adm)
+    return out
+
+
+def _check_exists(events: list, as_of: date, what: str) -> None:
+    check_as_of(events, as_of, what)
+
+
+def member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPosition:
+    stream = f"member-{member_id}"
+    events = _until(view, stream, as_of)
+    if not events:
+        events = view.require(stream, f"member {member_id}")
+    adm = S.admission_of(events)
+    if adm is None:
+        raise NotFound(f"member {member_id}: the stream {stream} has no MemberAdmitted event")
+    if as_of < adm.admitted_on:
+        raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
+                       f"admitted on {adm.admitted_on.isoformat()}")
+    dwelling = view.require(f"dwelling-{adm.dwelling_id}", f"dwelling {adm.dwelling_id} of member {member_id}")
+    return S.member_position(events, dwelling, _typed(view, f"society-{adm.coop_id}", "ResaleFormulaSet"), as_of)
+
+
+def _until(view: LedgerView, stream: str, as_of: date) -> list:
+    """A stream's events effective on or before `as_of` (the fold needs no later ones): fewer rows to decode."""
+    if stream in view._streams:
+        return view._streams[stream]
+    return list(view.store.read(stream=stream, date_to=as_of, recorded_to=view.as_known_at))
+
+
+def _typed(view: LedgerView, stream: str, type_: str) -> list:
+    """One type of event of one stream (a co-op's stream also carries every member's reserve transfers)."""
+    if stream in view._streams:
+        return [e for e in view._streams[stream] if e.type == type_]
+    cache = view.__dict__.setdefault("_equity_typed", {})
+    found = cache.get((stream, type_))
+    if found is None:
+        found = cache[(stream, type_)] = list(view.store.read(stream=stream, type=type_, recorded_to=view.as_known_at))
+    return found
+
+
+def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
+    return member_position(view, member_id, as_of).to_json()
+
+
+def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
+    events = view.require(f"dwelling-{dwelling_id}", f"dwelling {dwelling_id}")
+    _check_exists(events, as_of, f"dwelling {dwelling_id}")
+    state = S.dwelling_state(events, as_of)
+    occupant = _occupant(view, dwelling_id, events, as_of)
+    if occupant is not None:
+        position = member_position(view, occupant, as_of)
+        units = position.units
+        debt = position.ledger.debt_share
+    else:
+        units = S._units_json(state.clt_units, ZERO, state.total_units - state.clt_units, state.total_units)
+        debt = ZERO
+    return {
+        "dwelling": dwelling_id,
+        "coop": state.coop_id,
+        "as_of": as_of,
+        "registered_on": state.registered_on,
+        "value": round_money(state.value),
+        "value_basis": state.value_basis,
+        "valued_on": state.valued_on,
+        "unit_value": round_money(state.unit_value),
+        "units": units,
+        "units_by_holder": {"clt": units["clt"], "financed (co-op)": units["financed"],
+                            (occupant or "no occupant"): units["member"]},
+        "occupant": occupant,
+        "occupant_debt_share": round_money(debt),
+        "charges_budget": round_money(state.charges_budget),
+        "charges": {k: S._d(v) for k, v in sorted(state.charges.items())},
+        "leases": [{"on": on, "outgoing": out, "incoming": inc} for on, out, inc in state.leases],
+    }
+
+
+def occupant_of(admissions: list[S.Admission], dwelling_events: list, dwelling_id: str, as_of: date) -> Optional[str]:
+    """The member admitted to the dwelling on or before `as_of` who has not left by then (latest admission wins)."""
+    found = None
+    for adm in sorted((a for a in admissions if a.dwelling_id == dwelling_id), key=lambda a: a.admitted_on):
+        if adm.admitted_on > as_of:
+            continue
+        left = S.leaving_date(dwelling_events, adm.member_id)
+        if left is None or left > as_of:
+            found = adm.member_id
+    return found
+
+
+def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: list, as_of: date) -> Optional[str]:
+    return occupant_of(_admissions(view), dwelling_events, dwelling_id, as_of)
+
+
+def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
+    society_events = view.require(f"society-{coop_id}", f"society {coop_id}")
+    _check_exists(society_events, as_of, f"society {coop_id}")
+    society = S.society_state(society_events, as_of)
+    admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
+    members, debt_shares, arrears, charges_collected, received, due = [], ZERO, ZERO, ZERO, ZERO, ZERO
+    for adm in admissions:
+        if adm.admitted_on > as_of:
+            continue
+        position = member_position(view, adm.member_id, as_of)
+        lg = position.ledger
+        charges_collected += lg.charges_collected
+        received += lg.payments_received
+        due += lg.payments_due
+        if lg.left_on is None:
+            members.append(adm.member_id)
+            debt_shares += lg.debt_share
+            arrears += lg.arrears
+    dwellings, budget = [], ZERO
+    for e in view.of_type("DwellingRegistered"):
+        p = S.payload_of(e)
+        if p["coop_id"] != coop_id or e.effective_date > as_of:
+            continue
+        dwellings.append(p["dwelling_id"])
+        budget += S.charges_budget_on(view.stream(e.stream), as_of)
+    mortgages, mortgage_debt, top_ups = [], ZERO, ZERO
+    for e in view.of_type("CollectiveMortgageDrawn"):
+        p = S.payload_of(e)
+        if p["coop_id"] != coop_id or e.effective_date > as_of or p["mortgage_id"] in mortgages:
+            continue
+        state = S.mortgage_state(view.stream(e.stream), as_of)
+        mortgages.append(state.mortgage_id)
+        mortgage_debt += state.debt
+        top_ups += state.top_ups
+    debt = mortgage_debt if mortgages else debt_shares
+    return {
+        "coop": coop_id,
+        "name": society.name,
+        "kind": society.kind,
+        "as_of": as_of,
+        "registered_on": society.registered_on,
+        "debt": round_money(debt),
+        "mortgage_debt": round_money(mortgage_debt),
+        "top_up_loans": round_money(top_ups),
+        "members_debt_shares": round_money(debt_shares),
+        "mortgages": sorted(mortgages),
+        "reserve": round_money(society.reserve),
+        "reserve_in": round_money(society.reserve_in),
+        "reserve_out": round_money(society.reserve_out),
+        "reserve_spent": round_money(society.reserve_spent),
+        "charges_collected": round_money(charges_collected),
+        "charges_budget": round_money(budget),
+        "payments_due": round_money(due),
+        "payments_received": round_money(received),
+        "arrears": round_money(arrears),
+        "members": sorted(members),
+        "member_count": len(members),
+        "dwellings": sorted(dwellings),
+        "resale_formula": society.resale,
+        "equity_stake_fraction": society.equity_stake_fraction,
+    }
+
+
+def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
+    """Members and shares on `as_of`; a member may vote while admitted (not left) and holding at least £1."""
+    society_events = view.require(f"society-{society_id}", f"society {society_id}")
+    _check_exists(society_events, as_of, f"society {society_id}")
+    society = S.society_state(society_events, as_of)
+    holders: dict[str, Decimal] = {}
+    for type_, sign in (("ShareCapitalBought", 1), ("ShareCapitalWithdrawn", -1)):
+        for e in view.of_type(type_):
+            p = S.payload_of(e)
+            if p["society_id"] == society_id and e.effective_date <= as_of:
+                holders[p["member_id"]] = holders.get(p["member_id"], ZERO) + sign * S._d(p["amount"])
+    admitted = {a.member_id: a for a in _admissions(view) if a.coop_id == society_id and a.admitted_on <= as_of}
+    rows = []
+    for member_id in sorted(set(holders) | set(admitted)):
+        adm = admitted.get(member_id)
+        left = None
+        if adm is not None:
+            left = S.leaving_date(view.stream(f"dwelling-{adm.dwelling_id}"), member_id)
+            if left is not None and left > as_of:
+                left = None
+        shares = holders.get(member_id, ZERO)
+        is_member = adm is not None and left is None if society.kind == "coop" else shares >= S.MEMBERSHIP_SHARE
+        rows.append({
+            "member": member_id,
+            "shares": round_money(shares),
+            "admitted_on": adm.admitted_on if adm else None,
+            "left_on": left,
+            "dwelling": adm.dwelling_id if adm else None,
+            "member_on_date": bool(is_member),
+            "may_vote": bool(is_member and shares >= S.MEMBERSHIP_SHARE),
+        })
+    return {
+        "society": society_id,
+        "name": society.name,
+        "kind": society.kind,
+        "as_of": as_of,
+        "members": rows,
+        "member_count": sum(1 for r in rows if r["member_on_date"]),
+        "voting_members": sorted(r["member"] for r in rows if r["may_vote"]),
+        "share_capital": round_money(sum((r["shares"] for r in rows), ZERO)),
+    }
