@@ -53,20 +53,12 @@ def member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPo
 
 def _until(view: LedgerView, stream: str, as_of: date) -> list:
     """A stream's events effective on or before `as_of` (the fold needs no later ones): fewer rows to decode."""
-    if stream in view._streams:
-        return view._streams[stream]
-    return list(view.store.read(stream=stream, date_to=as_of, recorded_to=view.as_known_at))
+    return view.stream_until(stream, as_of)
 
 
 def _typed(view: LedgerView, stream: str, type_: str) -> list:
     """One type of event of one stream (a co-op's stream also carries every member's reserve transfers)."""
-    if stream in view._streams:
-        return [e for e in view._streams[stream] if e.type == type_]
-    cache = view.__dict__.setdefault("_equity_typed", {})
-    found = cache.get((stream, type_))
-    if found is None:
-        found = cache[(stream, type_)] = list(view.store.read(stream=stream, type=type_, recorded_to=view.as_known_at))
-    return found
+    return view.stream_of_type(stream, type_)
 
 
 def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:

@@ -34,6 +34,24 @@ class LedgerView:
             self._streams[name] = found
         return found
 
+    def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
+        """A stream's events effective on or before `as_of`: a fold that stops there needs no more rows."""
+        found = self._streams.get(name)
+        if found is not None:
+            return found
+        return list(self.store.read(stream=name, date_to=as_of, recorded_to=self.as_known_at))
+
+    def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
+        """One type of event of one stream (cached)."""
+        found = self._streams.get(name)
+        if found is not None:
+            return [e for e in found if e.type == type_]
+        key = (name, type_)
+        typed = self.__dict__.setdefault("_typed", {})
+        if key not in typed:
+            typed[key] = list(self.store.read(stream=name, type=type_, recorded_to=self.as_known_at))
+        return typed[key]
+
     def require(self, name: str, what: str) -> list[StoredEvent]:
         events = self.stream(name)
         if not events:
@@ -67,3 +85,46 @@ def check_as_of(events: list[StoredEvent], as_of: date, what: str) -> None:
     start = first_effective_date(events)
     if as_of < start:
         raise NotFound(f"{what} did not exist on {as_of.isoformat()}: its first event takes effect on {start.isoformat()}")
+
+
+class ReplayView(LedgerView):
+    """The same window, filled by one pass over the log: what an audit replay folds over.
+
+    Every stream and type lookup is answered from memory; nothing is read twice.
+    """
+
+    def __init__(self, events: Iterable[StoredEvent], as_known_at: Optional[datetime] = None) -> None:
+        super().__init__(store=None, as_known_at=as_known_at)  # type: ignore[arg-type]
+        by_type: dict[str, list[StoredEvent]] = {}
+        streams = self._streams
+        count = 0
+        for event in events:
+            if as_known_at is not None and event.recorded_at > as_known_at:
+                break  # recorded times never run backwards along the log
+            stream = streams.get(event.stream)
+            if stream is None:
+                stream = streams[event.stream] = []
+            stream.append(event)
+            typed = by_type.get(event.type)
+            if typed is None:
+                typed = by_type[event.type] = []
+            typed.append(event)
+            count += 1
+        self._by_type = by_type
+        self.count = count
+
+    def stream(self, name: str) -> list[StoredEvent]:
+        return self._streams.get(name, [])
+
+    def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
+        return self._streams.get(name, [])
+
+    def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
+        return [e for e in self._streams.get(name, ()) if e.type == type_]
+
+    def of_type(self, *types: str) -> Iterator[StoredEvent]:
+        for type_ in types:
+            yield from self._by_type.get(type_, ())
+
+    def counts_by_type(self) -> dict[str, int]:
+        return {type_: len(events) for type_, events in sorted(self._by_type.items())}

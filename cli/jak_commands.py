@@ -1,0 +1,392 @@
+"""The JAK savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points`, `mutual jak`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import re
+
+import click
+
+from cli.output import emit_json, table
+from cli.params import DECIMAL, ISO_DATE, MONEY, TIMESTAMP
+
+class IdParam(click.ParamType):
+    """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
+
+    name = "id"
+    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)", param, ctx)
+        return value
+
+
+ID = IdParam()
+
+AS_OF_HELP = "Effective date of the figures (default: today)."
+KNOWN_HELP = "Show the books as they stood at this recorded time (what an earlier audit saw)."
+
+
+def _view(obj, as_known_at):
+    from projections.view import LedgerView
+
+    return LedgerView(obj.store, as_known_at)
+
+
+def _today(value: date | None) -> date:
+    return value or date.today()
+
+
+def _actor(value: str | None) -> str:
+    from cli.store_commands import _actor as actor
+
+    return actor(value)
+
+
+def query_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+    f = click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)(f)
+    f = click.option("--as-of", type=ISO_DATE, default=None, help=AS_OF_HELP)(f)
+    return f
+
+
+def write_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+    f = click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")(f)
+    return f
+
+
+def _written(result, as_json: bool, what: str) -> None:
+    summary = {"written": result.written, "positions": result.positions, "head_position": result.head.position,
+               "head_hash": result.head.hash}
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(f"{what}: {result.written} event(s) written; head {result.head.position} {result.head.hash}")
+
+
+# --- savings ---------------------------------------------------------------------------------------
+
+
+@click.group()
+def savings() -> None:
+    """Savings accounts and savings points of members and co-ops."""
+
+
+@savings.command("show")
+@click.argument("holder", type=ID)
+@query_options
+@click.pass_obj
+def savings_show(obj, holder: str, as_of, as_known_at, as_json: bool) -> None:
+    """HOLDER's balances per account, locked after-savings, loans and points on a date."""
+    from projections.jak import holder as read
+
+    state = read(_view(obj, as_known_at), holder, _today(as_of))
+    data = state.to_json()
+    if as_json:
+        emit_json(data)
+        return
+    table(f"savings of {holder} on {data['as_of']}",
+          ["account", "fund", "kind", "factor", "balance", "free", "locked after-savings", "points"],
+          [(a["account_id"], a["fund_id"], a["kind"], a["factor"], a["balance"], a["free_balance"],
+            a["locked_after_savings"], a["points"]) for a in data["accounts"]])
+    if data["loans"]:
+        table("loans", ["loan", "status", "outstanding", "points consumed"],
+              [(x["loan_id"], x["status"], x["outstanding"], x["points_consumed"]) for x in data["loans"]])
+    click.echo(f"savings {data['savings']}  locked_after_savings {data['locked_after_savings']}  "
+               f"gifted in {data['points_gifted_in']} out {data['points_gifted_out']}  points {data['points']}")
+
+
+@savings.command("open")
+@click.argument("account", type=ID)
+@click.option("--fund", required=True, type=ID, help="The fund id.")
+@click.option("--holder", required=True, type=ID, help="The member or co-op id.")
+@click.option("--holder-kind", type=click.Choice(["member", "coop"]), default="member", show_default=True)
+@click.option("--kind", type=ID, required=True, help="An account kind of the fund's policy.")
+@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
+@write_options
+@click.pass_obj
+def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_json) -> None:
+    """Open savings ACCOUNT for a holder, of a kind the fund's policy offers."""
+    from ledger.commands import jak
+
+    _written(jak.open_account(obj.store, account, fund=fund, holder=holder, holder_kind=holder_kind, kind=kind,
+                              on=on, actor=_actor(actor)), as_json, f"account {account} opened")
+
+
+@savings.command("deposit")
+@click.argument("account", type=ID)
+@click.option("--amount", type=MONEY, required=True)
+@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
+@click.option("--key", default=None, help="Idempotency key (default: derived from the deposit).")
+@write_options
+@click.pass_obj
+def savings_deposit(obj, account, amount, on, key, actor, as_json) -> None:
+    """Deposit into savings ACCOUNT."""
+    from ledger.commands import jak
+
+    _written(jak.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key), as_json, "deposit")
+
+
+@savings.command("withdraw")
+@click.argument("account", type=ID)
+@click.option("--amount", type=MONEY, required=True)
+@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
+@click.option("--notice-given-on", type=ISO_DATE, default=None, help="When notice was given (notice accounts).")
+@click.option("--key", default=None, help="Idempotency key.")
+@write_options
+@click.pass_obj
+def savings_withdraw(obj, account, amount, on, notice_given_on, key, actor, as_json) -> None:
+    """Withdraw from ACCOUNT: refused beyond the free balance, the notice rule or the fund's liquidity."""
+    from ledger.commands import jak
+
+    _written(jak.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
+                          actor=_actor(actor), key=key), as_json, "withdrawal")
+
+
+# --- points ----------------------------------------------------------------------------------------
+
+
+@click.group()
+def points() -> None:
+    """Savings points given between members."""
+
+
+@points.command("gift")
+@click.option("--from", "giver", required=True, type=ID, help="The giving member.")
+@click.option("--to", "receiver", required=True, type=ID, help="The receiving member.")
+@click.option("--points", "amount", type=DECIMAL, required=True, help="Points, at most 4 decimal places.")
+@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
+@click.option("--key", default=None, help="Idempotency key.")
+@write_options
+@click.pass_obj
+def points_gift(obj, giver, receiver, amount, on, key, actor, as_json) -> None:
+    """Give points from one member to another (never more than the giver holds)."""
+    from ledger.commands import jak
+
+    _written(jak.gift_points(obj.store, giver, receiver, amount, on=on, actor=_actor(actor), key=key),
+             as_json, "gift")
+
+
+# --- loans -----------------------------------------------------------------------------------------
+
+
+@click.group()
+def loan() -> None:
+    """Interest-free loans: quotes, contracts, instalments."""
+
+
+def _loan_rows(data: dict) -> list[tuple[str, object]]:
+    return [(k, data[k]) for k in sorted(data) if not isinstance(data[k], (list, dict))]
+
+
+@loan.command("show")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@query_options
+@click.pass_obj
+def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
+    """LOAN on a date: outstanding, instalments due and received, arrears, fees, points consumed."""
+    from projections.jak import loan as read
+
+    data = read(_view(obj, as_known_at), loan_id, _today(as_of)).to_json()
+    if as_json:
+        emit_json(data)
+    else:
+        table(f"loan {loan_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
+
+
+def quote_json(contract, policy_source: str) -> dict:
+    from ledger.rules.points import to_points
+
+    from ledger.jak_state import money
+
+    return {
+        "amount": money(contract.amount),
+        "months": contract.months,
+        "available_points": to_points(contract.available_points),
+        "instalment": contract.instalment,
+        "final_instalment": contract.final_instalment,
+        "after_saving": contract.after_saving,
+        "first_after_saving": contract.first_after_saving,
+        "final_after_saving": contract.final_after_saving,
+        "after_savings_total": contract.after_savings_total,
+        "points_consumed": to_points(contract.points_consumed),
+        "setup_fee": contract.setup_fee,
+        "annual_fee": contract.annual_fee,
+        "annual_fee_count": contract.annual_fee_count,
+        "fees_total": contract.fees_total,
+        "share_deposit": contract.share_deposit,
+        "monthly_total": contract.monthly_total,
+        "closing_points": to_points(contract.closing_points),
+        "policy": policy_source,
+        "points_curve": [{"month": m.month, "opening": to_points(m.opening), "consumed": to_points(m.consumed),
+                          "earned": to_points(m.earned), "closing": to_points(m.closing)}
+                         for m in contract.points_curve],
+    }
+
+
+@loan.command("quote")
+@click.option("--amount", type=MONEY, required=True, help="The loan, e.g. 1200.00.")
+@click.option("--months", type=click.IntRange(1, 600), required=True, help="The term in months.")
+@click.option("--points", "points_", type=DECIMAL, default=None, help="Points available (default 0; not with --holder).")
+@click.option("--holder", default=None, type=ID, help="Use this holder's points, savings and fund policy.")
+@click.option("--fund", default=None, type=ID, help="Use this fund's policy in force (default: the holder's fund).")
+@click.option("--on", "on", type=ISO_DATE, default=None, help="The payout date (default: today).")
+@click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_json) -> None:
+    """Show the whole contract for a loan; writes nothing."""
+    from ledger.commands.jak import contract_terms
+
+    if holder is not None and points_ is not None:
+        raise click.UsageError("give either --points or --holder, not both")
+    from projections.jak import ViewReader
+
+    reader = None
+    if holder is not None or fund is not None:
+        reader = ViewReader(_view(obj, as_known_at))
+    contract, source = contract_terms(reader, amount, months, points=points_, holder=holder, fund=fund,
+                                      on=_today(on))
+    data = quote_json(contract, source)
+    if as_json:
+        emit_json(data)
+        return
+    table(f"quote: {amount} over {months} months", ["field", "value"], _loan_rows(data))
+    table("points curve", ["month", "opening", "consumed", "earned", "closing"],
+          [(m["month"], m["opening"], m["consumed"], m["earned"], m["closing"]) for m in data["points_curve"]])
+
+
+@loan.command("grant")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--holder", required=True, type=ID)
+@click.option("--account", required=True, type=ID, help="The holder's account that takes the after-savings.")
+@click.option("--amount", type=MONEY, required=True)
+@click.option("--months", type=click.IntRange(1, 600), required=True)
+@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
+@write_options
+@click.pass_obj
+def loan_grant(obj, loan_id, holder, account, amount, months, on, actor, as_json) -> None:
+    """Grant LOAN: the ledger computes the contract, or refuses it with the reasons."""
+    from ledger.commands import jak
+
+    _written(jak.grant_loan(obj.store, loan_id, holder=holder, account=account, amount=amount, months=months,
+                            on=on, actor=_actor(actor)), as_json, f"loan {loan_id} granted")
+
+
+@loan.command("shares")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@write_options
+@click.pass_obj
+def loan_shares(obj, loan_id, on, actor, as_json) -> None:
+    """Record LOAN's share deposit as bought (the whole amount of the contract)."""
+    from ledger.commands import jak
+
+    _written(jak.buy_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, "share deposit")
+
+
+@loan.command("disburse")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@write_options
+@click.pass_obj
+def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
+    """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot fund it."""
+    from ledger.commands import jak
+
+    _written(jak.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
+
+
+@loan.command("pay")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--amount", type=MONEY, required=True, help="What the borrower paid.")
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@click.option("--key", default=None, help="Idempotency key.")
+@write_options
+@click.pass_obj
+def loan_pay(obj, loan_id, amount, on, key, actor, as_json) -> None:
+    """Receive a payment on LOAN: split into fee, repayment and after-saving (any surplus repays early)."""
+    from ledger.commands import jak
+
+    _written(jak.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key), as_json,
+             "instalment")
+
+
+# --- fund ------------------------------------------------------------------------------------------
+
+
+@click.group()
+def fund() -> None:
+    """The JAK fund: liquidity, totals and the forecast."""
+
+
+@fund.command("show")
+@click.argument("fund_id", metavar="FUND", type=ID)
+@query_options
+@click.pass_obj
+def fund_show(obj, fund_id: str, as_of, as_known_at, as_json: bool) -> None:
+    """FUND's liquidity (savings + share capital + fees - loans outstanding - expenses) and totals on a date."""
+    from projections.jak import fund as read
+
+    data = read(_view(obj, as_known_at), fund_id, _today(as_of))
+    if as_json:
+        emit_json(data)
+    else:
+        table(f"fund {fund_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
+
+
+@fund.command("forecast")
+@click.argument("fund_id", metavar="FUND", type=ID)
+@click.option("--years", type=click.IntRange(1, 100), required=True)
+@click.option("--from", "start", type=ISO_DATE, default=None, help="First day of year 1 (default: the fund's first event).")
+@click.option("--as-of", type=ISO_DATE, default=None,
+              help="Recorded flows up to this date, contracts after it (default: the fund's last event).")
+@click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> None:
+    """FUND's balance year by year under the contracts in force."""
+    from ledger.jak_state import FORECAST_COLUMNS
+    from projections.jak import forecast
+
+    data = forecast(_view(obj, as_known_at), fund_id, years, start, as_of)
+    if as_json:
+        emit_json(data)
+        return
+    rows = data["years"]
+    labels = ("opening_balance",) + FORECAST_COLUMNS + ("written_off", "fund_balance", "lowest_balance")
+    table(f"fund {fund_id}: forecast from {data['from']} (recorded through {data['recorded_through']})",
+          ["row"] + [f"year {r['year']}" + (" *" if r["projected"] else "") for r in rows],
+          [(label, *(r[label] for r in rows)) for label in labels])
+
+
+# --- settling --------------------------------------------------------------------------------------
+
+
+@click.group()
+def jak() -> None:
+    """The ledger's own JAK bookkeeping."""
+
+
+@jak.command("settle")
+@click.option("--through", type=ISO_DATE, required=True, help="Release what is due on or before this date.")
+@click.option("--fund", default=None, type=ID, help="Only this fund.")
+@write_options
+@click.pass_obj
+def jak_settle(obj, through, fund, actor, as_json) -> None:
+    """Release the after-savings of repaid loans on the day the holder's points are back to zero or above."""
+    from ledger.commands import jak as commands
+
+    released = commands.settle(obj.store, through=through, fund=fund, actor=_actor(actor))
+    if as_json:
+        emit_json({"released": released})
+    else:
+        for r in released:
+            click.echo(f"released {r['amount']} of loan {r['loan_id']} in account {r['account_id']} on {r['on']}")
+        click.echo(f"{len(released)} release(s)")
+
+
+COMMANDS = [savings, points, loan, fund, jak]

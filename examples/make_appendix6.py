@@ -1,0 +1,147 @@
+"""Write examples/appendix6.jsonl: the report's Appendix 6 as the ledger's events.
+
+    python examples/make_appendix6.py > examples/appendix6.jsonl
+    mutual --db sqlite:///app6.db init
+    mutual --db sqlite:///app6.db import examples/appendix6.jsonl
+    mutual --db sqlite:///app6.db fund forecast app6 --years 6
+
+Thirty residents, half of them in the scheme: three groups of five borrow
+£500, £750 and £1,000 over 24 months after saving 10% in advance, then each
+a loan of double over 48 months; 3.5% set-up, 1% a year, 6% shares; the
+co-op's £2,500-a-year landlord sinking fund, spent every three years.
+
+This is the JAK reading of the appendix (`ledger.rules.fund.APPENDIX_6`):
+the contracts come from `ledger.rules.fund.group_contracts` (so from
+`ledger.rules.loans.quote`), savings are the 10% pre-saving six months
+ahead and the contracts' after-savings, share deposits come back with the
+last instalment, and the landlord spends its own savings (a withdrawal, no
+fees). Timing follows the forecast's month convention (docs/rules-jak.md):
+payouts, fees and shares on the 1st of the month; instalment k with its
+after-saving on the LAST day of loan month k (the month it falls due in,
+as the report books it); the landlord pays in on 1 January and spends on
+31 December of years 3 and 6. The fifteen residents outside the scheme
+have no events.
+"""
+
+from __future__ import annotations
+
+import calendar
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+
+import orjson
+
+from ledger.money import money_text, round_money
+from ledger.rules.fund import APPENDIX_6, group_contracts
+from ledger.rules.loans import add_months
+from ledger.rules.points import to_points
+
+FUND = "app6"
+START = date(2004, 1, 1)
+ACTOR = "appendix-6"
+
+
+def month_start(month: int) -> date:
+    return add_months(START, month)
+
+
+def month_end(month: int) -> date:
+    first = month_start(month)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def points_text(value: Decimal) -> str:
+    text = format(to_points(value).normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".")
+
+
+class Log:
+    def __init__(self) -> None:
+        self.lines: list[dict] = []
+
+    def add(self, stream: str, type_: str, on: date, payload: dict, key: str) -> None:
+        self.lines.append({"stream": stream, "type": type_, "effective_date": on.isoformat(), "payload": payload,
+                           "metadata": {"actor": ACTOR}, "idempotency_key": key})
+
+
+def loan_events(log: Log, loan: str, holder: str, account: str, contract, month: int) -> None:
+    """One contract, paid out at the start of `month` and paid to the day."""
+    paid_out = month_start(month)
+    stream = f"loan-{loan}"
+    log.add(stream, "LoanGranted", paid_out, {
+        "loan_id": loan, "fund_id": FUND, "holder_id": holder, "account_id": account,
+        "principal": money_text(contract.amount), "months": contract.months,
+        "instalment": money_text(contract.instalment), "points_used": points_text(contract.available_points),
+        "after_saving": money_text(contract.after_saving), "setup_fee": money_text(contract.setup_fee),
+        "annual_fee": money_text(contract.annual_fee), "share_deposit": money_text(contract.share_deposit),
+        "final_instalment": money_text(contract.final_instalment),
+        "first_after_saving": money_text(contract.first_after_saving),
+        "final_after_saving": money_text(contract.final_after_saving)}, f"grant:{loan}")
+    log.add(stream, "ShareDepositBought", paid_out, {"loan_id": loan, "amount": money_text(contract.share_deposit)},
+            f"shares:{loan}")
+    log.add(stream, "LoanDisbursed", paid_out, {"loan_id": loan, "amount": money_text(contract.amount)},
+            f"disburse:{loan}")
+    log.add(stream, "FeeCharged", paid_out, {"loan_id": loan, "kind": "setup", "amount": money_text(contract.setup_fee)},
+            f"fee:{loan}:setup")
+    for year, due in enumerate(contract.annual_fee_months, start=1):
+        log.add(stream, "FeeCharged", month_start(month + due - 1),
+                {"loan_id": loan, "kind": "annual", "amount": money_text(contract.annual_fee)}, f"fee:{loan}:annual:{year}")
+    for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings), start=1):
+        log.add(stream, "InstalmentReceived", month_end(month + k - 1),
+                {"loan_id": loan, "repayment": money_text(paid), "after_saving": money_text(saved), "fee": "0.00"},
+                f"instalment:{loan}:{k}")
+    log.add(stream, "ShareDepositReleased", month_end(month + contract.months - 1),
+            {"loan_id": loan, "amount": money_text(contract.share_deposit)}, f"shares-back:{loan}")
+
+
+def build(plan=APPENDIX_6) -> list[dict]:
+    log = Log()
+    policy = plan.policy
+    log.add(f"society-{FUND}", "FundPolicySet", START, {
+        "fund_id": FUND, "setup_fee": str(policy.setup_fee_rate), "annual_fee": str(policy.annual_fee_rate),
+        "share_deposit": str(policy.share_deposit_rate), "minimum_presaving_months": 0,
+        "maximum_loan_multiple": None, "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]},
+        f"policy:{FUND}:{START}")
+    landlord = plan.landlord
+    log.add("account-landlord", "SavingsAccountOpened", START, {
+        "account_id": "landlord", "fund_id": FUND, "holder_id": "coop-landlord", "holder_kind": "coop", "kind": "jak"},
+        "open:landlord")
+    for year in range(plan.years):
+        log.add("account-landlord", "SavingsDeposited", month_start(12 * year), {
+            "account_id": "landlord", "amount": money_text(landlord.saving_per_year), "after_saving_for_loan": None},
+            f"landlord:save:{year + 1}")
+    for year in range(landlord.spend_every_years, plan.years + 1, landlord.spend_every_years):
+        log.add("account-landlord", "SavingsWithdrawn", month_end(12 * year - 1), {
+            "account_id": "landlord", "amount": money_text(landlord.saving_per_year * landlord.spend_every_years),
+            "notice_given_on": None}, f"landlord:spend:{year}")
+    number = 0
+    for group in plan.groups:
+        first, second = group_contracts(group, policy)
+        pre = round_money(group.first_loan * group.pre_saving_rate)
+        opened = group.draws_in_month - group.pre_saving_lead_months
+        for _ in range(group.members):
+            number += 1
+            member, account = f"r{number:02d}", f"r{number:02d}-jak"
+            log.add(f"account-{account}", "SavingsAccountOpened", month_start(opened), {
+                "account_id": account, "fund_id": FUND, "holder_id": member, "holder_kind": "member", "kind": "jak"},
+                f"open:{account}")
+            log.add(f"account-{account}", "SavingsDeposited", month_start(opened), {
+                "account_id": account, "amount": money_text(pre), "after_saving_for_loan": None}, f"presave:{account}")
+            loan_events(log, f"{member}-1", member, account, first, group.draws_in_month)
+            loan_events(log, f"{member}-2", member, account, second, group.draws_in_month + first.months)
+    horizon = add_months(START, 12 * plan.years) - timedelta(days=1)
+    inside = [line for line in log.lines if line["effective_date"] <= horizon.isoformat()]
+    # the log in date order, as a treasurer would have recorded it
+    return sorted(inside, key=lambda line: line["effective_date"])
+
+
+def main() -> None:
+    out = sys.stdout.buffer
+    for line in build():
+        out.write(orjson.dumps(line))
+        out.write(b"\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,574 @@
+"""JAK fund commands: check the rules against the books, then append (all or nothing).
+
+Every handler reads the streams it needs from the store (as known now),
+folds them with ledger/jak_state.py, refuses with `ValidationFailed` naming
+the field and the reason, and otherwise appends to one stream at the
+version it read (a concurrent writer gets a ConcurrencyConflict, never a
+lost update). The contract arithmetic is ledger/rules/loans.py's `quote`;
+the liquidity rule is ledger/rules/fund.py's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Optional
+
+from ledger.errors import FieldError, NotFound, ValidationFailed
+from ledger.events.jak import (
+    AccountKind,
+    AfterSavingsReleased,
+    FeeCharged,
+    FundExpense,
+    FundPolicySet,
+    InstalmentReceived,
+    LoanDisbursed,
+    LoanGranted,
+    LoanWrittenOff,
+    PointsGifted,
+    SavingsAccountOpened,
+    SavingsDeposited,
+    SavingsWithdrawn,
+    ShareDepositBought,
+    ShareDepositReleased,
+)
+from ledger.jak_state import (
+    EPOCH,
+    REPORT_POLICY,
+    Fact,
+    FundBooks,
+    HolderState,
+    JakIndex,
+    account_state,
+    factor_timeline,
+    loan_state,
+    lowest_liquidity_from,
+    policies,
+    policy_at,
+    read_holder,
+)
+from ledger.money import ZERO, money_text
+from ledger.rules.loans import LoanContract, LoanPolicy, quote
+from ledger.rules.points import FactorChange, PointsState, to_points
+from ledger.store import EventStore, NewEvent
+from ledger.store.mapper import current_payload
+
+ONE_DAY = timedelta(days=1)
+FACTOR_ONE = (FactorChange(EPOCH, Decimal(1)),)
+
+
+class StoreReader:
+    """The folds' reader straight over the store: the books as known now."""
+
+    as_known_at = None
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._facts: dict[str, list[Fact]] = {}
+        self._types: dict[str, list[Fact]] = {}
+
+    @staticmethod
+    def _fact(e) -> Fact:
+        return Fact(e.position, e.stream, e.type, e.effective_date, current_payload(e))
+
+    def facts(self, stream: str) -> list[Fact]:
+        if stream not in self._facts:
+            self._facts[stream] = [self._fact(e) for e in self.store.read(stream=stream)]
+        return self._facts[stream]
+
+    def facts_of_type(self, type_: str) -> list[Fact]:
+        if type_ not in self._types:
+            self._types[type_] = [self._fact(e) for e in self.store.read(type=type_)]
+        return self._types[type_]
+
+    def version(self, stream: str) -> int:
+        return len(self.facts(stream))  # stream versions run 1..n without gaps
+
+
+def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
+    return ValidationFailed([FieldError(field, reason)], where=f"{where} refused, nothing written")
+
+
+def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
+    return store.append(stream, events, expected_version=reader.version(stream), metadata={"actor": actor})
+
+
+def _text(value: Decimal) -> str:
+    return money_text(value)
+
+
+def _points_text(value) -> str:
+    text = format(to_points(Fraction(value)).normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".")
+
+
+# --- policy ---------------------------------------------------------------------------------------
+
+
+def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee: Decimal = Decimal("0.035"),
+               annual_fee: Decimal = Decimal("0.01"), share_deposit: Decimal = Decimal("0.06"),
+               minimum_presaving_months: int = 0, maximum_loan_multiple: Optional[Decimal] = None,
+               kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),), key: Optional[str] = None):
+    """Record the fund's product policy from `on` (a factor change applies from `on`)."""
+    reader = StoreReader(store)
+    payload = FundPolicySet(
+        fund_id=fund, setup_fee=str(setup_fee), annual_fee=str(annual_fee), share_deposit=str(share_deposit),
+        minimum_presaving_months=minimum_presaving_months,
+        maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
+        account_kinds=[AccountKind(kind=k, factor=str(f), notice_days=n) for k, f, n in kinds])
+    key = key or f"policy:{fund}:{on.isoformat()}:{reader.version(f'society-{fund}') + 1}"
+    return _append(store, f"society-{fund}", [NewEvent(payload, on, key)], reader, actor)
+
+
+def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, purpose: str, actor: str,
+                   key: Optional[str] = None):
+    """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
+    reader = StoreReader(store)
+    books = FundBooks(reader, fund)
+    lowest = lowest_liquidity_from(books.flows(), on)
+    if lowest - amount < 0:
+        raise _refuse("amount", f"the fund's liquidity from {on} is at most {lowest}, less than {amount}", "expense")
+    stream = f"society-{fund}"
+    key = key or f"expense:{fund}:{reader.version(stream) + 1}"
+    event = NewEvent(FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose), on, key)
+    return _append(store, stream, [event], reader, actor)
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+
+def open_account(store: EventStore, account: str, *, fund: str, holder: str, holder_kind: str, kind: str,
+                 on: date, actor: str):
+    where = f"opening account {account}"
+    reader = StoreReader(store)
+    if reader.facts(f"account-{account}"):
+        raise _refuse("account", f"{account} is already open", where)
+    policy = policy_at(policies(reader.facts(f"society-{fund}")), on)
+    if policy is None:
+        raise _refuse("fund", f"fund {fund} has no product policy in force on {on}", where)
+    if kind not in policy.kinds:
+        offered = ", ".join(sorted(policy.kinds))
+        raise _refuse("kind", f"{kind} is not an account kind of fund {fund} on {on} (offered: {offered})", where)
+    index = JakIndex(reader)
+    other = index.holder_kind(holder)
+    if other is not None and other != holder_kind:
+        raise _refuse("holder_kind", f"{holder} already holds accounts as a {other}", where)
+    payload = SavingsAccountOpened(account_id=account, fund_id=fund, holder_id=holder, holder_kind=holder_kind,
+                                   kind=kind)
+    return _append(store, f"account-{account}", [NewEvent(payload, on, f"open:{account}")], reader, actor)
+
+
+def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Fact]:
+    facts = reader.facts(f"account-{account}")
+    if not facts:
+        raise _refuse("account", f"no savings account {account} in the books", where)
+    opened = facts[0]
+    if on < opened.effective_date:
+        raise _refuse("on", f"account {account} was opened on {opened.effective_date}, after {on}", where)
+    return facts
+
+
+def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: Optional[str] = None,
+            after_saving_for_loan: Optional[str] = None):
+    reader = StoreReader(store)
+    where = f"deposit into {account}"
+    _account(reader, account, on, where)
+    if after_saving_for_loan is not None and not reader.facts(f"loan-{after_saving_for_loan}"):
+        raise _refuse("after_saving_for_loan", f"no loan {after_saving_for_loan} in the books", where)
+    stream = f"account-{account}"
+    key = key or f"deposit:{account}:{reader.version(stream) + 1}"
+    payload = SavingsDeposited(account_id=account, amount=_text(amount), after_saving_for_loan=after_saving_for_loan)
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str,
+             notice_given_on: Optional[date] = None, key: Optional[str] = None):
+    """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity."""
+    reader = StoreReader(store)
+    where = f"withdrawal from {account}"
+    facts = _account(reader, account, on, where)
+    opened = facts[0].payload
+    paid = _after_savings_paid(reader, account)
+    # the free balance on `on` and on every later date a known event takes effect
+    days = sorted({on} | {f.effective_date for f in facts if f.effective_date > on} | {d for d, _, _ in paid if d > on})
+    lowest = min(account_state(facts, d, paid).free_balance for d in days)
+    if amount > lowest:
+        locked = account_state(facts, on, paid).locked_balance
+        extra = f" (after-savings of {locked} are locked until their loans are repaid)" if locked else ""
+        raise _refuse("amount", f"{amount} is more than the free balance of {lowest}{extra}", where)
+    policy = policy_at(policies(reader.facts(f"society-{opened['fund_id']}")), on)
+    kind = policy.kinds.get(opened["kind"]) if policy else None
+    if kind is not None and kind.notice_days > 0:
+        if notice_given_on is None:
+            raise _refuse("notice_given_on", f"is required: a {kind.kind} account needs {kind.notice_days} days' notice", where)
+        if (on - notice_given_on).days < kind.notice_days:
+            raise _refuse("notice_given_on", f"notice given on {notice_given_on} is less than the {kind.notice_days} "
+                                             f"days a {kind.kind} account needs before {on}", where)
+    books = FundBooks(reader, opened["fund_id"])
+    available = lowest_liquidity_from(books.flows(), on)
+    if available - amount < 0:
+        raise _refuse("amount", f"the fund can pay out at most {available} from {on}, less than {amount}", where)
+    stream = f"account-{account}"
+    key = key or f"withdraw:{account}:{reader.version(stream) + 1}"
+    payload = SavingsWithdrawn(account_id=account, amount=_text(amount),
+                               notice_given_on=notice_given_on.isoformat() if notice_given_on else None)
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, str, Decimal]]:
+    out = []
+    for loan in JakIndex(reader).loans.values():
+        if loan["account_id"] != account:
+            continue
+        for f in reader.facts(f"loan-{loan['loan_id']}"):
+            if f.type == "InstalmentReceived" and Decimal(f.payload["after_saving"]):
+                out.append((f.effective_date, loan["loan_id"], Decimal(f.payload["after_saving"])))
+    return out
+
+
+# --- points ----------------------------------------------------------------------------------------
+
+
+def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *, on: date, actor: str,
+                key: Optional[str] = None):
+    """Members only, never more than the giver holds at the end of `on`."""
+    reader = StoreReader(store)
+    where = f"points gift from {giver}"
+    if points <= 0 or points != points.quantize(Decimal("0.0001")):
+        raise _refuse("points", "must be more than zero with at most 4 decimal places", where)
+    if giver == receiver:
+        raise _refuse("to_member_id", "a member cannot give points to themselves", where)
+    index = JakIndex(reader)
+    for field, who in (("from_member_id", giver), ("to_member_id", receiver)):
+        kind = index.holder_kind(who)
+        if kind is None:
+            raise _refuse(field, f"{who} holds no savings account in the fund", where)
+        if kind != "member":
+            raise _refuse(field, f"{who} is a co-op: points may only pass between members", where)
+    held = read_holder(reader, giver, on, index).points_exact
+    if Fraction(points) > held:
+        raise _refuse("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}", where)
+    stream = f"member-{giver}"
+    key = key or f"gift:{giver}:{reader.version(stream) + 1}"
+    payload = PointsGifted(from_member_id=giver, to_member_id=receiver, points=_points_text(points))
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+# --- loans -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the rules need to know of an applicant the day before a loan is paid out."""
+
+    points: Fraction
+    savings: Decimal
+    saved_months: int
+
+
+def months_between(first: date, last: date) -> int:
+    """Whole calendar months from `first` to `last` (a month counts once its day is reached)."""
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months - (1 if last.day < first.day else 0)
+
+
+def standing(reader, holder: str, on: date, fund: Optional[str] = None) -> Standing:
+    """The holder's points and savings at the end of the day before `on`, and months since their first deposit."""
+    state = read_holder(reader, holder, on - ONE_DAY)
+    accounts = [a for a in state.accounts if fund is None or a.fund_id == fund]
+    first = min((a.first_deposit for a in accounts if a.first_deposit), default=None)
+    saved = months_between(first, on) if first else 0
+    return Standing(state.points_exact, sum((a.balance for a in accounts), ZERO), saved)
+
+
+def contract_terms(reader, amount: Decimal, months: int, *, points: Optional[Decimal] = None,
+                   holder: Optional[str] = None, fund: Optional[str] = None, on: date) -> tuple[LoanContract, str]:
+    """The contract a loan would get, writing nothing: (contract, where its terms came from).
+
+    With a holder: their points, savings and pre-saving months on `on`, and
+    their fund's policy in force, every rule applied. Without one: the given
+    points (default 0) and the policy of `fund` in force on `on`, or the
+    report's terms when none is recorded; the pre-saving rules need a holder
+    and are not applied.
+    """
+    from ledger.jak_state import JakIndex as Index
+
+    if holder is not None:
+        index = Index(reader)
+        if fund is None:
+            funds = sorted({index.accounts[a]["fund_id"] for a in index.holder_accounts(holder)})
+            if not funds:
+                raise NotFound(f"holder {holder}: no savings account in the books")
+            fund = funds[0]
+    policy, source = REPORT_POLICY, "report terms (no policy recorded)"
+    if fund is not None:
+        found = policy_at(policies(reader.facts(f"society-{fund}")), on)
+        if found is not None:
+            policy, source = found.loan_policy(), f"fund {fund} policy of {found.effective.isoformat()}"
+    if holder is None:
+        relaxed = LoanPolicy(policy.setup_fee_rate, policy.annual_fee_rate, policy.share_deposit_rate)
+        return quote(amount, months, points if points is not None else ZERO, relaxed), source
+    s = standing(reader, holder, on, fund)
+    return _quote_for(amount, months, s, policy), source
+
+
+def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) -> LoanContract:
+    from ledger.rules.loans import consumption
+
+    available = to_points(s.points)
+    if available > 0:
+        available = min(available, consumption(amount, months))
+    return quote(amount, months, available, policy, savings=s.savings, saved_months=s.saved_months)
+
+
+def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amount: Decimal, months: int,
+               on: date, actor: str):
+    """The ledger computes the contract from the policy in force and the holder's points; or refuses, with reasons."""
+    reader = StoreReader(store)
+    where = f"loan {loan}"
+    if reader.facts(f"loan-{loan}"):
+        raise _refuse("loan_id", f"{loan} is already in the books", where)
+    facts = _account(reader, account, on, where)
+    opened = facts[0].payload
+    if opened["holder_id"] != holder:
+        raise _refuse("account_id", f"account {account} belongs to {opened['holder_id']}, not {holder}", where)
+    fund = opened["fund_id"]
+    found = policy_at(policies(reader.facts(f"society-{fund}")), on)
+    if found is None:
+        raise _refuse("fund_id", f"fund {fund} has no product policy in force on {on}", where)
+    contract = _quote_for(amount, months, standing(reader, holder, on, fund), found.loan_policy())
+    available = lowest_liquidity_from(FundBooks(reader, fund).flows(), on)
+    if available - amount < 0:
+        raise _refuse("amount", f"the fund has {available} to lend from {on}, less than the {amount} asked for", where)
+    payload = LoanGranted(
+        loan_id=loan, fund_id=fund, holder_id=holder, account_id=account, principal=_text(amount), months=months,
+        instalment=_text(contract.instalment), points_used=_points_text(contract.available_points),
+        after_saving=_text(contract.after_saving), setup_fee=_text(contract.setup_fee),
+        annual_fee=_text(contract.annual_fee), share_deposit=_text(contract.share_deposit),
+        final_instalment=_text(contract.final_instalment), first_after_saving=_text(contract.first_after_saving),
+        final_after_saving=_text(contract.final_after_saving))
+    return _append(store, f"loan-{loan}", [NewEvent(payload, on, f"grant:{loan}")], reader, actor)
+
+
+def _loan(reader: StoreReader, loan: str, on: date, where: str):
+    facts = reader.facts(f"loan-{loan}")
+    if not facts:
+        raise _refuse("loan_id", f"no loan {loan} in the books", where)
+    granted = next(f for f in facts if f.type == "LoanGranted")
+    if on < granted.effective_date:
+        raise _refuse("on", f"loan {loan} was granted on {granted.effective_date}, after {on}", where)
+    account = reader.facts(f"account-{granted.payload['account_id']}")
+    return facts, loan_state(facts, on, [f for f in account if f.type == "AfterSavingsReleased"])
+
+
+def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
+    reader = StoreReader(store)
+    where = f"share deposit of loan {loan}"
+    _, state = _loan(reader, loan, on, where)
+    due = state.contract.share_deposit - state.share_deposit_paid
+    if due <= 0:
+        raise _refuse("amount", f"the share deposit of {state.contract.share_deposit} is already paid", where)
+    event = NewEvent(ShareDepositBought(loan_id=loan, amount=_text(due)), on, f"shares:{loan}")
+    return _append(store, f"loan-{loan}", [event], reader, actor)
+
+
+def disburse(store: EventStore, loan: str, *, on: date, actor: str):
+    """Pay the loan out, with its set-up fee and first annual fee; refused when the share
+    deposit is unpaid or the fund cannot fund it (on `on` and every later known date)."""
+    reader = StoreReader(store)
+    where = f"disbursing loan {loan}"
+    _, state = _loan(reader, loan, on, where)
+    c = state.contract
+    if state.disbursed:
+        raise _refuse("loan_id", f"loan {loan} was already paid out on {state.disbursed_on}", where)
+    if state.share_deposit_paid < c.share_deposit:
+        raise _refuse("share_deposit", f"unpaid: {state.share_deposit_paid} of the {c.share_deposit} share deposit "
+                                       "is paid; the loan is paid out only once it is", where)
+    books = FundBooks(reader, c.fund_id)
+    others = [f for f in books.flows() if not (f.position in {x.position for x in reader.facts(f"loan-{loan}")})]
+    available = lowest_liquidity_from(others, on)
+    if available - c.principal < 0:
+        raise _refuse("amount", f"the fund has {available} to lend from {on}, less than the {c.principal} "
+                                "this loan pays out", where)
+    events = [NewEvent(LoanDisbursed(loan_id=loan, amount=_text(c.principal)), on, f"disburse:{loan}")]
+    if c.setup_fee:
+        events.append(NewEvent(FeeCharged(loan_id=loan, kind="setup", amount=_text(c.setup_fee)), on, f"fee:{loan}:setup"))
+    if c.annual_fee:
+        events.append(NewEvent(FeeCharged(loan_id=loan, kind="annual", amount=_text(c.annual_fee)), on, f"fee:{loan}:annual:1"))
+    return _append(store, f"loan-{loan}", events, reader, actor)
+
+
+@dataclass(frozen=True)
+class Split:
+    repayment: Decimal
+    after_saving: Decimal
+    fee: Decimal
+
+
+def split_payment(state, amount: Decimal) -> Split:
+    """Fees due first; then, instalment by instalment, its repayment then its after-saving, for
+    the instalments fallen due (or, when none is unpaid, the next one, paid ahead of its date);
+    anything more repays the loan early, with no after-saving."""
+    c = state.contract
+    rest = amount
+    fee = min(rest, state.fee_arrears)
+    rest -= fee
+    repaid, saved = state.repaid, state.after_savings_paid
+    rep = sav = ZERO
+    cum_rep = cum_sav = ZERO
+    upto = state.instalments_due
+    if repaid >= sum(c.instalments[:upto], ZERO) and saved >= sum(c.after_savings[:upto], ZERO):
+        upto += 1  # nothing due is unpaid: the payment is the next instalment, paid ahead of its date
+    upto = min(upto, c.months)
+    for k in range(upto):
+        cum_rep += c.instalments[k]
+        cum_sav += c.after_savings[k]
+        r = min(rest, max(cum_rep - repaid - rep, ZERO), state.outstanding - rep)
+        rep += r
+        rest -= r
+        s = min(rest, max(cum_sav - saved - sav, ZERO))
+        sav += s
+        rest -= s
+    extra = min(rest, state.outstanding - rep)
+    rep += extra
+    rest -= extra
+    if rest > 0:
+        raise ValueError(f"{amount} is more than is owed: at most {amount - rest} can be received on this loan")
+    return Split(rep, sav, fee)
+
+
+def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
+                       key: Optional[str] = None, split: Optional[Split] = None):
+    """A borrower's payment, split into repayment, after-saving and fee (see split_payment)."""
+    reader = StoreReader(store)
+    where = f"instalment on loan {loan}"
+    _, state = _loan(reader, loan, on, where)
+    if state.status != "disbursed":
+        raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: nothing is owed", where)
+    if split is None:
+        try:
+            split = split_payment(state, amount)
+        except ValueError as exc:
+            raise _refuse("amount", str(exc), where) from None
+    elif split.repayment > state.outstanding:
+        raise _refuse("repayment", f"{split.repayment} is more than the {state.outstanding} outstanding", where)
+    stream = f"loan-{loan}"
+    key = key or f"instalment:{loan}:{reader.version(stream) + 1}"
+    payload = InstalmentReceived(loan_id=loan, repayment=_text(split.repayment), after_saving=_text(split.after_saving),
+                                 fee=_text(split.fee))
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
+    """Withdraw a repaid loan's share deposit (refused while the loan runs, or beyond the fund's liquidity)."""
+    reader = StoreReader(store)
+    where = f"releasing the share deposit of loan {loan}"
+    _, state = _loan(reader, loan, on, where)
+    if state.status != "repaid":
+        raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: shares come back once it is repaid", where)
+    held = state.share_deposit_paid - state.share_deposit_released
+    if held <= 0:
+        raise _refuse("loan_id", "no share deposit is held", where)
+    available = lowest_liquidity_from(FundBooks(reader, state.contract.fund_id).flows(), on)
+    if available - held < 0:
+        raise _refuse("amount", f"the fund can pay out at most {available} from {on}, less than {held}", where)
+    event = NewEvent(ShareDepositReleased(loan_id=loan, amount=_text(held)), on, f"shares-back:{loan}")
+    return _append(store, f"loan-{loan}", [event], reader, actor)
+
+
+def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str):
+    reader = StoreReader(store)
+    where = f"writing off loan {loan}"
+    _, state = _loan(reader, loan, on, where)
+    if amount > state.outstanding:
+        raise _refuse("amount", f"{amount} is more than the {state.outstanding} outstanding", where)
+    event = NewEvent(LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason), on, f"write-off:{loan}:{on}")
+    return _append(store, f"loan-{loan}", [event], reader, actor)
+
+
+# --- after-savings release ----------------------------------------------------------------------------
+
+
+class _Track:
+    """One balance's points, accrued day by day (O(1) a day)."""
+
+    def __init__(self, changes, factors) -> None:
+        items = [(c.on, 1, c) for c in changes] + [(f.effective, 0, f) for f in factors if f.effective > EPOCH]
+        self.items = sorted(items, key=lambda x: (x[0], x[1]))
+        first = factors[0].factor if factors else Decimal(0)
+        self.state = PointsState.opening(EPOCH, first)
+        self.i = 0
+
+    def through(self, day: date) -> Fraction:
+        while self.i < len(self.items) and self.items[self.i][0] <= day:
+            self.state = self.state.apply(self.items[self.i][2])
+            self.i += 1
+        self.state = self.state.accrued_through(day)
+        return self.state.points
+
+
+def _tracks(state: HolderState) -> list[_Track]:
+    tracks = []
+    for a in state.accounts:
+        found = state.policies_by_fund.get(a.fund_id, ())
+        if a.free:
+            tracks.append(_Track(a.free, factor_timeline(found, a.kind)))
+        for changes in a.locked.values():
+            tracks.append(_Track(changes, FACTOR_ONE))
+    for s in state.loans:
+        tracks.append(_Track(s.loan_changes, FACTOR_ONE))
+    return tracks
+
+
+def release_date(reader, holder: str, repaid_on: date, through: date) -> Optional[date]:
+    """The day after the first day, from the repayment on, whose end-of-day points are >= 0; None if not by `through`."""
+    state = read_holder(reader, holder, date.max)
+    tracks = _tracks(state)
+    day = repaid_on
+    while day < through:  # the release (the day after) may fall on `through` itself
+        points = sum((t.through(day) for t in tracks), Fraction(0))
+        points += sum((Fraction(g.points) * (1 if g.receiver == holder else -1) for g in state.gifts if g.on <= day),
+                      Fraction(0))
+        if points >= 0:
+            released = day + ONE_DAY
+            return released if released <= through else None
+        day += ONE_DAY
+    return None
+
+
+def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] = None) -> list[dict[str, Any]]:
+    """Release, as the ledger's own events, the locked after-savings of every repaid loan on the day
+    after the holder's points are first back to zero or above (idempotency key `release:<loan>`)."""
+    released: list[dict[str, Any]] = []
+    while True:
+        reader = StoreReader(store)
+        index = JakIndex(reader)
+        due = []
+        for loan_id, granted in sorted(index.loans.items()):
+            if fund is not None and granted["fund_id"] != fund:
+                continue
+            facts = reader.facts(f"loan-{loan_id}")
+            account = reader.facts(f"account-{granted['account_id']}")
+            state = loan_state(facts, date.max, [f for f in account if f.type == "AfterSavingsReleased"])
+            if state.status != "repaid" or state.locked_after_savings <= 0 or state.repaid_on > through:
+                continue
+            on = release_date(reader, granted["holder_id"], state.repaid_on, through)
+            if on is not None:
+                due.append((on, loan_id, granted, state))
+        if not due:
+            return released
+        on, loan_id, granted, state = min(due, key=lambda x: (x[0], x[1]))
+        amount = state.locked_after_savings
+        event = NewEvent(AfterSavingsReleased(account_id=granted["account_id"], loan_id=loan_id, amount=_text(amount)),
+                         on, f"release:{loan_id}")
+        _append(store, f"account-{granted['account_id']}", [event], reader, actor)
+        released.append({"loan_id": loan_id, "account_id": granted["account_id"], "on": on, "amount": amount})
+
+
+__all__ = [
+    "set_policy", "record_expense", "open_account", "deposit", "withdraw", "gift_points", "contract_terms",
+    "grant_loan", "buy_share_deposit", "disburse", "receive_instalment", "release_share_deposit", "write_off",
+    "settle", "split_payment", "release_date", "standing", "StoreReader", "Split",
+]
