@@ -7,12 +7,65 @@ import sys
 
 import click
 
-from cli.output import emit_json
+from cli.output import emit_json, table
+from cli.params import ISO_DATE, TIMESTAMP
 
 
-@click.group()
-def audit() -> None:
-    """Digests and proofs of the log (and, with the read side, a full replay)."""
+@click.group(invoke_without_command=True)
+@click.option("--as-known-at", type=TIMESTAMP, default=None, help="Audit the books as they stood at this UTC time.")
+@click.option("--as-of", type=ISO_DATE, default=None, help="Totals on this effective date (default: the log's last).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def audit(ctx, as_known_at, as_of, as_json: bool) -> None:
+    """Replay the whole log in a scratch store, rebuild every projection, compare, verify the chain.
+
+    Exits non-zero if anything differs. Subcommands: digest, prove.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from projections.audit import run_audit
+
+    store = ctx.obj.store
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def advance(stage: str, n: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=None)
+                bar.advance(tasks[stage], n)
+
+            report = run_audit(store, as_known_at=as_known_at, as_of=as_of, on_progress=advance)
+    else:
+        report = run_audit(store, as_known_at=as_known_at, as_of=as_of)
+    if as_json:
+        emit_json(report)
+    else:
+        _print_report(report)
+    if report["discrepancies"]:
+        sys.exit(1)
+
+
+def _print_report(report: dict) -> None:
+    chain = report["chain"]
+    click.echo(f"audit of {report['events']} events, totals on {report['as_of']}"
+               + (f", as known at {report['as_known_at']}" if report["as_known_at"] else ""))
+    click.echo(f"chain: {'intact' if chain['intact'] else 'BROKEN'}, head {chain['head_position']} {chain['head_hash']}")
+    table("events by type", ["type", "count"], sorted(report["events_by_type"].items()))
+    coops = report["totals"]["coops"]
+    table("co-ops", ["co-op", "debt", "reserve", "members", "units clt", "units member", "units financed"],
+          [(c, t["debt"], t["reserve"], t["members"], t["units"]["clt"], t["units"]["member"], t["units"]["financed"])
+           for c, t in coops.items()])
+    funds = report["totals"]["funds"]
+    table("funds", ["fund", "savings", "points", "loans outstanding", "liquidity"],
+          [(f, t["savings"], t["points"], t["loans_outstanding"], t["liquidity"]) for f, t in funds.items()])
+    if report["discrepancies"]:
+        table("DISCREPANCIES", ["figure", "live", "replay"],
+              [(d["figure"], d["live"], d["replay"]) for d in report["discrepancies"]])
+    else:
+        click.echo("no discrepancies: the books follow from the log")
 
 
 @audit.command()

@@ -49,3 +49,48 @@ def test_the_log_as_known_at_a_time_leaves_out_later_events(backend):
     stamp = cutoff.isoformat().replace("+00:00", "Z")
     result = run(backend, "log", "--as-known-at", stamp, "--json")
     assert [e["position"] for e in json.loads(result.output)] == [1, 2]
+
+
+def _example(backend, name: str) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / name
+    assert run(backend, "import", str(path)).exit_code == 0
+
+
+def test_the_audit_of_an_untouched_ledger_finds_no_discrepancy(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    _example(backend, "appendix6.jsonl")
+    result = run(backend, "audit", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["discrepancies"] == [] and report["chain"]["intact"]
+    assert report["events_by_type"]["PaymentReceived"] > 0
+    assert set(report["totals"]["coops"]) == {"riverside"} and set(report["totals"]["funds"]) == {"app6"}
+    assert report["totals"]["funds"]["app6"]["liquidity"] == "24837.45"
+
+
+def test_the_audit_of_a_tampered_ledger_exits_non_zero_and_names_it(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    with backend.engine.begin() as conn:
+        if backend.name == "sqlite":
+            conn.execute(text("DROP TRIGGER events_refuse_update"))
+        else:
+            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
+        conn.execute(text("UPDATE events SET payload = replace(payload, '\"amount\":\"', '\"amount\":\"1') "
+                          "WHERE position = 300"))
+    result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "--json"])
+    assert result.exit_code == 1
+    figures = [d["figure"] for d in json.loads(result.output)["discrepancies"]]
+    assert "chain" in figures
+
+
+def test_the_audit_as_known_at_a_past_time_replays_only_what_was_known(backend):
+    from datetime import datetime, timedelta, timezone
+
+    _example(backend, "coop-ten-years.jsonl")
+    cutoff = (datetime.now(timezone.utc) + timedelta(milliseconds=5)).isoformat().replace("+00:00", "Z")
+    import time; time.sleep(0.02)
+    _example(backend, "appendix6.jsonl")
+    report = json.loads(run(backend, "audit", "--as-known-at", cutoff, "--json").output)
+    assert report["events"] == 841 and report["totals"]["funds"] == {}
