@@ -57,3 +57,13 @@ def parse_money(value: object) -> Decimal:
 def money_text(value: Decimal) -> str:
     """The canonical text of an amount: always two places, e.g. "5800.00"."""
     return format(round_money(value), "f")
+
+
+def exact_decimal(name: str, value: object) -> Decimal:
+    """A rule's numeric argument: a Decimal or an int, never a float (its binary value is not the figure typed)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{name} must be a finite number")
+    return value

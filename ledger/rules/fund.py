@@ -34,17 +34,9 @@ from decimal import Decimal
 
 from ledger.errors import FieldError
 from ledger.money import ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 from ledger.rules.loans import DEFAULT_POLICY, LoanContract, LoanPolicy, quote
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Amounts must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def _whole(name: str, value: object, least: int = 0) -> int:

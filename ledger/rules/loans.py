@@ -49,20 +49,12 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
 from ledger.errors import FieldError, ValidationFailed
 from ledger.money import PENNY, ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 from ledger.rules.points import BalanceChange
 
 PRECISION = 40
 ONE = Decimal(1)
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Amounts must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def _whole(name: str, value: object) -> int:

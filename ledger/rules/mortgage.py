@@ -27,6 +27,7 @@ from decimal import Decimal, localcontext
 from enum import Enum
 
 from ledger.money import ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 
 PRECISION = 40
 ONE = Decimal(1)
@@ -37,15 +38,6 @@ class MortgageKind(str, Enum):
     CONVENTIONAL = "conventional"
     TILTED = "tilted"
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Money and rates must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def _rate(name: str, value: object) -> Decimal:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from ledger.money import ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 
 PRECISION = 40
 ONE = Decimal(1)
@@ -27,15 +28,6 @@ MIN_PAYMENT_RATE = Decimal("0.30")
 MAX_PAYMENT_RATE = Decimal("0.35")
 PAYMENT_INDEX_MARGIN = Decimal("0.005")
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Amounts must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def _amount(name: str, value: object) -> Decimal:

@@ -23,19 +23,11 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from ledger.money import ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 
 PRECISION = 40
 ONE = Decimal(1)
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Amounts must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def _fraction(name: str, value: object) -> Decimal:

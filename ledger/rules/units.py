@@ -17,19 +17,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from ledger.money import ZERO, round_money
+from ledger.money import exact_decimal as _decimal
 
 PRECISION = 40
 UNIT_QUANTUM = Decimal("0.000001")
 
-
-def _decimal(name: str, value: object) -> Decimal:
-    """Amounts must be exact: a float's binary value is not the figure typed."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    value = Decimal(value)
-    if not value.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return value
 
 
 def round_units(units: Decimal) -> Decimal:
