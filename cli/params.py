@@ -18,7 +18,7 @@ class ISODate(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, date):
             return value
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
         try:
             parsed = date.fromisoformat(value)
@@ -36,7 +36,7 @@ class Timestamp(click.ParamType):
         if isinstance(value, datetime):
             return value
         try:
-            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 value = value + "T23:59:59.999999Z"
             return parse_recorded_at(value)
         except (ValueError, TypeError) as exc:
@@ -64,7 +64,7 @@ class DecimalParam(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, Decimal):
             return value
-        if not isinstance(value, str) or not re.fullmatch(r"-?\d{1,15}(\.\d{1,12})?", value):
+        if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]{1,12})?", value):
             self.fail(f"{value!r} is not a plain decimal number", param, ctx)
         try:
             return Decimal(value)
