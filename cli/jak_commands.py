@@ -188,13 +188,21 @@ def _loan_rows(data: dict) -> list[tuple[str, object]]:
 @click.pass_obj
 def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
     """LOAN on a date: outstanding, instalments due and received, arrears, fees, points consumed."""
-    from projections.jak import loan as read
+    from projections.jak import loan as read, loan_corrections
 
-    data = read(_view(obj, as_known_at), loan_id, _today(as_of)).to_json()
+    view = _view(obj, as_known_at)
+    data = read(view, loan_id, _today(as_of)).to_json()
+    corrections = loan_corrections(view, loan_id)
+    if corrections:  # as member show: listed when the loan's history has any
+        data["corrections"] = corrections
     if as_json:
         emit_json(data)
     else:
         table(f"loan {loan_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
+        if corrections:
+            table("corrections", ["reversed position", "reversal position", "reason", "actor", "replacement"],
+                  [(c["reversed_position"], c["reversal_position"], c["reason"], c["actor"], c["replacement_type"])
+                   for c in corrections])
 
 
 def quote_json(contract, policy_source: str) -> dict:

@@ -62,7 +62,11 @@ def _typed(view: LedgerView, stream: str, type_: str) -> list:
 
 
 def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
-    return member_position(view, member_id, as_of).to_json()
+    data = member_position(view, member_id, as_of).to_json()
+    corrections = view.corrections(f"member-{member_id}")
+    if corrections:  # only when there are any: the JSON of an uncorrected member is the fold's, unchanged
+        data["corrections"] = corrections
+    return data
 
 
 def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:

@@ -48,6 +48,11 @@ def loan(view: LedgerView, loan_id: str, as_of: date) -> LoanState:
     return read_loan(reader(view), loan_id, as_of)
 
 
+def loan_corrections(view: LedgerView, loan_id: str) -> list[dict]:
+    """The corrections of a loan's history (docs/audit.md), as known to the view."""
+    return view.corrections(f"loan-{loan_id}")
+
+
 def fund(view: LedgerView, fund_id: str, as_of: date) -> dict:
     return FundBooks(reader(view), fund_id).report(as_of)
 
@@ -61,4 +66,4 @@ def policies(view: LedgerView, fund_id: str):
     return read_policies(reader(view), fund_id)
 
 
-__all__ = ["ViewReader", "holder", "loan", "fund", "forecast", "policies", "JakIndex"]
+__all__ = ["ViewReader", "holder", "loan", "loan_corrections", "fund", "forecast", "policies", "JakIndex"]

@@ -8,6 +8,12 @@ the two clocks of every query:
 * `as_known_at` (recorded time): only events recorded at or before it exist.
 * the effective date (`as_of`) is the fold's business: an event counts from
   its effective date on.
+
+It also applies corrections (docs/audit.md): an `EventReversed` known to the
+view removes the event it names from every stream and type lookup, puts its
+replacement (if any) in its place, and is itself not shown to the folds. An
+earlier `as_known_at` does not know a later reversal, so it still shows the
+original.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from datetime import date, datetime
 from typing import Iterable, Iterator, Optional
 
 from ledger.errors import NotFound
+from ledger.events import REGISTRY
 from ledger.store import EventStore, StoredEvent
 from ledger.store.mapper import current_payload
+
+REVERSAL = "EventReversed"
 
 
 class LedgerView:
@@ -25,25 +34,59 @@ class LedgerView:
         self.store = store
         self.as_known_at = as_known_at
         self._streams: dict[str, list[StoredEvent]] = {}
+        self._reversals: Optional[dict[str, list[StoredEvent]]] = None
+        self._raw: dict[str, list[StoredEvent]] = {}
 
+    # -- corrections ----------------------------------------------------------
+    def reversals(self) -> dict[str, list[StoredEvent]]:
+        """Every EventReversed known to the view, by stream (one indexed type scan per view)."""
+        if self._reversals is None:
+            found: dict[str, list[StoredEvent]] = {}
+            for e in self.store.read(type=REVERSAL, recorded_to=self.as_known_at):
+                found.setdefault(e.stream, []).append(e)
+            self._reversals = found
+        return self._reversals
+
+    def _raw_stream(self, name: str) -> list[StoredEvent]:
+        """A stream exactly as recorded (reversed events and reversals included)."""
+        found = self._raw.get(name)
+        if found is None:
+            found = self._raw[name] = list(self.store.read(stream=name, recorded_to=self.as_known_at))
+        return found
+
+    def corrections(self, stream: str) -> list[dict]:
+        """The corrections of a stream known to the view, in the order they were recorded."""
+        if stream not in self.reversals():
+            return []
+        return correction_rows(self._raw_stream(stream))
+
+    # -- streams --------------------------------------------------------------
     def stream(self, name: str) -> list[StoredEvent]:
-        """All events of a stream known at `as_known_at`, in order (cached for this view)."""
+        """All events of a stream known at `as_known_at`, in order, corrections applied (cached for this view)."""
         found = self._streams.get(name)
         if found is None:
-            found = list(self.store.read(stream=name, recorded_to=self.as_known_at))
+            raw = self._raw_stream(name)
+            found = corrected(raw) if name in self.reversals() else raw
             self._streams[name] = found
         return found
 
     def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
-        """A stream's events effective on or before `as_of`: a fold that stops there needs no more rows."""
+        """A stream's events effective on or before `as_of`: a fold that stops there needs no more rows.
+
+        A corrected stream is read whole: a reversal and the event it reverses may lie either side of `as_of`.
+        """
         found = self._streams.get(name)
         if found is not None:
             return found
+        if name in self.reversals():
+            return self.stream(name)
         return list(self.store.read(stream=name, date_to=as_of, recorded_to=self.as_known_at))
 
     def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
         """One type of event of one stream (cached)."""
         found = self._streams.get(name)
+        if found is None and name in self.reversals():
+            found = self.stream(name)
         if found is not None:
             return [e for e in found if e.type == type_]
         key = (name, type_)
@@ -60,15 +103,92 @@ class LedgerView:
         return events
 
     def of_type(self, *types: str) -> Iterator[StoredEvent]:
-        """Events of the given types across all streams, in position order (a scan: not for hot paths)."""
+        """Events of the given types across all streams, in position order (a scan: not for hot paths).
+
+        Corrections applied: reversed events are left out and replacements of these types come in.
+        EventReversed itself is returned only when asked for by name.
+        """
+        reversals = self.reversals()
         for type_ in types:
-            yield from self.store.read(type=type_, recorded_to=self.as_known_at)
+            events = self.store.read(type=type_, recorded_to=self.as_known_at)
+            if not reversals or type_ == REVERSAL:
+                yield from events
+                continue
+            yield from _typed_corrected(events, type_, reversals, self.stream)
 
     @staticmethod
     def effective(events: Iterable[StoredEvent], as_of: date) -> Iterator[StoredEvent]:
         """The events that have taken effect by `as_of`, in effective-date order (position breaks ties)."""
         return iter(sorted((e for e in events if e.effective_date <= as_of),
                            key=lambda e: (e.effective_date, e.position)))
+
+
+def _typed_corrected(events: Iterable[StoredEvent], type_: str, reversals: dict[str, list[StoredEvent]],
+                     stream) -> Iterator[StoredEvent]:
+    """A type scan with corrections: events of corrected streams are taken from the corrected stream."""
+    corrected_streams = set(reversals)
+    picked = [e for e in events if e.stream not in corrected_streams]
+    for name in corrected_streams:
+        picked.extend(e for e in stream(name) if e.type == type_)
+    return iter(sorted(picked, key=lambda e: e.position))
+
+
+def corrected(raw: list[StoredEvent]) -> list[StoredEvent]:
+    """A stream as the folds see it: reversed events out, replacements in, reversals themselves hidden.
+
+    Reversals apply in log order. One that names a position not live on its
+    stream (a different stream, already reversed) counts for nothing; the
+    command handler never writes one. Naming an earlier reversal's position
+    reverses that reversal's replacement (the original stays reversed).
+    """
+    live: dict[int, StoredEvent] = {}
+    for e in raw:
+        if e.type != REVERSAL:
+            live[e.position] = e
+            continue
+        p = current_payload(e)
+        if live.pop(p["position"], None) is None:
+            continue
+        if p.get("replacement_type"):
+            live[e.position] = replacement_of(e, p)
+    return sorted(live.values(), key=lambda e: e.position)
+
+
+def replacement_of(reversal: StoredEvent, p: Optional[dict] = None) -> StoredEvent:
+    """The synthetic event a reversal puts in the place of the one it reverses: the replacement's type and payload,
+    effective on the reversal's date (the original's unless the correction said otherwise), at the reversal's
+    position in the same stream, recorded when the reversal was."""
+    p = p if p is not None else current_payload(reversal)
+    type_ = p["replacement_type"]
+    return reversal._replace(type=type_, schema_version=REGISTRY[type_].schema_version,
+                             payload=p["replacement_payload"] or {})
+
+
+def correction_rows(raw: list[StoredEvent]) -> list[dict]:
+    """What `corrections` reports of a stream's reversals (only the ones that took effect)."""
+    live: set[int] = set()
+    rows = []
+    for e in raw:
+        if e.type != REVERSAL:
+            live.add(e.position)
+            continue
+        p = current_payload(e)
+        if p["position"] not in live:
+            continue
+        live.discard(p["position"])
+        if p.get("replacement_type"):
+            live.add(e.position)
+        rows.append({
+            "reversed_position": p["position"],
+            "reversal_position": e.position,
+            "effective_date": e.effective_date,
+            "reason": p["reason"],
+            "actor": e.metadata.get("actor"),
+            "recorded_at": e.recorded_at,
+            "replacement_type": p.get("replacement_type"),
+            "prior_period_adjustment": e.metadata.get("adjustment") == "prior-period",
+        })
+    return rows
 
 
 def payload(event: StoredEvent) -> dict:
@@ -110,8 +230,31 @@ class ReplayView(LedgerView):
                 typed = by_type[event.type] = []
             typed.append(event)
             count += 1
-        self._by_type = by_type
+        self._by_type = by_type  # the log as recorded (counts_by_type)
         self.count = count
+        self._reversals = {}
+        for r in by_type.get(REVERSAL, ()):
+            self._reversals.setdefault(r.stream, []).append(r)
+        self._folded_by_type = by_type
+        if self._reversals:
+            self._apply_corrections()
+
+    def _apply_corrections(self) -> None:
+        streams, touched = self._streams, set()
+        folded = {t: [e for e in found if e.stream not in self._reversals or t == REVERSAL]
+                  for t, found in self._by_type.items()}
+        for name in self._reversals:
+            self._raw[name] = streams[name]
+            streams[name] = corrected(streams[name])
+            for e in streams[name]:
+                folded.setdefault(e.type, []).append(e)
+                touched.add(e.type)
+        for t in touched:
+            folded[t].sort(key=lambda e: e.position)
+        self._folded_by_type = folded
+
+    def _raw_stream(self, name: str) -> list[StoredEvent]:
+        return self._raw.get(name) or self._streams.get(name, [])
 
     def stream(self, name: str) -> list[StoredEvent]:
         return self._streams.get(name, [])
@@ -124,7 +267,7 @@ class ReplayView(LedgerView):
 
     def of_type(self, *types: str) -> Iterator[StoredEvent]:
         for type_ in types:
-            yield from self._by_type.get(type_, ())
+            yield from self._folded_by_type.get(type_, ())
 
     def counts_by_type(self) -> dict[str, int]:
         return {type_: len(events) for type_, events in sorted(self._by_type.items())}

@@ -36,6 +36,7 @@ import orjson
 from ledger import equity_state as S
 from ledger.accrual import plan_accruals
 from ledger.errors import FieldError, ValidationFailed
+from ledger.periods import PeriodGuard
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import pending_from_envelope, pending_from_model
 from ledger.store.records import Pending
@@ -280,6 +281,7 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
 def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Recorded:
     """Check every envelope against the books and the batch so far, then append them all or none."""
     world = World(store)
+    guard = PeriodGuard(world.stream)
     pendings: list[Pending] = []
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
@@ -288,15 +290,29 @@ def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Record
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
         payload = orjson.loads(pending.payload_json)
         on = date.fromisoformat(pending.effective_date)
+        if pending.type in ("EventReversed", "PeriodClosed"):
+            command = "mutual correct" if pending.type == "EventReversed" else "mutual period close"
+            raise ValidationFailed([FieldError("type", f"a {pending.type} is recorded with `{command}`, which checks it")],
+                                   where=f"{where} refused, nothing written")
         if pending.type in EQUITY_TYPES:
             problems = check(world, pending.stream, pending.type, on, payload)
             if problems:
                 raise ValidationFailed(problems, where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
+        problem = _closed(guard, world, pending, payload, on)
+        if problem is not None:
+            raise ValidationFailed([problem], where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
         world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
         pendings.append(pending)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
     result = store.append_pending(pendings, expected)
     return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position, result.head.hash)
+
+
+def _closed(guard: PeriodGuard, world: World, pending: Pending, payload: dict, on: date) -> Optional[FieldError]:
+    """The closed-period rule (ledger/periods.py); a retry of an event already recorded is the store's business."""
+    if guard.already_recorded(pending.stream, pending.idempotency_key):
+        return None
+    return guard.error(pending.stream, payload, on, orjson.loads(pending.metadata_json))
 
 
 @dataclass(frozen=True)
@@ -322,6 +338,11 @@ def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
     metadata = {"actor": actor, "reason": f"accrual through {through.isoformat()}"}
     pendings = [pending_from_model(p.stream, p.payload, p.effective_date, metadata=metadata,
                                    idempotency_key=p.idempotency_key) for p in planned]
+    guard = PeriodGuard(world.stream)
+    for p in pendings:
+        problem = _closed(guard, world, p, orjson.loads(p.payload_json), date.fromisoformat(p.effective_date))
+        if problem is not None:
+            raise ValidationFailed([problem], where=f"accrual ({p.type} on {p.stream}) refused, nothing written")
     written = 0
     if pendings:
         expected = {s: world.versions.get(s, 0) for s in dict.fromkeys(p.stream for p in pendings)}

@@ -50,6 +50,7 @@ from ledger.jak_state import (
     read_holder,
 )
 from ledger.money import ZERO, money_text
+from ledger.periods import PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import FactorChange, PointsState, to_points
 from ledger.store import EventStore, NewEvent
@@ -92,7 +93,27 @@ def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
 
 
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
-    return store.append(stream, events, expected_version=reader.version(stream), metadata={"actor": actor})
+    metadata = {"actor": actor, **adjustment_metadata()}
+    _check_closed(stream, events, reader, metadata)
+    return store.append(stream, events, expected_version=reader.version(stream), metadata=metadata)
+
+
+def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, metadata: dict) -> None:
+    """No event dated inside a closed period of its fund, unless a prior-period adjustment (ledger/periods.py).
+
+    An event belongs to its fund: the fund's own stream, its loan's or account's fund; a points gift to every
+    fund its giver saves in.
+    """
+    guard = PeriodGuard(reader.facts)
+    for event in events:
+        payload = event.payload.model_dump(mode="json")
+        extra = []
+        if stream.startswith("member-"):
+            index = JakIndex(reader)
+            extra = [index.accounts[a]["fund_id"] for a in index.holder_accounts(stream.partition("-")[2])]
+        problem = guard.error(stream, payload, event.effective_date, metadata, extra)
+        if problem is not None:
+            raise _refuse(problem.field, problem.reason, f"{event.payload.event_type} on {stream}")
 
 
 def _text(value: Decimal) -> str:

@@ -31,7 +31,7 @@ Every line of `mutual import` / `mutual export` is one JSON object, an *envelope
 | `effective_date` | ISO date | required | the date the fact took effect |
 | `recorded_at` | ISO-8601 UTC, `2026-11-22T14:59:46.123456Z` | optional (default: the store's clock) | when the ledger recorded it; never earlier than the event before it, never in the future |
 | `payload` | object | required | the fact, per the type's schema below |
-| `metadata` | object | optional | `actor` (required, filled from `--actor` on import), `reason`, `correlation_id`, `causation_id` (strings) |
+| `metadata` | object | optional | `actor` (required, filled from `--actor` on import), `reason`, `correlation_id`, `causation_id` (strings); `adjustment`: `"prior-period"` marks a prior-period adjustment into a closed period (needs a `reason`) |
 | `idempotency_key` | 1–200 printable ASCII | optional (default: `content:` + SHA-256 of the content) | a retry with the same key and content writes nothing; the same key with other content is refused |
 | `prev_hash` | 64 hex | optional; if given must match | the hash of the event at `position - 1` (64 zeros for the first) |
 | `hash` | 64 hex | optional; if given must match | SHA-256 of the canonical envelope |

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Iterable, Mapping, Optional
+from typing import Annotated, Any, Iterable, Literal, Mapping, Optional
 
 import orjson
 from annotated_types import Ge, Le
@@ -46,7 +46,8 @@ ENVELOPE_FIELDS = frozenset({
     "position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
     "payload", "metadata", "idempotency_key", "prev_hash", "hash",
 })
-METADATA_FIELDS = frozenset({"actor", "reason", "correlation_id", "causation_id"})
+METADATA_FIELDS = frozenset({"actor", "reason", "correlation_id", "causation_id", "adjustment"})
+ADJUSTMENT_KINDS = ("prior-period",)  # metadata.adjustment: an event dated inside a closed period (docs/audit.md)
 _MetaText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
 
 
@@ -59,13 +60,15 @@ def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict
         return {}, [FieldError("metadata", "must be an object")]
     for key in metadata:
         if key not in METADATA_FIELDS:
-            errors.append(FieldError(f"metadata.{key}", "is not a metadata field (actor, reason, correlation_id, causation_id)"))
+            errors.append(FieldError(f"metadata.{key}", "is not a metadata field (actor, reason, correlation_id, causation_id, adjustment)"))
     clean = {k: v for k, v in metadata.items() if k in METADATA_FIELDS and v is not None}
     if "actor" not in clean and default_actor:
         clean["actor"] = default_actor
     for key, value in clean.items():
         if not isinstance(value, str) or not value.strip() or len(value) > 500:
             errors.append(FieldError(f"metadata.{key}", "must be a non-empty string of at most 500 characters"))
+        elif key == "adjustment" and value not in ADJUSTMENT_KINDS:
+            errors.append(FieldError("metadata.adjustment", "must be \"prior-period\""))
     if "actor" not in clean:
         errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
     return clean, errors
@@ -108,6 +111,7 @@ class _MetadataIn(BaseModel):
     reason: Optional[_MetaText] = None
     correlation_id: Optional[_MetaText] = None
     causation_id: Optional[_MetaText] = None
+    adjustment: Optional[Literal["prior-period"]] = None
 
 
 class _EnvelopeIn(BaseModel):

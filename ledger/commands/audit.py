@@ -1,0 +1,191 @@
+"""Corrections and period closes: the two commands that keep the books honest (docs/audit.md).
+
+`reverse_event` appends an `EventReversed` to the stream of the event it
+reverses; the read side (projections/view.py) then leaves the original out
+and puts the replacement, if any, in its place. `close_period` appends a
+`PeriodClosed` to a society's stream; from then on the command handlers
+refuse an event dated inside it unless it is a prior-period adjustment with
+a reason (ledger/periods.py). Both check, then append at the stream version
+they read (optimistic concurrency): refused, nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Optional
+
+import orjson
+from pydantic import ValidationError
+
+from ledger.errors import FieldError, ValidationFailed
+from ledger.events import REGISTRY
+from ledger.events.audit import EventReversed, PeriodClosed
+from ledger.events.base import field_errors
+from ledger.periods import PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
+from ledger.store import EventStore, NewEvent
+from ledger.store.mapper import current_payload, encode_payload
+
+AUDIT_TYPES = ("EventReversed", "PeriodClosed")
+# kind of stream -> the payload fields that must name the stream's own id
+_OWN_IDS = {
+    "member": ("member_id", "from_member_id"),
+    "dwelling": ("dwelling_id",),
+    "mortgage": ("mortgage_id",),
+    "loan": ("loan_id",),
+    "account": ("account_id",),
+    "index": ("series",),
+}
+
+
+def _refuse(errors: list[FieldError], where: str) -> ValidationFailed:
+    return ValidationFailed(errors, where=f"{where} refused, nothing written")
+
+
+class _Reader:
+    """Streams as recorded, each read once."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._streams: dict[str, list] = {}
+
+    def __call__(self, stream: str) -> list:
+        found = self._streams.get(stream)
+        if found is None:
+            found = self._streams[stream] = [e._replace(payload=current_payload(e)) for e in self.store.read(stream=stream)]
+        return found
+
+
+@dataclass(frozen=True)
+class Corrected:
+    stream: str
+    reversed_position: int
+    reversal_position: int
+    replacement_type: Optional[str]
+    written: int
+    head_position: int
+    head_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stream": self.stream, "reversed_position": self.reversed_position,
+                "reversal_position": self.reversal_position, "replacement_type": self.replacement_type,
+                "written": self.written, "head_position": self.head_position, "head_hash": self.head_hash}
+
+
+def _replacement(stream: str, replacement_type: Optional[str], replacement_payload: Any) -> tuple[Optional[dict], list[FieldError]]:
+    """The replacement's canonical payload, or why it is refused (its type's schema, stream kind and ids)."""
+    if replacement_type is None and replacement_payload is None:
+        return None, []
+    if replacement_type is None:
+        return None, [FieldError("replacement_type", "is required with a replacement payload")]
+    if replacement_payload is None:
+        return None, [FieldError("replacement_payload", f"is required with a replacement type ({replacement_type})")]
+    event_type = REGISTRY.get(replacement_type)
+    if event_type is None:
+        return None, [FieldError("replacement_type", f"{replacement_type!r} is not a known event type; see docs/events.md")]
+    if replacement_type in AUDIT_TYPES:
+        return None, [FieldError("replacement_type", f"a correction cannot be replaced by a {replacement_type}")]
+    kind, _, sid = stream.partition("-")
+    if event_type.stream_kinds and kind not in event_type.stream_kinds:
+        kinds = ", ".join(event_type.stream_kinds)
+        return None, [FieldError("replacement_type", f"a {replacement_type} event belongs on a {kinds} stream, "
+                                                     f"not on {stream}")]
+    text, errors = encode_payload(event_type, replacement_payload, event_type.schema_version)
+    if errors:
+        return None, [FieldError("replacement_" + e.field if e.field.startswith("payload") else e.field, e.reason)
+                      for e in errors]
+    payload = orjson.loads(text)
+    names = _OWN_IDS.get(kind, ())
+    if kind == "society":
+        names = ("society_id", "coop_id", "fund_id")
+    wrong = [FieldError(f"replacement_payload.{n}", f"is {payload[n]} but the stream is {stream}")
+             for n in names if n in payload and payload[n] is not None and payload[n] != sid]
+    return payload, wrong
+
+
+def reverse_event(store: EventStore, position: int, reason: str, actor: str, replacement_type: Optional[str] = None,
+                  replacement_payload: Optional[dict] = None, effective_date: Optional[date] = None, *,
+                  prior_period_adjustment: bool = False) -> Corrected:
+    """Reverse the event at `position` (and put `replacement_type`/`replacement_payload` in its place).
+
+    Refused: no event there; a period close; a reversal without a
+    replacement (naming a reversal that has one reverses that replacement);
+    an event already reversed; a replacement its type's schema or stream kind
+    refuses or whose ids name another stream; a date inside a closed period
+    unless `prior_period_adjustment` (the reason is the adjustment's reason).
+    """
+    where = f"reversing position {position}"
+    target = next(iter(store.read(after=position - 1, to_position=position)), None) if position >= 1 else None
+    if target is None:
+        raise _refuse([FieldError("position", f"there is no event at position {position}")], where)
+    if target.type == "PeriodClosed":
+        raise _refuse([FieldError("position", f"position {position} is a period close: a closed period is not "
+                                              "reopened by a correction")], where)
+    if target.type == "EventReversed" and not current_payload(target).get("replacement_type"):
+        raise _refuse([FieldError("position", f"position {position} is a reversal without a replacement: there is "
+                                              "nothing to reverse (record the event again instead)")], where)
+    read = _Reader(store)
+    events = read(target.stream)
+    earlier = next((e for e in events if e.type == "EventReversed" and e.payload["position"] == position), None)
+    if earlier is not None:
+        raise _refuse([FieldError("position", f"position {position} was already reversed at position "
+                                              f"{earlier.position} ({earlier.payload['reason']})")], where)
+    payload, errors = _replacement(target.stream, replacement_type, replacement_payload)
+    if errors:
+        raise _refuse(errors, where)
+    on = effective_date or target.effective_date
+    metadata: dict[str, str] = {"actor": actor, "reason": reason}
+    if prior_period_adjustment:
+        metadata["adjustment"] = PRIOR_PERIOD
+    extra = adjustment_metadata()
+    if extra:
+        metadata = {**metadata, **extra, "reason": reason}
+    for day in dict.fromkeys((target.effective_date, on)):
+        problem = check_closed(target.stream, target.payload, day, metadata, read)
+        if problem is not None:
+            raise _refuse([problem], where)
+    try:
+        event = EventReversed(position=position, reason=reason, replacement_type=replacement_type,
+                              replacement_payload=payload)
+    except ValidationError as exc:
+        raise _refuse(field_errors(exc, prefix=""), where) from None
+    version = events[-1].version if events else 0
+    result = store.append(target.stream, [NewEvent(event, on, f"reverse:{position}")], expected_version=version,
+                          metadata=metadata)
+    return Corrected(target.stream, position, result.positions[0], replacement_type, result.written,
+                     result.head.position, result.head.hash)
+
+
+def close_period(store: EventStore, society_id: str, start: date, end: date, actor: str):
+    """Close the period `start`..`end` of a society (a co-op, CLT or JAK fund); periods close in order."""
+    where = f"closing {start.isoformat()} to {end.isoformat()} of {society_id}"
+    if start > end:
+        raise _refuse([FieldError("start", f"{start.isoformat()} is after the end {end.isoformat()}")], where)
+    stream = f"society-{society_id}"
+    events = _Reader(store)(stream)
+    if not events:
+        raise _refuse([FieldError("society", f"society {society_id} is not in the books")], where)
+    for s, e in closes_in(events):
+        if start <= e:
+            return_error = (f"overlaps the closed period {s.isoformat()} to {e.isoformat()}" if start >= s or end >= s
+                            else f"is before the closed period {s.isoformat()} to {e.isoformat()}")
+            raise _refuse([FieldError("start", f"{start.isoformat()}: the period {return_error}; "
+                                               f"periods close in order, the next starting after {e.isoformat()}")],
+                          where)
+    try:
+        event = PeriodClosed(society_id=society_id, period_start=start.isoformat(), period_end=end.isoformat())
+    except ValidationError as exc:
+        raise _refuse(field_errors(exc, prefix=""), where) from None
+    return store.append(stream, [NewEvent(event, end, f"close:{society_id}:{start.isoformat()}:{end.isoformat()}")],
+                        expected_version=events[-1].version, metadata={"actor": actor})
+
+
+def closed_periods(view, society_id: str) -> list[dict[str, Any]]:
+    """A society's closed periods as a view (as known at its time) has them."""
+    return [{"society": society_id, "start": date.fromisoformat(e.payload["period_start"]),
+             "end": date.fromisoformat(e.payload["period_end"]), "position": e.position,
+             "actor": e.metadata.get("actor"), "recorded_at": e.recorded_at}
+            for e in view.stream_of_type(f"society-{society_id}", "PeriodClosed")]
+
+
+__all__ = ["reverse_event", "close_period", "closed_periods", "Corrected", "AUDIT_TYPES"]

@@ -1,0 +1,180 @@
+"""Corrections: a reversal names an earlier event by position, may carry its replacement, and shows in history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal as D
+
+import pytest
+
+from ledger.commands import jak
+from ledger.commands.audit import close_period, reverse_event
+from ledger.commands.equity import record
+from ledger.errors import ValidationFailed
+from projections import jak as read_jak
+from projections.equity import member_show
+from projections.view import LedgerView, ReplayView
+from tests.equity_fixtures import ACTOR, received
+from tests.integration.test_equity_projections import small_coop
+from tests.jak_fixtures import fund_with_policy, member_account, run_loan
+
+ON = date(2012, 6, 1)
+
+
+def _payment_books(store):
+    record(store, small_coop() + [received("p1", D("200"), date(2012, 2, 3), "BACS-1"),
+                                  received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
+    return [e.position for e in store.read(stream="member-p1", type="PaymentReceived")]
+
+
+def show(store, on=ON, **kw):
+    return member_show(LedgerView(store, **kw), "p1", on)
+
+
+def test_reversing_a_payment_removes_it_from_member_show_and_lists_the_correction(store):
+    first, _ = _payment_books(store)
+    assert show(store)["payments_received"] == D("500.00") and "corrections" not in show(store)
+    result = reverse_event(store, first, "the bank returned it", "treasurer")
+    assert result.stream == "member-p1" and result.written == 1
+    m = show(store)
+    assert m["payments_received"] == D("300.00")
+    [c] = m["corrections"]
+    assert (c["reversed_position"], c["reversal_position"], c["reason"], c["actor"], c["replacement_type"]) == \
+        (first, result.reversal_position, "the bank returned it", "treasurer", None)
+    assert c["recorded_at"] is not None
+    reversal = next(store.read(after=result.reversal_position - 1, to_position=result.reversal_position))
+    assert reversal.type == "EventReversed" and reversal.effective_date == date(2012, 2, 3)  # the original's
+
+
+def test_a_replacement_takes_the_reversed_events_place(store):
+    first, _ = _payment_books(store)
+    fixed = {"member_id": "p1", "amount": "250", "period": "2012-02", "bank_reference": "BACS-1"}
+    result = reverse_event(store, first, "keyed as 200, the statement says 250", "treasurer",
+                           replacement_type="PaymentReceived", replacement_payload=fixed)
+    m = show(store)
+    assert m["payments_received"] == D("550.00")
+    assert m["corrections"][0]["replacement_type"] == "PaymentReceived"
+    events = LedgerView(store).stream("member-p1")
+    assert first not in [e.position for e in events]
+    replacement = next(e for e in events if e.position == result.reversal_position)
+    assert replacement.type == "PaymentReceived" and replacement.payload["amount"] == "250"
+    assert replacement.effective_date == date(2012, 2, 3)
+    assert all(e.type != "EventReversed" for e in events)
+    # type scans see the replacement too, not the original
+    amounts = sorted(e.payload["amount"] for e in LedgerView(store).of_type("PaymentReceived"))
+    assert amounts == ["250", "300.00"]
+
+
+def test_reversing_twice_is_refused_and_writes_nothing(store):
+    first, _ = _payment_books(store)
+    reverse_event(store, first, "returned", "treasurer")
+    head = store.head().position
+    with pytest.raises(ValidationFailed) as refused:
+        reverse_event(store, first, "returned again", "treasurer")
+    assert "position" in str(refused.value) and "already reversed" in str(refused.value)
+    assert store.head().position == head
+
+
+def test_an_as_known_at_view_before_the_correction_still_shows_the_original(store):
+    first, _ = _payment_books(store)
+    before = store.head().recorded_at
+    reverse_event(store, first, "returned", "treasurer")
+    earlier = show(store, as_known_at=before)
+    assert earlier["payments_received"] == D("500.00") and "corrections" not in earlier
+    assert show(store)["payments_received"] == D("300.00")
+
+
+def test_a_correction_applies_whichever_side_of_the_date_the_original_and_the_replacement_fall(store):
+    first, _ = _payment_books(store)
+    fixed = {"member_id": "p1", "amount": "200", "period": "2012-08", "bank_reference": "BACS-1"}
+    reverse_event(store, first, "it cleared in August", "treasurer", replacement_type="PaymentReceived",
+                  replacement_payload=fixed, effective_date=date(2012, 8, 1))
+    assert show(store)["payments_received"] == D("300.00")  # the original is gone; the replacement is not yet due
+    assert show(store, on=date(2012, 9, 1))["payments_received"] == D("500.00")
+
+
+def test_a_replay_view_applies_the_same_corrections(store):
+    first, second = _payment_books(store)
+    reverse_event(store, first, "returned", "treasurer")
+    reverse_event(store, second, "wrong amount", "treasurer", replacement_type="PaymentReceived",
+                  replacement_payload={"member_id": "p1", "amount": "30", "period": "2012-03", "bank_reference": "B"})
+    replay = ReplayView(store.read())
+    assert member_show(replay, "p1", ON) == show(store)
+    assert replay.counts_by_type()["EventReversed"] == 2  # the log as recorded
+    assert [e.payload["amount"] for e in replay.of_type("PaymentReceived")] == ["30"]
+
+
+def test_a_bad_replacement_is_refused_naming_the_field_and_writes_nothing(store):
+    first, _ = _payment_books(store)
+    head = store.head().position
+    cases = [
+        ({"member_id": "p1", "amount": 250.0, "period": "2012-02", "bank_reference": "B"}, "PaymentReceived",
+         "replacement_payload.amount"),
+        ({"member_id": "p2", "amount": "250", "period": "2012-02", "bank_reference": "B"}, "PaymentReceived",
+         "replacement_payload.member_id"),
+        ({"series": "RPI", "period": "2012", "value": "100"}, "IndexValuePublished", "replacement_type"),
+        ({}, "NoSuchEvent", "replacement_type"),
+        (None, "PaymentReceived", "replacement_payload"),
+    ]
+    for payload, type_, field in cases:
+        with pytest.raises(ValidationFailed) as refused:
+            reverse_event(store, first, "fix", "treasurer", replacement_type=type_, replacement_payload=payload)
+        assert field in str(refused.value), (type_, str(refused.value))
+    assert store.head().position == head
+
+
+def test_a_missing_position_a_period_close_and_a_bare_reversal_cannot_be_reversed(store):
+    first, _ = _payment_books(store)
+    with pytest.raises(ValidationFailed, match="no event at position 999"):
+        reverse_event(store, 999, "fix", "treasurer")
+    close = close_period(store, "coop1", date(2009, 1, 1), date(2009, 12, 31), "treasurer").positions[0]
+    with pytest.raises(ValidationFailed, match="period close"):
+        reverse_event(store, close, "reopen", "treasurer")
+    bare = reverse_event(store, first, "returned", "treasurer").reversal_position
+    with pytest.raises(ValidationFailed, match="reversal without a replacement"):
+        reverse_event(store, bare, "undo", "treasurer")
+
+
+def test_a_replacement_can_itself_be_corrected_and_the_original_stays_reversed(store):
+    first, _ = _payment_books(store)
+    payload = {"member_id": "p1", "amount": "250", "period": "2012-02", "bank_reference": "BACS-1"}
+    r1 = reverse_event(store, first, "was 250", "treasurer", replacement_type="PaymentReceived",
+                       replacement_payload=payload)
+    reverse_event(store, r1.reversal_position, "was 240 after all", "auditor", replacement_type="PaymentReceived",
+                  replacement_payload={**payload, "amount": "240"})
+    m = show(store)
+    assert m["payments_received"] == D("540.00") and len(m["corrections"]) == 2
+
+
+def test_record_refuses_correction_and_close_events_it_cannot_check(store):
+    first, _ = _payment_books(store)
+    line = {"stream": "member-p1", "type": "EventReversed", "effective_date": "2012-02-03",
+            "payload": {"position": first, "reason": "sneaky"}, "metadata": {"actor": ACTOR}}
+    with pytest.raises(ValidationFailed, match="mutual correct"):
+        record(store, [line], actor=ACTOR)
+
+
+@pytest.fixture
+def loan_books(store):
+    fund_with_policy(store)
+    member_account(store, "saver")
+    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    account = member_account(store, "m1")
+    run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 2, 1), pay_months=3)
+    return store
+
+
+def test_a_loan_instalment_corrected_shows_in_loan_shows_corrections(loan_books):
+    store = loan_books
+    on = date(2024, 6, 15)
+    before = read_jak.loan(LedgerView(store), "L1", on)
+    third = [e.position for e in store.read(stream="loan-L1", type="InstalmentReceived")][-1]
+    reverse_event(store, third, "the standing order bounced", "treasurer")
+    view = LedgerView(store)
+    after = read_jak.loan(view, "L1", on)
+    assert after.instalments_received == before.instalments_received - 1
+    assert after.outstanding == before.outstanding + D("100.00")
+    [c] = read_jak.loan_corrections(view, "L1")
+    assert c["reversed_position"] == third and c["reason"] == "the standing order bounced"
+    known = datetime.now(timezone.utc) - timedelta(days=3650)
+    assert read_jak.loan_corrections(LedgerView(store, known), "L1") == []
