@@ -51,6 +51,5 @@ events = Table(
     UniqueConstraint("idempotency_key", name="uq_events_idempotency_key"),
     CheckConstraint("position >= 1", name="position_positive"),
     CheckConstraint("version >= 1", name="version_positive"),
-    Index("ix_events_type", "type"),
-    Index("ix_events_effective_date", "effective_date"),
+    Index("ix_events_type_position", "type", "position"),
 )
