@@ -37,6 +37,7 @@ from ledger import equity_state as S
 from ledger.accrual import plan_accruals
 from ledger.errors import FieldError, ValidationFailed
 from ledger.periods import PeriodGuard
+from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import pending_from_envelope, pending_from_model
 from ledger.store.records import Pending
@@ -62,18 +63,32 @@ class World:
         self._next = 10**15
 
     def stream(self, name: str) -> list:
+        """A stream with corrections applied, as the read side shows it (the version is the recorded one)."""
         found = self._streams.get(name)
         if found is None:
-            found = list(self.store.read(stream=name))
+            raw = list(self.store.read(stream=name))
+            self.versions.setdefault(name, raw[-1].version if raw else 0)
+            found = corrected(raw) if any(e.type == REVERSAL for e in raw) else raw
             self._streams[name] = found
-            self.versions.setdefault(name, found[-1].version if found else 0)
         return found
 
     def of_type(self, type_: str) -> list:
         found = self._types.get(type_)
         if found is None:
-            found = self._types[type_] = list(self.store.read(type=type_))
+            events = self.store.read(type=type_)
+            reversals = self._reversals()
+            if reversals and type_ != REVERSAL:
+                events = typed_corrected(events, type_, reversals, self.stream)
+            found = self._types[type_] = list(events)
         return found
+
+    def _reversals(self) -> dict[str, list]:
+        if "_by_stream" not in self.__dict__:
+            by_stream: dict[str, list] = {}
+            for e in self.store.read(type=REVERSAL):
+                by_stream.setdefault(e.stream, []).append(e)
+            self._by_stream = by_stream
+        return self._by_stream
 
     def add(self, stream: str, type_: str, schema_version: int, on: date, payload: dict, key: str) -> None:
         self.stream(stream)

@@ -53,6 +53,7 @@ from ledger.money import ZERO, money_text
 from ledger.periods import PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import FactorChange, PointsState, to_points
+from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import current_payload
 
@@ -69,23 +70,39 @@ class StoreReader:
         self.store = store
         self._facts: dict[str, list[Fact]] = {}
         self._types: dict[str, list[Fact]] = {}
+        self._raw: dict[str, list] = {}
 
     @staticmethod
     def _fact(e) -> Fact:
         return Fact(e.position, e.stream, e.type, e.effective_date, current_payload(e))
 
+    def _events(self, stream: str) -> list:
+        """A stream with corrections applied, as the read side shows it."""
+        raw = self._raw.get(stream)
+        if raw is None:
+            raw = self._raw[stream] = list(self.store.read(stream=stream))
+        return corrected(raw) if any(e.type == REVERSAL for e in raw) else raw
+
     def facts(self, stream: str) -> list[Fact]:
         if stream not in self._facts:
-            self._facts[stream] = [self._fact(e) for e in self.store.read(stream=stream)]
+            self._facts[stream] = [self._fact(e) for e in self._events(stream)]
         return self._facts[stream]
 
     def facts_of_type(self, type_: str) -> list[Fact]:
         if type_ not in self._types:
-            self._types[type_] = [self._fact(e) for e in self.store.read(type=type_)]
+            events = self.store.read(type=type_)
+            reversals: dict[str, list] = {}
+            if type_ != REVERSAL:
+                for e in self.store.read(type=REVERSAL):
+                    reversals.setdefault(e.stream, []).append(e)
+            if reversals:
+                events = typed_corrected(events, type_, reversals, self._events)
+            self._types[type_] = [self._fact(e) for e in events]
         return self._types[type_]
 
     def version(self, stream: str) -> int:
-        return len(self.facts(stream))  # stream versions run 1..n without gaps
+        self.facts(stream)
+        return len(self._raw[stream])  # the recorded version: versions run 1..n without gaps
 
 
 def _refuse(field: str, reason: str, where: str) -> ValidationFailed:

@@ -178,3 +178,24 @@ def test_a_loan_instalment_corrected_shows_in_loan_shows_corrections(loan_books)
     assert c["reversed_position"] == third and c["reason"] == "the standing order bounced"
     known = datetime.now(timezone.utc) - timedelta(days=3650)
     assert read_jak.loan_corrections(LedgerView(store, known), "L1") == []
+
+
+def test_a_command_handler_reads_the_corrected_books_not_the_raw_log(backend):
+    """A reversed event no longer counts for the invariants that commands check."""
+    from ledger.commands.equity import World
+    from ledger.corrections import REVERSAL
+
+    store = backend.store()
+    from ledger.events.equity import ReserveSpent
+    from ledger.store import NewEvent
+    from datetime import date
+
+    store.append("society-c1", [NewEvent(ReserveSpent(coop_id="c1", amount="10.00", purpose="roof"),
+                                         date(2024, 1, 1), "spend")], metadata={"actor": "t"})
+    from ledger.commands.audit import reverse_event
+
+    reverse_event(store, 1, reason="entered twice", actor="t")
+    world = World(store)
+    assert [e.type for e in world.stream("society-c1")] == []
+    assert world.versions["society-c1"] == 2
+    assert world.of_type("ReserveSpent") == [] and len(world.of_type(REVERSAL)) == 1
