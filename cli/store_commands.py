@@ -66,7 +66,7 @@ def import_(obj, source, actor: str | None, as_json: bool) -> None:
 
 def _read_source(source: str) -> bytes:
     if source == "-":
-        return click.get_binary_stream("stdin").read()
+        return sys.stdin.buffer.read()
     try:
         with open(source, "rb") as handle:
             return handle.read()
