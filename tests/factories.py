@@ -25,3 +25,17 @@ def envelope(stream: str, type_: str, payload: dict, effective_date: str = "2024
             "metadata": {"actor": "importer"}}
     line.update(extra)
     return line
+
+
+def tamper(backend, statement: str) -> None:
+    """Alter the log behind the store's back, as an attacker with the owner's rights would (triggers bypassed)."""
+    from sqlalchemy import text
+
+    with backend.engine.begin() as conn:
+        if backend.name == "sqlite":
+            conn.execute(text("DROP TRIGGER events_refuse_update"))
+            conn.execute(text(statement))
+        else:
+            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
+            conn.execute(text(statement))
+            conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from cli.main import cli
 from tests.e2e.test_cli_store import _lines, run
+from tests.factories import tamper
 
 
 def test_a_digest_taken_earlier_is_proven_after_more_events_are_appended(backend):
@@ -23,12 +23,7 @@ def test_a_digest_taken_earlier_is_proven_after_more_events_are_appended(backend
 def test_a_rewritten_log_fails_the_proof(backend):
     run(backend, "import", "-", input=_lines(5))
     position, hash_ = run(backend, "audit", "digest").output.split()
-    with backend.engine.begin() as conn:
-        if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_update"))
-        else:
-            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
-        conn.execute(text("UPDATE events SET metadata = '{\"actor\":\"mallory\"}' WHERE position = 3"))
+    tamper(backend, "UPDATE events SET metadata = '{\"actor\":\"mallory\"}' WHERE position = 3")
     result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "prove", position, hash_])
     assert result.exit_code == 1 and "broken at position 3" in result.stderr
 
@@ -72,13 +67,8 @@ def test_the_audit_of_an_untouched_ledger_finds_no_discrepancy(backend):
 
 def test_the_audit_of_a_tampered_ledger_exits_non_zero_and_names_it(backend):
     _example(backend, "coop-ten-years.jsonl")
-    with backend.engine.begin() as conn:
-        if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_update"))
-        else:
-            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
-        conn.execute(text("UPDATE events SET payload = replace(payload, '\"amount\":\"', '\"amount\":\"1') "
-                          "WHERE position = 300"))
+    tamper(backend, "UPDATE events SET payload = replace(payload, '\"amount\":\"', '\"amount\":\"1') "
+                    "WHERE position = 300")
     result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "--json"])
     assert result.exit_code == 1
     figures = [d["figure"] for d in json.loads(result.output)["discrepancies"]]

@@ -6,10 +6,9 @@ import json
 
 import orjson
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from cli.main import cli
-from tests.factories import envelope
+from tests.factories import envelope, tamper
 
 
 def run(backend, *args, input=None):
@@ -75,12 +74,7 @@ def test_a_bad_date_option_names_the_option(backend):
 
 def test_verify_fails_and_names_the_position_of_a_tampered_event(backend):
     run(backend, "import", "-", input=_lines(4))
-    with backend.engine.begin() as conn:
-        if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_update"))
-        else:
-            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
-        conn.execute(text("UPDATE events SET effective_date = '1999-01-01' WHERE position = 2"))
+    tamper(backend, "UPDATE events SET effective_date = '1999-01-01' WHERE position = 2")
     result = CliRunner().invoke(cli, ["--db", backend.url, "verify"])
     assert result.exit_code == 1 and "BROKEN at position 2" in result.stderr
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, ValidationFailed
 from ledger.store.verify import verify
-from tests.factories import ACTOR, envelope, index_value, society
+from tests.factories import ACTOR, envelope, index_value, society, tamper
 
 
 def test_an_append_to_a_new_stream_gets_position_and_version_one(store):
@@ -79,22 +79,11 @@ def test_the_database_itself_refuses_to_update_or_delete_an_event(backend):
     assert verify(store).intact
 
 
-def _tamper(backend, statement: str) -> None:
-    with backend.engine.begin() as conn:
-        if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_update"))
-            conn.execute(text(statement))
-        else:
-            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
-            conn.execute(text(statement))
-            conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete"))
-
-
 def test_verify_names_the_first_altered_position_after_the_triggers_are_bypassed(backend):
     store = backend.store()
     store.append("index-RPI", [index_value(str(y)) for y in range(2000, 2010)], metadata=ACTOR)
     assert verify(store).intact
-    _tamper(backend, "UPDATE events SET payload = replace(payload, '100', '999') WHERE position = 4")
+    tamper(backend, "UPDATE events SET payload = replace(payload, '100', '999') WHERE position = 4")
     report = verify(store)
     assert not report.intact
     assert report.first_bad_position == 4
@@ -104,7 +93,7 @@ def test_verify_names_the_first_altered_position_after_the_triggers_are_bypassed
 def test_verify_notices_a_rewritten_chain_that_skips_a_stream_version(backend):
     store = backend.store()
     store.append("index-RPI", [index_value(str(y)) for y in range(2000, 2004)], metadata=ACTOR)
-    _tamper(backend, "UPDATE events SET version = 7 WHERE position = 3")
+    tamper(backend, "UPDATE events SET version = 7 WHERE position = 3")
     report = verify(store)
     assert report.first_bad_position == 3 and "version" in report.problem
 
