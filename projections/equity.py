@@ -37,6 +37,15 @@ def _check_exists(events: list, as_of: date, what: str) -> None:
 
 
 def member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPosition:
+    """A member's position (remembered by the view: co-op, dwelling and audit totals all ask for it)."""
+    cache = view.__dict__.setdefault("_member_positions", {})
+    key = (member_id, as_of)
+    if key not in cache:
+        cache[key] = _member_position(view, member_id, as_of)
+    return cache[key]
+
+
+def _member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPosition:
     stream = f"member-{member_id}"
     events = _until(view, stream, as_of)
     if not events:
