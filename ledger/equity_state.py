@@ -413,7 +413,7 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
                         shares, dividends, paid_out, deducted, years, last)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemberPosition:
     member_id: str
     as_of: date
