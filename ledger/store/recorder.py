@@ -10,6 +10,7 @@ can take it).
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -29,6 +30,7 @@ COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective
 SELECT_COLUMNS = ", ".join(COLUMNS)
 CHUNK = 500
 _ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
+_cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
 
 class Filters(dict):
@@ -212,6 +214,20 @@ class PostgresRecorder(Recorder):
 
     def _lock(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+
+    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
+               batch: int = 5000) -> Iterator[tuple]:
+        """Raw psycopg rows from a server-side cursor: the log streams in batches, never all in memory."""
+        where, params = self._where(after, filters or {})
+        driver = conn.connection.driver_connection
+        cursor = driver.cursor(name=f"ledger_read_{next(_cursor_names)}")
+        cursor.itersize = batch
+        try:
+            cursor.execute(f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position", tuple(params))
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
 
     def recorded_param(self, recorded: datetime) -> Any:
         return recorded
