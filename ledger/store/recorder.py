@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from ledger.clock import UTC
-from ledger.errors import StoreUnavailable
+from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
 from ledger.store.engine import WRITE
 from ledger.store.records import Head
 
@@ -129,6 +129,8 @@ class Recorder:
             value = filters.get(name)
             if value is None:
                 continue
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed([FieldError(name, "contains a NUL character, which no stream or type has")])
             clauses.append(clause.format(self.mark))
             params.append(self.param(value))
         return " AND ".join(clauses), params

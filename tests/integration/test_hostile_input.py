@@ -102,3 +102,8 @@ def test_hostile_option_values_get_a_clear_error_never_a_traceback(backend, comm
         said = (result.output + result.stderr).lower()
         assert "error" in said or "usage" in said or "not proven" in said
     assert runner.invoke(cli, ["--db", backend.url, "audit", "digest"]).output == head
+
+
+def test_a_nul_in_a_log_filter_is_refused_by_name_on_every_engine(backend):
+    result = CliRunner().invoke(cli, ["--db", backend.url, "log", "--stream", "\x00"])
+    assert result.exit_code == 1 and "stream: contains a NUL character" in result.stderr
