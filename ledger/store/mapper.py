@@ -364,14 +364,3 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
         if len(errors) >= max_errors:
             break
     return pendings, errors
-
-
-def parse_lines(lines: Iterable[bytes | str]) -> Iterable[tuple[int, object, Optional[FieldError]]]:
-    """JSON lines to objects, numbering lines from 1; blank lines are skipped."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, orjson.loads(line), None
-        except orjson.JSONDecodeError as exc:
-            yield number, None, FieldError("line", f"is not valid JSON ({exc.msg})")

@@ -33,10 +33,6 @@ _ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
 
-class Filters(dict):
-    """Optional log filters: stream, type, date_from, date_to, to_position, recorded_to."""
-
-
 class Recorder:
     dialect = ""
 
@@ -134,11 +130,6 @@ class Recorder:
             clauses.append(clause.format(self.mark))
             params.append(self.param(value))
         return " AND ".join(clauses), params
-
-    def stream_prefix_versions(self, conn: Connection) -> Iterator[tuple[str, int, int]]:
-        """(stream, count, max version) for every stream: the version check of verify."""
-        yield from conn.exec_driver_sql(
-            "SELECT stream, COUNT(*), MAX(version) FROM events GROUP BY stream ORDER BY stream")
 
     # -- engine differences -------------------------------------------------
     mark = "?"
