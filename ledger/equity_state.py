@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from operator import attrgetter
 from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 from ledger.errors import NotFound
@@ -63,9 +64,12 @@ def payload_of(event) -> dict:
 
 def effective(events: Iterable, as_of: Optional[date] = None) -> list:
     """Events in effect by `as_of` (all when None), in effective-date order, log order breaking ties."""
-    chosen = [e for e in events if as_of is None or e.effective_date <= as_of]
-    chosen.sort(key=lambda e: (e.effective_date, e.position))
+    chosen = list(events) if as_of is None else [e for e in events if e.effective_date <= as_of]
+    chosen.sort(key=_EFFECTIVE_ORDER)
     return chosen
+
+
+_EFFECTIVE_ORDER = attrgetter("effective_date", "position")
 
 
 def anniversary(start: date, years: int) -> date:
@@ -94,6 +98,11 @@ def member_year_bounds(admitted: date, year: int) -> tuple[date, date]:
 
 def _d(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else D(value)
+
+
+def _current_version(type_: str) -> int:
+    cls = REGISTRY.get(type_)
+    return cls.schema_version if cls is not None else -1
 
 
 # --- societies --------------------------------------------------------------------------------
@@ -338,19 +347,21 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
     dividends = paid_out = deducted = ZERO
     years, last = 0, None
     # The dwelling's unit transfers affect the occupant's debt share and deposit while they live there.
-    transfers = [e for e in dwelling_events if e.type in ("UnitsTransferred", "DwellingRevalued", "DwellingRegistered")]
-    events = effective(list(member_events) + [e for e in transfers if e.type == "UnitsTransferred"], as_of)
+    events = effective(list(member_events) + [e for e in dwelling_events if e.type == "UnitsTransferred"], as_of)
+    due_version, received_version = _current_version("PaymentDue"), _current_version("PaymentReceived")
     for e in events:
         t = e.type
-        if t == "PaymentDue":
-            p = payload_of(e)
-            amount = _d(p["amount"])
+        # The two commonest events (monthly dues and receipts) first, with their payloads read inline.
+        if t == "PaymentReceived":
+            received += D((e.payload if e.schema_version == received_version else payload_of(e))["amount"])
+        elif t == "PaymentDue":
+            p = e.payload if e.schema_version == due_version else payload_of(e)
+            amount = D(p["amount"])
             due += amount
-            part = min(_d(p.get("charges") or "0"), amount)
+            charges = p.get("charges")
+            part = min(D(charges), amount) if charges else ZERO
             charges_due += part
             dues.append((amount, part))
-        elif t == "PaymentReceived":
-            received += _d(payload_of(e)["amount"])
         elif t == "MortgageYearPosted":
             p = payload_of(e)
             debt = _d(p["closing_debt"]) - _d(p.get("equity_stake") or "0")

@@ -7,7 +7,8 @@ the one we signed?". The replay answers it in four steps:
 2. copy the log, as known at the audit time, into a scratch SQLite store by
    importing its envelopes *with their hashes*: the scratch store re-seals
    every event itself and refuses any line whose hash it cannot reproduce;
-3. fold every projection from one pass over the scratch copy (ReplayView);
+3. fold every projection from the scratch copy: one pass per worker process,
+   the co-ops shared out among them (projections/replay.py);
 4. compute the same figures through the live read side (per-stream queries
    on the real database) and list every figure on which the two differ.
 
@@ -22,7 +23,7 @@ import os
 import tempfile
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import orjson
 
@@ -31,7 +32,7 @@ from ledger.store import EventStore, StoredEvent, migrate
 from ledger.store.engine import make_engine
 from ledger.store.mapper import to_envelope
 from ledger.store.verify import verify
-from projections.view import LedgerView, ReplayView
+from projections.view import LedgerView
 
 
 class CachingView(LedgerView):
@@ -57,14 +58,20 @@ def societies(view: LedgerView) -> dict[str, list[str]]:
     return {kind: sorted(set(ids)) for kind, ids in found.items()}
 
 
-def books(view: LedgerView, as_of: date) -> dict[str, Any]:
-    """The totals an auditor checks: per co-op debt, reserve, members, units; per fund savings, points, loans."""
+def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = None,
+          funds: Optional[Iterable[str]] = None) -> dict[str, Any]:
+    """The totals an auditor checks: per co-op debt, reserve, members, units; per fund savings, points, loans.
+
+    `coops` and `funds` restrict the books to those societies (a replay worker's share); None means all.
+    """
     from projections.equity import coop_show, dwelling_show
     from projections.jak import JakIndex, ViewReader, fund, holder
 
     named = societies(view)
-    coops: dict[str, Any] = {}
-    for coop in named["coop"]:
+    wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
+    wanted_funds = named["fund"] if funds is None else sorted(set(funds) & set(named["fund"]))
+    coops_books: dict[str, Any] = {}
+    for coop in wanted_coops:
         try:
             shown = coop_show(view, coop, as_of)
         except NotFound:
@@ -77,12 +84,14 @@ def books(view: LedgerView, as_of: date) -> dict[str, Any]:
                 continue
             for holder_name in units:
                 units[holder_name] += Decimal(held[holder_name])
-        coops[coop] = {"debt": shown["debt"], "reserve": shown["reserve"], "members": shown["member_count"],
+        coops_books[coop] = {"debt": shown["debt"], "reserve": shown["reserve"], "members": shown["member_count"],
                        "units": {k: str(v) for k, v in units.items()}}
-    funds: dict[str, Any] = {}
+    funds_books: dict[str, Any] = {}
+    if not wanted_funds:
+        return {"coops": coops_books, "funds": funds_books}
     reader = ViewReader(view)
     index = JakIndex(reader)
-    for fund_id in named["fund"]:
+    for fund_id in wanted_funds:
         try:
             shown = fund(reader, fund_id, as_of)
         except NotFound:
@@ -94,11 +103,11 @@ def books(view: LedgerView, as_of: date) -> dict[str, Any]:
                 points += Decimal(holder(reader, holder_id, as_of).to_json()["points"])
             except NotFound:
                 continue
-        funds[fund_id] = {key: shown[key] for key in ("savings", "share_capital", "fees", "loans_outstanding",
+        funds_books[fund_id] = {key: shown[key] for key in ("savings", "share_capital", "fees", "loans_outstanding",
                                                         "expenses", "liquidity", "locked_after_savings")}
-        funds[fund_id]["points"] = str(points)
-        funds[fund_id]["loans_active"] = shown["loans_active"]
-    return {"coops": coops, "funds": funds}
+        funds_books[fund_id]["points"] = str(points)
+        funds_books[fund_id]["loans_active"] = shown["loans_active"]
+    return {"coops": coops_books, "funds": funds_books}
 
 
 def _differences(live: Any, replay: Any, path: str = "") -> list[dict[str, Any]]:
@@ -113,8 +122,14 @@ def _differences(live: Any, replay: Any, path: str = "") -> list[dict[str, Any]]
 
 
 def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_of: Optional[date] = None,
-              on_progress: Optional[Callable[[str, int], None]] = None) -> dict[str, Any]:
-    """Replay the log and report; `discrepancies` is empty when the books follow from an intact log."""
+              on_progress: Optional[Callable[[str, int], None]] = None,
+              workers: Optional[int] = None) -> dict[str, Any]:
+    """Replay the log and report; `discrepancies` is empty when the books follow from an intact log.
+
+    `workers`: processes the replay folds in (default one per core; projections/replay.py).
+    """
+    from projections.replay import Bounds, replay_books as replay_books_of
+
     progress = on_progress or (lambda stage, n: None)
     discrepancies: list[dict[str, Any]] = []
     chain = verify(store, on_progress=lambda n: progress("verify", n))
@@ -143,8 +158,8 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
                                       "replay": f"{replayed_head.position} {replayed_head.hash}"})
         except LedgerError as exc:
             discrepancies.append({"figure": "rebuild", "live": "the log as stored", "replay": str(exc)})
-        replay_view = ReplayView(scratch.read(), as_known_at)
-        replay_books = books(replay_view, as_of)
+        replayed_to = scratch.head().position
+        replay_books = replay_books_of(scratch, Bounds(replayed_to, as_known_at), as_of, workers).books
         engine.dispose()
     live_books = books(CachingView(store, as_known_at), as_of)
     discrepancies += _differences(live_books, replay_books)

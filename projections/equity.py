@@ -23,13 +23,21 @@ from projections.view import LedgerView, check_as_of
 
 
 def _admissions(view: LedgerView) -> list[S.Admission]:
-    """Every admission known to the view (one per member stream), in log order."""
-    out = []
-    for e in view.of_type("MemberAdmitted"):
-        adm = S.admission_of([e])
-        if adm is not None:
-            out.append(adm)
-    return out
+    """Every admission known to the view (one per member stream), in log order (remembered by the view)."""
+    found = view.__dict__.get("_admissions")
+    if found is None:
+        found = view.__dict__["_admissions"] = [S.admission_of([e]) for e in view.of_type("MemberAdmitted")]
+    return found
+
+
+def _admissions_to(view: LedgerView, dwelling_id: str) -> list[S.Admission]:
+    """The admissions to one dwelling, earliest first (the index is remembered by the view)."""
+    index = view.__dict__.get("_admissions_by_dwelling")
+    if index is None:
+        index = view.__dict__["_admissions_by_dwelling"] = {}
+        for adm in sorted(_admissions(view), key=lambda a: a.admitted_on):
+            index.setdefault(adm.dwelling_id, []).append(adm)
+    return index.get(dwelling_id, [])
 
 
 def _check_exists(events: list, as_of: date, what: str) -> None:
@@ -111,10 +119,13 @@ def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
 
 
 def occupant_of(admissions: list[S.Admission], dwelling_events: list, dwelling_id: str, as_of: date) -> Optional[str]:
-    """The member admitted to the dwelling on or before `as_of` who has not left by then (latest admission wins)."""
+    """The member admitted to the dwelling on or before `as_of` who has not left by then (latest admission wins).
+
+    `admissions` must be in admission-date order (ties in log order).
+    """
     found = None
-    for adm in sorted((a for a in admissions if a.dwelling_id == dwelling_id), key=lambda a: a.admitted_on):
-        if adm.admitted_on > as_of:
+    for adm in admissions:
+        if adm.dwelling_id != dwelling_id or adm.admitted_on > as_of:
             continue
         left = S.leaving_date(dwelling_events, adm.member_id)
         if left is None or left > as_of:
@@ -123,7 +134,7 @@ def occupant_of(admissions: list[S.Admission], dwelling_events: list, dwelling_i
 
 
 def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: list, as_of: date) -> Optional[str]:
-    return occupant_of(_admissions(view), dwelling_events, dwelling_id, as_of)
+    return occupant_of(_admissions_to(view, dwelling_id), dwelling_events, dwelling_id, as_of)
 
 
 def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:

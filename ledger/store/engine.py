@@ -9,6 +9,7 @@ PostgreSQL: psycopg 3, session time zone UTC.
 from __future__ import annotations
 
 import os
+import weakref
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -33,10 +34,21 @@ def make_engine(url: str | None = None, *, lock_timeout_s: float = 10.0) -> Engi
     url = normalise_url(database_url(url))
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, lock_timeout_s)
-    if backend == "postgresql":
-        return _postgres_engine(url, lock_timeout_s)
-    raise ValueError(f"--db: unsupported database {backend!r}; use sqlite:/// or postgresql://")
+        engine = _sqlite_engine(url, lock_timeout_s)
+    elif backend == "postgresql":
+        engine = _postgres_engine(url, lock_timeout_s)
+    else:
+        raise ValueError(f"--db: unsupported database {backend!r}; use sqlite:/// or postgresql://")
+    _SOURCES[engine] = url
+    return engine
+
+
+_SOURCES: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
+
+
+def source_url(engine: Engine) -> str:
+    """The URL an engine was made from, options included: what another process opens the same ledger with."""
+    return _SOURCES.get(engine) or engine.url.render_as_string(hide_password=False)
 
 
 def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:

@@ -11,6 +11,7 @@ can take it).
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -28,6 +29,8 @@ from ledger.store.records import Head
 COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
            "payload", "metadata", "idempotency_key", "prev_hash", "hash")
 SELECT_COLUMNS = ", ".join(COLUMNS)
+# What the folds read: no idempotency key and no hashes (the chain is verified on its own pass).
+FOLD_COLUMNS = ", ".join(COLUMNS[:9])
 CHUNK = 500
 _ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
@@ -106,10 +109,10 @@ class Recorder:
         conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
 
     def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000) -> Iterator[tuple]:
+               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
         """Raw rows in position order, streamed in batches."""
         where, params = self._where(after, filters or {})
-        sql = f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position"
+        sql = f"SELECT {columns} FROM events WHERE {where} ORDER BY position"
         result = conn.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql, tuple(params))
         for partition in result.partitions(batch):
             yield from partition
@@ -129,10 +132,19 @@ class Recorder:
                 raise ValidationFailed([FieldError(name, "contains a NUL character, which no stream or type has")])
             clauses.append(clause.format(self.mark))
             params.append(self.param(value))
+        excluded = filters.get("exclude_streams")
+        if excluded:
+            clauses.append(self.exclude_clause)
+            params.append(self.stream_list(sorted(excluded)))
         return " AND ".join(clauses), params
 
     # -- engine differences -------------------------------------------------
     mark = "?"
+    exclude_clause = ""  # "stream is not one of the streams in one list parameter"
+
+    def stream_list(self, streams: list[str]) -> Any:
+        """A list of streams as one query parameter (any number of them)."""
+        raise NotImplementedError
 
     def param(self, value: Any) -> Any:
         return value
@@ -154,6 +166,10 @@ class SQLiteRecorder(Recorder):
 
     dialect = "sqlite"
     mark = "?"
+    exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
+
+    def stream_list(self, streams: list[str]) -> Any:
+        return json.dumps(streams)
 
     def param(self, value: Any) -> Any:
         if isinstance(value, datetime):
@@ -172,13 +188,13 @@ class SQLiteRecorder(Recorder):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000) -> Iterator[tuple]:
+               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
         """Raw sqlite3 rows (plain tuples) in position order: no per-row wrapping on the hot path."""
         where, params = self._where(after, filters or {})
         cursor = conn.connection.driver_connection.cursor()
         cursor.arraysize = batch
         try:
-            cursor.execute(f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position", tuple(params))
+            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
             while rows := cursor.fetchmany(batch):
                 yield from rows
         finally:
@@ -204,19 +220,23 @@ class SQLiteRecorder(Recorder):
 class PostgresRecorder(Recorder):
     dialect = "postgresql"
     mark = "%s"
+    exclude_clause = "NOT (stream = ANY(%s))"
+
+    def stream_list(self, streams: list[str]) -> Any:
+        return streams
 
     def _lock(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
 
     def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000) -> Iterator[tuple]:
+               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
         """Raw psycopg rows from a server-side cursor: the log streams in batches, never all in memory."""
         where, params = self._where(after, filters or {})
         driver = conn.connection.driver_connection
         cursor = driver.cursor(name=f"ledger_read_{next(_cursor_names)}")
         cursor.itersize = batch
         try:
-            cursor.execute(f"SELECT {SELECT_COLUMNS} FROM events WHERE {where} ORDER BY position", tuple(params))
+            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
             while rows := cursor.fetchmany(batch):
                 yield from rows
         finally:

@@ -23,6 +23,20 @@ class StoredEvent(NamedTuple):
     hash: str
 
 
+class FoldedEvent(NamedTuple):
+    """A stored event as a replay folds it: all but its idempotency key and hashes (smaller, faster to read)."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    schema_version: int
+    effective_date: date
+    recorded_at: datetime
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+
+
 class Head(NamedTuple):
     """The last event of the log: what an auditor writes down."""
 

@@ -1,0 +1,249 @@
+"""The audit replay: every co-op's and fund's books folded from the log, one pass per worker process.
+
+Co-ops and funds keep separate books: a co-op's figures come from its own
+society, mortgage, dwelling and member streams, a fund's from its society,
+account and loan streams, and both from the shared ones (index series,
+gifts of points). So the replay shares the co-ops and funds out among worker
+processes (one per core by default) and each worker folds its share from its
+own pass over the log: it reads its owners' streams and every shared stream,
+and the database skips the streams of owners another worker folds before a
+row is decoded. The shares are disjoint, so the books are their union: the
+same figures one pass folds (tests hold the two together on both engines).
+
+Who owns a stream is read from the events that say so (`OWNING_EVENTS`,
+`SocietyRegistered`, and replacements carried by `EventReversed`). Owners
+linked by any of them -- a member admitted to another co-op's dwelling, a
+loan drawn on another fund's account, a stream that names two owners -- are
+folded together by one worker; a stream that names no owner, or that
+carries an event other owners read (`SHARED_TYPES`), is read by every
+worker. Reading a stream twice costs time, never correctness: a worker's
+books count only the co-ops and funds it was given.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Iterator, Optional
+
+import orjson
+
+from ledger.store import EventStore, StoredEvent
+from ledger.store.engine import make_engine, source_url
+from ledger.store.mapper import _effective, _recorded, row_decoder
+from ledger.store.recorder import FOLD_COLUMNS
+from ledger.store.records import FoldedEvent
+
+# Streams of these kinds can belong to one co-op or one fund; any other stream is read by every worker.
+OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
+# Events on an owned stream that another owner's fold reads (a gift of points names two holders):
+# a stream carrying one is read by every worker.
+SHARED_TYPES = ("PointsGifted",)
+# The events that say who owns their stream: type -> (owner kind, payload field naming the owner).
+# In this order: a dwelling's owner is known before its members are linked to it, an account's before its loans.
+OWNING_EVENTS = {
+    "DwellingRegistered": ("coop", "coop_id"),
+    "CollectiveMortgageDrawn": ("coop", "coop_id"),
+    "MemberAdmitted": ("coop", "coop_id"),
+    "FundPolicySet": ("fund", "fund_id"),
+    "FundExpense": ("fund", "fund_id"),
+    "SavingsAccountOpened": ("fund", "fund_id"),
+    "LoanGranted": ("fund", "fund_id"),
+}
+
+
+@dataclass(frozen=True)
+class Share:
+    """One worker's part of the replay: the co-ops and funds it folds, and the streams it need not read."""
+
+    coops: tuple[str, ...]
+    funds: tuple[str, ...]
+    skip: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The slice of the log the replay folds: up to a position, as known at a recorded time."""
+
+    to_position: int
+    as_known_at: Optional[datetime] = None
+
+    def filters(self, **more: Any) -> dict[str, Any]:
+        return {"to_position": self.to_position, "recorded_to": self.as_known_at, **more}
+
+
+class _Groups:
+    """Union-find over owners ("coop:<id>", "fund:<id>"): owners whose books must be folded together."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, owner: str) -> str:
+        root = owner
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        while owner != root:  # path compression
+            self.parent[owner], owner = root, self.parent[owner]
+        return root
+
+    def join(self, owners: set[str]) -> None:
+        roots = sorted({self.find(o) for o in owners})
+        for other in roots[1:]:
+            self.parent[other] = roots[0]
+
+
+def _scan(store: EventStore, bounds: Bounds, type_: str) -> Iterator[StoredEvent]:
+    decode = row_decoder()
+    for row in store.read_raw(filters=bounds.filters(type=type_)):
+        yield decode(row)
+
+
+def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
+    """Split the co-ops and funds (weighted by the streams they own) among at most `workers` shares."""
+    owners: dict[str, set[str]] = {}  # stream -> the owners its events name
+    links: list[set[str]] = []  # owners that must be folded together
+
+    def own(stream: str, kind: str, owner: object) -> Optional[str]:
+        if not isinstance(owner, str):
+            return None
+        key = f"{kind}:{owner}"
+        owners.setdefault(stream, set()).add(key)
+        return key
+
+    for e in _scan(store, bounds, "SocietyRegistered"):
+        if e.payload.get("kind") in ("coop", "fund"):
+            own(e.stream, e.payload["kind"], e.payload.get("society_id"))
+    for type_, (kind, name) in OWNING_EVENTS.items():
+        for e in _scan(store, bounds, type_):
+            key = own(e.stream, kind, e.payload.get(name))
+            if key is None:
+                continue
+            if type_ == "MemberAdmitted":  # the member's dwelling is folded with the member
+                links.append({key} | owners.get(f"dwelling-{e.payload.get('dwelling_id')}", set()))
+            elif type_ == "LoanGranted":  # and a loan with the account it draws on
+                links.append({key} | owners.get(f"account-{e.payload.get('account_id')}", set()))
+    for e in _scan(store, bounds, "EventReversed"):  # a replacement may name another owner
+        replacement = e.payload.get("replacement_payload") or {}
+        owning = OWNING_EVENTS.get(e.payload.get("replacement_type") or "")
+        if owning is not None:
+            own(e.stream, owning[0], replacement.get(owning[1]))
+    shared = {e.stream for type_ in SHARED_TYPES for e in _scan(store, bounds, type_)}
+    shared |= {s for s in owners if s.split("-", 1)[0] not in OWNED_KINDS}
+
+    groups = _Groups()
+    for named in owners.values():
+        groups.join(named)
+    for linked in links:
+        groups.join(linked)
+    weight: dict[str, int] = {}
+    for named in owners.values():
+        for key in named:
+            weight[groups.find(key)] = weight.get(groups.find(key), 0) + 1
+    members: dict[str, list[str]] = {}
+    for key in sorted({k for named in owners.values() for k in named}):
+        members.setdefault(groups.find(key), []).append(key)
+
+    # Heaviest groups first, each to the least loaded worker: deterministic, and roughly even.
+    count = max(1, min(workers, len(members)))
+    loads = [0] * count
+    given: list[list[str]] = [[] for _ in range(count)]
+    for root in sorted(members, key=lambda r: (-weight[r], r)):
+        worker = min(range(count), key=lambda w: (loads[w], w))
+        given[worker] += members[root]
+        loads[worker] += weight[root]
+
+    worker_of = {key: w for w, keys in enumerate(given) for key in keys}
+    stream_worker: dict[str, int] = {}
+    for stream, named in owners.items():
+        found = {worker_of[key] for key in named}
+        if stream not in shared and len(found) == 1:
+            stream_worker[stream] = found.pop()
+    return [Share(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
+                  tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
+                  frozenset(s for s, owner in stream_worker.items() if owner != w))
+            for w in range(count)]
+
+
+def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = frozenset()) -> Iterator[FoldedEvent]:
+    """The log within `bounds`, less the streams in `skip`, decoded for folding (no keys, no hashes).
+
+    Neighbouring rows nearly always share their effective date, recorded time
+    and metadata, so each is parsed once while it repeats.
+    """
+    loads, new, folded = orjson.loads, tuple.__new__, FoldedEvent
+    dates: dict[Any, date] = {}  # a log has far fewer distinct effective dates than events
+    last_recorded = last_metadata = None
+    recorded = metadata = None
+    with store.recorder.reading() as conn:
+        for (position, stream, version, type_, schema_version, effective_text, recorded_text, payload,
+             metadata_text) in store.recorder.select(conn, filters=bounds.filters(exclude_streams=skip),
+                                                     columns=FOLD_COLUMNS):
+            effective = dates.get(effective_text)
+            if effective is None:
+                effective = dates[effective_text] = _effective(effective_text)
+            if recorded_text != last_recorded:
+                last_recorded, recorded = recorded_text, _recorded(recorded_text)
+            if metadata_text != last_metadata:
+                last_metadata, metadata = metadata_text, loads(metadata_text)
+            yield new(folded, (position, stream, version, type_, schema_version, effective, recorded,
+                               loads(payload), metadata))
+
+
+def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: date) -> tuple[dict[str, Any], int]:
+    """One worker's books: its co-ops and funds, folded from one pass over the streams it reads."""
+    from projections.audit import books
+    from projections.view import ReplayView
+
+    collecting = gc.isenabled()
+    gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
+    try:
+        view = ReplayView(folded_events(store, bounds, share.skip), bounds.as_known_at)
+        return books(view, as_of, coops=share.coops, funds=share.funds), view.count
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: date) -> tuple[dict[str, Any], int]:
+    engine = make_engine(url)
+    try:
+        return fold_share(EventStore(engine), bounds, share, as_of)
+    finally:
+        engine.dispose()
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    books: dict[str, Any]
+    as_of: date
+    shares: int
+
+
+def replay_books(store: EventStore, bounds: Bounds, as_of: date, workers: Optional[int] = None) -> Replayed:
+    """Every co-op's and fund's books on `as_of`, folded from the log within `bounds`."""
+    shares = plan(store, bounds, workers or default_workers())
+    if len(shares) == 1:
+        parts = [fold_share(store, bounds, shares[0], as_of)[0]]
+    else:
+        url = source_url(store.engine)
+        with ProcessPoolExecutor(max_workers=len(shares), mp_context=_context()) as pool:
+            futures = [pool.submit(_fold_in_worker, url, bounds, share, as_of) for share in shares]
+            parts = [f.result()[0] for f in futures]
+    merged: dict[str, Any] = {"coops": {}, "funds": {}}
+    for part in parts:
+        for kind in merged:
+            merged[kind].update(part[kind])
+    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, as_of, len(shares))

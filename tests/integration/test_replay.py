@@ -1,0 +1,106 @@
+"""The audit replay folds the same books whether one process or several share the co-ops and funds out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal as D
+from pathlib import Path
+
+import orjson
+
+from projections.audit import books
+from projections.replay import Bounds, plan, replay_books
+from projections.view import ReplayView
+from tests.equity_fixtures import admit, dwelling, ev, society
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _import(store, envelopes) -> None:
+    store.import_lines([orjson.dumps(e) if isinstance(e, dict) else e for e in envelopes], default_actor="test")
+
+
+def _examples() -> list[bytes]:
+    from benchmarks.queries import generate
+
+    lines, _ = generate(45_000)  # three co-ops of twenty members
+    for name in ("coop-ten-years.jsonl", "appendix6.jsonl"):
+        lines += [line for line in (EXAMPLES / name).read_bytes().splitlines() if line.strip()]
+    return lines
+
+
+def _one_pass(store, bounds: Bounds, as_of):
+    return books(ReplayView(store.read(to_position=bounds.to_position), bounds.as_known_at), as_of)
+
+
+def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
+    store = backend.store()
+    _import(store, _examples())
+    bounds = Bounds(store.head().position)
+    as_of = max(e.effective_date for e in store.read())
+    expected = _one_pass(store, bounds, as_of)
+    assert len(expected["coops"]) == 4 and set(expected["funds"]) == {"app6"}
+    for workers in (1, 2, 3):
+        replayed = replay_books(store, bounds, as_of, workers)
+        assert replayed.shares == workers
+        assert replayed.books == expected
+
+
+def test_each_coop_and_fund_is_folded_by_exactly_one_worker(backend):
+    store = backend.store()
+    _import(store, _examples())
+    shares = plan(store, Bounds(store.head().position), 3)
+    coops = [c for share in shares for c in share.coops]
+    funds = [f for share in shares for f in share.funds]
+    assert sorted(coops) == ["c000", "c001", "c002", "riverside"] and funds == ["app6"]
+    # a worker skips exactly the streams the other workers own; shared streams (the index series) nobody skips
+    everywhere = set.intersection(*(set(s.skip) for s in shares))
+    assert not everywhere and not any(s.startswith("index-") for share in shares for s in share.skip)
+
+
+def test_a_member_of_one_coop_in_another_coops_dwelling_is_folded_with_both(backend):
+    store = backend.store()
+    _import(store, [
+        society("north"), society("south"), society("west"),
+        dwelling("n1", "north", "100000.00", "1000", "200"),
+        dwelling("s1", "south", "100000.00", "1000", "200"),
+        dwelling("w1", "west", "100000.00", "1000", "200"),
+        admit("alice", "north", "s1", D("4000.00"), D("76000.00")),  # north's member, south's dwelling
+        admit("bob", "west", "w1", D("4000.00"), D("76000.00")),
+    ])
+    shares = plan(store, Bounds(store.head().position), 2)
+    together = [share for share in shares if "north" in share.coops]
+    assert len(together) == 1 and "south" in together[0].coops
+    bounds = Bounds(store.head().position)
+    as_of = max(e.effective_date for e in store.read())
+    assert replay_books(store, bounds, as_of, 2).books == _one_pass(store, bounds, as_of)
+
+
+def test_a_stream_with_a_gift_of_points_is_read_by_every_worker(backend):
+    store = backend.store()
+    _import(store, [
+        society("north"), society("south"),
+        dwelling("n1", "north", "100000.00", "1000", "200"),
+        dwelling("s1", "south", "100000.00", "1000", "200"),
+        admit("alice", "north", "n1", D("4000.00"), D("76000.00")),
+        admit("bob", "south", "s1", D("4000.00"), D("76000.00")),
+        ev("member-alice", "PointsGifted", "2005-01-01", {"from_member_id": "alice", "to_member_id": "bob",
+                                                           "points": "10"}),
+    ])
+    shares = plan(store, Bounds(store.head().position), 2)
+    assert len(shares) == 2
+    assert all("member-alice" not in share.skip for share in shares)
+    assert any("member-bob" in share.skip for share in shares)
+
+
+def test_the_replay_as_known_at_a_time_leaves_out_later_events(backend):
+    store = backend.store()
+    lines = _examples()
+    _import(store, lines[: len(lines) // 2])
+    cutoff = datetime.now(timezone.utc)
+    _import(store, lines[len(lines) // 2:])
+    bounds = Bounds(store.head().position, cutoff)
+    as_of = max(e.effective_date for e in store.read())
+    known = books(ReplayView(store.read(recorded_to=cutoff)), as_of)
+    assert replay_books(store, bounds, as_of, 2).books == known
+    assert known != _one_pass(store, Bounds(store.head().position), as_of)
