@@ -1,12 +1,17 @@
-"""Audit replay benchmark: rebuild every projection from one pass over the log.
+"""Audit replay benchmark: rebuild every co-op's and fund's books from the log.
 
-    python -m benchmarks.audit --events 1000000 [--db URL] [--full]
+    python -m benchmarks.audit --events 1000000 [--db URL] [--workers N] [--full]
 
-Prints one JSON object: `events`, `replay_per_s` (read, decode and fold the
-whole log into every co-op's and fund's books), and as a baseline measured in
-the same run `raw_read_per_s` (raw SELECT + json.loads of every payload) with
+The log is a secondary co-op's thirty years (benchmarks/queries.py) and, for
+`--fund-share` of the events (default 10%), a JAK fund's savers
+(benchmarks/generate.py). Prints one JSON object: `events`, `replay_per_s`
+(the replay `mutual audit` runs: the co-ops and funds shared out among
+worker processes, each reading its share of the log, decoding and folding
+it into the books; projections/replay.py), `replay_one_process_per_s` (the
+same fold in one process), and as a baseline measured in the same run
+`raw_read_per_s` (one raw SELECT + json.loads of every payload) with
 `replay_ratio`. With --full it also times `mutual audit` end to end (verify,
-scratch rebuild, replay, live comparison) as `audit_s`.
+scratch re-seal, replay, comparison with the live read side) as `audit_s`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sqlite3
 import click
 
 from benchmarks.common import fresh_store, timed
+from benchmarks.generate import fund_savers
 from benchmarks.queries import generate
 from ledger.store.recorder import SELECT_COLUMNS
 
@@ -25,21 +31,28 @@ from ledger.store.recorder import SELECT_COLUMNS
 @click.command()
 @click.option("--events", "n", type=click.IntRange(min=1000), default=100_000, show_default=True)
 @click.option("--db", "url", default=None, help="A PostgreSQL URL to measure there instead of SQLite.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Replay processes (default: one per core).")
+@click.option("--fund-share", type=click.FloatRange(0, 0.9), default=0.1, show_default=True,
+              help="The part of the events that are the fund's.")
 @click.option("--full", is_flag=True, help="Also time the whole `mutual audit` (verify, scratch rebuild, compare).")
-def main(n: int, url: str | None, full: bool) -> None:
-    from projections.audit import books, run_audit
-    from projections.view import ReplayView
+def main(n: int, url: str | None, workers: int | None, fund_share: float, full: bool) -> None:
+    from projections.audit import run_audit
+    from projections.replay import Bounds, default_workers, last_effective_date, replay_books
 
-    lines, _ = generate(n)
+    fund_events = int(n * fund_share)
+    lines = generate(n - fund_events)[0] + (fund_savers(fund_events) if fund_events else [])
     with fresh_store(url) as (store, where):
         result = store.import_lines(lines, default_actor="bench")
         del lines
         gc.collect()
+        bounds = Bounds(store.head().position)
         with timed() as replay:
-            view = ReplayView(store.read())
-            as_of = max(e.effective_date for events in view._streams.values() for e in events)
-            totals = books(view, as_of)
-        del view
+            as_of = last_effective_date(store, bounds)
+            replayed = replay_books(store, bounds, as_of, workers)
+        gc.collect()
+        with timed() as one_process:
+            one = replay_books(store, bounds, last_effective_date(store, bounds), 1)
+        assert one.books == replayed.books, "the parallel replay and the one-process replay differ"
         gc.collect()
         if store.engine.dialect.name == "sqlite":
             db = sqlite3.connect(where)
@@ -60,15 +73,19 @@ def main(n: int, url: str | None, full: bool) -> None:
         figures = {
             "engine": store.engine.dialect.name,
             "events": result.written,
-            "coops": len(totals["coops"]),
+            "coops": len(replayed.books["coops"]),
+            "funds": len(replayed.books["funds"]),
+            "workers": replayed.shares,
+            "cores": default_workers(),
             "replay_s": round(replay["seconds"], 2),
             "replay_per_s": round(result.written / replay["seconds"]),
+            "replay_one_process_per_s": round(result.written / one_process["seconds"]),
             "raw_read_per_s": round(result.written / raw["seconds"]),
         }
         figures["replay_ratio"] = round(figures["replay_per_s"] / figures["raw_read_per_s"], 3)
         if full:
             with timed() as audit:
-                report = run_audit(store)
+                report = run_audit(store, workers=workers)
             figures["audit_s"] = round(audit["seconds"], 2)
             figures["discrepancies"] = len(report["discrepancies"])
         print(json.dumps(figures))

@@ -103,7 +103,7 @@ def _scan(store: EventStore, bounds: Bounds, type_: str) -> Iterator[StoredEvent
 
 
 def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
-    """Split the co-ops and funds (weighted by the streams they own) among at most `workers` shares."""
+    """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` shares."""
     owners: dict[str, set[str]] = {}  # stream -> the owners its events name
     links: list[set[str]] = []  # owners that must be folded together
 
@@ -139,10 +139,12 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
         groups.join(named)
     for linked in links:
         groups.join(linked)
-    weight: dict[str, int] = {}
-    for named in owners.values():
-        for key in named:
-            weight[groups.find(key)] = weight.get(groups.find(key), 0) + 1
+    with store.recorder.reading() as conn:
+        lengths = store.recorder.stream_lengths(conn)
+    weight: dict[str, int] = {}  # the events a group's own streams hold: its share of the work
+    for stream, named in owners.items():
+        root = groups.find(min(named))
+        weight[root] = weight.get(root, 0) + lengths.get(stream, 0)
     members: dict[str, list[str]] = {}
     for key in sorted({k for named in owners.values() for k in named}):
         members.setdefault(groups.find(key), []).append(key)
@@ -214,6 +216,12 @@ def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: date) -> tupl
         return fold_share(EventStore(engine), bounds, share, as_of)
     finally:
         engine.dispose()
+
+
+def last_effective_date(store: EventStore, bounds: Bounds) -> Optional[date]:
+    """The latest effective date in the log within `bounds` (an audit's default as-of date); None if empty."""
+    with store.recorder.reading() as conn:
+        return store.recorder.last_effective_date(conn, bounds.filters())
 
 
 def default_workers() -> int:

@@ -117,6 +117,16 @@ class Recorder:
         for partition in result.partitions(batch):
             yield from partition
 
+    def stream_lengths(self, conn: Connection) -> dict[str, int]:
+        """How many events each stream holds (one pass over the (stream, version) index)."""
+        return dict(conn.exec_driver_sql("SELECT stream, COUNT(*) FROM events GROUP BY stream").all())
+
+    def last_effective_date(self, conn: Connection, filters: Optional[dict[str, Any]] = None) -> Optional[date]:
+        """The latest effective date among the events the filters select (None: there are none)."""
+        where, params = self._where(0, filters or {})
+        found = conn.exec_driver_sql(f"SELECT MAX(effective_date) FROM events WHERE {where}", tuple(params)).scalar()
+        return date.fromisoformat(found) if isinstance(found, str) else found
+
     def _where(self, after: int, filters: dict[str, Any]) -> tuple[str, list[Any]]:
         clauses, params = [f"position > {self.mark}"], [after]
         mapping = {

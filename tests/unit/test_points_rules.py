@@ -214,3 +214,24 @@ def test_points_always_equal_the_sum_over_days_of_balance_over_days_in_month_tim
     for change in sorted(dated, key=lambda c: c.on if isinstance(c, BalanceChange) else c.effective):
         state = state.apply(change)
     assert state.accrued_through(as_of).points == exact
+
+
+_days = st.dates(min_value=date(1999, 1, 1), max_value=date(2031, 12, 31))
+_pennies = st.integers(min_value=-10_000_000, max_value=10_000_000).map(lambda p: D(p).scaleb(-2))
+_factors = st.sampled_from(["0", "0.1", "0.25", "0.8", "1", "0.333"]).map(D)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(_days, _pennies), max_size=40),
+       factors=st.lists(st.tuples(_days, _factors), max_size=5), start=_days, as_of=_days)
+def test_the_integer_fold_gives_exactly_the_points_of_the_stepwise_fraction_fold(changes, factors, start, as_of):
+    from ledger.rules.points import accrue_stepwise
+
+    balance = [BalanceChange(on, delta) for on, delta in changes]
+    factor = [FactorChange(date(1998, 1, 1), D("1"))] + [FactorChange(on, f) for on, f in factors]
+    assert accrue(balance, factor, start, as_of) == accrue_stepwise(balance, factor, start, as_of)
+
+
+def test_a_change_finer_than_a_penny_is_still_accrued_exactly():
+    points = accrue([deposit(date(2024, 1, 1), "0.001")], FULL, date(2024, 1, 1), date(2024, 1, 31))
+    assert points == Fraction(1, 1000)
