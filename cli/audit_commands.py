@@ -15,11 +15,15 @@ from cli.params import ISO_DATE, TIMESTAMP
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Audit the books as they stood at this UTC time.")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Totals on this effective date (default: the log's last).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
+              help="Processes the replay folds in (default: one per core).")
 @click.pass_context
-def audit(ctx, as_known_at, as_of, as_json: bool) -> None:
+def audit(ctx, as_known_at, as_of, as_json: bool, workers: int | None) -> None:
     """Replay the whole log in a scratch store, rebuild every projection, compare, verify the chain.
 
-    Exits non-zero if anything differs. Subcommands: digest, prove.
+    The replayed books are compared with the live read side and with the
+    latest checkpoint (its books replayed from the log up to its position).
+    Exits non-zero if anything differs. Subcommands: digest, prove, checkpoint, checkpoints.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -37,9 +41,9 @@ def audit(ctx, as_known_at, as_of, as_json: bool) -> None:
                     tasks[stage] = bar.add_task(stage, total=None)
                 bar.advance(tasks[stage], n)
 
-            report = run_audit(store, as_known_at=as_known_at, as_of=as_of, on_progress=advance)
+            report = run_audit(store, as_known_at=as_known_at, as_of=as_of, on_progress=advance, workers=workers)
     else:
-        report = run_audit(store, as_known_at=as_known_at, as_of=as_of)
+        report = run_audit(store, as_known_at=as_known_at, as_of=as_of, workers=workers)
     if as_json:
         emit_json(report)
     else:
@@ -61,8 +65,12 @@ def _print_report(report: dict) -> None:
     funds = report["totals"]["funds"]
     table("funds", ["fund", "savings", "points", "loans outstanding", "liquidity"],
           [(f, t["savings"], t["points"], t["loans_outstanding"], t["liquidity"]) for f, t in funds.items()])
+    checkpoint = report.get("checkpoint")
+    if checkpoint:
+        click.echo(f"checkpoint {checkpoint['checkpoint']}: position {checkpoint['position']}, as of "
+                   f"{checkpoint['as_of']}, taken {checkpoint['recorded_at']} by {checkpoint['actor']}")
     if report["discrepancies"]:
-        table("DISCREPANCIES", ["figure", "live", "replay"],
+        table("DISCREPANCIES", ["figure", "live (or checkpoint)", "replay"],
               [(d["figure"], d["live"], d["replay"]) for d in report["discrepancies"]])
     else:
         click.echo("no discrepancies: the books follow from the log")
@@ -115,6 +123,41 @@ def prove(obj, position: int, hash_: str, as_json: bool) -> None:
         if not as_json:
             click.echo(f"NOT PROVEN: {reason}", err=True)
         sys.exit(1)
+
+
+@audit.command()
+@click.option("--as-of", type=ISO_DATE, default=None, help="The books on this effective date (default: the log's last).")
+@click.option("--actor", default=None, help="Who takes it (default: $MUTUAL_ACTOR or your user name).")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
+              help="Processes the books are folded in (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def checkpoint(obj, as_of, actor, workers, as_json: bool) -> None:
+    """Keep the books folded at the head of the log (after checking the chain): later audits replay against them."""
+    from cli.store_commands import _actor
+    from projections.audit import take_checkpoint
+
+    taken = take_checkpoint(obj.store, actor=_actor(actor), as_of=as_of, workers=workers)
+    if as_json:
+        emit_json(dict(taken.to_json(), books=taken.books))
+    else:
+        click.echo(f"checkpoint {taken.checkpoint_id}: position {taken.position} {taken.head_hash}, "
+                   f"books as of {taken.as_of.isoformat()}, sha256 {taken.books_hash}")
+
+
+@audit.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def checkpoints(obj, as_json: bool) -> None:
+    """The checkpoints taken so far, oldest first."""
+    from ledger.store.checkpoints import checkpoints as taken
+
+    found = taken(obj.store)
+    if as_json:
+        emit_json([c.to_json() for c in found])
+        return
+    table("checkpoints", ["checkpoint", "position", "as of", "taken", "by", "books sha256"],
+          [(c.checkpoint_id, c.position, c.as_of, c.recorded_at, c.actor, c.books_hash) for c in found])
 
 
 COMMANDS = [audit]

@@ -27,8 +27,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import orjson
 
-from ledger.errors import LedgerError, NotFound
+from ledger.errors import FieldError, LedgerError, NotFound, ValidationFailed
 from ledger.store import EventStore, StoredEvent, migrate
+from ledger.store.checkpoints import Checkpoint, latest_checkpoint, record_checkpoint
 from ledger.store.engine import make_engine
 from ledger.store.mapper import to_envelope
 from ledger.store.verify import verify
@@ -160,6 +161,9 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
             discrepancies.append({"figure": "rebuild", "live": "the log as stored", "replay": str(exc)})
         replayed_to = scratch.head().position
         replay_books = replay_books_of(scratch, Bounds(replayed_to, as_known_at), as_of, workers).books
+        checkpoint = latest_checkpoint(store, recorded_to=as_known_at)
+        if checkpoint is not None:
+            discrepancies += check_checkpoint(checkpoint, events, scratch if chain.intact else None, workers)
         engine.dispose()
     live_books = books(CachingView(store, as_known_at), as_of)
     discrepancies += _differences(live_books, replay_books)
@@ -170,5 +174,46 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
         "events_by_type": dict(sorted(by_type.items())),
         "chain": {"intact": chain.intact, "head_position": head[0], "head_hash": head[1]},
         "totals": replay_books,
+        "checkpoint": checkpoint.to_json() if checkpoint is not None else None,
         "discrepancies": discrepancies,
     }
+
+
+def check_checkpoint(checkpoint: Checkpoint, events: list[StoredEvent], scratch: Optional[EventStore],
+                     workers: Optional[int] = None) -> list[dict[str, Any]]:
+    """Every figure of a checkpoint the log no longer gives ("live" is the checkpoint's figure).
+
+    `events` is the log as read; `scratch` its verified copy, which the
+    checkpoint's books are replayed from (None when the chain is broken:
+    then only the position and hash are checked).
+    """
+    from projections.replay import Bounds, replay_books as replay_books_of
+
+    name = f"checkpoint {checkpoint.checkpoint_id}"
+    position = checkpoint.position
+    at = events[position - 1].hash if 0 < position <= len(events) else ("0" * 64 if position == 0 else None)
+    if at != checkpoint.head_hash:
+        found = "no such position in the log" if at is None else f"hash {at}"
+        return [{"figure": f"{name}: position {position}", "live": f"hash {checkpoint.head_hash}",
+                 "replay": found}]
+    if scratch is None:
+        return []
+    replayed = replay_books_of(scratch, Bounds(position), checkpoint.as_of, workers).books
+    return [dict(d, figure=f"{name} (position {position}, as of {checkpoint.as_of.isoformat()}): {d['figure']}")
+            for d in _differences(checkpoint.books, replayed)]
+
+
+def take_checkpoint(store: EventStore, *, actor: str, as_of: Optional[date] = None,
+                    workers: Optional[int] = None) -> Checkpoint:
+    """Fold the books at the head of an intact log (on `as_of`, default its last date) and keep them."""
+    from projections.replay import Bounds, last_effective_date, replay_books as replay_books_of
+
+    chain = verify(store)
+    if not chain.intact:
+        raise ValidationFailed([FieldError("log", f"is broken at position {chain.first_bad_position}: "
+                                                  f"{chain.problem}; no checkpoint is taken of a broken log")])
+    bounds = Bounds(chain.head_position)
+    as_of = as_of or last_effective_date(store, bounds) or store.clock().date()
+    folded = replay_books_of(store, bounds, as_of, workers).books
+    return record_checkpoint(store, position=chain.head_position, head_hash=chain.head_hash, as_of=as_of,
+                             books=folded, actor=actor)

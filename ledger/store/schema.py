@@ -1,4 +1,4 @@
-"""The `events` table, in SQLAlchemy Core, with Alembic's naming convention.
+"""The `events` table (and the audit `checkpoints` beside it), in SQLAlchemy Core, with Alembic's naming convention.
 
 Payload and metadata are kept as canonical JSON *text* on both engines: the
 hash is computed over exactly these bytes, and SQLite and PostgreSQL then
@@ -52,4 +52,19 @@ events = Table(
     CheckConstraint("position >= 1", name="position_positive"),
     CheckConstraint("version >= 1", name="version_positive"),
     Index("ix_events_type_position", "type", "position"),
+)
+
+# The books as folded at a position of the log, kept so that a later audit can show they still follow from it.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("checkpoint_id", Integer, primary_key=True, autoincrement=True),
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("books", Text, nullable=False),
+    Column("books_hash", String(64), nullable=False),
+    CheckConstraint("position >= 0", name="position_not_negative"),
 )

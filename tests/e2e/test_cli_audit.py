@@ -84,3 +84,73 @@ def test_the_audit_as_known_at_a_past_time_replays_only_what_was_known(backend):
     _example(backend, "appendix6.jsonl")
     report = json.loads(run(backend, "audit", "--as-known-at", cutoff, "--json").output)
     assert report["events"] == 841 and report["totals"]["funds"] == {}
+
+
+def test_a_checkpoint_taken_at_a_year_end_still_follows_from_the_log_after_more_business(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    taken = json.loads(run(backend, "audit", "checkpoint", "--as-of", "2020-03-31", "--actor", "treasurer",
+                           "--json").output)
+    assert taken["position"] == 841 and taken["as_of"] == "2020-03-31" and taken["actor"] == "treasurer"
+    assert taken["books"]["coops"]["riverside"]["members"] >= 1
+    _example(backend, "appendix6.jsonl")
+    report = json.loads(run(backend, "audit", "--json").output)
+    assert report["discrepancies"] == []
+    assert report["checkpoint"]["checkpoint"] == taken["checkpoint"]
+    listed = json.loads(run(backend, "audit", "checkpoints", "--json").output)
+    assert [c["books_hash"] for c in listed] == [taken["books_hash"]]
+
+
+def test_an_altered_checkpoint_is_named_figure_by_figure(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    taken = json.loads(run(backend, "audit", "checkpoint", "--json").output)
+    debt = taken["books"]["coops"]["riverside"]["debt"]
+    _tamper_checkpoint(backend, f"UPDATE checkpoints SET books = replace(books, '\"debt\":\"{debt}\"', "
+                                f"'\"debt\":\"1.00\"')")
+    result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "--json"])
+    assert result.exit_code == 1
+    (found,) = json.loads(result.output)["discrepancies"]
+    assert found["figure"].startswith("checkpoint 1 (position 841") and found["figure"].endswith("coops.riverside.debt")
+    assert (found["live"], found["replay"]) == ("1.00", debt)
+
+
+def test_a_log_rewritten_under_a_checkpoint_is_caught_by_it(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    run(backend, "audit", "checkpoint")
+    tamper(backend, "UPDATE events SET hash = '" + "a" * 64 + "' WHERE position = 841")
+    result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "--json"])
+    assert result.exit_code == 1
+    figures = [d["figure"] for d in json.loads(result.output)["discrepancies"]]
+    assert "chain" in figures and "checkpoint 1: position 841" in figures
+
+
+def test_a_checkpoint_of_a_broken_log_is_refused_and_nothing_is_kept(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    tamper(backend, "UPDATE events SET metadata = '{\"actor\":\"mallory\"}' WHERE position = 3")
+    result = CliRunner().invoke(cli, ["--db", backend.url, "audit", "checkpoint"])
+    assert result.exit_code == 1 and "log: is broken at position 3" in result.stderr
+    assert json.loads(run(backend, "audit", "checkpoints", "--json").output) == []
+
+
+def test_checkpoints_cannot_be_updated_or_deleted(backend):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    _example(backend, "coop-ten-years.jsonl")
+    run(backend, "audit", "checkpoint")
+    for statement in ("UPDATE checkpoints SET actor = 'mallory'", "DELETE FROM checkpoints"):
+        with pytest.raises(DBAPIError) as caught:
+            with backend.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert "checkpoints are append-only" in str(caught.value)
+
+
+def _tamper_checkpoint(backend, statement: str) -> None:
+    from sqlalchemy import text
+
+    with backend.engine.begin() as conn:
+        if backend.name == "sqlite":
+            conn.execute(text("DROP TRIGGER checkpoints_refuse_update"))
+        else:
+            conn.execute(text("ALTER TABLE checkpoints DISABLE TRIGGER checkpoints_refuse_update_delete"))
+        conn.execute(text(statement))

@@ -50,3 +50,20 @@ def test_the_auditor_role_can_read_but_cannot_append(pg):
         auditor.append("index-RPI", [index_value("2021")], metadata=ACTOR)
     assert "permission denied" in str(caught.value)
     assert pg.store().head().position == 1
+
+
+def test_the_writer_can_take_a_checkpoint_but_not_alter_one_and_the_auditor_only_reads_them(pg):
+    from ledger.store.checkpoints import checkpoints
+    from projections.audit import take_checkpoint
+
+    pg.store().append("index-RPI", [index_value("2020")], metadata=ACTOR)
+    writer = _as(pg, "mutual_writer")
+    taken = take_checkpoint(writer, actor="treasurer", workers=1)
+    with pytest.raises(DBAPIError):
+        with writer.engine.begin() as conn:
+            conn.execute(text("DELETE FROM checkpoints"))
+    auditor = _as(pg, "mutual_auditor")
+    assert [c.books_hash for c in checkpoints(auditor)] == [taken.books_hash]
+    with pytest.raises(DBAPIError) as caught:
+        take_checkpoint(auditor, actor="auditor", workers=1)
+    assert "permission denied" in str(caught.value)
