@@ -154,3 +154,11 @@ def _tamper_checkpoint(backend, statement: str) -> None:
         else:
             conn.execute(text("ALTER TABLE checkpoints DISABLE TRIGGER checkpoints_refuse_update_delete"))
         conn.execute(text(statement))
+
+
+def test_the_audit_report_is_the_same_with_one_worker_or_two(backend):
+    _example(backend, "coop-ten-years.jsonl")
+    _example(backend, "appendix6.jsonl")
+    one = json.loads(run(backend, "audit", "--workers", "1", "--json").output)
+    two = json.loads(run(backend, "audit", "--workers", "2", "--json").output)
+    assert one == two and one["discrepancies"] == []
