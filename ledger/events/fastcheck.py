@@ -1,21 +1,30 @@
-"""Quick acceptance checks compiled from the event models, for bulk import.
+"""Acceptance checks compiled from the event models.
 
-pydantic stays the authority: a quick check only ever says "certainly
-valid" or "ask pydantic". It is built from the same field constraints
-(patterns, lengths, bounds, literals, after-validators) and is used only
-for models whose every field it understands; anything else goes straight
-to pydantic. A property test holds it to never accepting what pydantic
-refuses.
+pydantic stays the authority: a check compiled here only ever says
+"certainly valid" or "ask pydantic", and property tests hold each to never
+accepting what pydantic refuses. Two kinds:
+
+- `typed_dict_of(model)`: a TypedDict that pydantic-core validates exactly as
+  the model (same annotations and constraints, strict, unknown keys
+  refused), for checking a whole import chunk in one native call
+  (`ledger.store.mapper`). Validating into plain dicts is cheaper than
+  building a model instance per event.
+- `quick_check(model)`: a plain-Python check for one payload at a time (a
+  command recording a few events), used only for models whose every field
+  it understands.
 """
 
 from __future__ import annotations
 
 import re
 import typing
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Annotated, Any, Callable, Literal, Optional, Union
 
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from typing_extensions import NotRequired, TypedDict
+
+from ledger.events.types import EventDate
 
 Check = Callable[[Any], bool]
 _CACHE: dict[type, Optional[Callable[[dict], bool]]] = {}
@@ -131,3 +140,64 @@ def quick_check(model: type[BaseModel]) -> Optional[Callable[[dict], bool]]:
 
     _CACHE[model] = accept
     return accept
+
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+# A real calendar date from 1900 to 2199, in one pattern: the language of EventDate's pattern
+# less the days its after-validator refuses (Feb 29 of a non-leap year, Feb 30-31, the 31st of a
+# 30-day month), so pydantic-core checks it natively instead of calling back into Python.
+# tests/unit/test_fastcheck.py compares the two on every string EventDate's pattern admits.
+CALENDAR_DATE = (
+    r"^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|(?:20(?:[02468][048]|[13579][26])|(?:19|21)(?:0[48]|[2468][048]|[13579][26]))-02-29)$"
+)
+NATIVE: dict[Any, Any] = {EventDate: Annotated[str, StringConstraints(pattern=CALENDAR_DATE)]}
+
+
+def native(annotation: Any) -> Any:
+    """The annotation with each type that has an exact native equivalent (NATIVE) replaced by it."""
+    if annotation in NATIVE:
+        return NATIVE[annotation]
+    if typing.get_origin(annotation) is Union:
+        args = typing.get_args(annotation)
+        if any(a in NATIVE for a in args):
+            return Union[tuple(NATIVE.get(a, a) for a in args)]
+    return annotation
+
+
+def field_annotation(info: Any) -> Any:
+    """A model field's type with its constraints, as one annotation (what pydantic validates it against)."""
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
+def typed_dict_of(model: type[BaseModel], name: Optional[str] = None,
+                  replace: Optional[dict[str, Any]] = None, required: Optional[dict[str, bool]] = None) -> Optional[type]:
+    """A TypedDict that pydantic validates exactly as `model` (None: the model has something it cannot carry).
+
+    Same field annotations and constraints, strict, unknown keys refused; a
+    field with a default is NotRequired (the canonical payload adds defaults
+    itself). Types with an exact native equivalent (NATIVE) are swapped for it. `replace` swaps some fields' annotations for narrower ones and
+    `required` overrides whether a field must be present: both may only make
+    the check stricter (the caller's business; the property tests check it).
+    Models with validators, aliases, default factories, a post-init or
+    another configuration are not translated: validate those with the model
+    itself.
+    """
+    config = model.model_config
+    if config.get("strict") is not True or config.get("extra") != "forbid" or model.__pydantic_post_init__:
+        return None
+    decorators = model.__pydantic_decorators__
+    if decorators.validators or decorators.field_validators or decorators.root_validators or decorators.model_validators:
+        return None
+    replace, required = replace or {}, required or {}
+    fields: dict[str, Any] = {}
+    for field, info in model.model_fields.items():
+        if info.alias or info.validation_alias or info.discriminator or info.default_factory is not None:
+            return None
+        annotation = native(replace[field] if field in replace else field_annotation(info))
+        fields[field] = annotation if required.get(field, info.is_required()) else NotRequired[annotation]
+    cls = TypedDict(name or f"{model.__name__}Dict", fields)  # type: ignore[operator]
+    cls.__pydantic_config__ = _STRICT  # type: ignore[attr-defined]
+    return cls

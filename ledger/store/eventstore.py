@@ -9,6 +9,7 @@ returns the original positions.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -94,12 +95,15 @@ class EventStore:
         lines = list(lines)
         chunks = [(lines[i:i + IMPORT_CHUNK], i + 1) for i in range(0, len(lines), IMPORT_CHUNK)]
         errors: list[FieldError] = []
+        count = 0  # events read: every line but blank ones (a refused line refuses the import)
 
         def validated(results: Iterable[tuple[list[Pending], list[FieldError]]]) -> Iterator[list[Pending]]:
+            nonlocal count
             for pendings, problems in results:
                 errors.extend(problems)
                 if errors:
                     continue  # keep reading to report every refused line (up to the limit)
+                count += len(pendings)
                 yield pendings
 
         results = (validate_lines(chunk, first, default_actor) for chunk, first in chunks)
@@ -109,8 +113,6 @@ class EventStore:
             result = None
         if errors:
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
-        blank = sum(1 for line in lines if not line.strip())
-        count = len(lines) - blank
         return ImportResult(count, result.written, count - result.written, result.head)
 
     @staticmethod
@@ -191,7 +193,9 @@ class _Writer:
             now = self.last_recorded  # recorded times never run backwards, whatever the wall clock does
         self.now = now
         self.versions: dict[str, int] = {}
-        self.seen: dict[str, tuple[str, int]] = {}  # key -> (content, position) within this write
+        # Keys written by this transaction. A later chunk repeating one finds its row in the
+        # database (inside this transaction), just like a key recorded before the write began.
+        self.written_keys: set[str] = set()
         self.written = 0
 
     def write(self, chunks: Iterable[list[Pending]], on_progress) -> AppendResult:
@@ -203,9 +207,8 @@ class _Writer:
                 rows = self._seal(new)
                 self.recorder.insert(self.conn, rows)
                 self.written += len(rows)
-                for p, row in zip(new, rows):
-                    self.seen[p.idempotency_key] = (p.content_text(), row[0])
-            positions.extend(p if isinstance(p, int) else self.seen[p][1] for p in chunk_positions)
+                self.written_keys.update([p.idempotency_key for p in new])
+            positions.extend(chunk_positions)
             if on_progress:
                 on_progress(len(chunk))
         if not self.written:
@@ -213,30 +216,33 @@ class _Writer:
         recorded = self.last_recorded
         return AppendResult(positions, self.written, Head(self.position, self.prev_hash, recorded))
 
-    def _split_replays(self, chunk: list[Pending]) -> tuple[list[Pending], list]:
-        """Separate events already recorded under their key (same content) from new ones."""
-        new: list[Pending] = []
-        order: list = []
-        fresh: dict[str, Pending] = {}
-        for p in chunk:
-            key = p.idempotency_key
-            earlier = fresh.get(key) or self.seen.get(key)
-            if earlier is None:
-                fresh[key] = p
-                new.append(p)
-                order.append(key)
-                continue
-            earlier_content = earlier.content_text() if isinstance(earlier, Pending) else earlier[0]
-            if earlier_content != p.content_text():
-                raise ValidationFailed(
-                    [FieldError("idempotency_key", f"{key!r} is used twice for different events")],
-                    where=p.where or "append refused, nothing written")
-            order.append(key)
-        if not self.start.position or not new:
-            return new, order
-        existing = self.recorder.rows_by_key(self.conn, [p.idempotency_key for p in new])
-        if not existing:
-            return new, order
+    def _split_replays(self, chunk: list[Pending]) -> tuple[list[Pending], Iterable[int]]:
+        """Separate events already recorded under their key (same content) from new ones.
+
+        Returns the new events and the position of every event of the chunk (a replay's is the original's).
+        """
+        keys = [p.idempotency_key for p in chunk]
+        written = self.written_keys
+        if len(set(keys)) == len(keys) and written.isdisjoint(keys):
+            new, new_keys, first = chunk, keys, None  # the common case: no key repeats within this write
+        else:
+            new, new_keys, first = [], [], {}
+            for p, key in zip(chunk, keys):
+                earlier = first.get(key)
+                if earlier is None:
+                    first[key] = p
+                    new.append(p)
+                    new_keys.append(key)
+                elif earlier.content_text() != p.content_text():
+                    raise ValidationFailed(
+                        [FieldError("idempotency_key", f"{key!r} is used twice for different events")],
+                        where=p.where or "append refused, nothing written")
+        # Keys that may already have a row: any, if the ledger was not empty; else only those this write made.
+        maybe_stored = new_keys if self.start.position else [k for k in new_keys if k in written]
+        existing = self.recorder.rows_by_key(self.conn, maybe_stored) if maybe_stored else {}
+        if not existing and first is None:
+            return new, range(self.position + 1, self.position + 1 + len(new))
+        replayed: dict[str, int] = {}
         still_new = []
         for p in new:
             row = existing.get(p.idempotency_key)
@@ -247,12 +253,17 @@ class _Writer:
             stored_content = content_text(stored.stream, stored.type, stored.schema_version,
                                           stored.effective_date.isoformat(), row[7], row[8])
             if stored_content != p.content_text():
+                if p.idempotency_key in written:
+                    raise ValidationFailed(
+                        [FieldError("idempotency_key", f"{p.idempotency_key!r} is used twice for different events")],
+                        where=p.where or "append refused, nothing written")
                 raise IdempotencyConflict(p.idempotency_key, stored.position)
-            self.seen[p.idempotency_key] = (stored_content, stored.position)
-        return still_new, order
+            replayed[p.idempotency_key] = stored.position
+        replayed.update(zip([p.idempotency_key for p in still_new], itertools.count(self.position + 1)))
+        return still_new, [replayed[key] for key in keys]
 
     def _load_versions(self, new: list[Pending]) -> None:
-        unknown = [s for s in dict.fromkeys(p.stream for p in new) if s not in self.versions]
+        unknown = [s for s in dict.fromkeys([p.stream for p in new]) if s not in self.versions]
         if not unknown:
             return
         found = self.recorder.stream_versions(self.conn, unknown) if self.start.position else {}
@@ -264,36 +275,40 @@ class _Writer:
             self.versions[stream] = actual
 
     def _seal(self, new: list[Pending]) -> list[tuple]:
-        """Give each new event its position, version, recorded time and hash."""
+        """Give each new event its position, version, recorded time and hash: one string join and one SHA-256."""
         recorder, versions = self.recorder, self.versions
         position, prev_hash, last_recorded, now = self.position, self.prev_hash, self.last_recorded, self.now
         now_text = format_recorded_at(now)
         now_param = recorder.recorded_param(now)
         date_param = recorder.date_param
+        last_effective = effective_param = None
         sha256 = hashlib.sha256
         rows: list[tuple] = []
         append = rows.append
         for p in new:
+            (stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle, recorded_at,
+             claimed_version, claimed_position, claimed_prev_hash, claimed_hash, _) = p
             position += 1
-            version = versions[p.stream] + 1
-            versions[p.stream] = version
-            if p.recorded_at is None:
+            version = versions[stream] + 1
+            versions[stream] = version
+            if recorded_at is None:
                 recorded, recorded_text, recorded_param = now, now_text, now_param
             else:
-                recorded, recorded_text = p.recorded_at, format_recorded_at(p.recorded_at)
+                recorded, recorded_text = recorded_at, format_recorded_at(recorded_at)
                 recorded_param = recorder.recorded_param(recorded)
                 EventStore._check_recorded(p, recorded, last_recorded, now)
             last_recorded = recorded
-            if p.claimed_version is not None or p.claimed_position is not None or p.claimed_prev_hash is not None:
+            if claimed_version is not None or claimed_position is not None or claimed_prev_hash is not None:
                 EventStore._check_claims(p, position, version, prev_hash)
-            digest = sha256(seal_text(p.head, position, prev_hash, recorded_text, p.middle, version)
-                            .encode()).hexdigest()
-            if p.claimed_hash is not None and p.claimed_hash != digest:
+            digest = sha256(seal_text(head, position, prev_hash, recorded_text, middle, version).encode()).hexdigest()
+            if claimed_hash is not None and claimed_hash != digest:
                 raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
                                                    "the file was altered or belongs to another ledger")],
                                        where=p.where or "append refused, nothing written")
-            append((position, p.stream, version, p.type, p.schema_version, date_param(p.effective_date),
-                    recorded_param, p.payload_json, p.metadata_json, p.idempotency_key, prev_hash, digest))
+            if effective != last_effective:  # neighbouring events nearly always share their date
+                last_effective, effective_param = effective, date_param(effective)
+            append((position, stream, version, type_, schema_version, effective_param,
+                    recorded_param, payload_json, metadata_json, key, prev_hash, digest))
             prev_hash = digest
         self.position, self.prev_hash, self.last_recorded = position, prev_hash, last_recorded
         return rows
