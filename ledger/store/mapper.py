@@ -171,7 +171,7 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
     if recorded_at is not None:
         try:
             recorded_at = parse_recorded_at(recorded_at)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # an offset can carry a year-1 time out of range
             errors.append(FieldError("recorded_at", f"must be an ISO-8601 UTC timestamp ({exc})"))
     metadata = get("metadata") or {}
     if "actor" not in metadata or None in metadata.values():
@@ -362,14 +362,18 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
         except orjson.JSONDecodeError:  # a blank or broken line: the per-line path explains it
             envelopes = [_loads_or_none(line) for line in block]
         refused = _chunk_check(envelopes)
-        number = first_number + start - 1
-        for envelope in envelopes:
-            number += 1
-            if refused is None or number - first_number - start not in refused:
-                pending = build(envelope, number)
-                if pending is not None:
-                    append(pending)
-                    continue
+        numbers = range(first_number + start, first_number + start + len(block))
+        if refused is None:  # the common case: every line of the block accepted
+            built = list(map(build, envelopes, numbers))
+            if None not in built:
+                pendings.extend(built)
+                continue
+        else:
+            built = [None if i in refused else build(e, n) for i, (e, n) in enumerate(zip(envelopes, numbers))]
+        for pending, number in zip(built, numbers):
+            if pending is not None:
+                append(pending)
+                continue
             pending, problems = _one_line(lines[number - first_number], number, default_actor)
             if pending is not None:
                 append(pending)
@@ -533,7 +537,7 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
         if recorded_at is not None:
             try:
                 recorded_at = parse_recorded_at(recorded_at)
-            except ValueError:
+            except (ValueError, OverflowError):
                 return None
         key = get("idempotency_key") or "content:" + sha256("\x1f".join(
             (stream, type_name, str(schema_version), effective, payload_json, metadata_json)).encode()).hexdigest()

@@ -1,5 +1,6 @@
-"""An import is written chunk by chunk in one transaction: keys repeated across chunks, refusals in a
-later chunk and replays of stored events behave as in one big chunk, on every engine."""
+"""An import is validated and sealed block by block and inserted chunk by chunk, in one transaction:
+keys repeated across blocks, refusals in a later block and replays of stored events behave as in one
+big block, on every engine."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def _line(period: str, value: str = "100", key: str | None = None, **extra) -> b
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(eventstore, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(eventstore, "IMPORT_BLOCK", 3)
+    monkeypatch.setattr(eventstore, "IMPORT_CHUNK", 5)
 
 
 def test_a_key_repeated_in_a_later_chunk_with_the_same_content_is_written_once(store, small_chunks):
@@ -92,3 +94,19 @@ def test_positions_of_an_append_with_replays_are_the_originals(store):
     again = store.append("index-RPI", [events[1], index_value("2003"), events[0], index_value("2003")], metadata=ACTOR)
     assert first.positions == [1, 2, 3]
     assert again.positions == [2, 4, 1, 4] and again.written == 1
+
+
+def test_progress_counts_every_line_read(store, small_chunks):
+    told = []
+    lines = [_line(str(y)) for y in range(2000, 2012)]
+    store.import_lines(lines[:4])
+    result = store.import_lines(lines, on_progress=told.append)
+    assert sum(told) == 12 and len(told) > 1 and (result.written, result.already_recorded) == (8, 4)
+
+
+def test_more_refused_lines_than_are_reported_stop_the_reading(store, small_chunks):
+    lines = [_line(str(y), value="x") for y in range(2000, 2030)]
+    with pytest.raises(ValidationFailed) as caught:
+        store.import_lines(lines)
+    assert len(caught.value.errors) == eventstore.MAX_ERRORS_REPORTED
+    assert "line 20: payload.value" in str(caught.value) and "line 21:" not in str(caught.value)

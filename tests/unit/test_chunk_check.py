@@ -156,10 +156,13 @@ def test_refused_lines_are_found_among_accepted_ones_and_named_in_order():
     assert len(pendings) == 501
 
 
-def test_an_export_line_with_a_bad_recorded_time_is_explained_by_the_per_line_path():
-    line = orjson.dumps({**SEEDS["PaymentDue"], "recorded_at": "2024-02-30T00:00:00Z"})
+@pytest.mark.parametrize("recorded_at", ["2024-02-30T00:00:00Z", "2024-01-01T00:00:00", "0001-01-01T00:00:00+01:00",
+                                         "9999-12-31T23:59:59-01:00"])
+def test_an_export_line_with_a_bad_recorded_time_is_explained_by_the_per_line_path(recorded_at):
+    line = orjson.dumps({**SEEDS["PaymentDue"], "recorded_at": recorded_at})
     assert validate_lines([line]) == validate_lines_one_by_one([line])
-    assert validate_lines([line])[1][0].field == "line 1: recorded_at"
+    [error] = validate_lines([line])[1]
+    assert error.field == "line 1: recorded_at" and "must be an ISO-8601 UTC timestamp" in error.reason
 
 
 # -- what the chunk check is compiled from -------------------------------------------------------
