@@ -90,8 +90,8 @@ class EventStore:
         Lines are validated and sealed a block at a time, and inserted in
         chunks, all inside one transaction that is rolled back if any line
         anywhere is refused. Each block is sealed while its objects are still
-        in the CPU cache (sealing a 20,000-line chunk after validating it all
-        cost a third more). (A worker process that validated while this one
+        in the CPU cache (sealing a 20,000-line chunk after validating all of
+        it cost 40% more). (A worker process that validated while this one
         wrote was tried and measured: on a 2-core machine the competing
         processes slowed SQLite's inserts as much as they saved, so it was
         removed.)
