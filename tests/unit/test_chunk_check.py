@@ -243,3 +243,11 @@ def test_models_the_typed_dict_cannot_carry_are_left_to_the_model():
 
     assert typed_dict_of(Checked) is None
     assert typed_dict_of(Lax) is None
+
+
+def test_without_a_chunk_validator_every_line_takes_the_per_line_path(monkeypatch):
+    monkeypatch.setattr(mapper, "_build_chunk_validator", lambda types: None)
+    monkeypatch.setattr(mapper, "_CHUNK", {})
+    batch = EXAMPLE_LINES[:50] + [b"{", orjson.dumps({**SEEDS["PaymentDue"], "payload": {}})]
+    assert mapper._chunk_check([orjson.loads(line) for line in EXAMPLE_LINES[:3]]) == {0, 1, 2}
+    assert validate_lines(batch, 1, "clerk") == validate_lines_one_by_one(batch, 1, "clerk")
