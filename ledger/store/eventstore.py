@@ -111,8 +111,9 @@ class EventStore:
                 if not errors:
                     count += len(pendings)
                     yield pendings
-            if errors:  # keep reading after the first refusal, to report every refused line (up to the limit)
-                raise _Refused()
+                # else: read on without writing, to report every refused line (up to the limit)
+            if errors:
+                raise _Refused()  # rolls back whatever was written
 
         try:
             result = self._append_chunks(blocks(), None, on_progress, positions=False)  # (an import reports none)

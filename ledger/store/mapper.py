@@ -344,11 +344,12 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
                    max_errors: int = 20) -> tuple[list[Pending], list[FieldError]]:
     """A chunk of JSON lines to pending events, or the errors naming line, field and reason.
 
-    The whole chunk is checked in one pydantic-core call (`_chunk_check`);
-    the lines it accepts become pending events in one lean loop, and any
-    other line goes through `pending_from_envelope` (the per-line authority,
-    which names the field and the reason), in line order. The result is the
-    same as `validate_lines_one_by_one`'s (a property test holds them to it).
+    Each block of _BLOCK lines is checked in one pydantic-core call
+    (`_chunk_check`); the lines it accepts become pending events in one lean
+    loop, and any other line goes through `pending_from_envelope` (the
+    per-line authority, which names the field and the reason), in line
+    order. The result is the same as `validate_lines_one_by_one`'s (a
+    property test holds them to it).
     """
     pendings: list[Pending] = []
     errors: list[FieldError] = []
