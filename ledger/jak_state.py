@@ -420,13 +420,19 @@ class AccountState:
         return total
 
 
+def account_opening(account_facts: Iterable[Fact]) -> Fact:
+    """The account's (first) `SavingsAccountOpened`: who holds it, in which fund, from when."""
+    opened = [f for f in account_facts if f.type == "SavingsAccountOpened"]
+    if not opened:
+        raise ValueError("the account stream has no SavingsAccountOpened")
+    return min(opened, key=lambda f: (f.effective_date, f.position))
+
+
 def account_state(account_facts: Iterable[Fact], as_of: date,
                   after_savings: Iterable[tuple[date, str, Decimal]] = ()) -> AccountState:
     """Fold an account stream up to `as_of`; `after_savings` are (date, loan, amount) paid with instalments."""
     facts = _ordered(account_facts)
-    opened = next((f for f in facts if f.type == "SavingsAccountOpened"), None)
-    if opened is None:
-        raise ValueError("the account stream has no SavingsAccountOpened")
+    opened = account_opening(facts)
     p = opened.payload
     state = AccountState(p["account_id"], p["fund_id"], p["holder_id"], p["holder_kind"], p["kind"], opened.effective_date)
     moves: list[tuple[date, int, str, Optional[str], Decimal]] = []
@@ -914,7 +920,7 @@ class FundBooks:
         loans = [loan_state(fs, as_of, releases) for _, fs in sorted(self.loans.items())]
         active = [s for s in loans if s.status == "disbursed"]
         in_force = policy_at(policies(self.society), as_of)
-        accounts = [account_state(fs, as_of) for fs in self.accounts.values()]
+        opened = [account_opening(fs) for fs in self.accounts.values()]  # the fund counts accounts, not balances
         data = {
             "fund_id": self.fund,
             "as_of": as_of,
@@ -924,8 +930,8 @@ class FundBooks:
             "loans_outstanding": position.loans_outstanding,
             "expenses": position.expenses,
             "liquidity": position.liquidity,
-            "accounts": sum(1 for a in accounts if a.opened_on <= as_of),
-            "holders": len({a.holder_id for a in accounts if a.opened_on <= as_of}),
+            "accounts": sum(1 for f in opened if f.effective_date <= as_of),
+            "holders": len({f.payload["holder_id"] for f in opened if f.effective_date <= as_of}),
             "loans_granted": sum(1 for s in loans if s.contract.granted_on <= as_of),
             "loans_active": len(active),
             "loans_in_arrears": sum(1 for s in active if s.arrears > 0),

@@ -101,7 +101,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
         points = Decimal(0)
         for holder_id in holders:
             try:
-                points += Decimal(holder(reader, holder_id, as_of).to_json()["points"])
+                points += holder(reader, holder_id, as_of).points  # the shown figure, as `savings show` prints it
             except NotFound:
                 continue
         funds_books[fund_id] = {key: shown[key] for key in ("savings", "share_capital", "fees", "loans_outstanding",

@@ -43,6 +43,8 @@ ONE_DAY = timedelta(days=1)
 
 def _check_exact(name: str, value: object) -> None:
     """Amounts must be exact: a float's binary value is not the figure typed."""
+    if value.__class__ is Decimal and value.is_finite():  # the common case, checked first
+        return
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, Fraction)):
         raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
     if isinstance(value, Decimal) and not value.is_finite():
@@ -56,6 +58,8 @@ def _exact(name: str, value: object) -> Fraction:
 
 def _day(name: str, value: object) -> date:
     """Points are per calendar day; a datetime would hide a time-of-day."""
+    if value.__class__ is date:
+        return value
     if isinstance(value, datetime) or not isinstance(value, date):
         raise TypeError(f"{name} must be a datetime.date, not {type(value).__name__}")
     return value
@@ -241,13 +245,14 @@ def _units_before(day: date, through: bool = False) -> int:
 
 
 def _pence(delta: object) -> int | None:
+    if delta.__class__ is Decimal:
+        if delta.as_tuple().exponent >= -2:
+            return int(delta.scaleb(2))
+        scaled = delta.scaleb(2)  # 1.230 is still whole pence
+        return int(scaled) if scaled == scaled.to_integral_value() else None
     if delta.__class__ is int:
         return delta * 100
-    if delta.__class__ is Decimal:
-        scaled = delta.scaleb(2)
-        if scaled == scaled.to_integral_value():
-            return int(scaled)
-    return None  # finer than a penny: the exact Fraction path takes it
+    return None  # a Fraction, or finer than a penny: the exact Fraction path takes it
 
 
 def _accrue_in_pence(changes: list[BalanceChange], factors: list[FactorChange], start: date,
