@@ -43,6 +43,9 @@ OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
 # Events on an owned stream that another owner's fold reads (a gift of points names two holders):
 # a stream carrying one is read by every worker.
 SHARED_TYPES = ("PointsGifted",)
+# What an event costs to fold, relative to a co-op's (measured with benchmarks.audit: a fund's points and
+# cash flows cost about twice a co-op's dues and receipts).
+FOLD_COST = {"coop": 1, "fund": 2}
 # The events that say who owns their stream: type -> (owner kind, payload field naming the owner).
 # In this order: a dwelling's owner is known before its members are linked to it, an account's before its loans.
 OWNING_EVENTS = {
@@ -141,10 +144,11 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
         groups.join(linked)
     with store.recorder.reading() as conn:
         lengths = store.recorder.stream_lengths(conn)
-    weight: dict[str, int] = {}  # the events a group's own streams hold: its share of the work
+    weight: dict[str, int] = {}  # the events a group's own streams hold, by what they cost to fold
     for stream, named in owners.items():
         root = groups.find(min(named))
-        weight[root] = weight.get(root, 0) + lengths.get(stream, 0)
+        cost = max(FOLD_COST[key.split(":", 1)[0]] for key in named)
+        weight[root] = weight.get(root, 0) + cost * lengths.get(stream, 0)
     members: dict[str, list[str]] = {}
     for key in sorted({k for named in owners.values() for k in named}):
         members.setdefault(groups.find(key), []).append(key)
