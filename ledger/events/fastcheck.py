@@ -143,11 +143,13 @@ def quick_check(model: type[BaseModel]) -> Optional[Callable[[dict], bool]]:
 
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
+# Model settings that do not change what validates (anything else: the model is not translated).
+_INERT_CONFIG = frozenset({"strict", "extra", "frozen", "title", "json_schema_extra", "use_attribute_docstrings"})
 
 # A real calendar date from 1900 to 2199, in one pattern: the language of EventDate's pattern
 # less the days its after-validator refuses (Feb 29 of a non-leap year, Feb 30-31, the 31st of a
 # 30-day month), so pydantic-core checks it natively instead of calling back into Python.
-# tests/unit/test_fastcheck.py compares the two on every string EventDate's pattern admits.
+# tests/unit/test_chunk_check.py compares the two on every string EventDate's pattern admits.
 CALENDAR_DATE = (
     r"^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
     r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
@@ -173,31 +175,33 @@ def field_annotation(info: Any) -> Any:
 
 
 def typed_dict_of(model: type[BaseModel], name: Optional[str] = None,
-                  replace: Optional[dict[str, Any]] = None, required: Optional[dict[str, bool]] = None) -> Optional[type]:
+                  replace: Optional[dict[str, Any]] = None) -> Optional[type]:
     """A TypedDict that pydantic validates exactly as `model` (None: the model has something it cannot carry).
 
     Same field annotations and constraints, strict, unknown keys refused; a
     field with a default is NotRequired (the canonical payload adds defaults
-    itself). Types with an exact native equivalent (NATIVE) are swapped for it. `replace` swaps some fields' annotations for narrower ones and
-    `required` overrides whether a field must be present: both may only make
-    the check stricter (the caller's business; the property tests check it).
-    Models with validators, aliases, default factories, a post-init or
-    another configuration are not translated: validate those with the model
-    itself.
+    itself). Types with an exact native equivalent (NATIVE) are swapped for
+    it. `replace` swaps some fields' annotations for others, which must be
+    narrower (the caller's business; its property tests check it). Models
+    with validators, aliases, default factories, validated defaults, a
+    post-init or settings beyond strict / extra="forbid" are not translated:
+    validate those with the model itself.
     """
     config = model.model_config
-    if config.get("strict") is not True or config.get("extra") != "forbid" or model.__pydantic_post_init__:
+    if config.get("strict") is not True or config.get("extra") != "forbid" or not config.keys() <= _INERT_CONFIG:
         return None
     decorators = model.__pydantic_decorators__
-    if decorators.validators or decorators.field_validators or decorators.root_validators or decorators.model_validators:
+    if (model.__pydantic_post_init__ or decorators.validators or decorators.field_validators
+            or decorators.root_validators or decorators.model_validators):
         return None
-    replace, required = replace or {}, required or {}
+    replace = replace or {}
     fields: dict[str, Any] = {}
     for field, info in model.model_fields.items():
-        if info.alias or info.validation_alias or info.discriminator or info.default_factory is not None:
+        if (info.alias or info.validation_alias or info.discriminator or info.default_factory is not None
+                or info.validate_default):
             return None
         annotation = native(replace[field] if field in replace else field_annotation(info))
-        fields[field] = annotation if required.get(field, info.is_required()) else NotRequired[annotation]
+        fields[field] = annotation if info.is_required() else NotRequired[annotation]
     cls = TypedDict(name or f"{model.__name__}Dict", fields)  # type: ignore[operator]
     cls.__pydantic_config__ = _STRICT  # type: ignore[attr-defined]
     return cls

@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ledger.events import REGISTRY
 from ledger.events.fastcheck import CALENDAR_DATE, typed_dict_of
@@ -241,8 +241,16 @@ def test_models_the_typed_dict_cannot_carry_are_left_to_the_model():
     class Lax(BaseModel):
         amount: str
 
-    assert typed_dict_of(Checked) is None
-    assert typed_dict_of(Lax) is None
+    class Bounded(BaseModel):
+        model_config = ConfigDict(strict=True, extra="forbid", str_max_length=3)
+        amount: str
+
+    class CheckedDefault(BaseModel):
+        model_config = ConfigDict(strict=True, extra="forbid")
+        amount: int = Field(default="x", validate_default=True)
+
+    for model in (Checked, Lax, Bounded, CheckedDefault):
+        assert typed_dict_of(model) is None, model
 
 
 def test_without_a_chunk_validator_every_line_takes_the_per_line_path(monkeypatch):
