@@ -31,4 +31,7 @@ def parse_recorded_at(text: str) -> datetime:
     value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     if value.tzinfo is None:
         raise ValueError("must carry a timezone (end with Z or +00:00)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise ValueError("is outside the range of timestamps (years 1 to 9999 in UTC)") from None

@@ -77,16 +77,6 @@ class Pending(NamedTuple):
                             self.payload_json, self.metadata_json)
 
 
-def content_text(self) -> str:
-        """What an idempotent retry must repeat exactly (not its version or recorded time)."""
-        if not self.content:
-            self.content = content_text(
-                self.stream, self.type, self.schema_version, self.effective_date,
-                self.payload_json, self.metadata_json,
-            )
-        return self.content
-
-
 def content_text(stream: str, type_: str, schema_version: int, effective_date: str,
                  payload_json: str, metadata_json: str) -> str:
     return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json, metadata_json))

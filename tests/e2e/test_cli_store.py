@@ -87,3 +87,8 @@ def test_the_version_is_printed():
 def test_an_uninitialised_database_gets_a_hint(tmp_path):
     result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path}/none.db", "verify"])
     assert result.exit_code == 1 and "mutual init" in result.stderr
+
+
+def test_a_timestamp_whose_offset_takes_it_before_year_one_is_refused_by_name(backend):
+    result = CliRunner().invoke(cli, ["--db", backend.url, "log", "--as-known-at", "0001-01-01T00:00:00+01:00"])
+    assert result.exit_code == 2 and "--as-known-at" in result.output and "outside the range" in result.output
