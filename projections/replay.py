@@ -13,8 +13,8 @@ same figures one pass folds (tests hold the two together on both engines).
 Who owns a stream is read from the events that say so (`OWNING_EVENTS`,
 `SocietyRegistered`, and replacements carried by `EventReversed`). Owners
 linked by any of them -- a member admitted to another co-op's dwelling, a
-loan drawn on another fund's account, a stream that names two owners -- are
-folded together by one worker; a stream that names no owner, or that
+loan drawn on another fund's account, a saver with accounts in two funds, a
+stream that names two owners -- are folded together by one worker; a stream that names no owner, or that
 carries an event other owners read (`SHARED_TYPES`), is read by every
 worker. Reading a stream twice costs time, never correctness: a worker's
 books count only the co-ops and funds it was given.
@@ -129,6 +129,8 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
                 links.append({key} | owners.get(f"dwelling-{e.payload.get('dwelling_id')}", set()))
             elif type_ == "LoanGranted":  # and a loan with the account it draws on
                 links.append({key} | owners.get(f"account-{e.payload.get('account_id')}", set()))
+            if type_ in ("SavingsAccountOpened", "LoanGranted") and isinstance(e.payload.get("holder_id"), str):
+                links.append({key, f"holder:{e.payload['holder_id']}"})  # a holder's points span their funds
     for e in _scan(store, bounds, "EventReversed"):  # a replacement may name another owner
         replacement = e.payload.get("replacement_payload") or {}
         owning = OWNING_EVENTS.get(e.payload.get("replacement_type") or "")

@@ -104,3 +104,28 @@ def test_the_replay_as_known_at_a_time_leaves_out_later_events(backend):
     known = books(ReplayView(store.read(recorded_to=cutoff)), as_of)
     assert replay_books(store, bounds, as_of, 2).books == known
     assert known != _one_pass(store, Bounds(store.head().position), as_of)
+
+
+def test_funds_that_share_a_saver_are_folded_together(backend):
+    store = backend.store()
+    envelopes = []
+    for fund in ("alpha", "beta", "gamma"):  # alone, alpha and gamma would share a worker and beta have the other
+        envelopes += [
+            ev(f"society-{fund}", "SocietyRegistered", "2004-01-01",
+               {"society_id": fund, "kind": "fund", "name": f"Fund {fund}"}),
+            ev(f"society-{fund}", "FundPolicySet", "2004-01-01",
+               {"fund_id": fund, "setup_fee": "0.035", "annual_fee": "0.01", "share_deposit": "0.06",
+                "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]}),
+        ]
+    for account, fund, holder in (("a1", "alpha", "ann"), ("a2", "beta", "ann"), ("a3", "gamma", "bo")):
+        envelopes += [
+            ev(f"account-{account}", "SavingsAccountOpened", "2004-02-01",
+               {"account_id": account, "fund_id": fund, "holder_id": holder, "holder_kind": "member", "kind": "jak"}),
+            ev(f"account-{account}", "SavingsDeposited", "2004-02-01", {"account_id": account, "amount": "100.00"}),
+        ]
+    _import(store, envelopes)
+    bounds = Bounds(store.head().position)
+    shares = plan(store, bounds, 2)
+    assert sorted(share.funds for share in shares) == [("alpha", "beta"), ("gamma",)]
+    as_of = max(e.effective_date for e in store.read())
+    assert replay_books(store, bounds, as_of, 2).books == _one_pass(store, bounds, as_of)
