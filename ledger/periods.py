@@ -20,7 +20,8 @@ PRIOR_PERIOD = "prior-period"
 Close = tuple[date, date]
 
 # kind of stream -> the event that says which society it belongs to, and the payload field naming it
-_OWNER = {
+# (the audit replay shares streams out among its workers by the same events: projections/replay.py)
+STREAM_OWNERS = {
     "member": ("MemberAdmitted", "coop_id"),
     "dwelling": ("DwellingRegistered", "coop_id"),
     "mortgage": ("CollectiveMortgageDrawn", "coop_id"),
@@ -67,7 +68,7 @@ def societies_of(stream: str, payload: Mapping[str, Any], read: Callable[[str], 
     found: list[str] = []
     if kind == "society":
         found.append(sid)
-    owner = _OWNER.get(kind)
+    owner = STREAM_OWNERS.get(kind)
     if owner is not None:
         type_, field = owner
         for e in read(stream):

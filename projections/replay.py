@@ -32,6 +32,7 @@ from typing import Any, Iterator, Optional
 
 import orjson
 
+from ledger.periods import STREAM_OWNERS
 from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import make_engine, source_url
 from ledger.store.mapper import _effective, _recorded, row_decoder
@@ -46,16 +47,13 @@ SHARED_TYPES = ("PointsGifted",)
 # What an event costs to fold, relative to a co-op's (measured with benchmarks.audit: a fund's points and
 # cash flows cost about twice a co-op's dues and receipts).
 FOLD_COST = {"coop": 1, "fund": 2}
-# The events that say who owns their stream: type -> (owner kind, payload field naming the owner).
-# In this order: a dwelling's owner is known before its members are linked to it, an account's before its loans.
+# The events that say who owns their stream: type -> (owner kind, payload field naming the owner). The same
+# events tell a closed period which society an event belongs to (ledger/periods.py); a fund's own society
+# stream also says so by its policy and expenses.
 OWNING_EVENTS = {
-    "DwellingRegistered": ("coop", "coop_id"),
-    "CollectiveMortgageDrawn": ("coop", "coop_id"),
-    "MemberAdmitted": ("coop", "coop_id"),
+    **{type_: ("coop" if field == "coop_id" else "fund", field) for type_, field in STREAM_OWNERS.values()},
     "FundPolicySet": ("fund", "fund_id"),
     "FundExpense": ("fund", "fund_id"),
-    "SavingsAccountOpened": ("fund", "fund_id"),
-    "LoanGranted": ("fund", "fund_id"),
 }
 
 
@@ -109,6 +107,7 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
     """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` shares."""
     owners: dict[str, set[str]] = {}  # stream -> the owners its events name
     links: list[set[str]] = []  # owners that must be folded together
+    linked_streams: list[tuple[str, str]] = []  # (owner, a stream whose owners must be folded with it)
 
     def own(stream: str, kind: str, owner: object) -> Optional[str]:
         if not isinstance(owner, str):
@@ -117,33 +116,36 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
         owners.setdefault(stream, set()).add(key)
         return key
 
+    def claim(stream: str, type_: str, payload: dict) -> None:
+        """What an owning event (or a replacement of one) says about its stream and the streams it links."""
+        kind, name = OWNING_EVENTS[type_]
+        key = own(stream, kind, payload.get(name))
+        if key is None:
+            return
+        if type_ == "MemberAdmitted":  # the member's dwelling is folded with the member
+            linked_streams.append((key, f"dwelling-{payload.get('dwelling_id')}"))
+        elif type_ == "LoanGranted":  # and a loan with the account it draws on
+            linked_streams.append((key, f"account-{payload.get('account_id')}"))
+        if type_ in ("SavingsAccountOpened", "LoanGranted") and isinstance(payload.get("holder_id"), str):
+            links.append({key, f"holder:{payload['holder_id']}"})  # a holder's points span their funds
+
     for e in _scan(store, bounds, "SocietyRegistered"):
         if e.payload.get("kind") in ("coop", "fund"):
             own(e.stream, e.payload["kind"], e.payload.get("society_id"))
-    for type_, (kind, name) in OWNING_EVENTS.items():
+    for type_ in OWNING_EVENTS:
         for e in _scan(store, bounds, type_):
-            key = own(e.stream, kind, e.payload.get(name))
-            if key is None:
-                continue
-            if type_ == "MemberAdmitted":  # the member's dwelling is folded with the member
-                links.append({key} | owners.get(f"dwelling-{e.payload.get('dwelling_id')}", set()))
-            elif type_ == "LoanGranted":  # and a loan with the account it draws on
-                links.append({key} | owners.get(f"account-{e.payload.get('account_id')}", set()))
-            if type_ in ("SavingsAccountOpened", "LoanGranted") and isinstance(e.payload.get("holder_id"), str):
-                links.append({key, f"holder:{e.payload['holder_id']}"})  # a holder's points span their funds
+            claim(e.stream, type_, e.payload)
     for e in _scan(store, bounds, "EventReversed"):  # a replacement may name another owner
-        replacement = e.payload.get("replacement_payload") or {}
-        owning = OWNING_EVENTS.get(e.payload.get("replacement_type") or "")
-        if owning is not None:
-            own(e.stream, owning[0], replacement.get(owning[1]))
+        replacement = e.payload.get("replacement_type")
+        if replacement in OWNING_EVENTS and isinstance(e.payload.get("replacement_payload"), dict):
+            claim(e.stream, replacement, e.payload["replacement_payload"])
     shared = {e.stream for type_ in SHARED_TYPES for e in _scan(store, bounds, type_)}
     shared |= {s for s in owners if s.split("-", 1)[0] not in OWNED_KINDS}
 
+    links += [{key} | owners.get(stream, set()) for key, stream in linked_streams]
     groups = _Groups()
-    for named in owners.values():
+    for named in [*owners.values(), *links]:
         groups.join(named)
-    for linked in links:
-        groups.join(linked)
     with store.recorder.reading() as conn:
         lengths = store.recorder.stream_lengths(conn)
     weight: dict[str, int] = {}  # the events a group's own streams hold, by what they cost to fold

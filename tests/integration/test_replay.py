@@ -129,3 +129,24 @@ def test_funds_that_share_a_saver_are_folded_together(backend):
     assert sorted(share.funds for share in shares) == [("alpha", "beta"), ("gamma",)]
     as_of = max(e.effective_date for e in store.read())
     assert replay_books(store, bounds, as_of, 2).books == _one_pass(store, bounds, as_of)
+
+
+def test_a_correction_that_moves_a_member_to_another_coop_folds_the_two_coops_together(backend):
+    store = backend.store()
+    wrong = admit("alice", "north", "n1", D("4000.00"), D("76000.00"))
+    right = dict(admit("alice", "south", "s1", D("4000.00"), D("76000.00"))["payload"])
+    _import(store, [society("north"), society("south"), society("west"),
+                    dwelling("n1", "north", "100000.00", "1000", "200"),
+                    dwelling("s1", "south", "100000.00", "1000", "200"),
+                    dwelling("w1", "west", "100000.00", "1000", "200"),
+                    admit("bob", "west", "w1", D("4000.00"), D("76000.00")), wrong])
+    admitted_at = store.head().position
+    _import(store, [ev("member-alice", "EventReversed", wrong["effective_date"],
+                       {"position": admitted_at, "reason": "admitted to the wrong co-op",
+                        "replacement_type": "MemberAdmitted", "replacement_payload": right})])
+    bounds = Bounds(store.head().position)
+    together = [share for share in plan(store, bounds, 2) if "south" in share.coops]
+    assert len(together) == 1 and "north" in together[0].coops
+    as_of = max(e.effective_date for e in store.read())
+    replayed = replay_books(store, bounds, as_of, 2).books
+    assert replayed == _one_pass(store, bounds, as_of) and replayed["coops"]["south"]["members"] == 1
