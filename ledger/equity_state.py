@@ -359,7 +359,9 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
             amount = D(p["amount"])
             due += amount
             charges = p.get("charges")
-            part = min(D(charges), amount) if charges else ZERO
+            part = D(charges) if charges else ZERO
+            if part > amount:
+                part = amount
             charges_due += part
             dues.append((amount, part))
         elif t == "MortgageYearPosted":
@@ -412,11 +414,13 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
             deducted += _d(p.get("arrears_deducted") or "0")
     # Receipts pay the oldest dues first, and within a due the charges first.
     collected, remaining = ZERO, received
+    if remaining >= due:  # every due paid: every charge collected
+        collected, dues = charges_due, []
     for amount, part in dues:
         if remaining <= 0:
             break
-        paid = min(amount, remaining)
-        collected += min(part, paid)
+        paid = amount if amount < remaining else remaining
+        collected += part if part < paid else paid
         remaining -= paid
     if left_on is not None and left_on > as_of:
         left_on = None

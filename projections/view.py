@@ -194,7 +194,13 @@ class ReplayView(LedgerView):
         return self._streams.get(name, [])
 
     def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
-        return [e for e in self._streams.get(name, ()) if e.type == type_]
+        """(Remembered: every member's fold asks for its co-op's resale formulas, on a stream of every member's
+        reserve transfers.)"""
+        typed = self.__dict__.setdefault("_stream_types", {})
+        found = typed.get((name, type_))
+        if found is None:
+            found = typed[(name, type_)] = [e for e in self._streams.get(name, ()) if e.type == type_]
+        return found
 
     def of_type(self, *types: str) -> Iterator[StoredEvent]:
         for type_ in types:
