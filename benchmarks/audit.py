@@ -10,7 +10,9 @@ worker processes, each reading its share of the log, decoding and folding
 it into the books; projections/replay.py), `replay_one_process_per_s` (the
 same fold in one process), and as a baseline measured in the same run
 `raw_read_per_s` (one raw SELECT + json.loads of every payload) with
-`replay_ratio`. With --full it also times `mutual audit` end to end (verify,
+`replay_ratio`, and `core_scaling`: how much plain Python work the replay's
+worker count gets done at once, in units of one process (2.0 would be two
+whole cores; the parallel replay cannot beat it). With --full it also times `mutual audit` end to end (verify,
 scratch re-seal, replay, comparison with the live read side) as `audit_s`.
 """
 
@@ -19,6 +21,8 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+import time
+from concurrent.futures import ProcessPoolExecutor
 
 import click
 
@@ -26,6 +30,24 @@ from benchmarks.common import fresh_store, timed
 from benchmarks.generate import fund_savers
 from benchmarks.queries import generate
 from ledger.store.recorder import SELECT_COLUMNS
+
+
+def _spin(_: int = 0) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def core_scaling(workers: int) -> float:
+    """How much work `workers` processes get done together, in units of one process alone (ideal: `workers`)."""
+    from projections.replay import _context
+
+    alone = _spin()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        each = list(pool.map(_spin, range(workers)))
+    return sum(alone / t for t in each)
 
 
 @click.command()
@@ -83,6 +105,7 @@ def main(n: int, url: str | None, workers: int | None, fund_share: float, full: 
             "raw_read_per_s": round(result.written / raw["seconds"]),
         }
         figures["replay_ratio"] = round(figures["replay_per_s"] / figures["raw_read_per_s"], 3)
+        figures["core_scaling"] = round(core_scaling(replayed.shares), 2)
         if full:
             with timed() as audit:
                 report = run_audit(store, workers=workers)
