@@ -42,7 +42,8 @@ class LedgerGroup(click.Group):
 
             if isinstance(exc, SQLAlchemyError):
                 message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-                hint = " (has `mutual init` been run on this database?)" if "events" in message else ""
+                hint = (" (has `mutual init` been run on this database, since this version?)"
+                        if "events" in message or "checkpoints" in message else "")
                 click.echo(f"error: the database refused: {message}{hint}", err=True)
                 sys.exit(1)
             raise

@@ -162,3 +162,21 @@ def test_the_audit_report_is_the_same_with_one_worker_or_two(backend):
     one = json.loads(run(backend, "audit", "--workers", "1", "--json").output)
     two = json.loads(run(backend, "audit", "--workers", "2", "--json").output)
     assert one == two and one["discrepancies"] == []
+
+
+def test_an_audit_of_a_ledger_not_migrated_to_checkpoints_says_to_run_init(tmp_path):
+    from ledger.store import migrate
+    from ledger.store.engine import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0003_type_index")
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["--db", url, "audit", "checkpoints"])
+    assert result.exit_code == 1 and "checkpoints" in result.stderr and "mutual init" in result.stderr
+    assert run_init(url).exit_code == 0
+    assert CliRunner().invoke(cli, ["--db", url, "audit", "checkpoints", "--json"]).output.strip() == "[]"
+
+
+def run_init(url: str):
+    return CliRunner().invoke(cli, ["--db", url, "init"])
