@@ -67,8 +67,11 @@ def _print_report(report: dict) -> None:
           [(f, t["savings"], t["points"], t["loans_outstanding"], t["liquidity"]) for f, t in funds.items()])
     checkpoint = report.get("checkpoint")
     if checkpoint:
+        from ledger.clock import format_recorded_at
+
         click.echo(f"checkpoint {checkpoint['checkpoint']}: position {checkpoint['position']}, as of "
-                   f"{checkpoint['as_of']}, taken {checkpoint['recorded_at']} by {checkpoint['actor']}")
+                   f"{checkpoint['as_of']}, taken {format_recorded_at(checkpoint['recorded_at'])} "
+                   f"by {checkpoint['actor']}")
     if report["discrepancies"]:
         table("DISCREPANCIES", ["figure", "live (or checkpoint)", "replay"],
               [(d["figure"], d["live"], d["replay"]) for d in report["discrepancies"]])
