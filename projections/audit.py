@@ -31,6 +31,7 @@ from ledger.errors import FieldError, LedgerError, NotFound, ValidationFailed
 from ledger.store import EventStore, StoredEvent, migrate
 from ledger.store.checkpoints import Checkpoint, latest_checkpoint, record_checkpoint
 from ledger.store.engine import make_engine
+from ledger.canonical import GENESIS_HASH
 from ledger.store.mapper import to_envelope
 from ledger.store.verify import verify
 from projections.view import LedgerView
@@ -137,41 +138,39 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
     if not chain.intact:
         discrepancies.append({"figure": "chain", "live": f"broken at position {chain.first_bad_position}",
                               "replay": chain.problem})
-    events = list(store.read(recorded_to=as_known_at))
-    progress("read", len(events))
-    head = (events[-1].position, events[-1].hash) if events else (0, "0" * 64)
-    as_of = as_of or max((e.effective_date for e in events), default=date.today())
-    by_type: dict[str, int] = {}
-    for event in events:
-        by_type[event.type] = by_type.get(event.type, 0) + 1
+    checkpoint = latest_checkpoint(store, recorded_to=as_known_at)
+    tally = _Tally(store.read(recorded_to=as_known_at), checkpoint.position if checkpoint else None)
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{os.path.join(folder, 'replay.db')}")
         migrate.upgrade(engine)
         scratch = EventStore(engine)
         try:
-            if chain.intact:
-                scratch.import_lines([orjson.dumps(to_envelope(e)) for e in events],
-                                     on_progress=lambda n: progress("rebuild", n))
+            if chain.intact:  # the log streams through: read, counted and re-sealed a chunk at a time
+                scratch.import_lines(tally.envelopes(), on_progress=lambda n: progress("rebuild", n))
+            tally.finish()
             replayed_head = scratch.head()
-            if (replayed_head.position, replayed_head.hash) != head:
-                discrepancies.append({"figure": "head", "live": f"{head[0]} {head[1]}",
+            if chain.intact and (replayed_head.position, replayed_head.hash) != tally.head:
+                discrepancies.append({"figure": "head", "live": f"{tally.head[0]} {tally.head[1]}",
                                       "replay": f"{replayed_head.position} {replayed_head.hash}"})
         except LedgerError as exc:
+            tally.finish()
             discrepancies.append({"figure": "rebuild", "live": "the log as stored", "replay": str(exc)})
+        head = tally.head
+        as_of = as_of or tally.last_date or date.today()
         replayed_to = scratch.head().position
         replay_books = replay_books_of(scratch, Bounds(replayed_to, as_known_at), as_of, workers).books
-        checkpoint = latest_checkpoint(store, recorded_to=as_known_at)
         if checkpoint is not None:
-            discrepancies += check_checkpoint(checkpoint, events, scratch if chain.intact else None, workers)
+            discrepancies += check_checkpoint(checkpoint, tally.hash_at_checkpoint, scratch if chain.intact else None,
+                                              workers)
         engine.dispose()
     live_books = books(CachingView(store, as_known_at), as_of)
     discrepancies += _differences(live_books, replay_books)
     return {
         "as_of": as_of,
         "as_known_at": as_known_at,
-        "events": len(events),
-        "events_by_type": dict(sorted(by_type.items())),
+        "events": tally.count,
+        "events_by_type": dict(sorted(tally.by_type.items())),
         "chain": {"intact": chain.intact, "head_position": head[0], "head_hash": head[1]},
         "totals": replay_books,
         "checkpoint": checkpoint.to_json() if checkpoint is not None else None,
@@ -179,19 +178,51 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
     }
 
 
-def check_checkpoint(checkpoint: Checkpoint, events: list[StoredEvent], scratch: Optional[EventStore],
+class _Tally:
+    """One pass over the log as read: counted by type, its head and last date noted, and the hash found at a
+    checkpoint's position; `envelopes()` hands the events on for re-sealing as they go by."""
+
+    def __init__(self, events: Iterator[StoredEvent], checkpoint_position: Optional[int]) -> None:
+        self.events = events
+        self.checkpoint_position = checkpoint_position
+        self.by_type: dict[str, int] = {}
+        self.count = 0
+        self.head = (0, GENESIS_HASH)
+        self.last_date: Optional[date] = None
+        self.hash_at_checkpoint: Optional[str] = GENESIS_HASH if checkpoint_position == 0 else None
+
+    def envelopes(self) -> Iterator[bytes]:
+        by_type, dumps = self.by_type, orjson.dumps
+        for e in self.events:
+            by_type[e.type] = by_type.get(e.type, 0) + 1
+            self.count += 1
+            self.head = (e.position, e.hash)
+            if self.last_date is None or e.effective_date > self.last_date:
+                self.last_date = e.effective_date
+            if e.position == self.checkpoint_position:
+                self.hash_at_checkpoint = e.hash
+            yield dumps(to_envelope(e))
+
+    def finish(self) -> None:
+        """Count whatever the re-sealing did not take (it stops at a refused line; a broken chain takes none)."""
+        for _ in self.envelopes():
+            pass
+
+
+def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], scratch: Optional[EventStore],
                      workers: Optional[int] = None) -> list[dict[str, Any]]:
     """Every figure of a checkpoint the log no longer gives ("live" is the checkpoint's figure).
 
-    `events` is the log as read; `scratch` its verified copy, which the
-    checkpoint's books are replayed from (None when the chain is broken:
-    then only the position and hash are checked).
+    `hash_at_position` is the hash the log as read has at the checkpoint's
+    position (None: no such position); `scratch` is the log's verified copy,
+    which the checkpoint's books are replayed from (None when the chain is
+    broken: then only the position and hash are checked).
     """
     from projections.replay import Bounds, replay_books as replay_books_of
 
     name = f"checkpoint {checkpoint.checkpoint_id}"
     position = checkpoint.position
-    at = events[position - 1].hash if 0 < position <= len(events) else ("0" * 64 if position == 0 else None)
+    at = hash_at_position
     if at != checkpoint.head_hash:
         found = "no such position in the log" if at is None else f"hash {at}"
         return [{"figure": f"{name}: position {position}", "live": f"hash {checkpoint.head_hash}",
