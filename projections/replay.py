@@ -35,7 +35,7 @@ import orjson
 from ledger.periods import STREAM_OWNERS
 from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import make_engine, source_url
-from ledger.store.mapper import _effective, _recorded, row_decoder
+from ledger.store.mapper import effective_value, recorded_value, row_decoder
 from ledger.store.recorder import FOLD_COLUMNS
 from ledger.store.records import FoldedEvent
 
@@ -194,9 +194,9 @@ def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = froz
                                                      columns=FOLD_COLUMNS):
             effective = dates.get(effective_text)
             if effective is None:
-                effective = dates[effective_text] = _effective(effective_text)
+                effective = dates[effective_text] = effective_value(effective_text)
             if recorded_text != last_recorded:
-                last_recorded, recorded = recorded_text, _recorded(recorded_text)
+                last_recorded, recorded = recorded_text, recorded_value(recorded_text)
             if metadata_text != last_metadata:
                 last_metadata, metadata = metadata_text, loads(metadata_text)
             yield new(folded, (position, stream, version, type_, schema_version, effective, recorded,

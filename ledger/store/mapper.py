@@ -263,11 +263,13 @@ _fromdate = date.fromisoformat
 _fromdt = datetime.fromisoformat
 
 
-def _effective(value):
+def effective_value(value):
+    """An effective date as the database hands it back (ISO text on SQLite, a date on PostgreSQL) to a date."""
     return _fromdate(value) if value.__class__ is str else value
 
 
-def _recorded(value):
+def recorded_value(value):
+    """A recorded time as the database hands it back to an aware UTC datetime."""
     if value.__class__ is str:
         return _fromdt(value).replace(tzinfo=UTC)
     return value if value.tzinfo is UTC else value.astimezone(UTC)
@@ -281,22 +283,22 @@ def row_decoder():
     repeats. Stored events are read-only: the metadata dict may be shared.
     """
     last_effective = last_recorded = last_metadata = None
-    effective_value = recorded_value = metadata_value = None
+    effective_date = recorded_at = metadata_dict = None
     new = StoredEvent._make
     loads = _loads
 
     def decode(row: tuple) -> StoredEvent:
-        nonlocal last_effective, last_recorded, last_metadata, effective_value, recorded_value, metadata_value
+        nonlocal last_effective, last_recorded, last_metadata, effective_date, recorded_at, metadata_dict
         (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
          key, prev_hash, hash_) = row
         if effective != last_effective:
-            last_effective, effective_value = effective, _effective(effective)
+            last_effective, effective_date = effective, effective_value(effective)
         if recorded != last_recorded:
-            last_recorded, recorded_value = recorded, _recorded(recorded)
+            last_recorded, recorded_at = recorded, recorded_value(recorded)
         if metadata != last_metadata:
-            last_metadata, metadata_value = metadata, loads(metadata)
-        return new((position, stream, version, type_, schema_version, effective_value, recorded_value,
-                    loads(payload), metadata_value, key, prev_hash, hash_))
+            last_metadata, metadata_dict = metadata, loads(metadata)
+        return new((position, stream, version, type_, schema_version, effective_date, recorded_at,
+                    loads(payload), metadata_dict, key, prev_hash, hash_))
 
     return decode
 
@@ -305,8 +307,8 @@ def decode_row(row: tuple) -> StoredEvent:
     """A raw database row to a StoredEvent; dates arrive as text on SQLite and as objects on PostgreSQL."""
     (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
      key, prev_hash, hash_) = row
-    return StoredEvent(position, stream, version, type_, schema_version, _effective(effective),
-                       _recorded(recorded), _loads(payload), _loads(metadata), key, prev_hash, hash_)
+    return StoredEvent(position, stream, version, type_, schema_version, effective_value(effective),
+                       recorded_value(recorded), _loads(payload), _loads(metadata), key, prev_hash, hash_)
 
 
 def current_payload(event: StoredEvent) -> dict[str, Any]:
