@@ -119,7 +119,7 @@ def _split(total: Decimal, month: int) -> Decimal:
 
 def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: IndexBook) -> list[Planned]:
     events = read(mortgage_stream)
-    found = S.mortgage_drawn(events)
+    found = S.first_event(events, "CollectiveMortgageDrawn")
     if found is None:
         return []
     drawn_on, drawn = found
@@ -184,7 +184,7 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook,
     left_on = S.leaving_date(dwelling_events, member_id)
     drawn = None
     if adm.mortgage_id:
-        found = S.mortgage_drawn(read(f"mortgage-{adm.mortgage_id}"))
+        found = S.first_event(read(f"mortgage-{adm.mortgage_id}"), "CollectiveMortgageDrawn")
         drawn = found[1] if found else None
     elif mortgages_of_coop:
         if len(mortgages_of_coop) == 1:

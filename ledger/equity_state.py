@@ -126,15 +126,16 @@ class SocietyState:
     resale_from: Optional[date] = None
 
 
-def society_registered(events: Sequence) -> Optional[tuple[date, dict]]:
+def first_event(events: Sequence, type_: str) -> Optional[tuple[date, dict]]:
+    """The effective date and payload of the stream's first event of a type (its registration, its drawdown)."""
     for e in events:
-        if e.type == "SocietyRegistered":
+        if e.type == type_:
             return e.effective_date, payload_of(e)
     return None
 
 
 def society_state(events: Sequence, as_of: date) -> SocietyState:
-    found = society_registered(events)
+    found = first_event(events, "SocietyRegistered")
     if found is None:
         raise NotFound("no SocietyRegistered event on this stream")
     registered_on, p = found
@@ -207,16 +208,9 @@ class DwellingState:
 CHARGE_HEADS = ("management", "maintenance", "insurance", "services", "sinking_fund")
 
 
-def dwelling_registered(events: Sequence) -> Optional[tuple[date, dict]]:
-    for e in events:
-        if e.type == "DwellingRegistered":
-            return e.effective_date, payload_of(e)
-    return None
-
-
 def dwelling_state(events: Sequence, as_of: date, basis: Optional[str] = None) -> DwellingState:
     """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
-    found = dwelling_registered(events)
+    found = first_event(events, "DwellingRegistered")
     if found is None:
         raise NotFound("no DwellingRegistered event on this stream")
     registered_on, p = found
@@ -573,15 +567,8 @@ class MortgageState:
     scheduled_payment: Optional[Decimal] = None
 
 
-def mortgage_drawn(events: Sequence) -> Optional[tuple[date, dict]]:
-    for e in events:
-        if e.type == "CollectiveMortgageDrawn":
-            return e.effective_date, payload_of(e)
-    return None
-
-
 def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
-    found = mortgage_drawn(events)
+    found = first_event(events, "CollectiveMortgageDrawn")
     if found is None:
         raise NotFound("no CollectiveMortgageDrawn event on this stream")
     drawn_on, p = found

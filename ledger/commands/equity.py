@@ -113,7 +113,7 @@ class Recorded:
 
 def _society(world: World, society_id: str, on: date, field: str) -> list[FieldError]:
     events = world.stream(f"society-{society_id}")
-    found = S.society_registered(events)
+    found = S.first_event(events, "SocietyRegistered")
     if found is None:
         return [FieldError(field, f"society {society_id} is not registered")]
     if on < found[0]:
@@ -154,7 +154,7 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
         return errors
 
     if type_ == "SocietyRegistered":
-        if S.society_registered(world.stream(stream)) is not None:
+        if S.first_event(world.stream(stream), "SocietyRegistered") is not None:
             return [FieldError("payload.society_id", f"society {sid} is already registered")]
         if p.get("clt_id"):
             errors += _society(world, p["clt_id"], on, "payload.clt_id")
@@ -166,7 +166,7 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
             return [FieldError("payload.period", f"index {p['series']} already has a value for period {p['period']}")]
         return []
     if type_ == "DwellingRegistered":
-        if S.dwelling_registered(world.stream(stream)) is not None:
+        if S.first_event(world.stream(stream), "DwellingRegistered") is not None:
             return [FieldError("payload.dwelling_id", f"dwelling {sid} is already registered")]
         if D(p["clt_units"]) > D(p["units"]):
             errors.append(FieldError("payload.clt_units", "must not exceed the dwelling's units"))
@@ -174,13 +174,13 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
     if kind == "dwelling":
         return _dwelling_event(world, stream, sid, type_, on, p)
     if type_ == "CollectiveMortgageDrawn":
-        if S.mortgage_drawn(world.stream(stream)) is not None:
+        if S.first_event(world.stream(stream), "CollectiveMortgageDrawn") is not None:
             return [FieldError("payload.mortgage_id", f"mortgage {sid} is already drawn; a further loan is a TopUpLoanDrawn")]
         if p["kind"] != "conventional" and not p.get("index_series"):
             errors.append(FieldError("payload.index_series", f"is required for a {p['kind']} mortgage"))
         return errors + _society(world, p["coop_id"], on, "payload.coop_id")
     if kind == "mortgage":
-        found = S.mortgage_drawn(world.stream(stream))
+        found = S.first_event(world.stream(stream), "CollectiveMortgageDrawn")
         if found is None:
             return [FieldError("stream", f"mortgage {sid} has not been drawn")]
         if on < found[0]:
@@ -201,7 +201,7 @@ def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
 
 def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p: dict) -> list[FieldError]:
     events = world.stream(stream)
-    found = S.dwelling_registered(events)
+    found = S.first_event(events, "DwellingRegistered")
     if found is None:
         return [FieldError("stream", f"dwelling {sid} is not registered")]
     if on < found[0]:
@@ -238,7 +238,7 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
         if S.admission_of(events) is not None:
             return [FieldError("payload.member_id", f"member {sid} is already admitted")]
         errors = _society(world, p["coop_id"], on, "payload.coop_id")
-        found = S.dwelling_registered(world.stream(f"dwelling-{p['dwelling_id']}"))
+        found = S.first_event(world.stream(f"dwelling-{p['dwelling_id']}"), "DwellingRegistered")
         if found is None:
             return errors + [FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is not registered")]
         if found[1]["coop_id"] != p["coop_id"]:
@@ -249,7 +249,8 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
         if occupant is not None:
             errors.append(FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is occupied by member "
                                                             f"{occupant} on {on.isoformat()}"))
-        if p.get("mortgage_id") and S.mortgage_drawn(world.stream(f"mortgage-{p['mortgage_id']}")) is None:
+        mortgage = world.stream(f"mortgage-{p['mortgage_id']}") if p.get("mortgage_id") else None
+        if mortgage is not None and S.first_event(mortgage, "CollectiveMortgageDrawn") is None:
             errors.append(FieldError("payload.mortgage_id", f"mortgage {p['mortgage_id']} has not been drawn"))
         dwelling = S.dwelling_state(world.stream(f"dwelling-{p['dwelling_id']}"), on) if found and on >= found[0] else None
         if dwelling is not None and D(p["deposit"]) + D(p["debt_share"]) > (dwelling.total_units - dwelling.clt_units) * dwelling.unit_value + D("0.01"):
