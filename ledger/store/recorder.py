@@ -110,12 +110,19 @@ class Recorder:
 
     def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
                batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
-        """Raw rows in position order, streamed in batches."""
+        """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping."""
         where, params = self._where(after, filters or {})
-        sql = f"SELECT {columns} FROM events WHERE {where} ORDER BY position"
-        result = conn.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql, tuple(params))
-        for partition in result.partitions(batch):
-            yield from partition
+        cursor = self._cursor(conn, batch)
+        try:
+            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
+    def _cursor(self, conn: Connection, batch: int):
+        """A driver cursor that fetches `batch` rows at a time."""
+        raise NotImplementedError
 
     def stream_lengths(self, conn: Connection) -> dict[str, int]:
         """How many events each stream holds (one pass over the (stream, version) index)."""
@@ -197,18 +204,10 @@ class SQLiteRecorder(Recorder):
     def _recorded(self, value: Any) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
-    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
-        """Raw sqlite3 rows (plain tuples) in position order: no per-row wrapping on the hot path."""
-        where, params = self._where(after, filters or {})
+    def _cursor(self, conn: Connection, batch: int):
         cursor = conn.connection.driver_connection.cursor()
         cursor.arraysize = batch
-        try:
-            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
-            while rows := cursor.fetchmany(batch):
-                yield from rows
-        finally:
-            cursor.close()
+        return cursor
 
     def insert(self, conn: Connection, rows: list[tuple]) -> None:
         marks = ", ".join(["?"] * len(COLUMNS))
@@ -238,19 +237,11 @@ class PostgresRecorder(Recorder):
     def _lock(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
 
-    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
-        """Raw psycopg rows from a server-side cursor: the log streams in batches, never all in memory."""
-        where, params = self._where(after, filters or {})
-        driver = conn.connection.driver_connection
-        cursor = driver.cursor(name=f"ledger_read_{next(_cursor_names)}")
+    def _cursor(self, conn: Connection, batch: int):
+        """A server-side cursor: the log streams in batches, never all in memory."""
+        cursor = conn.connection.driver_connection.cursor(name=f"ledger_read_{next(_cursor_names)}")
         cursor.itersize = batch
-        try:
-            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
-            while rows := cursor.fetchmany(batch):
-                yield from rows
-        finally:
-            cursor.close()
+        return cursor
 
     def recorded_param(self, recorded: datetime) -> Any:
         return recorded
