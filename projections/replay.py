@@ -35,7 +35,7 @@ import orjson
 from ledger.periods import STREAM_OWNERS
 from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import make_engine, source_url
-from ledger.store.mapper import effective_value, recorded_value, row_decoder
+from ledger.store.mapper import effective_value, recorded_value
 from ledger.store.recorder import FOLD_COLUMNS
 from ledger.store.records import FoldedEvent
 
@@ -98,9 +98,7 @@ class _Groups:
 
 
 def _scan(store: EventStore, bounds: Bounds, type_: str) -> Iterator[StoredEvent]:
-    decode = row_decoder()
-    for row in store.read_raw(filters=bounds.filters(type=type_)):
-        yield decode(row)
+    return store.read(type=type_, to_position=bounds.to_position, recorded_to=bounds.as_known_at)
 
 
 def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
@@ -203,7 +201,7 @@ def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = froz
                                loads(payload), metadata))
 
 
-def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: date) -> tuple[dict[str, Any], int]:
+def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: date) -> dict[str, Any]:
     """One worker's books: its co-ops and funds, folded from one pass over the streams it reads."""
     from projections.audit import books
     from projections.view import ReplayView
@@ -212,13 +210,13 @@ def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: date) -> 
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
         view = ReplayView(folded_events(store, bounds, share.skip), bounds.as_known_at)
-        return books(view, as_of, coops=share.coops, funds=share.funds), view.count
+        return books(view, as_of, coops=share.coops, funds=share.funds)
     finally:
         if collecting:
             gc.enable()
 
 
-def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: date) -> tuple[dict[str, Any], int]:
+def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: date) -> dict[str, Any]:
     engine = make_engine(url)
     try:
         return fold_share(EventStore(engine), bounds, share, as_of)
@@ -244,7 +242,6 @@ def _context():
 @dataclass(frozen=True)
 class Replayed:
     books: dict[str, Any]
-    as_of: date
     shares: int
 
 
@@ -252,14 +249,14 @@ def replay_books(store: EventStore, bounds: Bounds, as_of: date, workers: Option
     """Every co-op's and fund's books on `as_of`, folded from the log within `bounds`."""
     shares = plan(store, bounds, workers or default_workers())
     if len(shares) == 1:
-        parts = [fold_share(store, bounds, shares[0], as_of)[0]]
+        parts = [fold_share(store, bounds, shares[0], as_of)]
     else:
         url = source_url(store.engine)
         with ProcessPoolExecutor(max_workers=len(shares), mp_context=_context()) as pool:
             futures = [pool.submit(_fold_in_worker, url, bounds, share, as_of) for share in shares]
-            parts = [f.result()[0] for f in futures]
+            parts = [f.result() for f in futures]
     merged: dict[str, Any] = {"coops": {}, "funds": {}}
     for part in parts:
         for kind in merged:
             merged[kind].update(part[kind])
-    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, as_of, len(shares))
+    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, len(shares))
