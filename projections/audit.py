@@ -87,7 +87,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
             for holder_name in units:
                 units[holder_name] += Decimal(held[holder_name])
         coops_books[coop] = {"debt": shown["debt"], "reserve": shown["reserve"], "members": shown["member_count"],
-                       "units": {k: str(v) for k, v in units.items()}}
+                             "units": {k: str(v) for k, v in units.items()}}
     funds_books: dict[str, Any] = {}
     if not wanted_funds:
         return {"coops": coops_books, "funds": funds_books}
