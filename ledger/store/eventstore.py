@@ -121,6 +121,8 @@ class EventStore:
             result = None
         if errors:
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
+        if result.written:
+            self.recorder.settle()
         return ImportResult(count, result.written, count - result.written, result.head)
 
     @staticmethod

@@ -74,6 +74,10 @@ class Recorder:
     def _lock(self, conn: Connection) -> None:
         pass
 
+    def settle(self) -> None:
+        """After a bulk write (an import), leave the database as readers read it fastest. Best effort: the write
+        is already committed, so a failure here changes nothing but speed."""
+
     # -- queries ------------------------------------------------------------
     def head(self, conn: Connection) -> Head:
         row = conn.exec_driver_sql(
@@ -208,6 +212,15 @@ class SQLiteRecorder(Recorder):
         cursor = conn.connection.driver_connection.cursor()
         cursor.arraysize = batch
         return cursor
+
+    def settle(self) -> None:
+        """Copy the write-ahead log into the database file and empty it. Until then every reader looks each page up
+        in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
+        try:
+            with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
+                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass  # (busy readers: the log is checkpointed later, as SQLite does by itself)
 
     def insert(self, conn: Connection, rows: list[tuple]) -> None:
         marks = ", ".join(["?"] * len(COLUMNS))

@@ -4,6 +4,8 @@ big block, on every engine."""
 
 from __future__ import annotations
 
+import os
+
 import orjson
 import pytest
 
@@ -110,3 +112,14 @@ def test_more_refused_lines_than_are_reported_stop_the_reading(store, small_chun
         store.import_lines(lines)
     assert len(caught.value.errors) == eventstore.MAX_ERRORS_REPORTED
     assert "line 20: payload.value" in str(caught.value) and "line 21:" not in str(caught.value)
+
+
+def test_an_import_on_sqlite_leaves_its_write_ahead_log_emptied_into_the_database(store):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the write-ahead log is SQLite's")
+    path = store.engine.url.database
+    with store.engine.connect() as held:  # another reader's connection, idle: a checkpoint does not wait for it
+        held.exec_driver_sql("SELECT 1")
+    store.import_lines([_line(str(y)) for y in range(2000, 2050)])
+    assert os.path.getsize(path + "-wal") == 0
+    assert store.head().position == 50 and verify(store).intact
