@@ -237,14 +237,13 @@ def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], sc
 def take_checkpoint(store: EventStore, *, actor: str, as_of: Optional[date] = None,
                     workers: Optional[int] = None) -> Checkpoint:
     """Fold the books at the head of an intact log (on `as_of`, default its last date) and keep them."""
-    from projections.replay import Bounds, last_effective_date, replay_books as replay_books_of
+    from projections.replay import Bounds, replay_books as replay_books_of
 
     chain = verify(store)
     if not chain.intact:
         raise ValidationFailed([FieldError("log", f"is broken at position {chain.first_bad_position}: "
                                                   f"{chain.problem}; no checkpoint is taken of a broken log")])
     bounds = Bounds(chain.head_position)
-    as_of = as_of or last_effective_date(store, bounds) or store.clock().date()
-    folded = replay_books_of(store, bounds, as_of, workers).books
-    return record_checkpoint(store, position=chain.head_position, head_hash=chain.head_hash, as_of=as_of,
-                             books=folded, actor=actor)
+    replayed = replay_books_of(store, bounds, as_of, workers)
+    return record_checkpoint(store, position=chain.head_position, head_hash=chain.head_hash,
+                             as_of=replayed.as_of or store.clock().date(), books=replayed.books, actor=actor)

@@ -26,17 +26,17 @@ import ctypes
 import gc
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import orjson
 
 from ledger.periods import STREAM_OWNERS
 from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import make_engine, source_url
-from ledger.store.mapper import effective_value, recorded_value
+from ledger.store.mapper import effective_value
 from ledger.store.recorder import FOLD_COLUMNS
 from ledger.store.records import FoldedEvent
 
@@ -177,50 +177,84 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
             for w in range(count)]
 
 
-def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = frozenset()) -> Iterator[FoldedEvent]:
-    """The log within `bounds`, less the streams in `skip`, decoded for folding (no keys, no hashes).
+def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = frozenset(),
+                  dates: Optional[dict[Any, date]] = None) -> Iterator[FoldedEvent]:
+    """The log within `bounds`, less the streams in `skip`, as the folds read it (records.FoldedEvent).
 
-    Neighbouring rows nearly always share their effective date, recorded time
-    and metadata, so each is parsed once while it repeats.
+    A log has far fewer distinct effective dates than events, so each is
+    parsed once; `dates` collects them (as stored -> date).
     """
     loads, new, folded = orjson.loads, tuple.__new__, FoldedEvent
-    dates: dict[Any, date] = {}  # a log has far fewer distinct effective dates than events
-    last_recorded = last_metadata = None
-    recorded = metadata = None
+    dates = {} if dates is None else dates
     with store.recorder.reading() as conn:
-        for (position, stream, version, type_, schema_version, effective_text, recorded_text, payload,
-             metadata_text) in store.recorder.select(conn, filters=bounds.filters(exclude_streams=skip),
-                                                     columns=FOLD_COLUMNS):
+        for position, stream, type_, schema_version, effective_text, payload in store.recorder.select(
+                conn, filters=bounds.filters(exclude_streams=skip), columns=FOLD_COLUMNS):
             effective = dates.get(effective_text)
             if effective is None:
                 effective = dates[effective_text] = effective_value(effective_text)
-            if recorded_text != last_recorded:
-                last_recorded, recorded = recorded_text, recorded_value(recorded_text)
-            if metadata_text != last_metadata:
-                last_metadata, metadata = metadata_text, loads(metadata_text)
-            yield new(folded, (position, stream, version, type_, schema_version, effective, recorded,
-                               loads(payload), metadata))
+            yield new(folded, (position, stream, type_, schema_version, effective, loads(payload)))
 
 
-def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: date) -> dict[str, Any]:
-    """One worker's books: its co-ops and funds, folded from one pass over the streams it reads."""
+def _alone(latest: Optional[date]) -> Optional[date]:
+    return latest
+
+
+def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: Optional[date],
+               agree: Callable[[Optional[date]], Optional[date]] = _alone) -> tuple[Optional[date], dict[str, Any]]:
+    """One worker's books, and the date they are on: its co-ops and funds, folded from one pass over its streams.
+
+    With no `as_of`, the books are on the latest effective date in `bounds`:
+    `agree` turns the latest this worker read into the latest any worker
+    read, which is the log's own (every stream is read by some worker).
+    """
     from projections.audit import books
     from projections.view import ReplayView
 
     collecting = gc.isenabled()
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
-        view = ReplayView(folded_events(store, bounds, share.skip), bounds.as_known_at)
-        return books(view, as_of, coops=share.coops, funds=share.funds)
+        dates: dict[Any, date] = {}
+        view = ReplayView(folded_events(store, bounds, share.skip, dates), bounds.as_known_at)
+        if as_of is None:
+            as_of = agree(max(dates.values(), default=None))
+        return as_of, books(view, as_of, coops=share.coops, funds=share.funds)
     finally:
         if collecting:
             gc.enable()
 
 
-def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: date) -> dict[str, Any]:
+class _Agreement:
+    """How worker processes agree on the as-of date when none is given, without a pass of their own over the log:
+    each posts the latest effective date it read and waits for the others, and all take the latest of all."""
+
+    def __init__(self, context: Any, workers: int) -> None:
+        self.latest = context.Array("i", workers, lock=False)  # date ordinals; 0: read no dated event
+        self.barrier = context.Barrier(workers)
+
+    def agree(self, worker: int, latest: Optional[date]) -> Optional[date]:
+        self.latest[worker] = latest.toordinal() if latest is not None else 0
+        self.barrier.wait()
+        found = max(self.latest)
+        return date.fromordinal(found) if found else None
+
+    def abort(self) -> None:
+        """Release every waiting worker (with BrokenBarrierError): one of them failed and never will post."""
+        self.barrier.abort()
+
+
+_agreement: Optional[_Agreement] = None  # a worker process's, set when it starts
+
+
+def _join(agreement: _Agreement) -> None:
+    global _agreement
+    _agreement = agreement
+
+
+def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: Optional[date],
+                    worker: int) -> tuple[Optional[date], dict[str, Any]]:
     engine = make_engine(url)
     try:
-        return fold_share(EventStore(engine), bounds, share, as_of)
+        return fold_share(EventStore(engine), bounds, share, as_of, lambda latest: _agreement.agree(worker, latest))
     finally:
         engine.dispose()
 
@@ -261,10 +295,16 @@ def _return_freed_memory() -> None:
 class Replayed:
     books: dict[str, Any]
     shares: int
+    as_of: Optional[date]  # the date the books are on (None: no event to date them by, and no books)
 
 
-def replay_books(store: EventStore, bounds: Bounds, as_of: date, workers: Optional[int] = None) -> Replayed:
-    """Every co-op's and fund's books on `as_of`, folded from the log within `bounds`."""
+def replay_books(store: EventStore, bounds: Bounds, as_of: Optional[date] = None,
+                 workers: Optional[int] = None) -> Replayed:
+    """Every co-op's and fund's books on `as_of`, folded from the log within `bounds`.
+
+    With no `as_of`, the books are on the latest effective date in `bounds` (an audit's default), which the
+    workers find as they read, rather than in a pass of their own over the log before they start.
+    """
     shares = plan(store, bounds, workers or default_workers())
     if len(shares) == 1:
         parts = [fold_share(store, bounds, shares[0], as_of)]
@@ -273,11 +313,17 @@ def replay_books(store: EventStore, bounds: Bounds, as_of: date, workers: Option
         context = _context()
         if context.get_start_method() == "fork":
             _return_freed_memory()
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-            futures = [pool.submit(_fold_in_worker, url, bounds, share, as_of) for share in shares]
+        agreement = _Agreement(context, len(shares))
+        with ProcessPoolExecutor(max_workers=len(shares), mp_context=context, initializer=_join,
+                                 initargs=(agreement,)) as pool:
+            futures = [pool.submit(_fold_in_worker, url, bounds, share, as_of, worker)
+                       for worker, share in enumerate(shares)]
+            if wait(futures, return_when=FIRST_EXCEPTION).not_done:
+                agreement.abort()  # a worker failed: the others must not wait for it
             parts = [f.result() for f in futures]
     merged: dict[str, Any] = {"coops": {}, "funds": {}}
-    for part in parts:
+    for _, part in parts:
         for kind in merged:
             merged[kind].update(part[kind])
-    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, len(shares))
+    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, len(shares),
+                    parts[0][0])

@@ -141,7 +141,9 @@ def check_as_of(events: list[StoredEvent], as_of: date, what: str) -> None:
 class ReplayView(LedgerView):
     """The same window, filled by one pass over the log: what an audit replay folds over.
 
-    Every stream and type lookup is answered from memory; nothing is read twice.
+    Every stream and type lookup is answered from memory; nothing is read
+    twice. `events` are the log as known at `as_known_at`: the read that
+    gives them applies it (a replay's events carry no recorded time).
     """
 
     def __init__(self, events: Iterable[StoredEvent], as_known_at: Optional[datetime] = None) -> None:
@@ -150,8 +152,6 @@ class ReplayView(LedgerView):
         streams = self._streams
         count = 0
         for event in events:
-            if as_known_at is not None and event.recorded_at > as_known_at:
-                break  # recorded times never run backwards along the log
             stream = streams.get(event.stream)
             if stream is None:
                 stream = streams[event.stream] = []

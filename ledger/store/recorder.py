@@ -29,8 +29,8 @@ from ledger.store.records import Head
 COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
            "payload", "metadata", "idempotency_key", "prev_hash", "hash")
 SELECT_COLUMNS = ", ".join(COLUMNS)
-# What the folds read: no idempotency key and no hashes (the chain is verified on its own pass).
-FOLD_COLUMNS = ", ".join(COLUMNS[:9])
+# What the folds of the books read (ledger/store/records.py FoldedEvent).
+FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
 CHUNK = 500
 _ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import orjson
+import pytest
 
 from projections.audit import books
 from projections.replay import Bounds, plan, replay_books
@@ -30,7 +31,8 @@ def _examples() -> list[bytes]:
 
 
 def _one_pass(store, bounds: Bounds, as_of):
-    return books(ReplayView(store.read(to_position=bounds.to_position), bounds.as_known_at), as_of)
+    known = store.read(to_position=bounds.to_position, recorded_to=bounds.as_known_at)
+    return books(ReplayView(known, bounds.as_known_at), as_of)
 
 
 def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
@@ -44,6 +46,48 @@ def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
         replayed = replay_books(store, bounds, as_of, workers)
         assert replayed.shares == workers
         assert replayed.books == expected
+
+
+def test_with_no_as_of_date_the_workers_agree_on_the_logs_last_effective_date(backend):
+    store = backend.store()
+    _import(store, _examples())
+    bounds = Bounds(store.head().position)
+    last = max(e.effective_date for e in store.read())
+    expected = _one_pass(store, bounds, last)
+    for workers in (1, 2, 3):
+        replayed = replay_books(store, bounds, None, workers)
+        assert (replayed.as_of, replayed.books) == (last, expected)
+
+
+def test_an_earlier_known_at_time_dates_the_books_by_the_events_then_known(backend):
+    store = backend.store()
+    lines = _examples()
+    _import(store, lines[:30_000])
+    cutoff = store.head().recorded_at
+    known_last = max(e.effective_date for e in store.read())
+    _import(store, lines[30_000:])
+    bounds = Bounds(store.head().position, cutoff)
+    replayed = replay_books(store, bounds, None, 2)
+    assert replayed.as_of == known_last
+    assert replayed.books == books(ReplayView(store.read(recorded_to=cutoff)), known_last)
+
+
+def test_a_worker_that_fails_before_the_dates_are_agreed_stops_the_replay_rather_than_leaving_others_waiting(
+        backend, monkeypatch):
+    import projections.replay as replay
+
+    store = backend.store()
+    _import(store, _examples())
+    folded = replay.fold_share
+
+    def fold_failing_for_c000(store_, bounds, share, as_of, agree):
+        if "c000" in share.coops:
+            raise RuntimeError("the fold of c000 failed")
+        return folded(store_, bounds, share, as_of, agree)
+
+    monkeypatch.setattr(replay, "fold_share", fold_failing_for_c000)  # (forked workers inherit the patch)
+    with pytest.raises(RuntimeError, match="the fold of c000 failed"):
+        replay_books(store, Bounds(store.head().position), None, 3)
 
 
 def test_each_coop_and_fund_is_folded_by_exactly_one_worker(backend):
