@@ -45,9 +45,9 @@ OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
 # Events on an owned stream that another owner's fold reads (a gift of points names two holders):
 # a stream carrying one is read by every worker.
 SHARED_TYPES = ("PointsGifted",)
-# What an event costs to fold, relative to a co-op's (measured with benchmarks.audit: a fund's points and
-# cash flows cost about twice a co-op's dues and receipts).
-FOLD_COST = {"coop": 1, "fund": 2}
+# What an event costs to read and fold, in relative units (measured with benchmarks.audit at 1M events: 3.8 µs
+# for a co-op's event, 8.6 µs for a fund's, whose points and cash flows cost more than dues and receipts).
+FOLD_COST = {"coop": 2, "fund": 5}
 # The events that say who owns their stream: type -> (owner kind, payload field naming the owner). The same
 # events tell a closed period which society an event belongs to (ledger/periods.py); a fund's own society
 # stream also says so by its policy and expenses.
