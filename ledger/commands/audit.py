@@ -15,18 +15,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Optional
 
-import orjson
 from pydantic import ValidationError
 
 from ledger.errors import FieldError, ValidationFailed
-from ledger.events import REGISTRY
-from ledger.events.audit import EventReversed, PeriodClosed
+from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
 from ledger.periods import PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
 from ledger.store import EventStore, NewEvent
-from ledger.store.mapper import current_payload, encode_payload
+from ledger.store.mapper import current_payload, encode_replacement
 
-AUDIT_TYPES = ("EventReversed", "PeriodClosed")
 # kind of stream -> the payload fields that must name the stream's own id
 _OWN_IDS = {
     "member": ("member_id", "from_member_id"),
@@ -73,28 +70,13 @@ class Corrected:
 
 
 def _replacement(stream: str, replacement_type: Optional[str], replacement_payload: Any) -> tuple[Optional[dict], list[FieldError]]:
-    """The replacement's canonical payload, or why it is refused (its type's schema, stream kind and ids)."""
+    """The replacement's canonical payload, or why it is refused (as an event of its own type; and its ids)."""
     if replacement_type is None and replacement_payload is None:
         return None, []
-    if replacement_type is None:
-        return None, [FieldError("replacement_type", "is required with a replacement payload")]
-    if replacement_payload is None:
-        return None, [FieldError("replacement_payload", f"is required with a replacement type ({replacement_type})")]
-    event_type = REGISTRY.get(replacement_type)
-    if event_type is None:
-        return None, [FieldError("replacement_type", f"{replacement_type!r} is not a known event type; see docs/events.md")]
-    if replacement_type in AUDIT_TYPES:
-        return None, [FieldError("replacement_type", f"a correction cannot be replaced by a {replacement_type}")]
-    kind, _, sid = stream.partition("-")
-    if event_type.stream_kinds and kind not in event_type.stream_kinds:
-        kinds = ", ".join(event_type.stream_kinds)
-        return None, [FieldError("replacement_type", f"a {replacement_type} event belongs on a {kinds} stream, "
-                                                     f"not on {stream}")]
-    text, errors = encode_payload(event_type, replacement_payload, event_type.schema_version)
+    payload, errors = encode_replacement(stream, replacement_type, replacement_payload)
     if errors:
-        return None, [FieldError("replacement_" + e.field if e.field.startswith("payload") else e.field, e.reason)
-                      for e in errors]
-    payload = orjson.loads(text)
+        return None, errors
+    kind, _, sid = stream.partition("-")
     names = _OWN_IDS.get(kind, ())
     if kind == "society":
         names = ("society_id", "coop_id", "fund_id")

@@ -10,6 +10,10 @@ from ledger.events.base import EventPayload
 from ledger.events.types import EventDate, Id, Text
 
 
+# The corrections' own types: never a correction's replacement.
+AUDIT_TYPES = ("EventReversed", "PeriodClosed")
+
+
 class EventReversed(EventPayload):
     """Reverses the event at `position` (it then counts for nothing); may name its replacement's type and payload."""
 

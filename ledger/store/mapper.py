@@ -10,7 +10,7 @@ import hashlib
 import re
 import typing
 from datetime import date, datetime
-from typing import Annotated, Any, Callable, Iterable, Literal, Mapping, Optional, Union
+from typing import Annotated, Any, Callable, Literal, Mapping, Optional, Union
 
 import orjson
 from annotated_types import Ge, Le
@@ -20,6 +20,7 @@ from ledger.canonical import canonical_json, envelope_parts
 from ledger.clock import UTC, format_recorded_at, parse_recorded_at
 from ledger.errors import FieldError
 from ledger.events import REGISTRY, EventPayload, upcast
+from ledger.events.audit import AUDIT_TYPES, EventReversed
 from ledger.events.base import field_errors, json_defaults
 from ledger.events.types import EventDate
 from ledger.events.fastcheck import _check_for, quick_check, typed_dict_of
@@ -87,8 +88,13 @@ def check_stream(stream: object, event_type: type[EventPayload]) -> list[FieldEr
     return []
 
 
-def encode_payload(event_type: type[EventPayload], payload: object, schema_version: int) -> tuple[str, list[FieldError]]:
-    """Validate a payload (upcasting it first if it is from an older schema) and return canonical text."""
+def encode_payload(event_type: type[EventPayload], payload: object, schema_version: int,
+                   stream: Optional[str] = None) -> tuple[str, list[FieldError]]:
+    """Validate a payload (upcasting it first if it is from an older schema) and return canonical text.
+
+    A correction's replacement is checked as an event of its own type (on `stream`, when given) and written in its
+    canonical form too.
+    """
     if not isinstance(payload, dict):
         return "", [FieldError("payload", "must be an object")]
     try:
@@ -97,6 +103,13 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
             if quick is None or not quick(payload):
                 event_type.model_validate(payload)
             defaults = json_defaults(event_type)
+            if event_type is EventReversed and (payload.get("replacement_type") is not None
+                                                     or payload.get("replacement_payload") is not None):
+                replacement, errors = encode_replacement(stream, payload.get("replacement_type"),
+                                                         payload.get("replacement_payload"))
+                if errors:
+                    return "", [FieldError(f"payload.{e.field}", e.reason) for e in errors]
+                payload = {**payload, "replacement_payload": replacement}
             return canonical_json({**defaults, **payload} if defaults else payload), []
         event_type.model_validate(upcast(event_type, dict(payload), schema_version))
         return canonical_json(payload), []
@@ -104,6 +117,32 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
         return "", field_errors(exc)
     except (TypeError, ValueError, KeyError) as exc:
         return "", [FieldError("payload", f"cannot be upcast from schema version {schema_version}: {exc}")]
+
+
+def encode_replacement(stream: Optional[str], replacement_type: object,
+                       replacement_payload: object) -> tuple[Optional[dict], list[FieldError]]:
+    """A correction's replacement as an event of its own: its canonical payload, or why it is refused (no type or
+    no payload, an unknown type, a correction's type, a stream of another kind, or its type's schema: so no float,
+    no unknown field, no missing one)."""
+    if replacement_type is None:
+        return None, [FieldError("replacement_type", "is required with a replacement payload")]
+    if replacement_payload is None:
+        return None, [FieldError("replacement_payload", f"is required with a replacement type ({replacement_type})")]
+    event_type = REGISTRY.get(replacement_type)  # (a string: the reversal's own schema says so)
+    if event_type is None:
+        return None, [FieldError("replacement_type", f"{replacement_type!r} is not a known event type; see docs/events.md")]
+    if replacement_type in AUDIT_TYPES:
+        return None, [FieldError("replacement_type", f"a correction cannot be replaced by a {replacement_type}")]
+    kind = stream.partition("-")[0] if stream is not None else None
+    if kind is not None and event_type.stream_kinds and kind not in event_type.stream_kinds:
+        kinds = ", ".join(event_type.stream_kinds)
+        return None, [FieldError("replacement_type", f"a {replacement_type} event belongs on a {kinds} stream, "
+                                                     f"not on {stream}")]
+    text, errors = encode_payload(event_type, replacement_payload, event_type.schema_version, stream)
+    if errors:
+        return None, [FieldError("replacement_" + e.field if e.field.startswith("payload") else e.field, e.reason)
+                      for e in errors]
+    return orjson.loads(text), []
 
 
 class _MetadataIn(BaseModel):
@@ -181,7 +220,7 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
                 metadata["actor"] = default_actor
             else:
                 errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
-    payload_json, payload_errors = encode_payload(event_type, envelope["payload"], schema_version)
+    payload_json, payload_errors = encode_payload(event_type, envelope["payload"], schema_version, stream)
     if errors or payload_errors:
         return None, errors + payload_errors
     metadata_json = canonical_json(metadata)
@@ -505,6 +544,8 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
             pattern = stream_pattern
         else:
             continue  # a stream kind the pattern cannot name: that type takes the per-line path
+        if event_type is EventReversed:
+            continue  # its replacement is checked as an event of its own type: the per-line path
         version = event_type.schema_version
         payload = typed_dict_of(event_type, f"_{event_type.__name__}Payload") or event_type
         member = typed_dict_of(_EnvelopeIn, f"_{event_type.__name__}Envelope", replace={

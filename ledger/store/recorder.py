@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 

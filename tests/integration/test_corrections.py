@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
+import orjson
 import pytest
 
 from ledger.commands import jak
 from ledger.commands.audit import close_period, reverse_event
 from ledger.commands.equity import record
 from ledger.errors import ValidationFailed
+from ledger.events import REGISTRY
+from ledger.events.base import json_defaults
 from projections import jak as read_jak
 from projections.equity import member_show
 from projections.view import LedgerView, ReplayView
@@ -121,6 +124,48 @@ def test_a_bad_replacement_is_refused_naming_the_field_and_writes_nothing(store)
             reverse_event(store, first, "fix", "treasurer", replacement_type=type_, replacement_payload=payload)
         assert field in str(refused.value), (type_, str(refused.value))
     assert store.head().position == head
+
+
+def _imported_reversal(position: int, replacement_type=None, replacement_payload=None, stream="member-p1") -> bytes:
+    payload = {"position": position, "reason": "keyed wrong"}
+    if replacement_type is not None:
+        payload["replacement_type"] = replacement_type
+    if replacement_payload is not None:
+        payload["replacement_payload"] = replacement_payload
+    return orjson.dumps({"stream": stream, "type": "EventReversed", "effective_date": "2012-02-03",
+                         "payload": payload})
+
+
+def test_an_imported_replacement_is_checked_as_an_event_of_its_own_type_and_a_bad_one_writes_nothing(store):
+    first, _ = _payment_books(store)
+    head = store.head()
+    good = {"member_id": "p1", "amount": "250", "period": "2012-02", "bank_reference": "B"}
+    cases = [
+        (("PaymentReceived", {**good, "amount": 250.5}), "payload.replacement_payload.amount"),
+        (("PaymentReceived", {**good, "amount": "NaN"}), "payload.replacement_payload.amount"),
+        (("PaymentReceived", {**good, "tip": "1"}), "payload.replacement_payload.tip"),
+        (("PaymentReceived", {"member_id": "p1"}), "payload.replacement_payload.amount"),
+        (("IndexValuePublished", {"series": "RPI", "period": "2012", "value": "100"}), "payload.replacement_type"),
+        (("NoSuchEvent", {}), "payload.replacement_type"),
+        (("EventReversed", {"position": 1, "reason": "x"}), "payload.replacement_type"),
+        (("PaymentReceived", None), "payload.replacement_payload"),
+        ((None, good), "payload.replacement_type"),
+    ]
+    for (type_, payload), field in cases:
+        with pytest.raises(ValidationFailed) as refused:
+            store.import_lines([_imported_reversal(first, type_, payload)], default_actor="auditor")
+        assert f"line 1: {field}:" in str(refused.value), (type_, str(refused.value))
+    assert store.head() == head
+
+
+def test_an_imported_replacement_is_written_in_its_canonical_form_and_takes_the_originals_place(store):
+    first, _ = _payment_books(store)
+    good = {"member_id": "p1", "amount": "250", "period": "2012-02", "bank_reference": "B"}
+    store.import_lines([_imported_reversal(first, "PaymentReceived", good)], default_actor="auditor")
+    reversal = list(store.read(stream="member-p1"))[-1]
+    # written as the command writes it: the replacement's optional fields present with their defaults
+    assert reversal.payload["replacement_payload"] == {**json_defaults(REGISTRY["PaymentReceived"]), **good}
+    assert show(store)["payments_received"] == D("550.00")
 
 
 def test_a_missing_position_a_period_close_and_a_bare_reversal_cannot_be_reversed(store):
