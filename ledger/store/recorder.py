@@ -31,6 +31,7 @@ SELECT_COLUMNS = ", ".join(COLUMNS)
 # What the folds of the books read (ledger/store/records.py FoldedEvent).
 FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
 CHUNK = 500
+SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading (SQLite)
 _ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
@@ -217,7 +218,13 @@ class SQLiteRecorder(Recorder):
         in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
         try:
             with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
-                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                driver = conn.connection.driver_connection
+                (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
+                driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
+                try:
+                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
         except sqlite3.Error:
             pass  # (busy readers: the log is checkpointed later, as SQLite does by itself)
 

@@ -123,3 +123,21 @@ def test_an_import_on_sqlite_leaves_its_write_ahead_log_emptied_into_the_databas
     store.import_lines([_line(str(y)) for y in range(2000, 2050)])
     assert os.path.getsize(path + "-wal") == 0
     assert store.head().position == 50 and verify(store).intact
+
+
+def test_an_import_on_sqlite_is_committed_even_when_a_reader_mid_read_keeps_the_log_from_being_emptied(store):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the write-ahead log is SQLite's")
+    import sqlite3
+
+    reader = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()  # holds its snapshot
+    try:
+        result = store.import_lines([_line(str(y)) for y in range(2000, 2010)])
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert result.written == 10 and store.head().position == 10 and verify(store).intact
+    with store.engine.connect() as conn:  # the pooled connection's lock timeout is as it was
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
