@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cli.main import cli
 from ledger.errors import LedgerError
+from ledger.events import REGISTRY
 
 IMPORT_CASES = 300
 OPTION_CASES = 150
@@ -82,6 +83,34 @@ def test_hostile_import_lines_get_a_clear_error_and_leave_the_head_alone(backend
         assert result.head.position == before.position + result.written
         assert store.import_lines([orjson.dumps(GOOD), case]).written == 0
         assert store.head() == result.head
+
+
+REVERSAL_CASES = 100
+GOOD_REVERSAL = {"stream": "member-m1", "type": "EventReversed", "effective_date": "2024-01-31",
+                 "payload": {"position": 1, "reason": "keyed wrong", "replacement_type": "PaymentReceived",
+                             "replacement_payload": dict(GOOD["payload"])},
+                 "metadata": {"actor": "fuzz"}}
+replacement_fields = st.sampled_from(["member_id", "amount", "period", "bank_reference", "extra"])
+
+
+@settings(max_examples=REVERSAL_CASES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=st.lists(st.tuples(replacement_fields, hostile_scalars), min_size=1, max_size=3))
+def test_a_hostile_replacement_in_an_imported_reversal_is_refused_or_is_a_valid_event(backend, mutations):
+    store = backend.store()
+    store.import_lines([orjson.dumps(GOOD)])
+    before = store.head()
+    line = json.loads(json.dumps(GOOD_REVERSAL))
+    for name, value in mutations:
+        line["payload"]["replacement_payload"][name] = value
+    try:
+        result = store.import_lines([_encode(line)])
+    except LedgerError as exc:
+        assert "replacement" in str(exc), str(exc)
+        assert store.head() == before
+    else:  # the mutations left a valid payment (another reference, say): it is stored as one (once)
+        assert result.head.position == before.position + result.written
+        for reversal in store.read(after=before.position):
+            REGISTRY["PaymentReceived"].model_validate(reversal.payload["replacement_payload"])
 
 
 option_values = st.one_of(hostile_scalars.map(str), st.sampled_from(["", "-", "--json", "2024-01-01", "1", "0", "-1"]))
