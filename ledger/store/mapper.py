@@ -104,7 +104,7 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
                 event_type.model_validate(payload)
             defaults = json_defaults(event_type)
             if event_type is EventReversed and (payload.get("replacement_type") is not None
-                                                     or payload.get("replacement_payload") is not None):
+                                                or payload.get("replacement_payload") is not None):
                 replacement, errors = encode_replacement(stream, payload.get("replacement_type"),
                                                          payload.get("replacement_payload"))
                 if errors:
