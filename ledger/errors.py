@@ -43,6 +43,16 @@ class ConcurrencyConflict(LedgerError):
         )
 
 
+class LedgerMoved(ConcurrencyConflict):
+    """Events were appended after a command read the books it checked its own against: check them again."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.stream, self.expected, self.actual = "", expected, actual
+        LedgerError.__init__(
+            self, f"conflict: the ledger moved on from position {expected} to {actual} while the command checked "
+                  "its events against the books; nothing was written, run it again")
+
+
 class IdempotencyConflict(LedgerError):
     def __init__(self, key: str, position: int) -> None:
         self.key, self.position = key, position

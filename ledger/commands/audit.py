@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
+from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
@@ -85,6 +86,7 @@ def _replacement(stream: str, replacement_type: Optional[str], replacement_paylo
     return payload, wrong
 
 
+@checks_again
 def reverse_event(store: EventStore, position: int, reason: str, actor: str, replacement_type: Optional[str] = None,
                   replacement_payload: Optional[dict] = None, effective_date: Optional[date] = None, *,
                   prior_period_adjustment: bool = False) -> Corrected:
@@ -97,6 +99,7 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
     unless `prior_period_adjustment` (the reason is the adjustment's reason).
     """
     where = f"reversing position {position}"
+    head = store.head().position  # before anything is read: the append is refused if the log moves on
     target = next(iter(store.read(after=position - 1, to_position=position)), None) if position >= 1 else None
     if target is None:
         raise _refuse([FieldError("position", f"there is no event at position {position}")], where)
@@ -133,7 +136,7 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
         raise _refuse(field_errors(exc, prefix=""), where) from None
     version = events[-1].version if events else 0
     result = store.append(target.stream, [NewEvent(event, on, f"reverse:{position}")], expected_version=version,
-                          metadata=metadata)
+                          metadata=metadata, expected_head=head)
     return Corrected(target.stream, position, result.positions[0], replacement_type, result.written,
                      result.head.position, result.head.hash)
 

@@ -35,6 +35,7 @@ import orjson
 
 from ledger import equity_state as S
 from ledger.accrual import plan_accruals
+from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.periods import PeriodGuard
 from ledger.corrections import REVERSAL, corrected, typed_corrected
@@ -57,6 +58,7 @@ class World:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self.head = store.head().position  # before anything is read: an append is refused if the log moves on
         self._streams: dict[str, list] = {}
         self._types: dict[str, list] = {}
         self.versions: dict[str, int] = {}
@@ -294,6 +296,7 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
     return []
 
 
+@checks_again
 def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Recorded:
     """Check every envelope against the books and the batch so far, then append them all or none."""
     world = World(store)
@@ -320,7 +323,7 @@ def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Record
         world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
         pendings.append(pending)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
-    result = store.append_pending(pendings, expected)
+    result = store.append_pending(pendings, expected, expected_head=world.head)
     return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position, result.head.hash)
 
 
@@ -339,6 +342,7 @@ class Accrued:
     by_type: dict
 
 
+@checks_again
 def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
     """Append the interest, indexation, payment indexation, dues and reserve the books call for through `through`."""
     world = World(store)
@@ -362,7 +366,7 @@ def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
     written = 0
     if pendings:
         expected = {s: world.versions.get(s, 0) for s in dict.fromkeys(p.stream for p in pendings)}
-        written = store.append_pending(pendings, expected).written
+        written = store.append_pending(pendings, expected, expected_head=world.head).written
     by_type: dict[str, int] = {}
     for p in planned:
         by_type[p.payload.event_type] = by_type.get(p.payload.event_type, 0) + 1

@@ -16,7 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Optional
 
-from ledger.errors import FieldError, NotFound, ValidationFailed
+from ledger.commands.consistency import ATTEMPTS, checks_again
+from ledger.errors import FieldError, LedgerMoved, NotFound, ValidationFailed
 from ledger.events.jak import (
     AccountKind,
     AfterSavingsReleased,
@@ -68,6 +69,7 @@ class StoreReader:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self.head = store.head().position  # before anything is read: an append is refused if the log moves on
         self._facts: dict[str, list[Fact]] = {}
         self._types: dict[str, list[Fact]] = {}
         self._raw: dict[str, list] = {}
@@ -112,7 +114,8 @@ def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
     metadata = {"actor": actor, **adjustment_metadata()}
     _check_closed(stream, events, reader, metadata)
-    return store.append(stream, events, expected_version=reader.version(stream), metadata=metadata)
+    return store.append(stream, events, expected_version=reader.version(stream), metadata=metadata,
+                        expected_head=reader.head)
 
 
 def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, metadata: dict) -> None:
@@ -145,6 +148,7 @@ def _points_text(value) -> str:
 # --- policy ---------------------------------------------------------------------------------------
 
 
+@checks_again
 def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee: Decimal = Decimal("0.035"),
                annual_fee: Decimal = Decimal("0.01"), share_deposit: Decimal = Decimal("0.06"),
                minimum_presaving_months: int = 0, maximum_loan_multiple: Optional[Decimal] = None,
@@ -160,6 +164,7 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
     return _append(store, f"society-{fund}", [NewEvent(payload, on, key)], reader, actor)
 
 
+@checks_again
 def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, purpose: str, actor: str,
                    key: Optional[str] = None):
     """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
@@ -177,6 +182,7 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
 # --- accounts --------------------------------------------------------------------------------------
 
 
+@checks_again
 def open_account(store: EventStore, account: str, *, fund: str, holder: str, holder_kind: str, kind: str,
                  on: date, actor: str):
     where = f"opening account {account}"
@@ -208,6 +214,7 @@ def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Fa
     return facts
 
 
+@checks_again
 def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: Optional[str] = None,
             after_saving_for_loan: Optional[str] = None):
     reader = StoreReader(store)
@@ -221,6 +228,7 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
+@checks_again
 def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str,
              notice_given_on: Optional[date] = None, key: Optional[str] = None):
     """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity."""
@@ -269,6 +277,7 @@ def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, s
 # --- points ----------------------------------------------------------------------------------------
 
 
+@checks_again
 def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *, on: date, actor: str,
                 key: Optional[str] = None):
     """Members only, never more than the giver holds at the end of `on`."""
@@ -361,6 +370,7 @@ def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) ->
     return quote(amount, months, available, policy, savings=s.savings, saved_months=s.saved_months)
 
 
+@checks_again
 def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amount: Decimal, months: int,
                on: date, actor: str):
     """The ledger computes the contract from the policy in force and the holder's points; or refuses, with reasons."""
@@ -401,6 +411,7 @@ def _loan(reader: StoreReader, loan: str, on: date, where: str):
     return facts, loan_state(facts, on, [f for f in account if f.type == "AfterSavingsReleased"])
 
 
+@checks_again
 def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     reader = StoreReader(store)
     where = f"share deposit of loan {loan}"
@@ -412,6 +423,7 @@ def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     return _append(store, f"loan-{loan}", [event], reader, actor)
 
 
+@checks_again
 def disburse(store: EventStore, loan: str, *, on: date, actor: str):
     """Pay the loan out, with its set-up fee and first annual fee; refused when the share
     deposit is unpaid or the fund cannot fund it (on `on` and every later known date)."""
@@ -477,6 +489,7 @@ def split_payment(state, amount: Decimal) -> Split:
     return Split(rep, sav, fee)
 
 
+@checks_again
 def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
                        key: Optional[str] = None, split: Optional[Split] = None):
     """A borrower's payment, split into repayment, after-saving and fee (see split_payment)."""
@@ -499,6 +512,7 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
+@checks_again
 def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     """Withdraw a repaid loan's share deposit (refused while the loan runs, or beyond the fund's liquidity)."""
     reader = StoreReader(store)
@@ -516,6 +530,7 @@ def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str)
     return _append(store, f"loan-{loan}", [event], reader, actor)
 
 
+@checks_again
 def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str):
     reader = StoreReader(store)
     where = f"writing off loan {loan}"
@@ -580,6 +595,7 @@ def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] 
     """Release, as the ledger's own events, the locked after-savings of every repaid loan on the day
     after the holder's points are first back to zero or above (idempotency key `release:<loan>`)."""
     released: list[dict[str, Any]] = []
+    moved = 0  # appends in a row refused because the log moved on while the books were read
     while True:
         reader = StoreReader(store)
         index = JakIndex(reader)
@@ -601,7 +617,14 @@ def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] 
         amount = state.locked_after_savings
         event = NewEvent(AfterSavingsReleased(account_id=granted["account_id"], loan_id=loan_id, amount=_text(amount)),
                          on, f"release:{loan_id}")
-        _append(store, f"account-{granted['account_id']}", [event], reader, actor)
+        try:
+            _append(store, f"account-{granted['account_id']}", [event], reader, actor)
+        except LedgerMoved:
+            moved += 1
+            if moved == ATTEMPTS:
+                raise
+            continue  # read the books again: the release may no longer be due, or due on another day
+        moved = 0
         released.append({"loan_id": loan_id, "account_id": granted["account_id"], "on": on, "amount": amount})
 
 

@@ -25,6 +25,7 @@ from ledger.errors import (
     FieldError,
     IdempotencyConflict,
     LedgerError,
+    LedgerMoved,
     ValidationFailed,
 )
 from ledger.events import EventPayload
@@ -62,24 +63,33 @@ class EventStore:
 
     # -- writing ------------------------------------------------------------
     def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: Optional[int] = None,
-               metadata: Mapping[str, Any]) -> AppendResult:
-        """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet)."""
+               metadata: Mapping[str, Any], expected_head: Optional[int] = None) -> AppendResult:
+        """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet) and the log
+        at `expected_head` (None: any; see append_pending)."""
         pendings = [
             pending_from_model(stream, e.payload, e.effective_date, metadata=metadata,
                                idempotency_key=e.idempotency_key)
             for e in events
         ]
-        return self.append_pending(pendings, {stream: expected_version})
+        return self.append_pending(pendings, {stream: expected_version}, expected_head=expected_head)
 
     def append_pending(self, pendings: list[Pending], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None) -> AppendResult:
-        return self._append_chunks([pendings], expected, on_progress)
+                       on_progress: Optional[Callable[[int], None]] = None, *,
+                       expected_head: Optional[int] = None) -> AppendResult:
+        """Append, all or nothing, if each stream in `expected` is at its version and, when `expected_head` is
+        given, the log's head is still at that position: the one a command read the books at before checking its
+        events against them (LedgerMoved otherwise; ledger/commands/consistency.py)."""
+        return self._append_chunks([pendings], expected, on_progress, expected_head=expected_head)
 
     def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None, positions: bool = True) -> AppendResult:
+                       on_progress: Optional[Callable[[int], None]] = None, positions: bool = True,
+                       expected_head: Optional[int] = None) -> AppendResult:
         try:
             with self.recorder.writing() as conn:
-                return _Writer(self, conn, dict(expected or {})).write(chunks, on_progress, positions)
+                writer = _Writer(self, conn, dict(expected or {}))
+                if expected_head is not None and writer.start.position != expected_head:
+                    raise LedgerMoved(expected_head, writer.start.position)
+                return writer.write(chunks, on_progress, positions)
         except IntegrityError as exc:  # only reachable if someone writes around the lock
             raise LedgerError(f"the database refused the append ({exc.orig}); nothing was written") from None
 

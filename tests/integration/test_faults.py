@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, text
 
 from benchmarks.generate import store_lines
-from ledger.errors import ConcurrencyConflict, StoreUnavailable
+from ledger.errors import ConcurrencyConflict, LedgerMoved, StoreUnavailable
 from ledger.store import EventStore
 from ledger.store.engine import make_engine
 from ledger.store.recorder import _ADVISORY_KEY
@@ -159,3 +159,63 @@ def test_eight_writers_of_ten_thousand_events_leave_a_gap_free_valid_chain(backe
     with backend.engine.connect() as conn:
         positions = conn.execute(text("SELECT MIN(position), MAX(position), COUNT(*) FROM events")).one()
     assert tuple(positions) == (1, writers * per_writer, writers * per_writer)
+
+
+def test_two_clerks_admitting_two_members_to_one_dwelling_at_once_admit_one_and_refuse_the_other(backend):
+    """The admissions go to two member streams; what they race for (the dwelling) is on neither. The loser's
+    append finds the log moved on since it checked, checks again, and is refused because the dwelling is taken."""
+    from datetime import date
+    from decimal import Decimal as D
+
+    from ledger.commands.equity import record
+    from ledger.errors import ValidationFailed
+    from tests.equity_fixtures import admit, dwelling, society
+
+    store = backend.store()
+    record(store, [society("coop1", on=date(2009, 1, 1)), dwelling("d1", "coop1", "100000", "1000", "300",
+                                                                   on=date(2009, 6, 1))], actor=ACTOR["actor"])
+    both_checked = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def clerk(member: str) -> None:
+        mine = backend.store()
+        append, waited = mine.append_pending, []
+
+        def append_once_both_have_checked(*args, **kwargs):
+            if not waited:  # only the first attempt waits: a second one comes after the other clerk has written
+                waited.append(True)
+                both_checked.wait()
+            return append(*args, **kwargs)
+
+        mine.append_pending = append_once_both_have_checked
+        try:
+            record(mine, [admit(member, "coop1", "d1", D("5000"), D("65000"), on=date(2010, 1, 1),
+                                mortgage_id=None)], actor=f"clerk-{member}")
+            outcomes[member] = "admitted"
+        except ValidationFailed as exc:
+            outcomes[member] = exc
+
+    threads = [threading.Thread(target=clerk, args=(m,)) for m in ("p1", "p2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert list(outcomes.values()).count("admitted") == 1
+    [refused] = [o for o in outcomes.values() if o != "admitted"]
+    assert "dwelling d1 is occupied by member" in str(refused)
+    assert len(list(store.read(type="MemberAdmitted"))) == 1 and verify(store).intact
+
+
+def test_an_append_checked_against_an_older_head_is_refused_and_writes_nothing(backend):
+    store = backend.store()
+    store.append("index-M1", [index_value("2020", series="M1")], metadata=ACTOR)
+    checked_at = store.head()
+    store.append("index-M2", [index_value("2020", series="M2")], metadata=ACTOR)  # another clerk, meanwhile
+    with pytest.raises(LedgerMoved) as moved:
+        store.append("index-M1", [index_value("2021", series="M1")], metadata=ACTOR,
+                     expected_head=checked_at.position)
+    assert "moved on from position 1 to 2" in str(moved.value) and "run it again" in str(moved.value)
+    assert isinstance(moved.value, ConcurrencyConflict)  # told to retry, as any conflict
+    assert store.head().position == 2
+    written = store.append("index-M1", [index_value("2021", series="M1")], metadata=ACTOR, expected_head=2)
+    assert written.head.position == 3
