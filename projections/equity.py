@@ -18,7 +18,6 @@ from typing import Optional
 from ledger import equity_state as S
 from ledger.errors import NotFound
 from ledger.money import ZERO, round_money
-from ledger.rules.units import unitise
 from projections.view import LedgerView, check_as_of
 
 

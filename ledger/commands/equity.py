@@ -39,7 +39,7 @@ from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.periods import PeriodGuard
 from ledger.corrections import REVERSAL, corrected, typed_corrected
-from ledger.store import EventStore, NewEvent
+from ledger.store import EventStore
 from ledger.store.mapper import pending_from_envelope, pending_from_model
 from ledger.store.records import Pending
 

@@ -7,7 +7,6 @@ when the file and the models disagree.
 from __future__ import annotations
 
 import inspect
-import typing
 
 from ledger.events import REGISTRY
 from ledger.events.jak import AccountKind

@@ -12,12 +12,10 @@ from pydantic import Field
 
 from ledger.events.base import EventPayload
 from ledger.events.types import (
-    EventDate,
     Fraction01,
     Id,
     IndexValue,
     Money,
-    Months,
     NonNegativeMoney,
     NonNegativeRate,
     Period,

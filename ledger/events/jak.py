@@ -15,7 +15,6 @@ from ledger.events.types import (
     EventDate,
     Fraction01,
     Id,
-    Money,
     Months,
     NonNegativeMoney,
     NonNegativeRate,

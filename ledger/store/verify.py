@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Callable, Optional
 
 from ledger.canonical import GENESIS_HASH, envelope_text
