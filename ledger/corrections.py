@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional
 
 from ledger.events import REGISTRY
+from ledger.events.base import json_defaults
 from ledger.store import StoredEvent
 from ledger.store.mapper import current_payload
 
@@ -40,11 +41,13 @@ def corrected(raw: list[StoredEvent]) -> list[StoredEvent]:
 def replacement_of(reversal: StoredEvent, p: Optional[dict] = None) -> StoredEvent:
     """The synthetic event a reversal puts in the place of the one it reverses: the replacement's type and payload,
     effective on the reversal's date (the original's unless the correction said otherwise), at the reversal's
-    position in the same stream, recorded when the reversal was."""
+    position in the same stream, recorded when the reversal was. The payload has its type's defaults filled in, as a
+    recorded event's has (an imported replacement is kept as it was written)."""
     p = p if p is not None else current_payload(reversal)
     type_ = p["replacement_type"]
-    return reversal._replace(type=type_, schema_version=REGISTRY[type_].schema_version,
-                             payload=p["replacement_payload"] or {})
+    event_type = REGISTRY[type_]
+    return reversal._replace(type=type_, schema_version=event_type.schema_version,
+                             payload={**json_defaults(event_type), **(p["replacement_payload"] or {})})
 
 
 def correction_rows(raw: list[StoredEvent]) -> list[dict]:

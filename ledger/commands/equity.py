@@ -296,9 +296,13 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
     return []
 
 
-@checks_again
 def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Recorded:
     """Check every envelope against the books and the batch so far, then append them all or none."""
+    return _record(store, list(envelopes), actor=actor)  # (a list: a second check reads them again)
+
+
+@checks_again
+def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
     world = World(store)
     guard = PeriodGuard(world.stream)
     pendings: list[Pending] = []

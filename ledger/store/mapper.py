@@ -92,8 +92,9 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
                    stream: Optional[str] = None) -> tuple[str, list[FieldError]]:
     """Validate a payload (upcasting it first if it is from an older schema) and return canonical text.
 
-    A correction's replacement is checked as an event of its own type (on `stream`, when given) and written in its
-    canonical form too.
+    A correction's replacement is checked as an event of its own type (on `stream`, when given) and kept as given,
+    like the rest of the payload: a log re-imports to the same text and hashes whatever wrote it (the read side
+    fills in the replacement's defaults, ledger/corrections.py).
     """
     if not isinstance(payload, dict):
         return "", [FieldError("payload", "must be an object")]
@@ -105,11 +106,9 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
             defaults = json_defaults(event_type)
             if event_type is EventReversed and (payload.get("replacement_type") is not None
                                                 or payload.get("replacement_payload") is not None):
-                replacement, errors = encode_replacement(stream, payload.get("replacement_type"),
-                                                         payload.get("replacement_payload"))
+                _, errors = encode_replacement(stream, payload.get("replacement_type"), payload.get("replacement_payload"))
                 if errors:
                     return "", [FieldError(f"payload.{e.field}", e.reason) for e in errors]
-                payload = {**payload, "replacement_payload": replacement}
             return canonical_json({**defaults, **payload} if defaults else payload), []
         event_type.model_validate(upcast(event_type, dict(payload), schema_version))
         return canonical_json(payload), []

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from ledger.clock import UTC
 from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
@@ -225,8 +225,8 @@ class SQLiteRecorder(Recorder):
                     driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 finally:
                     driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
-        except sqlite3.Error:
-            pass  # (busy readers: the log is checkpointed later, as SQLite does by itself)
+        except (sqlite3.Error, SQLAlchemyError):
+            pass  # (busy readers, no connection to be had: the log is checkpointed later, as SQLite does by itself)
 
     def insert(self, conn: Connection, rows: list[tuple]) -> None:
         marks = ", ".join(["?"] * len(COLUMNS))

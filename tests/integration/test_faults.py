@@ -219,3 +219,32 @@ def test_an_append_checked_against_an_older_head_is_refused_and_writes_nothing(b
     assert store.head().position == 2
     written = store.append("index-M1", [index_value("2021", series="M1")], metadata=ACTOR, expected_head=2)
     assert written.head.position == 3
+
+
+def test_a_command_whose_log_moved_checks_again_and_records_even_events_given_as_a_generator(backend):
+    from datetime import date
+
+    from ledger.commands.equity import record
+    from tests.equity_fixtures import society
+
+    store = backend.store()
+    append, moved = store.append_pending, []
+
+    def another_clerk_appends_first(*args, **kwargs):
+        if not moved:  # between this command's checks and its append
+            moved.append(backend.store().append("index-M1", [index_value("2020", series="M1")], metadata=ACTOR))
+        return append(*args, **kwargs)
+
+    store.append_pending = another_clerk_appends_first
+    result = record(store, (e for e in [society("coop1", on=date(2009, 1, 1))]), actor="clerk")
+    assert (result.checked, result.written) == (1, 1) and moved
+    assert [e.type for e in store.read()] == ["IndexValuePublished", "SocietyRegistered"]
+
+
+def test_an_append_of_events_all_recorded_already_is_a_replay_however_the_log_moved(backend):
+    store = backend.store()
+    first = store.append("index-M1", [index_value("2020", series="M1", key="k-2020")], metadata=ACTOR)
+    store.append("index-M2", [index_value("2020", series="M2")], metadata=ACTOR)
+    again = store.append("index-M1", [index_value("2020", series="M1", key="k-2020")], metadata=ACTOR,
+                         expected_head=0)
+    assert again.written == 0 and again.positions == first.positions and store.head().position == 2
