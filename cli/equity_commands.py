@@ -153,7 +153,11 @@ def accrue(obj, through, actor, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def record(obj, source, actor, as_json: bool) -> None:
-    """Record JSON-lines events from SOURCE (- for stdin), checking the co-op's invariants. All or nothing."""
+    """Record JSON-lines events from SOURCE (- for stdin), checking the co-op's invariants. All or nothing.
+
+    The fund's events, corrections and period closes are refused here: each has its own command, which checks it
+    (the error names it).
+    """
     from ledger.commands.equity import record as run
     from ledger.errors import FieldError, ValidationFailed
 

@@ -323,6 +323,34 @@ def loan_pay(obj, loan_id, amount, on, key, actor, as_json) -> None:
              "instalment")
 
 
+@loan.command("shares-back")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@write_options
+@click.pass_obj
+def loan_shares_back(obj, loan_id, on, actor, as_json) -> None:
+    """Pay a repaid LOAN's share deposit back; refused while the loan runs, or beyond the fund's liquidity."""
+    from ledger.commands import jak
+
+    _written(jak.release_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json,
+             "share deposit paid back")
+
+
+@loan.command("write-off")
+@click.argument("loan_id", metavar="LOAN", type=ID)
+@click.option("--amount", type=MONEY, required=True, help="At most what is outstanding on the day.")
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@click.option("--reason", required=True, help="Why the fund gives the amount up (kept with the event).")
+@write_options
+@click.pass_obj
+def loan_write_off(obj, loan_id, amount, on, reason, actor, as_json) -> None:
+    """Write off part or all of LOAN's outstanding balance: the fund bears the loss."""
+    from ledger.commands import jak
+
+    _written(jak.write_off(obj.store, loan_id, amount, on=on, reason=reason, actor=_actor(actor)), as_json,
+             f"loan {loan_id} written off")
+
+
 # --- fund ------------------------------------------------------------------------------------------
 
 
@@ -344,6 +372,71 @@ def fund_show(obj, fund_id: str, as_of, as_known_at, as_json: bool) -> None:
         emit_json(data)
     else:
         table(f"fund {fund_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
+
+
+class AccountKindParam(click.ParamType):
+    """NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30 (the factor a decimal between 0 and 1)."""
+
+    name = "kind"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).split(":")
+        if len(parts) not in (2, 3):
+            self.fail(f"{value!r} is not NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30", param, ctx)
+        name = ID.convert(parts[0], param, ctx)
+        factor = DECIMAL.convert(parts[1], param, ctx)
+        if not parts[2:]:
+            return name, factor, 0
+        if not parts[2].isascii() or not parts[2].isdigit():
+            self.fail(f"{parts[2]!r}: notice days must be a whole number of days", param, ctx)
+        return name, factor, int(parts[2])
+
+
+@fund.command("policy")
+@click.argument("fund_id", metavar="FUND", type=ID)
+@click.option("--on", "on", type=ISO_DATE, required=True, help="In force from this date.")
+@click.option("--kind", "kinds", type=AccountKindParam(), multiple=True, metavar="NAME:FACTOR[:DAYS]",
+              help="An account kind, its savings factor and notice days; repeat for each (default: jak:1).")
+@click.option("--setup-fee", type=DECIMAL, default="0.035", show_default=True, help="Fraction of the loan.")
+@click.option("--annual-fee", type=DECIMAL, default="0.01", show_default=True,
+              help="Fraction of the amount borrowed, a year.")
+@click.option("--share-deposit", type=DECIMAL, default="0.06", show_default=True,
+              help="Fraction of the loan bought in fund shares.")
+@click.option("--minimum-presaving-months", type=click.IntRange(0, 600), default=0, show_default=True)
+@click.option("--maximum-loan-multiple", type=DECIMAL, default=None, help="A loan at most this multiple of savings.")
+@click.option("--key", default=None, help="Idempotency key.")
+@write_options
+@click.pass_obj
+def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, minimum_presaving_months,
+                maximum_loan_multiple, key, actor, as_json) -> None:
+    """Set FUND's product policy from a date: fees, share deposit, loan limits and account kinds."""
+    from decimal import Decimal
+
+    from ledger.commands import jak
+
+    result = jak.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee, annual_fee=annual_fee,
+                            share_deposit=share_deposit, minimum_presaving_months=minimum_presaving_months,
+                            maximum_loan_multiple=maximum_loan_multiple,
+                            kinds=tuple(kinds) or (("jak", Decimal(1), 0),), key=key)
+    _written(result, as_json, f"fund {fund_id} policy")
+
+
+@fund.command("expense")
+@click.argument("fund_id", metavar="FUND", type=ID)
+@click.option("--amount", type=MONEY, required=True)
+@click.option("--on", "on", type=ISO_DATE, required=True)
+@click.option("--purpose", required=True, help="What the money was spent on.")
+@click.option("--key", default=None, help="Idempotency key.")
+@write_options
+@click.pass_obj
+def fund_expense(obj, fund_id, amount, on, purpose, key, actor, as_json) -> None:
+    """Record an expense of FUND; refused if it would take the fund's liquidity below zero on any later day."""
+    from ledger.commands import jak
+
+    _written(jak.record_expense(obj.store, fund_id, amount, on=on, purpose=purpose, actor=_actor(actor), key=key),
+             as_json, f"fund {fund_id} expense")
 
 
 @fund.command("forecast")

@@ -10,16 +10,19 @@ the liquidity rule is ledger/rules/fund.py's.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
+
+from pydantic import ValidationError
 
 from ledger.commands.consistency import ATTEMPTS, checks_again
 from ledger.errors import FieldError, LedgerMoved, NotFound, ValidationFailed
+from ledger.events.base import field_errors
 from ledger.events.jak import (
-    AccountKind,
     AfterSavingsReleased,
     FeeCharged,
     FundExpense,
@@ -111,6 +114,15 @@ def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
     return ValidationFailed([FieldError(field, reason)], where=f"{where} refused, nothing written")
 
 
+@contextmanager
+def _schema(where: str) -> Iterator[None]:
+    """An event built from a command's arguments that its schema refuses: the fields named, nothing written."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc, prefix=""), where=f"{where} refused, nothing written") from None
+
+
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
     metadata = {"actor": actor, **adjustment_metadata()}
     _check_closed(stream, events, reader, metadata)
@@ -155,11 +167,12 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
                kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),), key: Optional[str] = None):
     """Record the fund's product policy from `on` (a factor change applies from `on`)."""
     reader = StoreReader(store)
-    payload = FundPolicySet(
-        fund_id=fund, setup_fee=str(setup_fee), annual_fee=str(annual_fee), share_deposit=str(share_deposit),
-        minimum_presaving_months=minimum_presaving_months,
-        maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
-        account_kinds=[AccountKind(kind=k, factor=str(f), notice_days=n) for k, f, n in kinds])
+    with _schema("fund policy"):  # (validated whole, so that a bad kind is named by its place: account_kinds.N)
+        payload = FundPolicySet.model_validate(dict(
+            fund_id=fund, setup_fee=str(setup_fee), annual_fee=str(annual_fee), share_deposit=str(share_deposit),
+            minimum_presaving_months=minimum_presaving_months,
+            maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
+            account_kinds=[{"kind": k, "factor": str(f), "notice_days": n} for k, f, n in kinds]))
     key = key or f"policy:{fund}:{on.isoformat()}:{reader.version(f'society-{fund}') + 1}"
     return _append(store, f"society-{fund}", [NewEvent(payload, on, key)], reader, actor)
 
@@ -175,7 +188,8 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
         raise _refuse("amount", f"the fund's liquidity from {on} is at most {lowest}, less than {amount}", "expense")
     stream = f"society-{fund}"
     key = key or f"expense:{fund}:{reader.version(stream) + 1}"
-    event = NewEvent(FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose), on, key)
+    with _schema("expense"):
+        event = NewEvent(FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose), on, key)
     return _append(store, stream, [event], reader, actor)
 
 
@@ -537,7 +551,8 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
     _, state = _loan(reader, loan, on, where)
     if amount > state.outstanding:
         raise _refuse("amount", f"{amount} is more than the {state.outstanding} outstanding", where)
-    event = NewEvent(LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason), on, f"write-off:{loan}:{on}")
+    with _schema(where):
+        event = NewEvent(LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason), on, f"write-off:{loan}:{on}")
     return _append(store, f"loan-{loan}", [event], reader, actor)
 
 

@@ -53,11 +53,7 @@ def test_a_refused_quote_names_the_field(backend):
 
 
 def test_a_member_saves_borrows_repays_and_is_released_through_the_cli(backend):
-    ok(backend, "import", "-", input=json.dumps({
-        "stream": "society-f1", "type": "FundPolicySet", "effective_date": "2024-01-01",
-        "payload": {"fund_id": "f1", "setup_fee": "0.035", "annual_fee": "0.01", "share_deposit": "0.06",
-                    "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]},
-        "metadata": {"actor": "t"}}) + "\n")
+    ok(backend, "fund", "policy", "f1", "--on", "2024-01-01", "--kind", "jak:1")  # the report's terms by default
     ok(backend, "savings", "open", "s-jak", "--fund", "f1", "--holder", "saver", "--kind", "jak", "--on", "2024-01-01")
     ok(backend, "savings", "deposit", "s-jak", "--amount", "5000", "--on", "2024-01-01")
     ok(backend, "savings", "open", "m1-jak", "--fund", "f1", "--holder", "m1", "--kind", "jak", "--on", "2024-01-01")
@@ -93,6 +89,50 @@ def test_a_member_saves_borrows_repays_and_is_released_through_the_cli(backend):
     fund = as_json(backend, "fund", "show", "f1", "--as-of", "2025-08-01")
     assert D(fund["liquidity"]) == D("5000") + 650 + 600 + 72 + 54 and fund["liquidity"] == "6376.00"
     assert "liquidity" in ok(backend, "fund", "show", "f1", "--as-of", "2025-08-01").output
+    # the repaid loan's share deposit comes back; the fund pays an expense, but not one beyond its liquidity
+    ok(backend, "loan", "shares-back", "L1", "--on", "2025-08-01")
+    too_much = run(backend, "fund", "expense", "f1", "--amount", "7000", "--on", "2025-08-01", "--purpose", "audit")
+    assert too_much.exit_code == 1 and "amount: the fund's liquidity" in too_much.stderr
+    ok(backend, "fund", "expense", "f1", "--amount", "104", "--on", "2025-08-01", "--purpose", "the auditor's fee")
+    after_all = as_json(backend, "fund", "show", "f1", "--as-of", "2025-08-01")
+    assert after_all["liquidity"] == "6200.00" and after_all["expenses"] == "104.00"
+
+
+def test_a_fund_policy_is_set_from_the_cli_and_a_bad_one_is_refused_by_name(backend):
+    ok(backend, "fund", "policy", "f1", "--on", "2024-01-01", "--kind", "jak:1", "--kind", "instant:0.2",
+       "--kind", "notice:0.8:30", "--setup-fee", "0.03", "--maximum-loan-multiple", "4")
+    [policy] = [e for e in as_json(backend, "log") if e["type"] == "FundPolicySet"]
+    assert policy["payload"]["setup_fee"] == "0.03" and policy["payload"]["maximum_loan_multiple"] == "4"
+    assert [k["kind"] for k in policy["payload"]["account_kinds"]] == ["jak", "instant", "notice"]
+    assert policy["payload"]["account_kinds"][2]["notice_days"] == 30
+    ok(backend, "savings", "open", "a1", "--fund", "f1", "--holder", "m1", "--kind", "notice", "--on", "2024-01-02")
+    head = as_json(backend, "verify")["head_position"]
+    for args, said in [(["--kind", "jak"], "NAME:FACTOR"), (["--kind", "jak:1:x"], "whole number of days"),
+                       (["--kind", "jak:1.5"], "account_kinds.0.factor"), (["--kind", "j k:1"], "is not an id"),
+                       (["--setup-fee", "-0.1"], "setup_fee")]:
+        refused = run(backend, "fund", "policy", "f1", "--on", "2024-02-01", *args)
+        assert refused.exit_code in (1, 2) and said in refused.output + refused.stderr, (args, refused.output)
+    assert as_json(backend, "verify")["head_position"] == head
+
+
+def test_a_loan_is_written_off_in_part_and_never_beyond_what_is_outstanding(backend):
+    ok(backend, "fund", "policy", "f1", "--on", "2024-01-01")
+    ok(backend, "savings", "open", "s1", "--fund", "f1", "--holder", "saver", "--kind", "jak", "--on", "2024-01-01")
+    ok(backend, "savings", "deposit", "s1", "--amount", "5000", "--on", "2024-01-01")
+    ok(backend, "savings", "open", "m1", "--fund", "f1", "--holder", "m1", "--kind", "jak", "--on", "2024-01-01")
+    ok(backend, "savings", "deposit", "m1", "--amount", "650", "--on", "2024-01-01")
+    ok(backend, "loan", "grant", "L1", "--holder", "m1", "--account", "m1", "--amount", "1200", "--months", "12",
+       "--on", "2024-07-01")
+    ok(backend, "loan", "shares", "L1", "--on", "2024-07-01")
+    ok(backend, "loan", "disburse", "L1", "--on", "2024-07-01")
+    too_much = run(backend, "loan", "write-off", "L1", "--amount", "1200.01", "--on", "2024-09-01", "--reason", "x")
+    assert too_much.exit_code == 1 and "amount: 1200.01 is more than the 1200.00 outstanding" in too_much.stderr
+    no_reason = run(backend, "loan", "write-off", "L1", "--amount", "200", "--on", "2024-09-01", "--reason", "")
+    assert no_reason.exit_code == 1 and "reason" in no_reason.stderr
+    ok(backend, "loan", "write-off", "L1", "--amount", "200", "--on", "2024-09-01", "--reason", "hardship, agreed")
+    assert as_json(backend, "loan", "show", "L1", "--as-of", "2024-09-01")["outstanding"] == "1000.00"
+    early = run(backend, "loan", "shares-back", "L1", "--on", "2024-09-02")
+    assert early.exit_code == 1 and "shares come back once it is repaid" in early.stderr
 
 
 def test_appendix_6_imports_and_forecasts_the_six_year_table(backend):

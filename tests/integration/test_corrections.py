@@ -206,6 +206,22 @@ def test_record_refuses_correction_and_close_events_it_cannot_check(store):
         record(store, [line], actor=ACTOR)
 
 
+def test_record_checks_every_event_type_or_names_the_command_that_does(store):
+    from ledger.commands.equity import CHECKED_BY_ITS_COMMAND, EQUITY_TYPES
+
+    assert not EQUITY_TYPES & CHECKED_BY_ITS_COMMAND.keys()
+    assert EQUITY_TYPES | CHECKED_BY_ITS_COMMAND.keys() == REGISTRY.keys()
+    fund_with_policy(store)
+    member_account(store, "m1")
+    head = store.head()
+    withdrawal = {"stream": "account-m1-jak", "type": "SavingsWithdrawn", "effective_date": "2024-02-01",
+                  "payload": {"account_id": "m1-jak", "amount": "1000000.00"}, "metadata": {"actor": ACTOR}}
+    with pytest.raises(ValidationFailed) as refused:  # beyond the balance: only `savings withdraw` checks that
+        record(store, [withdrawal], actor=ACTOR)
+    assert "type: a SavingsWithdrawn is recorded with `mutual savings withdraw`, which checks it" in str(refused.value)
+    assert store.head() == head
+
+
 @pytest.fixture
 def loan_books(store):
     fund_with_policy(store)
