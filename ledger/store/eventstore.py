@@ -106,17 +106,18 @@ class EventStore:
         it cost 40% more). (A worker process that validated while this one
         wrote was tried and measured: on a 2-core machine the competing
         processes slowed SQLite's inserts as much as they saved, so it was
-        removed.)
+        removed.) The lines are read a block at a time, never held whole: an audit streams a million through.
         """
-        lines = list(lines)
+        source = iter(lines)
         errors: list[FieldError] = []
         count = 0  # events read: every line but blank ones (a refused line refuses the import)
 
         def blocks() -> Iterator[list[Pending]]:
             nonlocal count
-            for start in range(0, len(lines), IMPORT_BLOCK):
-                pendings, problems = validate_lines(lines[start:start + IMPORT_BLOCK], start + 1, default_actor,
-                                                    MAX_ERRORS_REPORTED - len(errors))
+            first = 1  # the number of the block's first line
+            while block := list(itertools.islice(source, IMPORT_BLOCK)):
+                pendings, problems = validate_lines(block, first, default_actor, MAX_ERRORS_REPORTED - len(errors))
+                first += len(block)
                 errors.extend(problems)
                 if len(errors) >= MAX_ERRORS_REPORTED:
                     break  # as many refused lines as are reported: no need to read on
