@@ -141,3 +141,33 @@ def test_an_import_on_sqlite_is_committed_even_when_a_reader_mid_read_keeps_the_
     assert result.written == 10 and store.head().position == 10 and verify(store).intact
     with store.engine.connect() as conn:  # the pooled connection's lock timeout is as it was
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+def test_lines_given_one_at_a_time_are_read_a_block_at_a_time_and_numbered_across_blocks(store, small_chunks,
+                                                                                         monkeypatch):
+    pulled = []
+
+    def lines():
+        for y in range(2000, 2008):
+            pulled.append(y)
+            yield _line(str(y)) if y != 2006 else b"{not json"
+
+    with pytest.raises(ValidationFailed) as caught:
+        store.import_lines(lines())
+    assert "line 7:" in str(caught.value) and store.head().position == 0
+    assert pulled == list(range(2000, 2008))  # read on to report every refused line
+    taken, seen_at_each_block = [], []
+    validate = eventstore.validate_lines
+
+    def validate_noting_how_much_was_read(block, *args, **kwargs):
+        seen_at_each_block.append(len(taken))
+        return validate(block, *args, **kwargs)
+
+    def good():
+        for y in range(2000, 2008):
+            taken.append(y)
+            yield _line(str(y))
+
+    monkeypatch.setattr(eventstore, "validate_lines", validate_noting_how_much_was_read)
+    assert store.import_lines(good()).written == 8
+    assert seen_at_each_block == [3, 6, 8]  # never more than the block in hand
