@@ -13,10 +13,10 @@ dwelling is occupied. A command whose events are all recorded already (a
 retry) is a replay whatever moved, and writes nothing.
 
 The test is coarse: any append in between counts, whether or not it touched
-what the command read. In a co-op's back office appends are seconds apart
-and a check takes milliseconds, so a second attempt nearly always settles
-it; a command that still loses after `ATTEMPTS` tells the clerk to run it
-again. (Checking only the streams and types a command read would refuse
+what the command read. In a co-op's back office appends are seconds or
+minutes apart and most checks take milliseconds (an accrual over a large
+ledger, seconds), so a second attempt nearly always settles it; a command
+that still loses after `ATTEMPTS` tells the clerk to run it again. (Checking only the streams and types a command read would refuse
 less, at the cost of tracking every read: not needed at this write rate.)
 """
 
