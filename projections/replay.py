@@ -26,7 +26,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from threading import BrokenBarrierError
 from datetime import date, datetime
@@ -321,7 +321,7 @@ def replay_books(store: EventStore, bounds: Bounds, as_of: Optional[date] = None
                        for worker, share in enumerate(shares)]
             if wait(futures, return_when=FIRST_EXCEPTION).not_done:
                 agreement.abort()  # a worker failed: the others must not wait for it
-            failures = [f.exception() for f in futures if f.exception() is not None]
+            failures = [e for e in map(Future.exception, futures) if e is not None]
             if failures:  # the worker's own error, not the broken barrier it left the others at
                 raise next((e for e in failures if not isinstance(e, BrokenBarrierError)), failures[0])
             parts = [f.result() for f in futures]

@@ -76,16 +76,21 @@ def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict
     return clean, errors
 
 
+def belongs_elsewhere(event_type: type[EventPayload], kind: str) -> Optional[str]:
+    """Why an event of this type cannot be on a stream of this kind (None: it can)."""
+    if event_type.stream_kinds and kind not in event_type.stream_kinds:
+        return f"a {event_type.event_type} event belongs on a {', '.join(event_type.stream_kinds)} stream"
+    return None
+
+
 def check_stream(stream: object, event_type: type[EventPayload]) -> list[FieldError]:
     if not isinstance(stream, str):
         return [FieldError("stream", "must be a string such as \"member-m1\"")]
     match = STREAM_PATTERN.match(stream)
     if not match:
         return [FieldError("stream", "must be <kind>-<id>, e.g. \"member-m1\" (letters, digits, _ . : -)")]
-    if event_type.stream_kinds and match.group(1) not in event_type.stream_kinds:
-        kinds = ", ".join(event_type.stream_kinds)
-        return [FieldError("stream", f"a {event_type.event_type} event belongs on a {kinds} stream, not {match.group(1)}")]
-    return []
+    elsewhere = belongs_elsewhere(event_type, match.group(1))
+    return [FieldError("stream", f"{elsewhere}, not {match.group(1)}")] if elsewhere else []
 
 
 def encode_payload(event_type: type[EventPayload], payload: object, schema_version: int,
@@ -132,11 +137,9 @@ def encode_replacement(stream: Optional[str], replacement_type: object,
         return None, [FieldError("replacement_type", f"{replacement_type!r} is not a known event type; see docs/events.md")]
     if replacement_type in AUDIT_TYPES:
         return None, [FieldError("replacement_type", f"a correction cannot be replaced by a {replacement_type}")]
-    kind = stream.partition("-")[0] if stream is not None else None
-    if kind is not None and event_type.stream_kinds and kind not in event_type.stream_kinds:
-        kinds = ", ".join(event_type.stream_kinds)
-        return None, [FieldError("replacement_type", f"a {replacement_type} event belongs on a {kinds} stream, "
-                                                     f"not on {stream}")]
+    elsewhere = belongs_elsewhere(event_type, stream.partition("-")[0]) if stream is not None else None
+    if elsewhere:
+        return None, [FieldError("replacement_type", f"{elsewhere}, not on {stream}")]
     text, errors = encode_payload(event_type, replacement_payload, event_type.schema_version, stream)
     if errors:
         return None, [FieldError("replacement_" + e.field if e.field.startswith("payload") else e.field, e.reason)
@@ -202,9 +205,9 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
             "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {type_name}")]
     errors: list[FieldError] = []
     kind = stream.partition("-")[0]
-    if event_type.stream_kinds and kind not in event_type.stream_kinds:
-        kinds = ", ".join(event_type.stream_kinds)
-        errors.append(FieldError("stream", f"a {type_name} event belongs on a {kinds} stream, not {kind}"))
+    elsewhere = belongs_elsewhere(event_type, kind)
+    if elsewhere:
+        errors.append(FieldError("stream", f"{elsewhere}, not {kind}"))
     recorded_at = get("recorded_at")
     if recorded_at is not None:
         try:
