@@ -21,20 +21,24 @@ Conventions (docs/rules-equity.md, "Projections"):
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from operator import attrgetter
-from typing import Any, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 from ledger.errors import NotFound
 from ledger.events.base import REGISTRY
 from ledger.money import ZERO, round_money
+from ledger.rules.mortgage import MortgageKind, MortgageTerms, next_payment, post_year, solve_first_payment
 from ledger.rules.resale import ResalePolicy, repaid_equity, resale_payout
 from ledger.rules.units import round_units, unit_value, unitise
 
 D = Decimal
 PRECISION = 40
+RATE_QUANTUM = D("0.000001")
 MAX_SHARE_CAPITAL = D("20000")
 MEMBERSHIP_SHARE = D("1")
 
@@ -126,6 +130,16 @@ class SocietyState:
     resale_from: Optional[date] = None
 
 
+# What `mutual accrue` wrote before the reserve was a fold: a member-year's surplus, frozen when accrue ran. The read
+# side now computes it from the receipts, charges and mortgage payment of the year, so such a transfer reads as
+# nothing (docs/rules-equity.md, "Ledgers written before the reserve was a fold"); `record` refuses the wording.
+DERIVED_TRANSFER = re.compile(r"member \S+ year [0-9]+: payments less charges, mortgage and equity stake")
+
+
+def derived_transfer(payload: dict) -> bool:
+    return DERIVED_TRANSFER.fullmatch(payload.get("purpose") or "") is not None
+
+
 def first_event(events: Sequence, type_: str) -> Optional[tuple[date, dict]]:
     """The effective date and payload of the stream's first event of a type (its registration, its drawdown)."""
     for e in events:
@@ -143,6 +157,8 @@ def society_state(events: Sequence, as_of: date) -> SocietyState:
     for e in effective(events, as_of):
         t, p = e.type, payload_of(e)
         if t == "ReserveTransferred":
+            if derived_transfer(p):
+                continue  # the reserve's share of a member-year is folded from the facts (coop show)
             amount = _d(p["amount"])
             state.reserve += amount
             if amount >= 0:
@@ -260,6 +276,108 @@ def charges_budget_on(dwelling_events: Sequence, on: date) -> Decimal:
     return budget
 
 
+# --- index series and the debt share's terms -------------------------------------------------
+
+
+def index_values(events: Sequence) -> dict[str, Decimal]:
+    return {payload_of(e)["period"]: _d(payload_of(e)["value"]) for e in events if e.type == "IndexValuePublished"}
+
+
+def index_periods(values: dict[str, Decimal], year_end: date) -> tuple[str, str]:
+    """The two periods whose values give the index rate of a year ending on `year_end` (before, now)."""
+    if any(len(p) == 7 for p in values):  # a monthly series
+        return f"{year_end.year - 1}-{year_end.month:02d}", f"{year_end.year}-{year_end.month:02d}"
+    return str(year_end.year - 1), str(year_end.year)
+
+
+def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
+    """The index rate of a year ending on `year_end`, rounded half up to six places; or (None, the missing period).
+
+    S(E.year) / S(E.year - 1) - 1 for an annual series (periods `YYYY`), S(E's month) / S(12 months before) - 1
+    for a monthly one (`YYYY-MM`).
+    """
+    before, now = index_periods(values, year_end)
+    for period in (before, now):
+        if period not in values:
+            return None, period
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return (values[now] / values[before] - 1).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP), None
+
+
+def mortgage_terms(drawn: dict, principal: Decimal) -> MortgageTerms:
+    """The terms of a drawn mortgage applied to `principal` (the whole loan, or one member's debt share)."""
+    return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), D(drawn["rate"]),
+                         D(drawn.get("tilt") or "0"))
+
+
+def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, dict]) -> Optional[dict]:
+    """The drawn mortgage a member's debt share follows: the one admission names, else the co-op's only one."""
+    if mortgage_id:
+        return coop_mortgages.get(mortgage_id)
+    if len(coop_mortgages) == 1:
+        return next(iter(coop_mortgages.values()))
+    return None
+
+
+def drawn_by_coop(drawn_events: Iterable) -> dict[str, dict[str, dict]]:
+    """Every co-op's drawn mortgages, by co-op and mortgage id (the first drawing of each mortgage)."""
+    found: dict[str, dict[str, dict]] = {}
+    for e in drawn_events:
+        p = payload_of(e)
+        found.setdefault(p["coop_id"], {}).setdefault(p["mortgage_id"], p)
+    return found
+
+
+@dataclass(frozen=True)
+class DebtShareSchedule:
+    """What a member's debt share follows year by year: the mortgage's terms on the share and its index series.
+
+    The debt share's years are a fold of these facts (docs/rules-equity.md, "The debt share's years"), never
+    events posted when a command ran: an extra payment or a receipt recorded late still counts.
+    """
+
+    mortgage_id: str
+    drawn: dict
+    terms: MortgageTerms
+    first_payment: Decimal
+    series: Optional[str]
+    index: dict
+
+    def rate(self, year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
+        """The year's index rate, or (None, what is missing)."""
+        if not self.series:
+            if self.terms.kind is MortgageKind.CONVENTIONAL:
+                return ZERO, None
+            return None, f"mortgage {self.mortgage_id} is {self.terms.kind.value} but names no index_series"
+        rate, missing = index_rate(self.index, year_end)
+        if rate is None:
+            return None, f"index {self.series} has no value for period {missing}"
+        return rate, None
+
+
+def debt_share_schedule(adm: "Admission", drawn: Optional[dict], index_events: Sequence = ()) -> Optional[DebtShareSchedule]:
+    """The schedule of a member's debt share under `drawn` (None: no mortgage, or no debt share)."""
+    if drawn is None or adm.debt_share <= 0:
+        return None
+    terms = mortgage_terms(drawn, adm.debt_share)
+    if drawn.get("first_payment"):
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            first = round_money(D(drawn["first_payment"]) * adm.debt_share / D(drawn["principal"]))
+    else:
+        first = solve_first_payment(terms)
+    return DebtShareSchedule(drawn["mortgage_id"], drawn, terms, first, drawn.get("index_series") or None,
+                             index_values(index_events))
+
+
+def schedule_of(adm: "Admission", coop_mortgages: dict[str, dict], read: Callable[[str], Sequence]) -> Optional[DebtShareSchedule]:
+    """A member's debt-share schedule, reading the index series it needs through `read(stream)`."""
+    drawn = member_mortgage(adm.mortgage_id, coop_mortgages)
+    series = drawn.get("index_series") if drawn is not None else None
+    return debt_share_schedule(adm, drawn, read(f"index-{series}") if series else ())
+
+
 # --- members ----------------------------------------------------------------------------------
 
 
@@ -291,6 +409,25 @@ def admission_of(member_events: Sequence) -> Optional[Admission]:
     return None
 
 
+@dataclass(frozen=True)
+class MemberYear:
+    """One closed member-year: what the member paid, and where it went (the annexes' reserve column)."""
+
+    year: int
+    start: date
+    end: date
+    received: Decimal  # receipts effective inside the year
+    charges: Decimal  # the dwelling's charges budget in force at the year's start
+    payment: Decimal  # the mortgage payment on the debt share
+    equity_stake: Decimal  # the `% to equity stake` of a surplus, which lowers the debt share
+    posting: Optional[dict]  # the debt share's year (interest, indexation, closing debt), if it had one
+
+    @property
+    def reserve(self) -> Decimal:
+        """What the year adds to (or, in deficit, draws from) the co-op's reserve."""
+        return self.received - self.charges - self.payment - self.equity_stake
+
+
 @dataclass
 class MemberLedger:
     """A member's running figures on one date (before units and the payout are worked out)."""
@@ -312,6 +449,8 @@ class MemberLedger:
     arrears_deducted: Decimal
     years_posted: int
     last_posting: Optional[dict]
+    years: list = field(default_factory=list)  # MemberYear, closed years in order
+    years_blocked: Optional[str] = None  # why no later year could be closed (a missing index value)
 
     @property
     def arrears(self) -> Decimal:
@@ -326,28 +465,122 @@ class MemberLedger:
     def principal_repaid(self) -> Decimal:
         return self.admission.debt_share + self.debt_added - self.debt_share
 
+    @property
+    def reserve(self) -> Decimal:
+        return sum((y.reserve for y in self.years), ZERO)
 
-def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: date) -> MemberLedger:
-    """Fold a member's stream (and the unit transfers of their dwelling while they live there) to `as_of`."""
+    @property
+    def received_in_open_year(self) -> Decimal:
+        """Receipts not yet in a closed year: held until the year closes (or the member leaves mid-year)."""
+        return self.payments_received - sum((y.received for y in self.years), ZERO)
+
+
+def stake_fraction_on(society_events: Sequence, on: date) -> Decimal:
+    """The `% to equity stake` policy in force on a date (0 when none is recorded)."""
+    fraction = ZERO
+    for e in effective((e for e in society_events if e.type == "EquityStakePolicySet"), on):
+        fraction = _d(payload_of(e)["fraction"])
+    return fraction
+
+
+class _Years:
+    """The member-years closed as the fold passes each year's last day: the debt share's year and the reserve."""
+
+    def __init__(self, adm: Admission, dwelling_events: Sequence, society_events: Sequence,
+                 schedule: Optional[DebtShareSchedule], as_of: date, left_on: Optional[date]) -> None:
+        self.adm, self.dwelling_events, self.society_events, self.schedule = adm, dwelling_events, society_events, schedule
+        self.as_of, self.left_on = as_of, left_on
+        self.closed: list[MemberYear] = []
+        self.blocked: Optional[str] = None
+        self.scheduled = schedule.first_payment if schedule is not None else ZERO
+        self.received_before = ZERO
+        self.year = 1
+        self.next_end: Optional[date] = None
+        self._advance()
+
+    def _advance(self) -> None:
+        _, end = member_year_bounds(self.adm.admitted_on, self.year)
+        closable = end <= self.as_of and (self.left_on is None or end < self.left_on) and self.blocked is None
+        self.next_end = end if closable else None
+
+    def close(self, lg: "_Running", posted: dict) -> None:
+        """Close year `self.year`: post the debt share's year from the schedule (or the recorded one) and the reserve."""
+        k = self.year
+        start, end = member_year_bounds(self.adm.admitted_on, k)
+        received = lg.received - self.received_before
+        charges = charges_budget_on(self.dwelling_events, start)
+        payment = stake = ZERO
+        posting = None
+        schedule = self.schedule
+        if schedule is not None and k <= schedule.terms.term_years:
+            rate, missing = schedule.rate(end)
+            if rate is None:
+                self.blocked = f"year {k} of member {self.adm.member_id} ends {end.isoformat()}: {missing}"
+                self.next_end = None
+                return
+            row = post_year(schedule.terms, k, lg.debt, self.scheduled, rate)
+            payment = row.payment
+            fraction = stake_fraction_on(self.society_events, end)
+            surplus = received - charges - payment
+            if fraction and surplus > 0:
+                with localcontext() as ctx:
+                    ctx.prec = PRECISION
+                    stake = min(round_money(surplus * fraction), row.closing_debt)
+            posting = {"year": k, "opening_debt": row.opening_debt, "interest": row.interest, "payment": row.payment,
+                       "indexation": row.indexation, "closing_debt": row.closing_debt, "index_rate": row.index_rate,
+                       "equity_stake": stake}
+            lg.debt = row.closing_debt - stake
+            lg.years, lg.last = k, posting
+            self.scheduled = next_payment(schedule.terms, self.scheduled, rate)
+        elif k in posted:  # no schedule: the debt share's year as the co-op recorded it
+            posting = posted[k]
+            payment, stake = _d(posting["payment"]), _d(posting.get("equity_stake") or "0")
+        self.closed.append(MemberYear(k, start, end, received, charges, payment, stake, posting))
+        self.received_before = lg.received
+        self.year += 1
+        self._advance()
+
+
+@dataclass
+class _Running:
+    debt: Decimal
+    received: Decimal = ZERO
+    years: int = 0
+    last: Optional[dict] = None
+
+
+def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: date, society_events: Sequence = (),
+                  schedule: Optional[DebtShareSchedule] = None) -> MemberLedger:
+    """Fold a member's stream (and the unit transfers of their dwelling while they live there) to `as_of`.
+
+    With a `schedule` the debt share's years are computed as the fold passes each member-year's last day
+    (recorded `MortgageYearPosted` on the member's stream are then not read: docs/rules-equity.md); without one,
+    the years the co-op recorded on the member's stream set the debt share. `society_events` give the
+    `% to equity stake` policy.
+    """
     adm = admission_of(member_events)
     if adm is None:
         raise NotFound("no MemberAdmitted event on this member's stream")
     left_on = leaving_date(dwelling_events, adm.member_id)
-    debt, added, deposit, extra = adm.debt_share, ZERO, adm.deposit, ZERO
+    run = _Running(adm.debt_share)
+    added, deposit, extra = ZERO, adm.deposit, ZERO
     annual = adm.annual_payment
-    due = received = charges_due = ZERO
+    due = charges_due = ZERO
     dues: list[tuple[Decimal, Decimal]] = []  # (amount, charges) in order, for the FIFO charges allocation
     shares: dict[str, Decimal] = {}
     dividends = paid_out = deducted = ZERO
-    years, last = 0, None
+    posted: dict[int, dict] = {}
+    years = _Years(adm, dwelling_events, society_events, schedule, as_of, left_on)
     # The dwelling's unit transfers affect the occupant's debt share and deposit while they live there.
     events = effective(list(member_events) + [e for e in dwelling_events if e.type == "UnitsTransferred"], as_of)
     due_version, received_version = _current_version("PaymentDue"), _current_version("PaymentReceived")
     for e in events:
+        while years.next_end is not None and e.effective_date > years.next_end:
+            years.close(run, posted)
         t = e.type
         # The two commonest events (monthly dues and receipts) first, with their payloads read inline.
         if t == "PaymentReceived":
-            received += D((e.payload if e.schema_version == received_version else payload_of(e))["amount"])
+            run.received += D((e.payload if e.schema_version == received_version else payload_of(e))["amount"])
         elif t == "PaymentDue":
             p = e.payload if e.schema_version == due_version else payload_of(e)
             amount = D(p["amount"])
@@ -359,12 +592,14 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
             charges_due += part
             dues.append((amount, part))
         elif t == "MortgageYearPosted":
-            p = payload_of(e)
-            debt = _d(p["closing_debt"]) - _d(p.get("equity_stake") or "0")
-            years, last = max(years, int(p["year"])), p
+            if schedule is None:  # with a schedule the fold computes the year itself
+                p = payload_of(e)
+                run.debt = _d(p["closing_debt"]) - _d(p.get("equity_stake") or "0")
+                posted[int(p["year"])] = p
+                run.years, run.last = max(run.years, int(p["year"])), p
         elif t == "ExtraPaymentReceived":
-            applied = min(_d(payload_of(e)["amount"]), debt)
-            debt -= applied
+            applied = min(_d(payload_of(e)["amount"]), run.debt)
+            run.debt -= applied
             extra += applied
         elif t == "PaymentIndexed":
             annual = _d(payload_of(e)["annual_payment"])
@@ -377,7 +612,7 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
                 with localcontext() as ctx:
                     ctx.prec = PRECISION
                     price = round_money(units * uv)
-                debt += price
+                run.debt += price
                 added += price
         elif t == "UnitsTransferred":
             if e.effective_date < adm.admitted_on or (left_on is not None and e.effective_date >= left_on):
@@ -385,11 +620,11 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
             p = payload_of(e)
             price, src, dst = _d(p["price"]), p["from_holder"], p["to_holder"]
             if dst == "financed" and src in ("member", "clt"):
-                debt += price
+                run.debt += price
                 added += price
             elif src == "financed" and dst in ("member", "clt"):
-                applied = min(price, debt)
-                debt -= applied
+                applied = min(price, run.debt)
+                run.debt -= applied
                 if dst == "member":
                     extra += applied
             elif src == "clt" and dst == "member":
@@ -406,6 +641,9 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
             p = payload_of(e)
             paid_out += _d(p["amount"])
             deducted += _d(p.get("arrears_deducted") or "0")
+    while years.next_end is not None:
+        years.close(run, posted)
+    received = run.received
     # Receipts pay the oldest dues first, and within a due the charges first.
     collected, remaining = ZERO, received
     if remaining >= due:  # every due paid: every charge collected
@@ -418,8 +656,8 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
         remaining -= paid
     if left_on is not None and left_on > as_of:
         left_on = None
-    return MemberLedger(adm, left_on, debt, added, deposit, extra, annual, due, received, charges_due, collected,
-                        shares, dividends, paid_out, deducted, years, last)
+    return MemberLedger(adm, left_on, run.debt, added, deposit, extra, annual, due, received, charges_due, collected,
+                        shares, dividends, paid_out, deducted, run.years, run.last, years.closed, years.blocked)
 
 
 @dataclass(frozen=True)
@@ -479,21 +717,22 @@ def _units_json(holding_clt: Decimal, member: Decimal, financed: Decimal, total:
 
 
 def member_position(member_events: Sequence, dwelling_events: Sequence, society_events: Sequence,
-                    as_of: date) -> MemberPosition:
+                    as_of: date, schedule: Optional[DebtShareSchedule] = None) -> MemberPosition:
     """Units, equity and the payout a member would get on leaving on `as_of` (after arrears).
 
     A member who has left is shown as on their leaving date: no units, no debt
     share; `payout_if_leaving` is what the formula gave on that day less what
     was paid out since.
     """
-    lg = member_ledger(member_events, dwelling_events, as_of)
+    lg = member_ledger(member_events, dwelling_events, as_of, society_events, schedule)
     adm = lg.admission
     on = lg.left_on or as_of
     policy_json = resale_formula_on(society_events, on)
     basis = (policy_json or {}).get("valuation_basis") or None
     dwelling = dwelling_state(dwelling_events, as_of)
     if lg.left_on is not None:
-        at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1)) \
+        at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1), society_events,
+                                   schedule) \
             if lg.left_on > adm.admitted_on else lg
         payout = _payout(at_leaving, dwelling_events, policy_json, basis, lg.left_on)
         due_at_leaving = payout["payout"]
@@ -565,9 +804,12 @@ class MortgageState:
     years_posted: int
     last_posting: Optional[dict]
     scheduled_payment: Optional[Decimal] = None
+    prepaid: Decimal = ZERO  # members' staircasing money passed to the lender
 
 
 def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
+    """The lender's balance on a date: principal + top-ups - prepayments + each posted year's
+    interest + indexation - payment (a fold of the amounts, so a top-up recorded late still counts)."""
     found = first_event(events, "CollectiveMortgageDrawn")
     if found is None:
         raise NotFound("no CollectiveMortgageDrawn event on this stream")
@@ -581,15 +823,10 @@ def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
         elif t == "TopUpLoanDrawn":
             state.debt += _d(p["amount"])
             state.top_ups += _d(p["amount"])
+        elif t == "MortgagePrepaid":
+            state.debt -= _d(p["amount"])
+            state.prepaid += _d(p["amount"])
         elif t == "MortgageYearPosted":
-            # a posting's opening debt already counts the top-ups drawn before it
-            state.debt = _d(p["closing_debt"])
+            state.debt += _d(p["interest"]) + _d(p["indexation"]) - _d(p["payment"])
             state.years_posted, state.last_posting = int(p["year"]), p
     return state
-
-
-# --- index series -----------------------------------------------------------------------------
-
-
-def index_values(events: Sequence) -> dict[str, Decimal]:
-    return {payload_of(e)["period"]: _d(payload_of(e)["value"]) for e in events if e.type == "IndexValuePublished"}

@@ -64,7 +64,25 @@ def _member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberP
         raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
                        f"admitted on {adm.admitted_on.isoformat()}")
     dwelling = view.require(f"dwelling-{adm.dwelling_id}", f"dwelling {adm.dwelling_id} of member {member_id}")
-    return S.member_position(events, dwelling, _typed(view, f"society-{adm.coop_id}", "ResaleFormulaSet"), as_of)
+    return S.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
+
+
+def _policies(view: LedgerView, coop_id: str) -> list:
+    """The co-op's policies a member's fold reads: the resale formula and the `% to equity stake`."""
+    stream = f"society-{coop_id}"
+    return _typed(view, stream, "ResaleFormulaSet") + _typed(view, stream, "EquityStakePolicySet")
+
+
+def coop_mortgages(view: LedgerView) -> dict[str, dict[str, dict]]:
+    """Every co-op's drawn mortgages (remembered by the view)."""
+    found = view.__dict__.get("_coop_mortgages")
+    if found is None:
+        found = view.__dict__["_coop_mortgages"] = S.drawn_by_coop(view.of_type("CollectiveMortgageDrawn"))
+    return found
+
+
+def schedule_for(view: LedgerView, adm: S.Admission) -> Optional[S.DebtShareSchedule]:
+    return S.schedule_of(adm, coop_mortgages(view).get(adm.coop_id, {}), view.stream)
 
 
 def _until(view: LedgerView, stream: str, as_of: date) -> list:
@@ -142,6 +160,7 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
     society = S.society_state(society_events, as_of)
     admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
     members, debt_shares, arrears, charges_collected, received, due = [], ZERO, ZERO, ZERO, ZERO, ZERO
+    staircased, open_receipts, from_members, blocked = ZERO, ZERO, [], []
     for adm in admissions:
         if adm.admitted_on > as_of:
             continue
@@ -150,6 +169,11 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         charges_collected += lg.charges_collected
         received += lg.payments_received
         due += lg.payments_due
+        staircased += lg.extra_paid
+        open_receipts += lg.received_in_open_year
+        from_members += [y.reserve for y in lg.years]
+        if lg.years_blocked:
+            blocked.append(lg.years_blocked)
         if lg.left_on is None:
             members.append(adm.member_id)
             debt_shares += lg.debt_share
@@ -161,7 +185,7 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
             continue
         dwellings.append(p["dwelling_id"])
         budget += S.charges_budget_on(view.stream(e.stream), as_of)
-    mortgages, mortgage_debt, top_ups = [], ZERO, ZERO
+    mortgages, mortgage_debt, top_ups, prepaid = [], ZERO, ZERO, ZERO
     for e in view.of_type("CollectiveMortgageDrawn"):
         p = S.payload_of(e)
         if p["coop_id"] != coop_id or e.effective_date > as_of or p["mortgage_id"] in mortgages:
@@ -170,7 +194,12 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         mortgages.append(state.mortgage_id)
         mortgage_debt += state.debt
         top_ups += state.top_ups
+        prepaid += state.prepaid
     debt = mortgage_debt if mortgages else debt_shares
+    prepayments_held = staircased - prepaid
+    reserve_in = society.reserve_in + sum((r for r in from_members if r > 0), ZERO)
+    reserve_out = society.reserve_out - sum((r for r in from_members if r < 0), ZERO)
+    reserve = society.reserve + sum(from_members, ZERO)
     return {
         "coop": coop_id,
         "name": society.name,
@@ -182,10 +211,14 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         "top_up_loans": round_money(top_ups),
         "members_debt_shares": round_money(debt_shares),
         "mortgages": sorted(mortgages),
-        "reserve": round_money(society.reserve),
-        "reserve_in": round_money(society.reserve_in),
-        "reserve_out": round_money(society.reserve_out),
+        "reserve": round_money(reserve),
+        "reserve_in": round_money(reserve_in),
+        "reserve_out": round_money(reserve_out),
         "reserve_spent": round_money(society.reserve_spent),
+        "reserve_incomplete": sorted(blocked),
+        "prepayments_held": round_money(prepayments_held),
+        "mortgage_prepaid": round_money(prepaid),
+        "receipts_in_open_years": round_money(open_receipts),
         "charges_collected": round_money(charges_collected),
         "charges_budget": round_money(budget),
         "payments_due": round_money(due),

@@ -47,7 +47,7 @@ D = Decimal
 EQUITY_TYPES = {
     "SocietyRegistered", "DwellingRegistered", "DwellingRevalued", "PaymentIndexationPolicySet", "ChargesBudgetSet",
     "DepositRuleSet", "EquityStakePolicySet", "ResaleFormulaSet", "IndexValuePublished", "CollectiveMortgageDrawn",
-    "MortgageYearPosted", "TopUpLoanDrawn", "MemberAdmitted", "PaymentIndexed", "PaymentDue", "PaymentReceived",
+    "MortgageYearPosted", "TopUpLoanDrawn", "MortgagePrepaid", "MemberAdmitted", "PaymentIndexed", "PaymentDue", "PaymentReceived",
     "ExtraPaymentReceived", "PaymentReductionAgreed", "UnitsTransferred", "LeaseAssigned", "EquityPaidOut",
     "ReserveSpent", "ReserveTransferred", "ShareCapitalBought", "ShareCapitalWithdrawn", "DividendPaid",
 }
@@ -102,6 +102,19 @@ class World:
 
     def admissions(self) -> list[S.Admission]:
         return [a for a in (S.admission_of([e]) for e in self.of_type("MemberAdmitted")) if a is not None]
+
+    def schedule(self, adm: S.Admission) -> Optional[S.DebtShareSchedule]:
+        """The member's debt-share schedule, as the read side folds it (projections/equity.py)."""
+        mortgages = S.drawn_by_coop(self.of_type("CollectiveMortgageDrawn")).get(adm.coop_id, {})
+        return S.schedule_of(adm, mortgages, self.stream)
+
+    def member_position(self, member_id: str, on: date) -> S.MemberPosition:
+        """A member's position as `member show` gives it (the co-op's policies and the debt share's schedule)."""
+        events = self.stream(f"member-{member_id}")
+        adm = S.admission_of(events)
+        society = [e for e in self.stream(f"society-{adm.coop_id}")
+                   if e.type in ("ResaleFormulaSet", "EquityStakePolicySet")]
+        return S.member_position(events, self.stream(f"dwelling-{adm.dwelling_id}"), society, on, self.schedule(adm))
 
 
 @dataclass(frozen=True)
@@ -201,15 +214,34 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
             return [FieldError("stream", f"mortgage {sid} has not been drawn")]
         if on < found[0]:
             return [FieldError("effective_date", f"is before mortgage {sid} was drawn ({found[0].isoformat()})")]
+        if type_ == "MortgagePrepaid":
+            return _prepayment(world, found[1], on, D(p["amount"]))
         return []
     if kind == "member":
         return _member_event(world, stream, sid, type_, on, p)
     return errors
 
 
+def _prepayment(world: World, drawn: dict, on: date, amount: Decimal) -> list[FieldError]:
+    """A prepayment passes on no more than the co-op holds of its members' staircasing money."""
+    coop = drawn["coop_id"]
+    held = sum((world.member_position(a.member_id, on).ledger.extra_paid for a in world.admissions()
+                if a.coop_id == coop and a.admitted_on <= on), D(0))
+    for mortgage in S.drawn_by_coop(world.of_type("CollectiveMortgageDrawn")).get(coop, {}):
+        held -= S.mortgage_state(world.stream(f"mortgage-{mortgage}"), on).prepaid
+    if amount > held:
+        return [FieldError("payload.amount", f"is more than the {held} of members' extra payments co-op {coop} "
+                                             f"holds on {on.isoformat()}")]
+    return []
+
+
 def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
     if type_ == "ReserveTransferred" and D(p["amount"]) == 0:
         return [FieldError("payload.amount", "must not be zero")]
+    if type_ == "ReserveTransferred" and S.derived_transfer(p):
+        return [FieldError("payload.purpose", "is the wording of a member-year's surplus, which the books compute "
+                                              "from the year's receipts, charges and mortgage payment: describe "
+                                              "the transfer in other words")]
     if type_ == "ResaleFormulaSet" and p.get("valuation_basis") == "index" and not p.get("index_series"):
         return [FieldError("payload.index_series", "is required when the valuation basis is an index")]
     return []
@@ -228,7 +260,7 @@ def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p
         state = S.dwelling_state(events, on)
         occupant = _occupant(world, sid, on)
         if occupant is not None:
-            holding = S.member_position(world.stream(f"member-{occupant}"), events, [], on).units
+            holding = world.member_position(occupant, on).units
             held = {"clt": D(holding["clt"]), "member": D(holding["member"]), "financed": D(holding["financed"])}
         else:
             held = {"clt": state.clt_units, "member": D(0), "financed": state.total_units - state.clt_units}
@@ -295,16 +327,19 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
                                        f"left on {on.isoformat()}")]
         if any(e.type == "EquityPaidOut" for e in events):
             return [FieldError("type", f"member {sid} has already been paid out")]
-        position = S.member_position(events, dwelling_events, world.stream(f"society-{adm.coop_id}"), on)
-        due = position.payout["payout"]
+        due = world.member_position(sid, on).payout["payout"]
         if D(p["amount"]) > due:
             return [FieldError("payload.amount", f"is more than the {due} the resale formula gives member {sid}")]
         return []
     if left is not None and on >= left:
         return [FieldError("effective_date", f"{on.isoformat()} is on or after member {sid} left ({left.isoformat()}): "
                                              f"no {type_} after leaving")]
+    if type_ == "MortgageYearPosted" and world.schedule(adm) is not None:
+        return [FieldError("stream", f"member {sid}'s debt share follows mortgage {world.schedule(adm).mortgage_id}: "
+                                     "its years are computed from the mortgage's terms and index, not recorded; "
+                                     "post the lender's year on the mortgage's stream")]
     if type_ == "PaymentReductionAgreed" and D(p["units_sold"]):
-        units = S.member_position(events, dwelling_events, [], on).units
+        units = world.member_position(sid, on).units
         if D(p["units_sold"]) > D(units["member"]):
             return [FieldError("payload.units_sold", f"member {sid} holds only {units['member']} units on {on.isoformat()}")]
     return []
@@ -362,17 +397,12 @@ class Accrued:
 
 @checks_again
 def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
-    """Append the interest, indexation, payment indexation, dues and reserve the books call for through `through`."""
+    """Append the lender's years, payment indexation and dues the books call for through `through`."""
     world = World(store)
     admissions = world.admissions()
-    mortgages: dict[str, dict[str, dict]] = {}
-    mortgage_ids = []
-    for e in world.of_type("CollectiveMortgageDrawn"):
-        p = S.payload_of(e)
-        mortgages.setdefault(p["coop_id"], {})[p["mortgage_id"]] = p
-        mortgage_ids.append(p["mortgage_id"])
+    mortgage_ids = [S.payload_of(e)["mortgage_id"] for e in world.of_type("CollectiveMortgageDrawn")]
     planned = plan_accruals(world.stream, members=[a.member_id for a in admissions], mortgages=mortgage_ids,
-                            through=through, coop_mortgages=mortgages)
+                            through=through)
     metadata = {"actor": actor, "reason": f"accrual through {through.isoformat()}"}
     pendings = [pending_from_model(p.stream, p.payload, p.effective_date, metadata=metadata,
                                    idempotency_key=p.idempotency_key) for p in planned]

@@ -170,6 +170,16 @@ class TopUpLoanDrawn(EventPayload):
     purpose: Text
 
 
+class MortgagePrepaid(EventPayload):
+    """The co-op passes members' staircasing money (extra payments, units bought back from the co-op) to the lender."""
+
+    event_type = "MortgagePrepaid"
+    stream_kinds = ("mortgage",)
+    mortgage_id: Id
+    amount: PositiveMoney
+    bank_reference: Optional[Text] = None
+
+
 class MemberAdmitted(EventPayload):
     """A member is admitted to a dwelling with a salary and payment rate; the deposit buys units outright."""
 
