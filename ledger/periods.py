@@ -34,8 +34,14 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+# How each way of writing marks a prior-period adjustment: the advice a refusal gives is the one its writer can follow.
+ADVICE_RECORD = "record it as a prior-period adjustment (metadata adjustment \"prior-period\") with a reason"
+ADVICE_CORRECT = "pass --prior-period: the correction's --reason is the adjustment's reason"
+ADVICE_FUND = "pass --prior-period REASON to record it as a prior-period adjustment"
+
+
 def closed_period_error(closes: Sequence[Close], effective_date: date,
-                        metadata: Optional[Mapping[str, Any]]) -> Optional[FieldError]:
+                        metadata: Optional[Mapping[str, Any]], advice: str = ADVICE_RECORD) -> Optional[FieldError]:
     """None if an event effective on `effective_date` may be recorded; otherwise the reason it may not."""
     inside = next(((s, e) for s, e in closes if s <= effective_date <= e), None)
     if inside is None:
@@ -46,8 +52,7 @@ def closed_period_error(closes: Sequence[Close], effective_date: date,
         return None
     start, end = inside
     return FieldError("effective_date", f"{effective_date.isoformat()} is inside the closed period "
-                                        f"{start.isoformat()} to {end.isoformat()}: record it as a prior-period "
-                                        "adjustment (metadata adjustment \"prior-period\") with a reason")
+                                        f"{start.isoformat()} to {end.isoformat()}: {advice}")
 
 
 def closes_in(society_events: Iterable[Any]) -> list[Close]:
@@ -89,16 +94,16 @@ def closes_of(societies: Iterable[str], read: Callable[[str], list]) -> list[Clo
 
 def check_closed(stream: str, payload: Mapping[str, Any], effective_date: date,
                  metadata: Optional[Mapping[str, Any]], read: Callable[[str], list],
-                 extra_societies: Iterable[str] = ()) -> Optional[FieldError]:
+                 extra_societies: Iterable[str] = (), advice: str = ADVICE_RECORD) -> Optional[FieldError]:
     """The closed-period rule for one event, reading what it needs through `read`."""
-    return PeriodGuard(read).error(stream, payload, effective_date, metadata, extra_societies)
+    return PeriodGuard(read, advice).error(stream, payload, effective_date, metadata, extra_societies)
 
 
 class PeriodGuard:
     """The closed-period rule for the events of one command, each society's closes read once."""
 
-    def __init__(self, read: Callable[[str], list]) -> None:
-        self.read = read
+    def __init__(self, read: Callable[[str], list], advice: str = ADVICE_RECORD) -> None:
+        self.read, self.advice = read, advice
         self._closes: dict[str, list[Close]] = {}
         self.recorded_keys: dict[str, set[str]] = {}  # a handler's cache: keys already in the log, by stream
 
@@ -119,7 +124,13 @@ class PeriodGuard:
               metadata: Optional[Mapping[str, Any]], extra_societies: Iterable[str] = ()) -> Optional[FieldError]:
         societies = dict.fromkeys(societies_of(stream, payload, self.read) + list(extra_societies))
         closes = sorted(c for s in societies for c in self.closes(s))
-        return closed_period_error(closes, effective_date, metadata) if closes else None
+        return closed_period_error(closes, effective_date, metadata, self.advice) if closes else None
+
+    def inside(self, stream: str, payload: Mapping[str, Any], effective_date: date) -> Optional[Close]:
+        """The closed period an event on `stream` dated `effective_date` falls in, if any."""
+        societies = societies_of(stream, payload, self.read)
+        return next(((s, e) for society in societies for s, e in self.closes(society) if s <= effective_date <= e),
+                    None)
 
 
 _ADJUSTMENT: ContextVar[Optional[str]] = ContextVar("prior_period_adjustment", default=None)

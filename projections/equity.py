@@ -160,7 +160,8 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
     society = S.society_state(society_events, as_of)
     admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
     members, debt_shares, arrears, charges_collected, received, due = [], ZERO, ZERO, ZERO, ZERO, ZERO
-    staircased, open_receipts, from_members, blocked = ZERO, ZERO, [], []
+    staircased, added_for_units, open_receipts, from_members, blocked = ZERO, ZERO, ZERO, [], []
+    closed_years: list[S.MemberYear] = []
     for adm in admissions:
         if adm.admitted_on > as_of:
             continue
@@ -170,8 +171,10 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         received += lg.payments_received
         due += lg.payments_due
         staircased += lg.extra_paid
+        added_for_units += lg.debt_added
         open_receipts += lg.received_in_open_year
         from_members += [y.reserve for y in lg.years]
+        closed_years += lg.years
         if lg.years_blocked:
             blocked.append(lg.years_blocked)
         if lg.left_on is None:
@@ -218,7 +221,9 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         "reserve_incomplete": sorted(blocked),
         "prepayments_held": round_money(prepayments_held),
         "mortgage_prepaid": round_money(prepaid),
-        "receipts_in_open_years": round_money(open_receipts),
+        "receipts_allocation": _allocation(closed_years, open_receipts),
+        "debt_reconciliation": _reconciliation(mortgage_debt if mortgages else debt_shares, debt_shares, top_ups,
+                                               prepayments_held, added_for_units),
         "charges_collected": round_money(charges_collected),
         "charges_budget": round_money(budget),
         "payments_due": round_money(due),
@@ -229,6 +234,38 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
         "dwellings": sorted(dwellings),
         "resale_formula": society.resale,
         "equity_stake_fraction": society.equity_stake_fraction,
+    }
+
+
+def _allocation(years: list[S.MemberYear], open_receipts: Decimal) -> dict:
+    """Where the members' receipts went: each closed member-year's charges, mortgage payment, equity stake and
+    the rest to (or, in deficit, from) the reserve; receipts of years not yet closed are held."""
+    def total(attribute: str) -> Decimal:
+        return round_money(sum((getattr(y, attribute) for y in years), ZERO))
+
+    return {
+        "received_in_closed_years": total("received"),
+        "charges": total("charges"),
+        "mortgage_payments": total("payment"),
+        "equity_stake": total("equity_stake"),
+        "to_reserve": total("reserve"),
+        "held_in_open_years": round_money(open_receipts),
+    }
+
+
+def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Decimal, added_for_units: Decimal) -> dict:
+    """The co-op's debt against its members' debt shares: where every pound of the difference is.
+
+    debt + debt added to shares for units = members' debt shares + top-up loans + prepayments held, while the members'
+    years and the lender's fall on the same days; what is left is `difference` (docs/rules-equity.md).
+    """
+    return {
+        "debt": round_money(debt),
+        "debt_added_for_units": round_money(added_for_units),
+        "members_debt_shares": round_money(shares),
+        "top_up_loans": round_money(top_ups),
+        "prepayments_held": round_money(held),
+        "difference": round_money(debt + added_for_units - shares - top_ups - held),
     }
 
 

@@ -21,7 +21,7 @@ from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
-from ledger.periods import PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
+from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import current_payload, encode_replacement
 
@@ -126,7 +126,7 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
     if extra:
         metadata = {**metadata, **extra, "reason": reason}
     for day in dict.fromkeys((target.effective_date, on)):
-        problem = check_closed(target.stream, target.payload, day, metadata, read)
+        problem = check_closed(target.stream, target.payload, day, metadata, read, advice=ADVICE_CORRECT)
         if problem is not None:
             raise _refuse([problem], where)
     try:
@@ -157,12 +157,26 @@ def close_period(store: EventStore, society_id: str, start: date, end: date, act
             raise _refuse([FieldError("start", f"{start.isoformat()}: the period {return_error}; "
                                                f"periods close in order, the next starting after {e.isoformat()}")],
                           where)
+    due = accruals_due(store, society_id, end)
+    inside = [p for p in due if start <= p.effective_date <= end]
+    if inside:
+        first = inside[0]
+        raise _refuse([FieldError("end", f"{len(inside)} accruals of {society_id} fall inside the period (the first: "
+                                         f"{first.payload.event_type} on {first.stream}, {first.effective_date.isoformat()}): "
+                                         f"run `mutual accrue --through {end.isoformat()}` first")], where)
     try:
         event = PeriodClosed(society_id=society_id, period_start=start.isoformat(), period_end=end.isoformat())
     except ValidationError as exc:
         raise _refuse(field_errors(exc, prefix=""), where) from None
     return store.append(stream, [NewEvent(event, end, f"close:{society_id}:{start.isoformat()}:{end.isoformat()}")],
                         expected_version=events[-1].version, metadata={"actor": actor})
+
+
+def accruals_due(store: EventStore, society_id: str, through: date) -> list:
+    """The accruals (lender's years, indexation, dues) of a co-op still to be posted through a date."""
+    from ledger.commands.equity import World, planned_accruals
+
+    return planned_accruals(World(store), through, coop=society_id)
 
 
 def closed_periods(view, society_id: str) -> list[dict[str, Any]]:

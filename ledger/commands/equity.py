@@ -37,7 +37,7 @@ from ledger import equity_state as S
 from ledger.accrual import plan_accruals
 from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
-from ledger.periods import PeriodGuard
+from ledger.periods import PRIOR_PERIOD, PeriodGuard
 from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore
 from ledger.store.mapper import pending_from_envelope, pending_from_model
@@ -395,22 +395,35 @@ class Accrued:
     by_type: dict
 
 
+def planned_accruals(world: World, through: date, coop: Optional[str] = None) -> list:
+    """What accrual would post through `through` (for one co-op, or all)."""
+    admissions = [a for a in world.admissions() if coop is None or a.coop_id == coop]
+    mortgages = [p["mortgage_id"] for p in (S.payload_of(e) for e in world.of_type("CollectiveMortgageDrawn"))
+                 if coop is None or p["coop_id"] == coop]
+    return plan_accruals(world.stream, members=[a.member_id for a in admissions], mortgages=mortgages, through=through)
+
+
 @checks_again
 def accrue(store: EventStore, through: date, *, actor: str) -> Accrued:
-    """Append the lender's years, payment indexation and dues the books call for through `through`."""
+    """Append the lender's years, payment indexation and dues the books call for through `through`.
+
+    An accrual dated inside a period closed before it was posted is recorded as a prior-period adjustment, with
+    the reason saying so (docs/audit.md): accrual posts what the terms called for on that day, whenever it runs.
+    """
     world = World(store)
-    admissions = world.admissions()
-    mortgage_ids = [S.payload_of(e)["mortgage_id"] for e in world.of_type("CollectiveMortgageDrawn")]
-    planned = plan_accruals(world.stream, members=[a.member_id for a in admissions], mortgages=mortgage_ids,
-                            through=through)
-    metadata = {"actor": actor, "reason": f"accrual through {through.isoformat()}"}
-    pendings = [pending_from_model(p.stream, p.payload, p.effective_date, metadata=metadata,
-                                   idempotency_key=p.idempotency_key) for p in planned]
+    planned = planned_accruals(world, through)
     guard = PeriodGuard(world.stream)
-    for p in pendings:
-        problem = _closed(guard, world, p, orjson.loads(p.payload_json), date.fromisoformat(p.effective_date))
-        if problem is not None:
-            raise ValidationFailed([problem], where=f"accrual ({p.type} on {p.stream}) refused, nothing written")
+    pendings = []
+    for p in planned:
+        metadata = {"actor": actor, "reason": f"accrual through {through.isoformat()}"}
+        closed = guard.inside(p.stream, p.payload.model_dump(mode="json"), p.effective_date)
+        if closed is not None:
+            metadata = {"actor": actor, "adjustment": PRIOR_PERIOD,
+                        "reason": f"accrual through {through.isoformat()}, due on {p.effective_date.isoformat()} "
+                                  f"in the period {closed[0].isoformat()} to {closed[1].isoformat()} closed before "
+                                  "it was posted"}
+        pendings.append(pending_from_model(p.stream, p.payload, p.effective_date, metadata=metadata,
+                                           idempotency_key=p.idempotency_key))
     written = 0
     if pendings:
         expected = {s: world.versions.get(s, 0) for s in dict.fromkeys(p.stream for p in pendings)}

@@ -54,7 +54,7 @@ from ledger.jak_state import (
     read_holder,
 )
 from ledger.money import ZERO, money_text
-from ledger.periods import PeriodGuard, adjustment_metadata
+from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import FactorChange, PointsState, to_points
 from ledger.corrections import REVERSAL, corrected, typed_corrected
@@ -136,7 +136,7 @@ def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, meta
     An event belongs to its fund: the fund's own stream, its loan's or account's fund; a points gift to every
     fund its giver saves in.
     """
-    guard = PeriodGuard(reader.facts)
+    guard = PeriodGuard(reader.facts, ADVICE_FUND)
     for event in events:
         payload = event.payload.model_dump(mode="json")
         extra = []

@@ -69,6 +69,10 @@ def test_a_bad_replacement_payload_names_the_option_or_the_field(backend):
 
 def test_period_close_then_list_and_a_late_payment_needs_an_adjustment(backend):
     _books(backend)
+    too_soon = CliRunner().invoke(cli, ["--db", backend.url, "period", "close", "coop1", "--start", "2012-01-01",
+                                        "--end", "2012-12-31"])
+    assert too_soon.exit_code == 1 and "run `mutual accrue --through 2012-12-31` first" in too_soon.stderr
+    assert run(backend, "accrue", "--through", "2012-12-31").exit_code == 0
     closed = run(backend, "period", "close", "coop1", "--start", "2012-01-01", "--end", "2012-12-31",
                  "--actor", "treasurer")
     assert closed.exit_code == 0 and "closed 2012-01-01 to 2012-12-31 of coop1" in closed.output
@@ -87,6 +91,8 @@ def test_period_close_then_list_and_a_late_payment_needs_an_adjustment(backend):
     first = str(json.loads(run(backend, "log", "--type", "PaymentReceived", "--json").output)[0]["position"])
     reverse_in_closed = CliRunner().invoke(cli, ["--db", backend.url, "correct", first, "--reason", "returned"])
     assert reverse_in_closed.exit_code == 1 and "closed period" in reverse_in_closed.stderr
+    assert "pass --prior-period" in reverse_in_closed.stderr  # the advice `correct` can follow
+    assert "metadata adjustment" in refused.stderr  # the advice `record` can follow
     adjusted = run(backend, "correct", first, "--reason", "returned, found at audit", "--prior-period", "--json")
     assert adjusted.exit_code == 0, adjusted.output
     assert member(backend)["corrections"][0]["prior_period_adjustment"] is True

@@ -24,6 +24,7 @@ FY2011 = (date(2011, 1, 1), date(2011, 12, 31))
 @pytest.fixture
 def closed(store):
     record(store, small_coop(), actor=ACTOR)
+    accrue(store, FY2011[1], actor=ACTOR)
     close_period(store, "coop1", *FY2011, "treasurer")
     return store
 
@@ -79,6 +80,7 @@ def test_closing_overlapping_or_earlier_periods_is_refused(closed):
     with pytest.raises(ValidationFailed, match="society nope is not in the books"):
         close_period(closed, "nope", date(2011, 1, 1), date(2011, 12, 31), "treasurer")
     assert closed.head().position == head
+    accrue(closed, date(2012, 12, 31), actor=ACTOR)
     close_period(closed, "coop1", date(2012, 1, 1), date(2012, 12, 31), "treasurer")
     assert [(p["start"], p["end"]) for p in closed_periods(LedgerView(closed), "coop1")] == \
         [FY2011, (date(2012, 1, 1), date(2012, 12, 31))]
@@ -91,6 +93,7 @@ def test_a_close_binds_only_its_own_society(closed):
 
 def test_a_correction_inside_a_closed_period_needs_a_prior_period_adjustment(store):
     record(store, small_coop() + [received("p1", D("200"), date(2011, 2, 3), "BACS-1")], actor=ACTOR)
+    accrue(store, FY2011[1], actor=ACTOR)
     close_period(store, "coop1", *FY2011, "treasurer")
     position = next(store.read(stream="member-p1", type="PaymentReceived")).position
     with pytest.raises(ValidationFailed, match="closed period"):
@@ -100,16 +103,37 @@ def test_a_correction_inside_a_closed_period_needs_a_prior_period_adjustment(sto
     assert c["reversal_position"] == result.reversal_position and c["prior_period_adjustment"] is True
 
 
-def test_accrual_already_recorded_is_not_refused_after_the_close_but_missing_accrual_is(store):
+def test_a_year_cannot_be_closed_while_accruals_inside_it_are_due(store):
     record(store, small_coop(), actor=ACTOR)
     assert accrue(store, date(2010, 12, 31), actor=ACTOR).written > 0
     close_period(store, "coop1", date(2010, 1, 1), date(2010, 12, 31), "treasurer")
     assert accrue(store, date(2010, 12, 31), actor=ACTOR).written == 0
-    close_period(store, "coop1", *FY2011, "treasurer")
     head = store.head().position
-    with pytest.raises(ValidationFailed, match="accrual .* refused.*closed period 2011-01-01"):
-        accrue(store, date(2011, 12, 31), actor=ACTOR)
+    with pytest.raises(ValidationFailed, match=r"end: 12 accruals of coop1 fall inside the period .*"
+                                               r"run `mutual accrue --through 2011-12-31` first"):
+        close_period(store, "coop1", *FY2011, "treasurer")
     assert store.head().position == head
+    accrue(store, date(2011, 12, 31), actor=ACTOR)
+    close_period(store, "coop1", *FY2011, "treasurer")
+
+
+def test_accruals_inside_a_period_closed_before_they_were_posted_are_prior_period_adjustments(store):
+    """A ledger whose year was closed before it was accrued (as older versions allowed): accrue still posts
+    what the terms called for, marked as prior-period adjustments with the reason."""
+    from ledger.events.audit import PeriodClosed
+    from ledger.store import NewEvent
+
+    record(store, small_coop(), actor=ACTOR)
+    closing = PeriodClosed(society_id="coop1", period_start="2011-01-01", period_end="2011-12-31")
+    store.append("society-coop1", [NewEvent(closing, date(2011, 12, 31), "close:legacy")], metadata={"actor": "t"})
+    result = accrue(store, date(2011, 12, 31), actor=ACTOR)
+    assert result.written == result.planned == 24
+    dues = list(store.read(stream="member-p1", type="PaymentDue"))
+    inside = [e for e in dues if e.effective_date.year == 2011]
+    assert len(inside) == 12 and all(e.metadata["adjustment"] == "prior-period" for e in inside)
+    assert "closed before it was posted" in inside[0].metadata["reason"]
+    assert all("adjustment" not in e.metadata for e in dues if e.effective_date.year == 2010)
+    assert accrue(store, date(2011, 12, 31), actor=ACTOR).written == 0
 
 
 def test_an_import_is_raw_and_not_checked_against_closes_but_its_adjustment_metadata_is(closed):
