@@ -134,7 +134,10 @@ def register(obj, society_id: str, as_of, as_known_at, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def accrue(obj, through, actor, as_json: bool) -> None:
-    """Post mortgage years, payment indexation, dues and reserve transfers through a date (idempotent)."""
+    """Post the lender's mortgage years, payment indexation and dues through a date (idempotent).
+
+    The members' debt-share years and the reserve are not posted: the books compute them on read.
+    """
     from ledger.commands.equity import accrue as run
 
     result = run(obj.store, through, actor=_actor(actor))
