@@ -98,7 +98,7 @@ class IndexBook:
 
 def _terms(drawn: dict, principal: Decimal) -> MortgageTerms:
     return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), Decimal(drawn["rate"]),
-                         Decimal(drawn.get("tilt") or "0"))
+                         Decimal(drawn.get("tilt") or "0"), drawn.get("compounding") or "annual")
 
 
 def _index_rate(book: IndexBook, drawn: dict, year_end: date, what: str) -> Decimal:

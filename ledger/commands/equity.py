@@ -194,6 +194,7 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
             return [FieldError("payload.mortgage_id", f"mortgage {sid} is already drawn; a further loan is a TopUpLoanDrawn")]
         if p["kind"] != "conventional" and not p.get("index_series"):
             errors.append(FieldError("payload.index_series", f"is required for a {p['kind']} mortgage"))
+        errors += _terms_applied(p)
         return errors + _society(world, p["coop_id"], on, "payload.coop_id")
     if kind == "mortgage":
         found = S.first_event(world.stream(stream), "CollectiveMortgageDrawn")
@@ -204,6 +205,20 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
         return []
     if kind == "member":
         return _member_event(world, stream, sid, type_, on, p)
+    return errors
+
+
+def _terms_applied(p: dict) -> list[FieldError]:
+    """A mortgage term the accrual would accept and not apply is refused by name (docs/rules-equity.md): the tilt of
+    a mortgage that is not tilted, the index of a conventional one (it is neither indexed nor its payment grown).
+    (`compounding` is annual or monthly, both applied; the schema refuses any other value.)"""
+    errors = []
+    if p["kind"] != "tilted" and D(p.get("tilt") or "0") != 0:
+        errors.append(FieldError("payload.tilt", f"applies only to a tilted mortgage; a {p['kind']} mortgage would "
+                                                 "not apply it"))
+    if p["kind"] == "conventional" and p.get("index_series"):
+        errors.append(FieldError("payload.index_series", "a conventional mortgage is not indexed (a fixed payment on a "
+                                                         "nominal rate): the series would not be applied"))
     return errors
 
 
