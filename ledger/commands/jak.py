@@ -171,7 +171,8 @@ def _schema(where: str) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc, prefix=""), where=f"{where} refused, nothing written") from None
+        raise ValidationFailed([FieldError(e.field.lstrip("."), e.reason) for e in field_errors(exc, prefix="")],
+                               where=f"{where} refused, nothing written") from None
 
 
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):

@@ -217,6 +217,8 @@ def test_two_equal_deposits_on_one_day_are_two_when_their_references_or_keys_dif
     assert shown["savings"] == "500.00"
     refused = run(backend, "savings", "deposit", "s-jak", "--amount", "101", "--on", "2024-02-01", "--key", "bank-1")
     assert refused.exit_code == 1 and "key: 'bank-1' was already used" in refused.stderr
+    empty = run(backend, "savings", "deposit", "s-jak", "--amount", "100", "--on", "2024-02-01", "--reference", "")
+    assert empty.exit_code == 1 and "error: deposit into s-jak refused, nothing written: reference:" in empty.stderr
 
 
 def test_a_retried_loan_payment_withdrawal_and_expense_are_recorded_once(backend):
