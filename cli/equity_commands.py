@@ -178,7 +178,9 @@ def record(obj, source, actor, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
     else:
-        click.echo(f"recorded {result.written} of {result.checked} events; head {result.head_position} {result.head_hash}")
+        already = f"; {result.already_recorded} already recorded, not written again" if result.already_recorded else ""
+        click.echo(f"recorded {result.written} of {result.checked} events{already}; "
+                   f"head {result.head_position} {result.head_hash}")
 
 
 COMMANDS = [member, dwelling, coop, register, accrue, record]

@@ -59,10 +59,18 @@ def write_options(f):
 
 
 def _written(result, as_json: bool, what: str) -> None:
+    """What a write command did; a retry of what the log holds already says so, writing nothing (exit 0)."""
+    key = getattr(result, "key", None)
     summary = {"written": result.written, "positions": result.positions, "head_position": result.head.position,
-               "head_hash": result.head.hash}
+               "head_hash": result.head.hash, "already_recorded": not result.written}
+    if key is not None:
+        summary["key"] = key
     if as_json:
         emit_json(summary)
+    elif not result.written:
+        found = f"key {key}, " if key else ""
+        click.echo(f"{what}: already recorded ({found}position {', '.join(map(str, result.positions))}); "
+                   "nothing written")
     else:
         click.echo(f"{what}: {result.written} event(s) written; head {result.head.position} {result.head.hash}")
 
@@ -120,14 +128,17 @@ def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_js
 @click.argument("account", type=ID)
 @click.option("--amount", type=MONEY, required=True)
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
-@click.option("--key", default=None, help="Idempotency key (default: derived from the deposit).")
+@click.option("--key", default=None, help="Idempotency key (default: derived from the deposit: account, date, amount, reference).")
+@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
 @write_options
 @click.pass_obj
-def savings_deposit(obj, account, amount, on, key, actor, as_json) -> None:
-    """Deposit into savings ACCOUNT."""
+def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) -> None:
+    """Deposit into savings ACCOUNT. Entered again (by anyone) it is already recorded: tell two equal deposits on one
+    day apart with --reference or --key."""
     from ledger.commands import jak
 
-    _written(jak.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key), as_json, "deposit")
+    _written(jak.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key, reference=reference),
+             as_json, "deposit")
 
 
 @savings.command("withdraw")
@@ -135,15 +146,16 @@ def savings_deposit(obj, account, amount, on, key, actor, as_json) -> None:
 @click.option("--amount", type=MONEY, required=True)
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
 @click.option("--notice-given-on", type=ISO_DATE, default=None, help="When notice was given (notice accounts).")
-@click.option("--key", default=None, help="Idempotency key.")
+@click.option("--key", default=None, help="Idempotency key (default: derived from the withdrawal).")
+@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
 @write_options
 @click.pass_obj
-def savings_withdraw(obj, account, amount, on, notice_given_on, key, actor, as_json) -> None:
+def savings_withdraw(obj, account, amount, on, notice_given_on, key, reference, actor, as_json) -> None:
     """Withdraw from ACCOUNT: refused beyond the free balance, the notice rule or the fund's liquidity."""
     from ledger.commands import jak
 
     _written(jak.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
-                          actor=_actor(actor), key=key), as_json, "withdrawal")
+                          actor=_actor(actor), key=key, reference=reference), as_json, "withdrawal")
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -312,15 +324,16 @@ def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
 @click.argument("loan_id", metavar="LOAN", type=ID)
 @click.option("--amount", type=MONEY, required=True, help="What the borrower paid.")
 @click.option("--on", "on", type=ISO_DATE, required=True)
-@click.option("--key", default=None, help="Idempotency key.")
+@click.option("--key", default=None, help="Idempotency key (default: derived from the loan, date, amount, reference).")
+@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
 @write_options
 @click.pass_obj
-def loan_pay(obj, loan_id, amount, on, key, actor, as_json) -> None:
+def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
     """Receive a payment on LOAN: split into fee, repayment and after-saving (any surplus repays early)."""
     from ledger.commands import jak
 
-    _written(jak.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key), as_json,
-             "instalment")
+    _written(jak.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key,
+                                    reference=reference), as_json, "instalment")
 
 
 @loan.command("shares-back")

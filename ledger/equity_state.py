@@ -308,7 +308,7 @@ def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Optional[Dec
 def mortgage_terms(drawn: dict, principal: Decimal) -> MortgageTerms:
     """The terms of a drawn mortgage applied to `principal` (the whole loan, or one member's debt share)."""
     return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), D(drawn["rate"]),
-                         D(drawn.get("tilt") or "0"))
+                         D(drawn.get("tilt") or "0"), drawn.get("compounding") or "annual")
 
 
 def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, dict]) -> Optional[dict]:

@@ -217,7 +217,7 @@ class LoanState:
     instalments_due: int
     repayment_due: Decimal
     after_saving_due: Decimal
-    instalments_received: int
+    instalments_received: int  # whole instalments the money received covers (instalments_covered), not payments
     after_savings_paid: Decimal
     after_savings_released: Decimal
     fees_due: Decimal
@@ -226,6 +226,8 @@ class LoanState:
     share_deposit_released: Decimal
     next_due: Optional[date]
     loan_changes: tuple[BalanceChange, ...]
+    instalment_part_paid: Decimal = ZERO  # received towards the instalment after the whole ones
+    payments_received: int = 0  # InstalmentReceived events, whatever each paid
 
     @property
     def outstanding(self) -> Decimal:
@@ -290,6 +292,8 @@ class LoanState:
             "outstanding": self.outstanding,
             "instalments_due": self.instalments_due,
             "instalments_received": self.instalments_received,
+            "instalment_part_paid": self.instalment_part_paid,
+            "payments_received": self.payments_received,
             "repayment_due": self.repayment_due,
             "after_saving_due": self.after_saving_due,
             "after_savings_paid": self.after_savings_paid,
@@ -372,9 +376,37 @@ def loan_state(loan_facts: Iterable[Fact], as_of: date, releases: Iterable[Fact]
             due_rep = repaid  # repaid in full (early or on time): nothing more falls due
         fees_due = c.setup_fee + c.annual_fee * sum(
             1 for j in range(c.annual_fee_count) if add_months(disbursed_on, 12 * j) <= end)
+    whole, part = instalments_covered(c, repaid, saved, cleared=status == "repaid")
     return LoanState(c, as_of, status, disbursed_on, disbursed, repaid, written_off, repaid_on, count, due_rep,
-                     due_saved, received, saved, released, fees_due, fees, shares, shares_back, next_due,
-                     tuple(changes))
+                     due_saved, whole, saved, released, fees_due, fees, shares, shares_back, next_due,
+                     tuple(changes), part, received)
+
+
+def instalments_covered(c: Contract, repaid: Decimal, saved: Decimal, *, cleared: bool = False) -> tuple[int, Decimal]:
+    """How many whole instalments the money received covers, and what it paid towards the next one.
+
+    Instalment k is covered when the repayments received reach the contract's first k repayments and the
+    after-savings received its first k after-savings (a payment is split instalment by instalment, the repayment
+    then the after-saving: ledger/commands/jak.py split_payment). So a sixth payment of £100 of a £203.80
+    instalment leaves 5 covered and £100.00 part-paid. The part paid is what was received beyond the whole
+    instalments, each half capped at the next instalment's repayment and after-saving (an early repayment beyond
+    them is not an instalment). A loan repaid in full (`cleared`) has every instalment covered: its after-savings
+    stop with the repayment (docs/jak-projections.md).
+    """
+    if cleared:
+        return c.months, ZERO
+    covered, cum_rep, cum_sav = 0, ZERO, ZERO
+    for instalment, after_saving in zip(c.instalments, c.after_savings):
+        if repaid < cum_rep + instalment or saved < cum_sav + after_saving:
+            break
+        covered += 1
+        cum_rep += instalment
+        cum_sav += after_saving
+    if covered == c.months:
+        return covered, ZERO
+    part = (min(max(repaid - cum_rep, ZERO), c.instalments[covered])
+            + min(max(saved - cum_sav, ZERO), c.after_savings[covered]))
+    return covered, part
 
 
 # --- accounts and holders ------------------------------------------------------------------------

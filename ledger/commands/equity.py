@@ -207,6 +207,7 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
             return [FieldError("payload.mortgage_id", f"mortgage {sid} is already drawn; a further loan is a TopUpLoanDrawn")]
         if p["kind"] != "conventional" and not p.get("index_series"):
             errors.append(FieldError("payload.index_series", f"is required for a {p['kind']} mortgage"))
+        errors += _terms_applied(p)
         return errors + _society(world, p["coop_id"], on, "payload.coop_id")
     if kind == "mortgage":
         found = S.first_event(world.stream(stream), "CollectiveMortgageDrawn")
@@ -233,6 +234,20 @@ def _prepayment(world: World, drawn: dict, on: date, amount: Decimal) -> list[Fi
         return [FieldError("payload.amount", f"is more than the {held} of members' extra payments co-op {coop} "
                                              f"holds on {on.isoformat()}")]
     return []
+
+
+def _terms_applied(p: dict) -> list[FieldError]:
+    """A mortgage term the accrual would accept and not apply is refused by name (docs/rules-equity.md): the tilt of
+    a mortgage that is not tilted, the index of a conventional one (it is neither indexed nor its payment grown).
+    (`compounding` is annual or monthly, both applied; the schema refuses any other value.)"""
+    errors = []
+    if p["kind"] != "tilted" and D(p.get("tilt") or "0") != 0:
+        errors.append(FieldError("payload.tilt", f"applies only to a tilted mortgage; a {p['kind']} mortgage would "
+                                                 "not apply it"))
+    if p["kind"] == "conventional" and p.get("index_series"):
+        errors.append(FieldError("payload.index_series", "a conventional mortgage is not indexed (a fixed payment on a "
+                                                         "nominal rate): the series would not be applied"))
+    return errors
 
 
 def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
@@ -354,18 +369,30 @@ def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Record
 def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
     world = World(store)
     guard = PeriodGuard(world.stream)
-    pendings: list[Pending] = []
+    built: list[Pending] = []
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
         pending, errors = pending_from_envelope(envelope, default_actor=actor, where=where)
         if errors:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
-        payload = orjson.loads(pending.payload_json)
-        on = date.fromisoformat(pending.effective_date)
         command = CHECKED_BY_ITS_COMMAND.get(pending.type)
         if command is not None:
             raise ValidationFailed([FieldError("type", f"a {pending.type} is recorded with `{command}`, which checks it")],
                                    where=f"{where} refused, nothing written")
+        built.append(pending)
+    # An event the log holds already (its key with the same fact) is a replay: it is not checked again (its checks
+    # held when it was recorded; against the books that now include it they would refuse it), and writes nothing.
+    recorded = store.recorded(built)
+    pendings: list[Pending] = []
+    seen: dict[str, Pending] = {}  # the batch's keys so far: an event repeated in the batch is one event
+    for number, (pending, position) in enumerate(zip(built, recorded), start=1):
+        where = f"event {number}"
+        pendings.append(pending)
+        earlier = seen.setdefault(pending.idempotency_key, pending)
+        if position is not None or earlier is not pending:
+            continue  # (a repeat with another fact under the same key is refused by the append)
+        payload = orjson.loads(pending.payload_json)
+        on = date.fromisoformat(pending.effective_date)
         if pending.type in EQUITY_TYPES:
             problems = check(world, pending.stream, pending.type, on, payload)
             if problems:
@@ -374,7 +401,6 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         if problem is not None:
             raise ValidationFailed([problem], where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
         world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
-        pendings.append(pending)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
     result = store.append_pending(pendings, expected, expected_head=world.head)
     return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position, result.head.hash)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from pydantic import ValidationError
 
@@ -59,7 +59,10 @@ from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import FactorChange, PointsState, to_points
 from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore, NewEvent
-from ledger.store.mapper import current_payload
+from ledger.canonical import canonical_json
+from ledger.events import EventPayload
+from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
+from ledger.store.records import Head
 
 ONE_DAY = timedelta(days=1)
 FACTOR_ONE = (FactorChange(EPOCH, Decimal(1)),)
@@ -109,6 +112,54 @@ class StoreReader:
         self.facts(stream)
         return len(self._raw[stream])  # the recorded version: versions run 1..n without gaps
 
+    def raw(self, stream: str) -> list:
+        """A stream's events as recorded (reversed ones too), with their idempotency keys."""
+        self.facts(stream)
+        return self._raw[stream]
+
+
+class Replayed(NamedTuple):
+    """What a command returns when the log holds its fact already: nothing written (an AppendResult's fields)."""
+
+    positions: list[int]
+    written: int
+    head: Head
+    key: str
+
+
+def _fact_key(stream: str, payload: EventPayload, on: date) -> str:
+    """The default key of a command's event: the business fact (as `mutual import` derives it for the same line)."""
+    return fact_key(stream, payload.event_type, payload.schema_version, on.isoformat(), canonical_json(payload.to_json()))
+
+
+def _same_event(payload: EventPayload, on: date) -> Callable[[Any], bool]:
+    """Whether a recorded event is this one: its type, effective date and canonical payload."""
+    text = canonical_json(payload.to_json())
+    return lambda e: (e.type == payload.event_type and e.effective_date == on
+                      and canonical_json(current_payload(e)) == text)
+
+
+def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same: Callable[[Any], bool], where: str,
+            legacy_prefix: Optional[str] = None, fixed: bool = False) -> Optional[Replayed]:
+    """The command's event if the log holds it already, before any rule is checked (a retry is a replay, not a
+    refusal): under its key, or, for a derived key, the same fact under a key derived before facts were
+    (`legacy_prefix`: `deposit:<account>:`, ..., which counted the stream's versions). A key already used for
+    another fact is refused; a `fixed` key (one per loan or account: `grant:<loan>`, ...) leaves that to the
+    command's own checks, which say why (the loan is already in the books, ...)."""
+    raw = reader.raw(stream)
+    for e in raw:
+        if e.idempotency_key == key:
+            if same(e):
+                return Replayed([e.position], 0, store.head(), key)
+            if fixed:
+                return None
+            raise _refuse("key", f"{key!r} was already used at position {e.position} for a different {e.type}", where)
+    if legacy_prefix is not None and key.startswith(FACT_KEY_PREFIX):
+        for e in raw:
+            if e.idempotency_key.startswith(legacy_prefix) and same(e):
+                return Replayed([e.position], 0, store.head(), e.idempotency_key)
+    return None
+
 
 def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
     return ValidationFailed([FieldError(field, reason)], where=f"{where} refused, nothing written")
@@ -120,7 +171,8 @@ def _schema(where: str) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc, prefix=""), where=f"{where} refused, nothing written") from None
+        raise ValidationFailed([FieldError(e.field.lstrip("."), e.reason) for e in field_errors(exc, prefix="")],
+                               where=f"{where} refused, nothing written") from None
 
 
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
@@ -173,8 +225,12 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
             minimum_presaving_months=minimum_presaving_months,
             maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
             account_kinds=[{"kind": k, "factor": str(f), "notice_days": n} for k, f, n in kinds]))
-    key = key or f"policy:{fund}:{on.isoformat()}:{reader.version(f'society-{fund}') + 1}"
-    return _append(store, f"society-{fund}", [NewEvent(payload, on, key)], reader, actor)
+    stream = f"society-{fund}"
+    key = key or _fact_key(stream, payload, on)
+    done = _replay(store, reader, stream, key, _same_event(payload, on), "fund policy", f"policy:{fund}:{on.isoformat()}:")
+    if done is not None:
+        return done
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
 @checks_again
@@ -182,15 +238,18 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
                    key: Optional[str] = None):
     """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
     reader = StoreReader(store)
+    stream = f"society-{fund}"
+    with _schema("expense"):
+        payload = FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose)
+    key = key or _fact_key(stream, payload, on)
+    done = _replay(store, reader, stream, key, _same_event(payload, on), "expense", f"expense:{fund}:")
+    if done is not None:
+        return done
     books = FundBooks(reader, fund)
     lowest = lowest_liquidity_from(books.flows(), on)
     if lowest - amount < 0:
         raise _refuse("amount", f"the fund's liquidity from {on} is at most {lowest}, less than {amount}", "expense")
-    stream = f"society-{fund}"
-    key = key or f"expense:{fund}:{reader.version(stream) + 1}"
-    with _schema("expense"):
-        event = NewEvent(FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose), on, key)
-    return _append(store, stream, [event], reader, actor)
+    return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
 # --- accounts --------------------------------------------------------------------------------------
@@ -201,6 +260,12 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
                  on: date, actor: str):
     where = f"opening account {account}"
     reader = StoreReader(store)
+    with _schema(where):
+        payload = SavingsAccountOpened(account_id=account, fund_id=fund, holder_id=holder, holder_kind=holder_kind,
+                                       kind=kind)
+    done = _replay(store, reader, f"account-{account}", f"open:{account}", _same_event(payload, on), where, fixed=True)
+    if done is not None:
+        return done
     if reader.facts(f"account-{account}"):
         raise _refuse("account", f"{account} is already open", where)
     policy = policy_at(policies(reader.facts(f"society-{fund}")), on)
@@ -213,8 +278,6 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
     other = index.holder_kind(holder)
     if other is not None and other != holder_kind:
         raise _refuse("holder_kind", f"{holder} already holds accounts as a {other}", where)
-    payload = SavingsAccountOpened(account_id=account, fund_id=fund, holder_id=holder, holder_kind=holder_kind,
-                                   kind=kind)
     return _append(store, f"account-{account}", [NewEvent(payload, on, f"open:{account}")], reader, actor)
 
 
@@ -230,24 +293,40 @@ def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Fa
 
 @checks_again
 def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: Optional[str] = None,
-            after_saving_for_loan: Optional[str] = None):
+            after_saving_for_loan: Optional[str] = None, reference: Optional[str] = None):
+    """A deposit; without `key`, the deposit is known by its account, date, amount and `reference` (docs/events.md
+    "Idempotency"): entered again, it is already recorded."""
     reader = StoreReader(store)
     where = f"deposit into {account}"
+    stream = f"account-{account}"
+    with _schema(where):
+        payload = SavingsDeposited(account_id=account, amount=_text(amount), after_saving_for_loan=after_saving_for_loan,
+                                   reference=reference)
+    key = key or _fact_key(stream, payload, on)
+    done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"deposit:{account}:")
+    if done is not None:
+        return done
     _account(reader, account, on, where)
     if after_saving_for_loan is not None and not reader.facts(f"loan-{after_saving_for_loan}"):
         raise _refuse("after_saving_for_loan", f"no loan {after_saving_for_loan} in the books", where)
-    stream = f"account-{account}"
-    key = key or f"deposit:{account}:{reader.version(stream) + 1}"
-    payload = SavingsDeposited(account_id=account, amount=_text(amount), after_saving_for_loan=after_saving_for_loan)
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
 @checks_again
 def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str,
-             notice_given_on: Optional[date] = None, key: Optional[str] = None):
-    """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity."""
+             notice_given_on: Optional[date] = None, key: Optional[str] = None, reference: Optional[str] = None):
+    """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity.
+    Without `key`, known by its account, date, amount, notice and `reference`: entered again, already recorded."""
     reader = StoreReader(store)
     where = f"withdrawal from {account}"
+    stream = f"account-{account}"
+    with _schema(where):
+        payload = SavingsWithdrawn(account_id=account, amount=_text(amount), reference=reference,
+                                   notice_given_on=notice_given_on.isoformat() if notice_given_on else None)
+    key = key or _fact_key(stream, payload, on)
+    done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"withdraw:{account}:")
+    if done is not None:
+        return done
     facts = _account(reader, account, on, where)
     opened = facts[0].payload
     paid = _after_savings_paid(reader, account)
@@ -270,10 +349,6 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     available = lowest_liquidity_from(books.flows(), on)
     if available - amount < 0:
         raise _refuse("amount", f"the fund can pay out at most {available} from {on}, less than {amount}", where)
-    stream = f"account-{account}"
-    key = key or f"withdraw:{account}:{reader.version(stream) + 1}"
-    payload = SavingsWithdrawn(account_id=account, amount=_text(amount),
-                               notice_given_on=notice_given_on.isoformat() if notice_given_on else None)
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
@@ -301,6 +376,13 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
         raise _refuse("points", "must be more than zero with at most 4 decimal places", where)
     if giver == receiver:
         raise _refuse("to_member_id", "a member cannot give points to themselves", where)
+    stream = f"member-{giver}"
+    with _schema(where):
+        payload = PointsGifted(from_member_id=giver, to_member_id=receiver, points=_points_text(points))
+    key = key or _fact_key(stream, payload, on)
+    done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"gift:{giver}:")
+    if done is not None:
+        return done
     index = JakIndex(reader)
     for field, who in (("from_member_id", giver), ("to_member_id", receiver)):
         kind = index.holder_kind(who)
@@ -311,9 +393,6 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
     held = read_holder(reader, giver, on, index).points_exact
     if Fraction(points) > held:
         raise _refuse("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}", where)
-    stream = f"member-{giver}"
-    key = key or f"gift:{giver}:{reader.version(stream) + 1}"
-    payload = PointsGifted(from_member_id=giver, to_member_id=receiver, points=_points_text(points))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
@@ -390,6 +469,12 @@ def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amoun
     """The ledger computes the contract from the policy in force and the holder's points; or refuses, with reasons."""
     reader = StoreReader(store)
     where = f"loan {loan}"
+    done = _replay(store, reader, f"loan-{loan}", f"grant:{loan}", lambda e: (
+        e.type == "LoanGranted" and e.effective_date == on and Decimal(e.payload["principal"]) == amount
+        and (e.payload["holder_id"], e.payload["account_id"], e.payload["months"]) == (holder, account, months)),
+        where, fixed=True)
+    if done is not None:
+        return done
     if reader.facts(f"loan-{loan}"):
         raise _refuse("loan_id", f"{loan} is already in the books", where)
     facts = _account(reader, account, on, where)
@@ -414,6 +499,11 @@ def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amoun
     return _append(store, f"loan-{loan}", [NewEvent(payload, on, f"grant:{loan}")], reader, actor)
 
 
+def _on(on: date) -> Callable[[Any], bool]:
+    """A command whose key names its loan, and whose amount the contract fixes: the same if on the same date."""
+    return lambda e: e.effective_date == on
+
+
 def _loan(reader: StoreReader, loan: str, on: date, where: str):
     facts = reader.facts(f"loan-{loan}")
     if not facts:
@@ -429,6 +519,9 @@ def _loan(reader: StoreReader, loan: str, on: date, where: str):
 def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     reader = StoreReader(store)
     where = f"share deposit of loan {loan}"
+    done = _replay(store, reader, f"loan-{loan}", f"shares:{loan}", _on(on), where, fixed=True)
+    if done is not None:
+        return done
     _, state = _loan(reader, loan, on, where)
     due = state.contract.share_deposit - state.share_deposit_paid
     if due <= 0:
@@ -443,6 +536,9 @@ def disburse(store: EventStore, loan: str, *, on: date, actor: str):
     deposit is unpaid or the fund cannot fund it (on `on` and every later known date)."""
     reader = StoreReader(store)
     where = f"disbursing loan {loan}"
+    done = _replay(store, reader, f"loan-{loan}", f"disburse:{loan}", _on(on), where, fixed=True)
+    if done is not None:
+        return done
     _, state = _loan(reader, loan, on, where)
     c = state.contract
     if state.disbursed:
@@ -505,10 +601,34 @@ def split_payment(state, amount: Decimal) -> Split:
 
 @checks_again
 def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
-                       key: Optional[str] = None, split: Optional[Split] = None):
-    """A borrower's payment, split into repayment, after-saving and fee (see split_payment)."""
+                       key: Optional[str] = None, split: Optional[Split] = None, reference: Optional[str] = None):
+    """A borrower's payment, split into repayment, after-saving and fee (see split_payment).
+
+    Without `key`, the payment is known by what was received: the loan, the date, the amount and `reference`, never
+    by the split (which depends on the payments before it, so a retry would split differently). Entered again, it is
+    already recorded.
+    """
     reader = StoreReader(store)
     where = f"instalment on loan {loan}"
+    stream = f"loan-{loan}"
+    if split is not None:
+        amount = split.repayment + split.after_saving + split.fee
+    with _schema(where):
+        InstalmentReceived(loan_id=loan, repayment="0", after_saving="0", fee="0", reference=reference)
+    received = {"amount": _text(amount), "loan_id": loan}
+    if reference is not None:
+        received["reference"] = reference
+    key = key or fact_key(stream, InstalmentReceived.event_type, InstalmentReceived.schema_version, on.isoformat(),
+                          canonical_json(received))
+
+    def same(e) -> bool:
+        p = e.payload
+        return (e.type == "InstalmentReceived" and e.effective_date == on and p.get("reference") == reference
+                and Decimal(p["repayment"]) + Decimal(p["after_saving"]) + Decimal(p["fee"]) == amount)
+
+    done = _replay(store, reader, stream, key, same, where, f"instalment:{loan}:")
+    if done is not None:
+        return done
     _, state = _loan(reader, loan, on, where)
     if state.status != "disbursed":
         raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: nothing is owed", where)
@@ -519,10 +639,8 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
             raise _refuse("amount", str(exc), where) from None
     elif split.repayment > state.outstanding:
         raise _refuse("repayment", f"{split.repayment} is more than the {state.outstanding} outstanding", where)
-    stream = f"loan-{loan}"
-    key = key or f"instalment:{loan}:{reader.version(stream) + 1}"
     payload = InstalmentReceived(loan_id=loan, repayment=_text(split.repayment), after_saving=_text(split.after_saving),
-                                 fee=_text(split.fee))
+                                 fee=_text(split.fee), reference=reference)
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
@@ -531,6 +649,9 @@ def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str)
     """Withdraw a repaid loan's share deposit (refused while the loan runs, or beyond the fund's liquidity)."""
     reader = StoreReader(store)
     where = f"releasing the share deposit of loan {loan}"
+    done = _replay(store, reader, f"loan-{loan}", f"shares-back:{loan}", _on(on), where, fixed=True)
+    if done is not None:
+        return done
     _, state = _loan(reader, loan, on, where)
     if state.status != "repaid":
         raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: shares come back once it is repaid", where)
@@ -548,6 +669,11 @@ def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str)
 def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str):
     reader = StoreReader(store)
     where = f"writing off loan {loan}"
+    done = _replay(store, reader, f"loan-{loan}", f"write-off:{loan}:{on}", lambda e: (
+        e.type == "LoanWrittenOff" and Decimal(e.payload["amount"]) == amount and e.payload["reason"] == reason),
+        where, fixed=True)
+    if done is not None:
+        return done
     _, state = _loan(reader, loan, on, where)
     if amount > state.outstanding:
         raise _refuse("amount", f"{amount} is more than the {state.outstanding} outstanding", where)
@@ -646,5 +772,5 @@ def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] 
 __all__ = [
     "set_policy", "record_expense", "open_account", "deposit", "withdraw", "gift_points", "contract_terms",
     "grant_loan", "buy_share_deposit", "disburse", "receive_instalment", "release_share_deposit", "write_off",
-    "settle", "split_payment", "release_date", "standing", "StoreReader", "Split",
+    "settle", "split_payment", "release_date", "standing", "StoreReader", "Split", "Replayed",
 ]

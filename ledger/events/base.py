@@ -28,6 +28,11 @@ class EventPayload(BaseModel):
     stream_kinds: ClassVar[tuple[str, ...]] = ()
     # upcasters[n] lifts a payload from schema version n to n + 1.
     upcasters: ClassVar[dict[int, Upcaster]] = {}
+    # Optional fields added to the type after events of it were recorded, without a new schema version: the
+    # canonical payload leaves them out when absent or null (instead of writing their default), so that every
+    # event recorded before the field existed, and every file written then, keeps its canonical text, its
+    # idempotency key and its hash. Each must default to None.
+    added_fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -39,8 +44,21 @@ class EventPayload(BaseModel):
                 raise TypeError(f"{cls.event_type} lacks upcasters from versions {missing}")
             REGISTRY[cls.event_type] = cls
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name in cls.added_fields:  # (the fields are known only once pydantic has built the class)
+            info = cls.model_fields.get(name)
+            if info is None or info.is_required() or info.default is not None:
+                raise TypeError(f"{cls.__name__}.{name}: an added field must be optional with default None")
+
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The canonical payload (an added field left out when null)."""
+        data = self.model_dump(mode="json")
+        for name in self.added_fields:
+            if data.get(name, 0) is None:
+                del data[name]
+        return data
 
 
 def upcast(event_type: type[EventPayload], payload: dict[str, Any], from_version: int) -> dict[str, Any]:
@@ -82,6 +100,7 @@ def json_defaults(event_type: type[EventPayload]) -> dict[str, Any]:
     """The JSON values of a type's optional fields, so a canonical payload always names every field."""
     found = _DEFAULTS.get(event_type)
     if found is None:
-        found = {name: info.default for name, info in event_type.model_fields.items() if not info.is_required()}
+        found = {name: info.default for name, info in event_type.model_fields.items()
+                 if not info.is_required() and name not in event_type.added_fields}
         _DEFAULTS[event_type] = found
     return found

@@ -146,7 +146,7 @@ class CollectiveMortgageDrawn(EventPayload):
 
 
 class MortgageYearPosted(EventPayload):
-    """One year of a mortgage or a member's debt share under the annual convention."""
+    """One year of a mortgage or a member's debt share (interest yearly or month by month, as the mortgage's compounding says)."""
 
     event_type = "MortgageYearPosted"
     stream_kinds = ("mortgage", "member")

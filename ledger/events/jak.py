@@ -22,6 +22,10 @@ from ledger.events.types import (
     Text,
 )
 
+# An optional field added after the first events of its type were recorded (EventPayload.added_fields).
+REFERENCE = ("the bank reference or statement line; two equal payments on one day are two facts only if it (or an "
+             "explicit idempotency key) tells them apart; left out of the canonical payload when absent")
+
 _POINTS_PATTERN = r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
 # Savings points, a decimal string with at most 4 places (pound-months).
 Points = Annotated[str, StringConstraints(pattern=_POINTS_PATTERN)]
@@ -63,9 +67,11 @@ class SavingsAccountOpened(EventPayload):
 class SavingsDeposited(EventPayload):
     event_type = "SavingsDeposited"
     stream_kinds = ("account",)
+    added_fields = frozenset({"reference"})
     account_id: Id
     amount: PositiveMoney
     after_saving_for_loan: Optional[Id] = Field(default=None, description="set when the deposit is a loan's after-saving (locked)")
+    reference: Optional[Text] = Field(default=None, description=REFERENCE)
 
 
 class SavingsWithdrawn(EventPayload):
@@ -73,10 +79,12 @@ class SavingsWithdrawn(EventPayload):
 
     event_type = "SavingsWithdrawn"
     stream_kinds = ("account",)
+    added_fields = frozenset({"reference"})
     account_id: Id
     amount: PositiveMoney
     notice_given_on: Optional[EventDate] = Field(
         default=None, description="when the saver gave notice; required by a kind with notice_days above 0")
+    reference: Optional[Text] = Field(default=None, description=REFERENCE)
 
 
 class AfterSavingsReleased(EventPayload):
@@ -136,10 +144,12 @@ class InstalmentReceived(EventPayload):
 
     event_type = "InstalmentReceived"
     stream_kinds = ("loan",)
+    added_fields = frozenset({"reference"})
     loan_id: Id
     repayment: NonNegativeMoney
     after_saving: NonNegativeMoney
     fee: NonNegativeMoney
+    reference: Optional[Text] = Field(default=None, description=REFERENCE)
 
 
 class FeeCharged(EventPayload):

@@ -17,6 +17,23 @@ rounded to the penny (ROUND_HALF_UP, `ledger.money.round_money`) as it is
 posted; the closing debt is their exact sum. The first-payment solver works
 at 40 significant digits and rounds only its answer. In the final year the
 payment is whatever clears the debt, so rounding never leaves a stub.
+
+Monthly compounding (`Compounding.MONTHLY`, the report's Canadian-style
+tilted mortgage computes interest monthly). A year is twelve months::
+
+    month k (1..12):  interest_k = round(rate / 12 x balance_k)
+                      paid_k     = the k-th twelfth of the year's payment
+                      balance_k+1 = balance_k + interest_k - paid_k
+    interest    = interest_1 + ... + interest_12      (each month rounded: a lender's statement posts each)
+    indexation  = index x (opening_debt + interest - payment)   (as the annual convention, once a year)
+    closing     = opening_debt + interest - payment + indexation
+
+The twelfths are the year's payment split to the penny as the members' dues
+are (`monthly_parts`: part k = round(P k / 12) - round(P (k - 1) / 12), so the
+twelve add up to P exactly). No month takes more than is owed; in the final
+year the twelfth month's part is whatever clears the debt. The first payment
+is solved in closed form on the same convention without rounding (see
+`solve_first_payment`), then rounded to the penny.
 """
 
 from __future__ import annotations
@@ -39,6 +56,13 @@ class MortgageKind(str, Enum):
     TILTED = "tilted"
 
 
+class Compounding(str, Enum):
+    """How often interest is computed: yearly (the annexes) or monthly within each year."""
+
+    ANNUAL = "annual"
+    MONTHLY = "monthly"
+
+
 
 def _rate(name: str, value: object) -> Decimal:
     value = _decimal(name, value)
@@ -56,10 +80,16 @@ class MortgageTerms:
     term_years: int
     rate: Decimal
     tilt: Decimal = ZERO
+    compounding: Compounding = Compounding.ANNUAL
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, MortgageKind):
             raise TypeError("kind must be a MortgageKind")
+        if not isinstance(self.compounding, Compounding):  # ("annual" / "monthly", as the event spells it)
+            try:
+                object.__setattr__(self, "compounding", Compounding(self.compounding))
+            except ValueError:
+                raise ValueError(f"compounding must be annual or monthly, not {self.compounding!r}") from None
         for name in ("principal", "rate", "tilt"):  # store ints as Decimals
             object.__setattr__(self, name, _decimal(name, getattr(self, name)))
         if self.principal <= 0:
@@ -132,10 +162,15 @@ def post_year(
         raise ValueError("payment must not be negative")
     with localcontext() as ctx:
         ctx.prec = PRECISION
-        interest = round_money(terms.rate * opening_debt)
+        if terms.compounding is Compounding.MONTHLY:
+            months = post_months(terms, opening_debt, payment, final=year == terms.term_years)
+            interest = sum((m.interest for m in months), ZERO)
+            payment = sum((m.payment for m in months), ZERO)
+        else:
+            interest = round_money(terms.rate * opening_debt)
+            # The final payment clears the debt; no payment takes more than is owed.
+            payment = opening_debt + interest if year == terms.term_years else min(payment, opening_debt + interest)
         due = opening_debt + interest
-        # The final payment clears the debt; no payment takes more than is owed.
-        payment = due if year == terms.term_years else min(payment, due)
         indexation = round_money(debt_index_rate(terms.kind, index_rate) * (due - payment))
         closing = due - payment + indexation
     return MortgageYear(
@@ -150,13 +185,58 @@ def post_year(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MortgageMonth:
+    """One month of a monthly-compounded year (before the year's indexation)."""
+
+    month: int
+    opening_balance: Decimal
+    interest: Decimal
+    payment: Decimal
+    closing_balance: Decimal
+
+
+def monthly_parts(payment: Decimal) -> tuple[Decimal, ...]:
+    """A yearly payment in twelve parts to the penny: part k = round(P k / 12) - round(P (k - 1) / 12) (ROUND_HALF_UP),
+    so they add up to P exactly and differ by at most a penny (the members' monthly dues are split the same way)."""
+    payment = _decimal("payment", payment)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return tuple(round_money(payment * k / 12) - round_money(payment * (k - 1) / 12) for k in range(1, 13))
+
+
+def post_months(terms: MortgageTerms, opening_debt: Decimal, payment: Decimal, *, final: bool = False
+                ) -> tuple[MortgageMonth, ...]:
+    """The twelve months of a year under monthly compounding: interest at rate / 12 on each month's opening balance,
+    rounded to the penny, then that month's twelfth of the year's payment (never more than is owed; in the `final`
+    year of the term the twelfth month pays whatever clears the debt)."""
+    opening_debt = _decimal("opening_debt", opening_debt)
+    rows: list[MortgageMonth] = []
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        monthly_rate = terms.rate / 12
+        balance = opening_debt
+        for month, part in enumerate(monthly_parts(payment), start=1):
+            interest = round_money(monthly_rate * balance)
+            due = balance + interest
+            paid = due if final and month == 12 else min(part, due)
+            rows.append(MortgageMonth(month, balance, interest, paid, due - paid))
+            balance = due - paid
+    return tuple(rows)
+
+
 def solve_first_payment(terms: MortgageTerms, assumed_index_rate: Decimal = ZERO) -> Decimal:
     """The first payment that, growing as the terms say, clears the debt at the end of the term.
 
-    Closed form of the yearly fold D' = (D(1 + r) - p)(1 + j) with p growing
-    by g each year: p = a^n D / ((1 + j) * sum_t (1 + g)^(t-1) a^(n-t)),
-    where a = (1 + r)(1 + j). For an index-linked loan g = j, so the answer
-    is the real annuity and does not depend on the assumed index.
+    Closed form of the yearly fold D' = (D f - s p)(1 + j) with p growing by
+    g each year: p = a^n D / ((1 + j) s sum_t (1 + g)^(t-1) a^(n-t)), where
+    a = f (1 + j). Annual compounding: f = 1 + r and s = 1. Monthly: f =
+    (1 + r/12)^12, the year's growth of a balance, and s = ((1 + r/12)^12 - 1)
+    / r (s = 1 when r = 0), what the year's payment, paid in twelfths at the
+    end of each month, takes off the balance at the year's end. (The exact
+    twelfths; the penny rounding is left to the last payment of the term.)
+    For an index-linked loan g = j, so the answer is the real annuity and does
+    not depend on the assumed index.
     """
     assumed_index_rate = _rate("assumed_index_rate", assumed_index_rate)
     n = terms.term_years
@@ -164,9 +244,14 @@ def solve_first_payment(terms: MortgageTerms, assumed_index_rate: Decimal = ZERO
         ctx.prec = PRECISION
         j = debt_index_rate(terms.kind, assumed_index_rate)
         g = payment_growth_rate(terms, assumed_index_rate)
-        a = (ONE + terms.rate) * (ONE + j)
+        if terms.compounding is Compounding.MONTHLY:
+            growth = (ONE + terms.rate / 12) ** 12
+            weight = (growth - ONE) / terms.rate if terms.rate else ONE
+        else:
+            growth, weight = ONE + terms.rate, ONE
+        a = growth * (ONE + j)
         weights = sum(((ONE + g) ** (t - 1)) * a ** (n - t) for t in range(1, n + 1))
-        return round_money(a**n * terms.principal / ((ONE + j) * weights))
+        return round_money(a**n * terms.principal / ((ONE + j) * weight * weights))
 
 
 def schedule(

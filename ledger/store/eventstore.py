@@ -30,8 +30,9 @@ from ledger.errors import (
 )
 from ledger.events import EventPayload
 from ledger.store.engine import make_engine
-from ledger.store.mapper import decode_row, pending_from_model, row_decoder, validate_lines
-from ledger.store.records import AppendResult, Head, Pending, StoredEvent, content_text
+from ledger.store.mapper import (FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, decode_row, effective_value, pending_from_model,
+                                 row_decoder, validate_lines)
+from ledger.store.records import AppendResult, Head, Pending, StoredEvent, fact_text
 from ledger.store.recorder import Recorder, recorder_for
 
 MAX_ERRORS_REPORTED = 20
@@ -179,12 +180,73 @@ class EventStore:
         with self.recorder.reading() as conn:
             yield from self.recorder.select(conn, after=after, filters=filters)
 
+    def recorded(self, pendings: Sequence[Pending]) -> list[Optional[int]]:
+        """For each event, the position of the event the log already holds for it, or None.
+
+        Held: its key, with the same fact; or, for a derived (`fact:`) key, the same fact under a legacy
+        `content:` key. A key held for another fact raises IdempotencyConflict. A command asks this before it
+        checks its events against the books, so that a retry is a replay and not a refusal (docs/events.md).
+        """
+        if not pendings:
+            return []
+        with self.recorder.reading() as conn:
+            rows = self.recorder.rows_by_key(conn, list(dict.fromkeys(p.idempotency_key for p in pendings)))
+            found: list[Optional[int]] = []
+            for p in pendings:
+                row = rows.get(p.idempotency_key)
+                if row is None:
+                    found.append(None)
+                    continue
+                stored = decode_row(row)
+                if fact_text(stored.stream, stored.type, stored.schema_version, stored.effective_date.isoformat(),
+                             row[7]) != p.content_text():
+                    raise IdempotencyConflict(p.idempotency_key, stored.position)
+                found.append(stored.position)
+            missing = [p for p, position in zip(pendings, found) if position is None]
+            legacy = legacy_replays(self.recorder, conn, missing) if missing else {}
+        return [legacy.get(p.idempotency_key) if position is None else position
+                for p, position in zip(pendings, found)]
+
     def stream_version(self, stream: str) -> int:
         with self.recorder.reading() as conn:
             return self.recorder.stream_versions(conn, [stream]).get(stream, 0)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _derived(pendings: list[Pending]) -> bool:
+    return any(p.idempotency_key.startswith(FACT_KEY_PREFIX) for p in pendings)
+
+
+def legacy_replays(recorder: Recorder, conn, pendings: Sequence[Pending],
+                   cache: Optional[dict[str, dict[str, int]]] = None) -> dict[str, int]:
+    """{key: position} of the events with a derived (`fact:`) key that the log holds already under a legacy
+    `content:` key (derived before the key was the fact alone: it sealed the actor in). The same fact, on the same
+    stream, is the same event, whoever entered it; docs/events.md "Idempotency"."""
+    derived = [p for p in pendings if p.idempotency_key.startswith(FACT_KEY_PREFIX)]
+    if not derived:
+        return {}
+    cache = {} if cache is None else cache
+    unknown = [s for s in dict.fromkeys(p.stream for p in derived) if s not in cache]
+    for stream in unknown:
+        cache[stream] = {}
+    for start in range(0, len(unknown), 500):
+        chunk = unknown[start:start + 500]
+        marks = ", ".join([recorder.mark] * len(chunk))
+        rows = conn.exec_driver_sql(
+            f"SELECT stream, type, schema_version, effective_date, payload, position FROM events "
+            f"WHERE stream IN ({marks}) AND substr(idempotency_key, 1, {len(LEGACY_KEY_PREFIX)}) = "
+            f"'{LEGACY_KEY_PREFIX}' ORDER BY position", tuple(chunk))
+        for stream, type_, schema_version, effective, payload, position in rows:
+            text = fact_text(stream, type_, schema_version, effective_value(effective).isoformat(), payload)
+            cache[stream].setdefault(text, position)
+    found = {}
+    for p in derived:
+        position = cache[p.stream].get(p.content_text())
+        if position is not None:
+            found[p.idempotency_key] = position
+    return found
 
 
 class _Refused(Exception):
@@ -218,6 +280,7 @@ class _Writer:
         self.written_keys: set[str] = set()
         self.written = 0
         self.sealed: list[tuple] = []  # rows sealed but not inserted yet
+        self.legacy_facts: dict[str, dict[str, int]] = {}  # stream -> {fact text: position} of legacy-keyed events
 
     def write(self, chunks: Iterable[list[Pending]], on_progress, want_positions: bool = True) -> AppendResult:
         """Write the chunks; the result lists every event's position if `want_positions`."""
@@ -285,7 +348,7 @@ class _Writer:
         if maybe_stored and self.sealed and not written.isdisjoint(maybe_stored):
             self._insert()
         existing = self.recorder.rows_by_key(self.conn, maybe_stored) if maybe_stored else {}
-        if not existing and first is None:
+        if not existing and first is None and not (self.start.position and _derived(new)):
             return new, new_keys, range(self.position + 1, self.position + 1 + len(new))
         replayed: dict[str, int] = {}
         still_new = []
@@ -295,8 +358,8 @@ class _Writer:
                 still_new.append(p)
                 continue
             stored = decode_row(row)
-            stored_content = content_text(stored.stream, stored.type, stored.schema_version,
-                                          stored.effective_date.isoformat(), row[7], row[8])
+            stored_content = fact_text(stored.stream, stored.type, stored.schema_version,
+                                       stored.effective_date.isoformat(), row[7])
             if stored_content != p.content_text():
                 if p.idempotency_key in written:
                     raise ValidationFailed(
@@ -304,6 +367,11 @@ class _Writer:
                         where=p.where or "append refused, nothing written")
                 raise IdempotencyConflict(p.idempotency_key, stored.position)
             replayed[p.idempotency_key] = stored.position
+        if self.start.position and still_new:
+            legacy = legacy_replays(self.recorder, self.conn, still_new, self.legacy_facts)
+            if legacy:
+                replayed.update(legacy)
+                still_new = [p for p in still_new if p.idempotency_key not in legacy]
         still_new_keys = list(map(_KEY, still_new))
         replayed.update(zip(still_new_keys, itertools.count(self.position + 1)))
         return still_new, still_new_keys, [replayed[key] for key in keys]

@@ -24,7 +24,7 @@ from ledger.events.audit import AUDIT_TYPES, EventReversed
 from ledger.events.base import field_errors, json_defaults
 from ledger.events.types import EventDate
 from ledger.events.fastcheck import _check_for, quick_check, typed_dict_of
-from ledger.store.records import Pending, StoredEvent, content_text
+from ledger.store.records import Pending, StoredEvent, content_text, fact_text
 
 STREAM_PATTERN = re.compile(r"^([a-z]+)-[A-Za-z0-9][A-Za-z0-9_.:-]{0,150}$")
 KEY_PATTERN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")
@@ -114,6 +114,8 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
                 _, errors = encode_replacement(stream, payload.get("replacement_type"), payload.get("replacement_payload"))
                 if errors:
                     return "", [FieldError(f"payload.{e.field}", e.reason) for e in errors]
+            if event_type.added_fields and any(payload.get(f, 0) is None for f in event_type.added_fields):
+                payload = {k: v for k, v in payload.items() if not (k in event_type.added_fields and v is None)}
             return canonical_json({**defaults, **payload} if defaults else payload), []
         event_type.model_validate(upcast(event_type, dict(payload), schema_version))
         return canonical_json(payload), []
@@ -226,8 +228,7 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
     if errors or payload_errors:
         return None, errors + payload_errors
     metadata_json = canonical_json(metadata)
-    key = get("idempotency_key") or default_key or content_key(
-        stream, type_name, schema_version, effective, payload_json, metadata_json)
+    key = get("idempotency_key") or default_key or fact_key(stream, type_name, schema_version, effective, payload_json)
     return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json,
                     key, recorded_at, get("version"), get("position"), get("prev_hash"), get("hash"), where), []
 
@@ -277,9 +278,21 @@ def _pattern_of(reason: str) -> str:
     return reason[len(marker):-1] if reason.startswith(marker) else ""
 
 
+FACT_KEY_PREFIX = "fact:"
+LEGACY_KEY_PREFIX = "content:"
+
+
+def fact_key(stream: str, type_: str, schema_version: int, effective_date: str, payload_json: str) -> str:
+    """The key of an event given without one: the business fact (ledger.store.records.fact_text), so that the
+    same file entered again, by the same clerk or another, writes it once."""
+    return FACT_KEY_PREFIX + hashlib.sha256(fact_text(stream, type_, schema_version, effective_date,
+                                                      payload_json).encode()).hexdigest()
+
+
 def content_key(*content) -> str:
-    """The key of an event given without one: its content, so re-importing a file writes it once."""
-    return "content:" + hashlib.sha256(content_text(*content).encode()).hexdigest()
+    """The legacy default key (before facts: the content with its metadata, so the actor too). No longer derived
+    for new events; events stored under it keep it (their hashes seal it)."""
+    return LEGACY_KEY_PREFIX + hashlib.sha256(content_text(*content).encode()).hexdigest()
 
 
 def pending_from_model(stream: str, payload: EventPayload, effective_date: date, *,
@@ -296,7 +309,7 @@ def pending_from_model(stream: str, payload: EventPayload, effective_date: date,
 
         raise ValidationFailed(errors, where=event_type.event_type)
     return _pending(stream, event_type.event_type, event_type.schema_version, date_text(effective_date),
-                    canonical_json(payload.model_dump(mode="json")), canonical_json(clean), idempotency_key)
+                    canonical_json(payload.to_json()), canonical_json(clean), idempotency_key)
 
 
 _loads = orjson.loads
@@ -512,7 +525,8 @@ def _chunk_validator() -> Any:
     types = tuple(REGISTRY.values())
     if _CHUNK.get("types") != types:  # built once, again only if an event type is registered later
         _CHUNK["validator"] = _build_chunk_validator(types)
-        _CHUNK["info"] = {t.event_type: (json_defaults(t), len(t.model_fields), t.schema_version) for t in types}
+        _CHUNK["info"] = {t.event_type: (json_defaults(t), len(t.model_fields), t.schema_version, t.added_fields)
+                          for t in types}
         _CHUNK["types"] = types
     return _CHUNK["validator"]
 
@@ -580,7 +594,9 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
     def build(envelope: dict, number: int) -> Optional[Pending]:
         get = envelope.get
         type_name, stream, effective, payload = envelope["type"], envelope["stream"], envelope["effective_date"], envelope["payload"]
-        defaults, fields, schema_version = info[type_name]
+        defaults, fields, schema_version, added = info[type_name]
+        if added and any(payload.get(f, 0) is None for f in added):
+            return None  # an added field given as null (left out of the canonical payload): the per-line path
         if defaults and len(payload) < fields:  # (the chunk check refused unknown keys: all there if as many)
             payload = {**defaults, **payload}
         payload_json = dumps(payload, option=sort).decode()
@@ -600,9 +616,9 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
                 return None  # the actor is missing: the per-line path says so
             metadata = {**metadata, "actor": default_actor} if metadata else {"actor": default_actor}
         metadata_json = dumps(metadata, option=sort).decode()
-        if not key:
-            key = "content:" + sha256("\x1f".join(
-                (stream, type_name, str(schema_version), effective, payload_json, metadata_json)).encode()).hexdigest()
+        if not key:  # (mapper.fact_key, written out)
+            key = "fact:" + sha256("\x1f".join(
+                (stream, type_name, str(schema_version), effective, payload_json)).encode()).hexdigest()
         return new(cls, (stream, type_name, schema_version, effective, payload_json, metadata_json, key,
                          f'{{"effective_date":"{effective}","idempotency_key":"{key}","metadata":{metadata_json}'
                          f',"payload":{payload_json},"position":',

@@ -72,13 +72,24 @@ class Pending(NamedTuple):
     where: str = ""
 
     def content_text(self) -> str:
-        """What an idempotent retry must repeat exactly (not its version or recorded time)."""
-        return content_text(self.stream, self.type, self.schema_version, self.effective_date,
-                            self.payload_json, self.metadata_json)
+        """What an idempotent retry must repeat exactly: the business fact (not who recorded it, when, or its
+        version; docs/events.md "Idempotency")."""
+        return fact_text(self.stream, self.type, self.schema_version, self.effective_date, self.payload_json)
+
+
+def fact_text(stream: str, type_: str, schema_version: int, effective_date: str, payload_json: str) -> str:
+    """The business fact of an event: its stream, type, schema version, effective date and canonical payload.
+
+    Never the metadata (who recorded it and why), the recorded time or the stream version: the same fact
+    entered again, by anyone, at any time, is the same fact. The default idempotency key is its SHA-256.
+    """
+    return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json))
 
 
 def content_text(stream: str, type_: str, schema_version: int, effective_date: str,
                  payload_json: str, metadata_json: str) -> str:
+    """The text the legacy `content:` keys were derived from (the fact and the metadata): kept so that events
+    recorded under such keys are still recognised when the same fact is entered again."""
     return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json, metadata_json))
 
 

@@ -162,13 +162,14 @@ def test_a_jak_instalment_dated_in_a_closed_fund_period_is_refused_unless_adjust
     store = fund_books
     head = store.head().position
     with pytest.raises(ValidationFailed) as refused:
-        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR)
+        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
     assert "closed period 2024-01-01 to 2024-06-30" in str(refused.value)
     with pytest.raises(ValidationFailed, match="closed period"):
         jak.deposit(store, "saver-jak", D("5"), on=date(2024, 3, 1), actor=ACTOR)
     assert store.head().position == head
-    with prior_period_adjustment("standing order paid, bank feed was late"):
-        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR)
+    with prior_period_adjustment("standing order paid, bank feed was late"):  # (a second payment of 200 that day:
+        # told apart from the instalment paid on 2024-04-01 by its reference, docs/events.md "Idempotency")
+        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
     last = list(store.read(stream="loan-L1"))[-1]
     assert last.metadata == {"actor": ACTOR, "adjustment": "prior-period",
                              "reason": "standing order paid, bank feed was late"}
