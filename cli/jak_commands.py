@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+import functools
 import re
+from datetime import date
 
 import click
 
@@ -53,9 +53,30 @@ def query_options(f):
 
 
 def write_options(f):
+    f = _prior_period(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
     f = click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")(f)
     return f
+
+
+def _prior_period(f):
+    """`--prior-period REASON`: record the command's events as prior-period adjustments (docs/audit.md), the one
+    way into a closed period; the reason is kept with them."""
+
+    @functools.wraps(f)
+    def run(*args, prior_period=None, **kwargs):
+        if prior_period is None:
+            return f(*args, **kwargs)
+        if not prior_period.strip():
+            raise click.BadParameter("needs a reason", param_hint="--prior-period")
+        from ledger.periods import prior_period_adjustment
+
+        with prior_period_adjustment(prior_period):
+            return f(*args, **kwargs)
+
+    return click.option("--prior-period", "prior_period", metavar="REASON", default=None,
+                        help="Record it as a prior-period adjustment, with this reason (needed for a date inside a "
+                             "closed period).")(run)
 
 
 def _written(result, as_json: bool, what: str) -> None:

@@ -153,3 +153,22 @@ def test_appendix_6_imports_and_forecasts_the_six_year_table(backend):
     assert member["loans"][0]["status"] == "repaid" and D(member["locked_after_savings"]) > 0
     fund = as_json(backend, "fund", "show", "app6", "--as-of", "2009-12-31")
     assert fund["liquidity"] == "24837.45"
+
+
+def test_a_fund_command_into_a_closed_period_is_told_its_own_way_in_and_can_take_it(backend):
+    ok(backend, "fund", "policy", "f1", "--on", "2024-01-01", "--kind", "jak:1")
+    ok(backend, "savings", "open", "s-jak", "--fund", "f1", "--holder", "saver", "--kind", "jak", "--on", "2024-01-01")
+    ok(backend, "savings", "deposit", "s-jak", "--amount", "500", "--on", "2024-01-02")
+    ok(backend, "period", "close", "f1", "--start", "2024-01-01", "--end", "2024-06-30")
+    refused = CliRunner().invoke(cli, ["--db", backend.url, "savings", "deposit", "s-jak", "--amount", "20",
+                                       "--on", "2024-03-01"])
+    assert refused.exit_code == 1 and "closed period 2024-01-01 to 2024-06-30" in refused.stderr
+    assert "pass --prior-period REASON" in refused.stderr
+    blank = CliRunner().invoke(cli, ["--db", backend.url, "savings", "deposit", "s-jak", "--amount", "20",
+                                     "--on", "2024-03-01", "--prior-period", " "])
+    assert blank.exit_code == 2 and "--prior-period" in blank.output
+    ok(backend, "savings", "deposit", "s-jak", "--amount", "20", "--on", "2024-03-01",
+       "--prior-period", "standing order found on the March statement")
+    log = as_json(backend, "log", "--stream", "account-s-jak", "--type", "SavingsDeposited")
+    assert log[-1]["metadata"]["adjustment"] == "prior-period"
+    assert log[-1]["metadata"]["reason"] == "standing order found on the March statement"
