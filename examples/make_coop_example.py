@@ -5,12 +5,14 @@
 Riverside Co-op leases its land from Riverside CLT and has three dwellings.
 Alice and Bob join in April 2015, Carol in July 2016. Everyone pays monthly;
 Bob falls behind in 2019-20; Alice staircases up with an extra payment of
-£3,000 in 2019 and buys £500 more co-op shares; the co-op spends £2,400 of
+£3,000 in 2019 (passed to the lender a month later) and buys £500 more
+co-op shares; the co-op spends £2,400 of
 its reserve on repairs in 2020; Bob leaves in October 2021 and is paid out
 under the resale formula (arrears deducted), the co-op topping up its loan;
 Dan takes over Bob's lease. Every event is recorded with `record` (the
-invariants are checked) and the dues, payment indexation, mortgage years and
-reserve transfers come from `accrue`, in a throw-away SQLite ledger; the
+invariants are checked) and the dues, payment indexation and the lender's
+mortgage years come from `accrue` (the members' debt-share years and the
+reserve are folds, computed on read), in a throw-away SQLite ledger; the
 file is its log without positions, hashes and recorded times, so importing
 it into any ledger gives the same books.
 """
@@ -115,6 +117,8 @@ def one_offs() -> dict[date, list[dict]]:
         date(2019, 6, 1): [ev("member-alice", "ExtraPaymentReceived", date(2019, 6, 1),
                               {"member_id": "alice", "amount": "3000", "bank_reference": "ALICE-STAIRCASE-1"}),
                            shares("alice", date(2019, 6, 1), "500")],
+        date(2019, 7, 1): [ev("mortgage-riverside-1", "MortgagePrepaid", date(2019, 7, 1),
+                              {"mortgage_id": "riverside-1", "amount": "3000", "bank_reference": "CHAPS-LENDER-2019-07"})],
         date(2019, 4, 1): [ev("dwelling-flat1", "DwellingRevalued", date(2019, 4, 1), {"dwelling_id": "flat1", "value": "161000"}),
                            ev("dwelling-flat2", "DwellingRevalued", date(2019, 4, 1), {"dwelling_id": "flat2", "value": "176000"}),
                            ev("dwelling-house3", "DwellingRevalued", date(2019, 4, 1), {"dwelling_id": "house3", "value": "228500"})],
