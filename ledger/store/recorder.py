@@ -87,6 +87,15 @@ class Recorder:
             return Head(0, "0" * 64, None)
         return Head(row[0], row[1], self._recorded(row[2]))
 
+    def last_rows(self, conn: Connection) -> list[tuple]:
+        """The log's last two rows, newest first, as the driver gives them: what a writer checks the head's seal
+        against before it appends."""
+        return [tuple(row) for row in conn.exec_driver_sql(
+            f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")]
+
+    def head_of(self, row: tuple) -> Head:
+        return Head(row[0], row[11], self._recorded(row[6]))
+
     def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for chunk in _chunks(streams):
