@@ -3,9 +3,11 @@
 One recorder per engine; both honour the same contract (tests/integration
 run the same tests against each). Writers are serialised so that positions
 are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
-by a transaction-scoped advisory lock taken before the head is read (an
-advisory lock needs no table privilege, so the least-privilege writer role
-can take it).
+by locking the ledger's one `writer_lock` row (`SELECT … FOR UPDATE`, held
+to commit) before the head is read. A row lock needs UPDATE on the table,
+which only the writer role has: the read-only auditor cannot take it (it
+could take an advisory lock, which needs no privilege, and so stop every
+write), and ledgers in two schemas of one database each have their own.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ SELECT_COLUMNS = ", ".join(COLUMNS)
 FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
 CHUNK = 500
 SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading (SQLite)
-_ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
 
@@ -263,7 +264,10 @@ class PostgresRecorder(Recorder):
         return streams
 
     def _lock(self, conn: Connection) -> None:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+        """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
+        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
+            raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
+                                   "database owner; nothing was written")
 
     def _cursor(self, conn: Connection, batch: int):
         """A server-side cursor: the log streams in batches, never all in memory."""

@@ -48,3 +48,76 @@ def test_an_append_on_an_intact_head_still_goes_in(backend):
     _insert_raw(backend, _forged_after(store, store.head().hash))  # a well-formed row written around the store
     assert store.append("index-RPI", [index_value("2021")], metadata=ACTOR).head.position == 3
     assert verify(store).intact
+
+
+# --- item 10: the writers' lock ---------------------------------------------------------------------
+
+OLD_ADVISORY_KEY = 7_320_451_001  # the database-wide advisory lock writers took before 0005_writer_lock
+
+
+def _role_url(pg, role: str) -> str:
+    return pg.url.replace("options=", f"options=-crole%3D{role}%20")
+
+
+def test_an_auditor_cannot_stop_a_clerk_from_writing(backend):
+    """Every lock the read-only role can take, held in an open transaction, and the clerk still writes."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    if backend.name != "postgresql":
+        pytest.skip("roles are a PostgreSQL feature; SQLite has file permissions")
+    backend.store().append("index-RPI", [index_value("2020")], metadata=ACTOR)
+    auditor = make_engine(_role_url(backend, "mutual_auditor"))
+    conn = auditor.connect()
+    held = conn.begin()
+    try:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({OLD_ADVISORY_KEY})")  # needs no privilege at all
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({OLD_ADVISORY_KEY})")
+        conn.exec_driver_sql("SELECT * FROM events")  # ACCESS SHARE on events, held to the end
+        conn.exec_driver_sql("LOCK TABLE events, checkpoints IN ACCESS SHARE MODE")
+        for statement in ("SELECT * FROM writer_lock FOR UPDATE", "SELECT * FROM writer_lock FOR KEY SHARE",
+                          "LOCK TABLE writer_lock IN EXCLUSIVE MODE", "LOCK TABLE writer_lock IN ROW SHARE MODE",
+                          "LOCK TABLE events IN SHARE MODE", "SELECT * FROM events FOR KEY SHARE"):
+            savepoint = conn.begin_nested()
+            with pytest.raises(DBAPIError) as caught:
+                conn.exec_driver_sql(statement)
+            savepoint.rollback()
+            assert "permission denied" in str(caught.value), statement
+        clerk = EventStore(make_engine(_role_url(backend, "mutual_writer"), lock_timeout_s=1))
+        assert clerk.append("index-RPI", [index_value("2021")], metadata=ACTOR).head.position == 2
+        clerk.dispose()
+    finally:
+        held.rollback()
+        conn.exec_driver_sql(f"SELECT pg_advisory_unlock_all()")
+        conn.close()
+        auditor.dispose()
+
+
+def test_two_ledgers_in_one_database_write_in_parallel(backend, new_backend):
+    """A writer holding one ledger's lock (mid-transaction) does not hold up a clerk of another ledger."""
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    other = new_backend(backend.name)  # PostgreSQL: another schema of the same database
+    one = backend.store()
+    with one.recorder.writing():
+        clerk = EventStore(make_engine(other.url, lock_timeout_s=1))
+        assert clerk.append("index-RPI", [index_value("2020")], metadata=ACTOR).head.position == 1
+        clerk.dispose()
+    assert one.head().position == 0
+
+
+def test_a_writer_of_one_ledger_still_waits_for_another_writer_of_the_same_ledger(backend):
+    from ledger.errors import StoreUnavailable
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    one = backend.store()
+    with one.recorder.writing():
+        clerk = EventStore(make_engine(backend.url, lock_timeout_s=0.3))
+        with pytest.raises(StoreUnavailable) as caught:
+            clerk.append("index-RPI", [index_value("2020")], metadata=ACTOR)
+        assert "busy" in str(caught.value)
+        clerk.dispose()
