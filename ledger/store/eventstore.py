@@ -64,6 +64,12 @@ class EventStore:
         self.clock = clock
 
     # -- writing ------------------------------------------------------------
+    def writers_lock(self):
+        """A context in which this thread holds the writers' lock: every read and append through this store
+        joins one transaction, so the log cannot move between a command's checks and its append
+        (ledger/commands/consistency.py). Other writers wait; readers elsewhere do not."""
+        return self.recorder.holding_lock()
+
     def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: Optional[int] = None,
                metadata: Mapping[str, Any], expected_head: Optional[int] = None) -> AppendResult:
         """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet) and the log

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
@@ -42,11 +43,31 @@ class Recorder:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held = threading.local()  # per thread: the write transaction `holding_lock` keeps open, if any
 
     # -- transactions -------------------------------------------------------
     @contextmanager
+    def holding_lock(self) -> Iterator[None]:
+        """Hold the writers' lock until the block ends: one write transaction that this thread's reads and writes
+        through this recorder all join, so that nothing another writer does can come between what a command
+        read and what it appends. Commits at the end of the block, rolls everything back on an error."""
+        if getattr(self._held, "conn", None) is not None:
+            yield  # (already held: the outer block commits)
+            return
+        with self.writing() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
+
+    @contextmanager
     def writing(self) -> Iterator[Connection]:
         """A write transaction holding the writers' lock; commits on success, rolls back on error."""
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held  # inside holding_lock: its transaction, committed when it ends
+            return
         try:
             with self.engine.connect().execution_options(**{WRITE: True}) as conn:
                 with conn.begin():
@@ -63,6 +84,10 @@ class Recorder:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held  # inside holding_lock: read under the lock, in the transaction that will append
+            return
         try:
             with self.engine.connect() as conn:
                 with conn.begin():

@@ -121,3 +121,53 @@ def test_a_writer_of_one_ledger_still_waits_for_another_writer_of_the_same_ledge
             clerk.append("index-RPI", [index_value("2020")], metadata=ACTOR)
         assert "busy" in str(caught.value)
         clerk.dispose()
+
+
+# --- item 15: commands converge under load ----------------------------------------------------------
+
+
+def test_eight_clerks_recording_at_once_get_every_event_in(backend):
+    """Each clerk records events one at a time, as fast as it can, all eight at once through one store: every
+    command is checked and written, none is given up on as "the ledger moved"."""
+    import sys
+    import threading
+    import time
+
+    from ledger.commands.equity import record
+    from tests.factories import envelope
+
+    store = backend.store()
+    append = store.append_pending
+
+    def append_after_checking_a_bigger_ledger(*args, **kwargs):
+        time.sleep(0.002)  # a command's checks take time: on a ledger of years, milliseconds
+        return append(*args, **kwargs)
+
+    store.append_pending = append_after_checking_a_bigger_ledger
+    clerks, each = 8, 20
+    failures: list[BaseException] = []
+    start = threading.Barrier(clerks)
+
+    def clerk(n: int) -> None:
+        start.wait()
+        for i in range(each):
+            line = envelope(f"index-C{n}", "IndexValuePublished", {"series": f"C{n}", "period": str(2000 + i),
+                                                                    "value": "100"}, effective_date=f"{2000 + i}-01-01")
+            try:
+                record(store, [line], actor=f"clerk-{n}")
+            except Exception as exc:  # noqa: BLE001 - every failure is the test's business
+                failures.append(exc)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in range(clerks)]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # the clerks' reads, checks and appends interleave, as on a busy machine
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert failures == []
+    report = verify(store)
+    assert report.intact and report.events == clerks * each
