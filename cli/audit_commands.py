@@ -21,8 +21,8 @@ from cli.params import ISO_DATE, TIMESTAMP
 def audit(ctx, as_known_at, as_of, as_json: bool, workers: int | None) -> None:
     """Replay the whole log in a scratch store, rebuild every projection, compare, verify the chain.
 
-    The replayed books are compared with the live read side and with the
-    latest checkpoint (its books replayed from the log up to its position).
+    The replayed books are compared with the live read side and with every
+    checkpoint (its books replayed from the log up to its position).
     Exits non-zero if anything differs. Subcommands: digest, prove, checkpoint, checkpoints.
     """
     if ctx.invoked_subcommand is not None:
@@ -65,18 +65,21 @@ def _print_report(report: dict) -> None:
     funds = report["totals"]["funds"]
     table("funds", ["fund", "savings", "points", "loans outstanding", "liquidity"],
           [(f, t["savings"], t["points"], t["loans_outstanding"], t["liquidity"]) for f, t in funds.items()])
-    checkpoint = report.get("checkpoint")
-    if checkpoint:
-        from ledger.clock import format_recorded_at
-
+    for checkpoint in report.get("checkpoints", []):
         click.echo(f"checkpoint {checkpoint['checkpoint']}: position {checkpoint['position']}, as of "
-                   f"{checkpoint['as_of']}, taken {format_recorded_at(checkpoint['recorded_at'])} "
-                   f"by {checkpoint['actor']}")
+                   f"{checkpoint['as_of']}, taken {_when(checkpoint['recorded_at'])} by {checkpoint['actor']}"
+                   + (f" (MALFORMED: {checkpoint['malformed']})" if checkpoint.get("malformed") else ""))
     if report["discrepancies"]:
         table("DISCREPANCIES", ["figure", "live (or checkpoint)", "replay"],
               [(d["figure"], d["live"], d["replay"]) for d in report["discrepancies"]])
     else:
         click.echo("no discrepancies: the books follow from the log")
+
+
+def _when(recorded) -> str:
+    from ledger.clock import format_recorded_at
+
+    return format_recorded_at(recorded) if recorded is not None else "at an unreadable time"
 
 
 @audit.command()
@@ -159,8 +162,9 @@ def checkpoints(obj, as_json: bool) -> None:
     if as_json:
         emit_json([c.to_json() for c in found])
         return
-    table("checkpoints", ["checkpoint", "position", "as of", "taken", "by", "books sha256"],
-          [(c.checkpoint_id, c.position, c.as_of, c.recorded_at, c.actor, c.books_hash) for c in found])
+    table("checkpoints", ["checkpoint", "position", "as of", "taken", "by", "books sha256", "malformed"],
+          [(c.checkpoint_id, c.position, c.as_of, c.recorded_at, c.actor, c.books_hash, c.malformed or "")
+           for c in found])
 
 
 COMMANDS = [audit]
