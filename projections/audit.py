@@ -26,10 +26,12 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import FieldError, LedgerError, NotFound, ValidationFailed
 from ledger.store import EventStore, StoredEvent, migrate
 from ledger.store.checkpoints import Checkpoint, checkpoints as checkpoints_of, record_checkpoint
+from ledger.store.digests import WitnessLine, check_witness, positions as digest_positions
 from ledger.store.engine import make_engine
 from ledger.canonical import GENESIS_HASH
 from ledger.store.mapper import to_envelope
@@ -125,19 +127,26 @@ def _differences(live: Any, replay: Any, path: str = "") -> list[dict[str, Any]]
 
 def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_of: Optional[date] = None,
               on_progress: Optional[Callable[[str, int], None]] = None,
-              workers: Optional[int] = None) -> dict[str, Any]:
+              workers: Optional[int] = None, witness: Optional[list[WitnessLine]] = None,
+              public_key: Optional[Ed25519PublicKey] = None) -> dict[str, Any]:
     """Replay the log and report; `discrepancies` is empty when the books follow from an intact log.
 
-    `workers`: processes the replay folds in (default one per core; projections/replay.py).
+    `workers`: processes the replay folds in (default one per core; projections/replay.py). `witness`: the
+    lines of a witness file, each a digest signed with the society's key, whose public key is `public_key`:
+    every one must still hold on the log as stored (ledger/store/digests.py), whatever `as_known_at` says.
     """
     from projections.replay import Bounds, replay_books as replay_books_of
 
     progress = on_progress or (lambda stage, n: None)
     discrepancies: list[dict[str, Any]] = []
-    chain = verify(store, on_progress=lambda n: progress("verify", n))
+    chain = verify(store, on_progress=lambda n: progress("verify", n),
+                   collect=digest_positions(witness) if witness else ())
     if not chain.intact:
         discrepancies.append({"figure": "chain", "live": f"broken at position {chain.first_bad_position}",
                               "replay": chain.problem})
+    if witness is not None:
+        discrepancies += check_witness(witness, public_key, chain.head_position, chain.first_bad_position,
+                                       chain.hashes or {})
     taken = checkpoints_of(store, recorded_to=as_known_at)  # every one: a forged last one must not hide the rest
     tally = _Tally(store.read(recorded_to=as_known_at), {c.position for c in taken if not c.malformed})
 
@@ -176,6 +185,7 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
         "totals": replay_books,
         "checkpoint": taken[-1].to_json() if taken else None,
         "checkpoints": [c.to_json() for c in taken],
+        "witness": None if witness is None else {"digests": len(witness)},
         "discrepancies": discrepancies,
     }
 

@@ -129,3 +129,136 @@ def test_a_checkpoint_with_an_unreadable_date_is_a_discrepancy(backend):
     code, report = _audit(backend)
     assert code == 1 and [d["figure"] for d in report["discrepancies"]] == ["checkpoint 1"]
     assert "as_of" in report["discrepancies"][0]["replay"]
+
+
+# --- item 12: signed digests and the witness file ---------------------------------------------------
+
+
+def _keys(tmp_path) -> tuple[str, str]:
+    key, pub = str(tmp_path / "society.key"), str(tmp_path / "society.pub")
+    made = CliRunner().invoke(cli, ["audit", "keygen", "-o", key])
+    assert made.exit_code == 0, made.output
+    with open(pub, "w") as out:
+        out.write(made.stdout)
+    return key, pub
+
+
+def _cut(backend, after: int) -> None:
+    """Cut the log's tail behind the store's back, as the database's owner could (triggers bypassed)."""
+    from sqlalchemy import text
+
+    with backend.engine.begin() as conn:
+        if backend.name == "sqlite":
+            conn.execute(text("DROP TRIGGER events_refuse_delete"))
+            conn.execute(text(f"DELETE FROM events WHERE position > {after}"))
+        else:
+            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
+            conn.execute(text(f"DELETE FROM events WHERE position > {after}"))
+            conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete"))
+
+
+def _witnessed(backend, tmp_path, *sizes: int) -> tuple[str, str, str]:
+    """A ledger grown to each size in turn, a signed digest appended to the witness at each."""
+    key, pub = _keys(tmp_path)
+    witness = str(tmp_path / "witness.jsonl")
+    for size in sizes:
+        run(backend, "import", "-", input=_lines(size))
+        signed = run(backend, "audit", "digest", "--sign", key, "--witness", witness)
+        assert signed.exit_code == 0, signed.output
+    return key, pub, witness
+
+
+def _audit_with(backend, witness: str, pub: str):
+    return CliRunner().invoke(cli, ["--db", backend.url, "audit", "--workers", "1", "--json", "--witness", witness,
+                                    "--public-key", pub])
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads_and_prints_the_public_key(tmp_path):
+    import os
+    import stat
+
+    key = tmp_path / "society.key"
+    made = CliRunner().invoke(cli, ["audit", "keygen", "-o", str(key)])
+    assert made.exit_code == 0 and made.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and b"PRIVATE KEY" in key.read_bytes()
+    again = CliRunner().invoke(cli, ["audit", "keygen", "-o", str(key)])
+    assert again.exit_code == 1 and again.stderr.startswith("error: --output:") and "never overwritten" in again.stderr
+
+
+def test_a_witness_of_signed_digests_is_proven_while_the_log_only_grows(backend, tmp_path):
+    key, pub, witness = _witnessed(backend, tmp_path, 3, 5, 8)
+    lines = [json.loads(line) for line in open(witness)]
+    assert [d["position"] for d in lines] == [3, 5, 8] and {d["key"] for d in lines} == {lines[0]["key"]}
+    proven = run(backend, "audit", "prove", "--witness", witness, "--public-key", pub)
+    assert proven.exit_code == 0 and "all 3 signed digests" in proven.output
+    result = _audit_with(backend, witness, pub)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["witness"] == {"digests": 3}
+    signed = tmp_path / "digest.json"
+    signed.write_text(run(backend, "audit", "digest", "--sign", key, "--json").output)
+    one = run(backend, "audit", "prove", "--signed", str(signed), "--public-key", pub)
+    assert one.exit_code == 0 and "proven: the log up to position 8" in one.output
+    assert run(backend, "audit", "prove", "3", lines[0]["hash"]).exit_code == 0  # the plain proof as before
+
+
+def test_a_cut_tail_passes_verify_but_not_the_witness_which_names_the_first_digest_lost(backend, tmp_path):
+    key, pub, witness = _witnessed(backend, tmp_path, 3, 5, 8)
+    _cut(backend, 4)
+    assert run(backend, "verify").exit_code == 0  # without a witness, a cut tail is invisible
+    result = _audit_with(backend, witness, pub)
+    assert result.exit_code == 1
+    [found] = [d for d in json.loads(result.output)["discrepancies"] if d["figure"].startswith("witness")]
+    assert found["figure"].startswith("witness line 2 (position 5, signed ")
+    assert "holds only 4 events" in found["replay"] and "tail was cut" in found["replay"]
+    assert "and 1 later digest" in found["replay"]
+    proof = CliRunner().invoke(cli, ["--db", backend.url, "audit", "prove", "--witness", witness, "--public-key", pub])
+    assert proof.exit_code == 1 and "NOT PROVEN: witness line 2" in proof.stderr
+    refused = CliRunner().invoke(cli, ["--db", backend.url, "audit", "digest", "--sign", key, "--witness", witness])
+    assert refused.exit_code == 1 and refused.stderr.startswith("error: --witness: line 2")
+    assert len(open(witness).readlines()) == 3  # nothing signed over the cut
+
+
+def test_a_rewritten_history_passes_verify_but_not_the_witness(backend, tmp_path):
+    key, pub, witness = _witnessed(backend, tmp_path, 3, 5, 8)
+    _cut(backend, 3)
+    run(backend, "import", "-", input=_lines(9))  # grown back past 8, re-sealed: another history from 4 on
+    assert run(backend, "verify").exit_code == 0
+    result = _audit_with(backend, witness, pub)
+    assert result.exit_code == 1
+    [found] = [d for d in json.loads(result.output)["discrepancies"] if d["figure"].startswith("witness")]
+    assert found["figure"].startswith("witness line 2 (position 5,") and "rewritten" in found["replay"]
+
+
+def test_a_forged_or_garbled_witness_line_is_named_and_proves_nothing(backend, tmp_path):
+    key, pub, witness = _witnessed(backend, tmp_path, 3, 5)
+    lines = open(witness).read().splitlines()
+    forged = json.loads(lines[1])
+    forged["position"] = 4  # a digest someone would like the log to keep instead
+    (tmp_path / "other").mkdir()
+    other_key, _ = _keys(tmp_path / "other")  # signed, but not with the society's key
+    foreign = json.loads(run(backend, "audit", "digest", "--sign", other_key, "--json").output)
+    with open(witness, "w") as out:
+        out.write("\n".join([lines[0], json.dumps(forged), "not json", json.dumps(foreign)]) + "\n")
+    result = _audit_with(backend, witness, pub)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    found = {d["figure"].split(" (")[0]: d["replay"] for d in json.loads(result.output)["discrepancies"]}
+    assert "does not verify" in found["witness line 2"]
+    assert "not a signed digest" in found["witness line 3"]
+    assert "signed by key" in found["witness line 4"]
+    assert "witness line 1" not in found
+
+
+def test_witness_options_are_refused_without_their_partner_and_a_key_others_can_read_is_refused(backend, tmp_path):
+    import os
+
+    key, pub, witness = _witnessed(backend, tmp_path, 2)
+    alone = CliRunner().invoke(cli, ["--db", backend.url, "audit", "--witness", witness])
+    assert alone.exit_code == 2 and "--public-key" in alone.output
+    unsigned = CliRunner().invoke(cli, ["--db", backend.url, "audit", "digest", "--witness", witness])
+    assert unsigned.exit_code == 2 and "--sign" in unsigned.output
+    os.chmod(key, 0o644)
+    loose = CliRunner().invoke(cli, ["--db", backend.url, "audit", "digest", "--sign", key])
+    assert loose.exit_code == 1 and loose.stderr.startswith("error: --sign:") and "chmod 600" in loose.stderr
+    not_a_key = CliRunner().invoke(cli, ["--db", backend.url, "audit", "prove", "--witness", witness,
+                                         "--public-key", witness])
+    assert not_a_key.exit_code == 1 and not_a_key.stderr.startswith("error: --public-key:")
