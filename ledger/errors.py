@@ -53,6 +53,16 @@ class LedgerMoved(ConcurrencyConflict):
                   "its events against the books; nothing was written, run it again")
 
 
+class ChainBroken(LedgerError):
+    """The log's head does not seal what it holds: nothing is appended on top of a broken chain."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        self.position, self.problem = position, problem
+        super().__init__(f"log: the chain is broken at its head, position {position}: {problem}; nothing was "
+                         "written (nothing is appended on a broken chain: `mutual verify` shows it, and it is a "
+                         "matter for the auditor)")
+
+
 class IdempotencyConflict(LedgerError):
     def __init__(self, key: str, position: int) -> None:
         self.key, self.position = key, position

@@ -26,10 +26,12 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import FieldError, LedgerError, NotFound, ValidationFailed
 from ledger.store import EventStore, StoredEvent, migrate
-from ledger.store.checkpoints import Checkpoint, latest_checkpoint, record_checkpoint
+from ledger.store.checkpoints import Checkpoint, checkpoints as checkpoints_of, record_checkpoint
+from ledger.store.digests import WitnessLine, check_witness, positions as digest_positions
 from ledger.store.engine import make_engine
 from ledger.canonical import GENESIS_HASH
 from ledger.store.mapper import to_envelope
@@ -125,21 +127,28 @@ def _differences(live: Any, replay: Any, path: str = "") -> list[dict[str, Any]]
 
 def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_of: Optional[date] = None,
               on_progress: Optional[Callable[[str, int], None]] = None,
-              workers: Optional[int] = None) -> dict[str, Any]:
+              workers: Optional[int] = None, witness: Optional[list[WitnessLine]] = None,
+              public_key: Optional[Ed25519PublicKey] = None) -> dict[str, Any]:
     """Replay the log and report; `discrepancies` is empty when the books follow from an intact log.
 
-    `workers`: processes the replay folds in (default one per core; projections/replay.py).
+    `workers`: processes the replay folds in (default one per core; projections/replay.py). `witness`: the
+    lines of a witness file, each a digest signed with the society's key, whose public key is `public_key`:
+    every one must still hold on the log as stored (ledger/store/digests.py), whatever `as_known_at` says.
     """
     from projections.replay import Bounds, replay_books as replay_books_of
 
     progress = on_progress or (lambda stage, n: None)
     discrepancies: list[dict[str, Any]] = []
-    chain = verify(store, on_progress=lambda n: progress("verify", n))
+    chain = verify(store, on_progress=lambda n: progress("verify", n),
+                   collect=digest_positions(witness) if witness else ())
     if not chain.intact:
         discrepancies.append({"figure": "chain", "live": f"broken at position {chain.first_bad_position}",
                               "replay": chain.problem})
-    checkpoint = latest_checkpoint(store, recorded_to=as_known_at)
-    tally = _Tally(store.read(recorded_to=as_known_at), checkpoint.position if checkpoint else None)
+    if witness is not None:
+        discrepancies += check_witness(witness, public_key, chain.head_position, chain.first_bad_position,
+                                       chain.hashes or {})
+    taken = checkpoints_of(store, recorded_to=as_known_at)  # every one: a forged last one must not hide the rest
+    tally = _Tally(store.read(recorded_to=as_known_at), {c.position for c in taken if not c.malformed})
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{os.path.join(folder, 'replay.db')}")
@@ -160,9 +169,10 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
         as_of = as_of or tally.last_date or date.today()
         replayed_to = scratch.head().position
         replay_books = replay_books_of(scratch, Bounds(replayed_to, as_known_at), as_of, workers).books
-        if checkpoint is not None:
-            discrepancies += check_checkpoint(checkpoint, tally.hash_at_checkpoint, scratch if chain.intact else None,
-                                              workers)
+        folded: dict[tuple[int, date], dict[str, Any]] = {}  # checkpoints of one position and date fold once
+        for checkpoint in taken:
+            discrepancies += check_checkpoint(checkpoint, tally.hashes_at.get(checkpoint.position),
+                                              scratch if chain.intact else None, workers, folded)
         engine.dispose()
     live_books = books(CachingView(store, as_known_at), as_of)
     discrepancies += _differences(live_books, replay_books)
@@ -173,34 +183,36 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
         "events_by_type": dict(sorted(tally.by_type.items())),
         "chain": {"intact": chain.intact, "head_position": head[0], "head_hash": head[1]},
         "totals": replay_books,
-        "checkpoint": checkpoint.to_json() if checkpoint is not None else None,
+        "checkpoint": taken[-1].to_json() if taken else None,
+        "checkpoints": [c.to_json() for c in taken],
+        "witness": None if witness is None else {"digests": len(witness)},
         "discrepancies": discrepancies,
     }
 
 
 class _Tally:
-    """One pass over the log as read: counted by type, its head and last date noted, and the hash found at a
+    """One pass over the log as read: counted by type, its head and last date noted, and the hash found at each
     checkpoint's position; `envelopes()` hands the events on for re-sealing as they go by."""
 
-    def __init__(self, events: Iterator[StoredEvent], checkpoint_position: Optional[int]) -> None:
+    def __init__(self, events: Iterator[StoredEvent], checkpoint_positions: set[int]) -> None:
         self.events = events
-        self.checkpoint_position = checkpoint_position
+        self.checkpoint_positions = checkpoint_positions
         self.by_type: dict[str, int] = {}
         self.count = 0
         self.head = (0, GENESIS_HASH)
         self.last_date: Optional[date] = None
-        self.hash_at_checkpoint: Optional[str] = GENESIS_HASH if checkpoint_position == 0 else None
+        self.hashes_at: dict[int, str] = {0: GENESIS_HASH} if 0 in checkpoint_positions else {}
 
     def envelopes(self) -> Iterator[bytes]:
-        by_type, dumps = self.by_type, orjson.dumps
+        by_type, dumps, positions = self.by_type, orjson.dumps, self.checkpoint_positions
         for e in self.events:
             by_type[e.type] = by_type.get(e.type, 0) + 1
             self.count += 1
             self.head = (e.position, e.hash)
             if self.last_date is None or e.effective_date > self.last_date:
                 self.last_date = e.effective_date
-            if e.position == self.checkpoint_position:
-                self.hash_at_checkpoint = e.hash
+            if e.position in positions:
+                self.hashes_at[e.position] = e.hash
             yield dumps(to_envelope(e))
 
     def finish(self) -> None:
@@ -210,17 +222,23 @@ class _Tally:
 
 
 def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], scratch: Optional[EventStore],
-                     workers: Optional[int] = None) -> list[dict[str, Any]]:
+                     workers: Optional[int] = None,
+                     folded: Optional[dict[tuple[int, date], dict[str, Any]]] = None) -> list[dict[str, Any]]:
     """Every figure of a checkpoint the log no longer gives ("live" is the checkpoint's figure).
 
     `hash_at_position` is the hash the log as read has at the checkpoint's
     position (None: no such position); `scratch` is the log's verified copy,
     which the checkpoint's books are replayed from (None when the chain is
-    broken: then only the position and hash are checked).
+    broken: then only the position and hash are checked). A malformed
+    checkpoint is one discrepancy saying why. `folded` keeps the books
+    replayed for each position and date, for the next checkpoint of the same.
     """
     from projections.replay import Bounds, replay_books as replay_books_of
 
     name = f"checkpoint {checkpoint.checkpoint_id}"
+    if checkpoint.malformed:
+        return [{"figure": name, "live": f"taken {checkpoint.recorded_at or '?'} by {checkpoint.actor}",
+                 "replay": f"malformed: {checkpoint.malformed}"}]
     position = checkpoint.position
     at = hash_at_position
     if at != checkpoint.head_hash:
@@ -229,9 +247,12 @@ def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], sc
                  "replay": found}]
     if scratch is None:
         return []
-    replayed = replay_books_of(scratch, Bounds(position), checkpoint.as_of, workers).books
+    folded = {} if folded is None else folded
+    key = (position, checkpoint.as_of)
+    if key not in folded:
+        folded[key] = replay_books_of(scratch, Bounds(position), checkpoint.as_of, workers).books
     return [dict(d, figure=f"{name} (position {position}, as of {checkpoint.as_of.isoformat()}): {d['figure']}")
-            for d in _differences(checkpoint.books, replayed)]
+            for d in _differences(checkpoint.books, folded[key])]
 
 
 def take_checkpoint(store: EventStore, *, actor: str, as_of: Optional[date] = None,

@@ -10,7 +10,7 @@ the liquidity rule is ledger/rules/fund.py's.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from pydantic import ValidationError
 
-from ledger.commands.consistency import ATTEMPTS, checks_again
+from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, LedgerMoved, NotFound, ValidationFailed
 from ledger.events.base import field_errors
 from ledger.events.jak import (
@@ -735,8 +735,15 @@ def release_date(reader, holder: str, repaid_on: date, through: date) -> Optiona
 def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] = None) -> list[dict[str, Any]]:
     """Release, as the ledger's own events, the locked after-savings of every repaid loan on the day
     after the holder's points are first back to zero or above (idempotency key `release:<loan>`)."""
+    with ExitStack() as lock:
+        return _settle(store, through, actor, fund, lock)
+
+
+def _settle(store: EventStore, through: date, actor: str, fund: Optional[str], lock: ExitStack) -> list[dict[str, Any]]:
+    """One release at a time; once an append finds the log moved on, the rest are read and written holding the
+    writers' lock (ledger/commands/consistency.py), so they cannot lose again."""
     released: list[dict[str, Any]] = []
-    moved = 0  # appends in a row refused because the log moved on while the books were read
+    locked = False
     while True:
         reader = StoreReader(store)
         index = JakIndex(reader)
@@ -761,11 +768,11 @@ def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] 
         try:
             _append(store, f"account-{granted['account_id']}", [event], reader, actor)
         except LedgerMoved:
-            moved += 1
-            if moved == ATTEMPTS:
+            if locked:
                 raise
+            lock.enter_context(store.writers_lock())
+            locked = True
             continue  # read the books again: the release may no longer be due, or due on another day
-        moved = 0
         released.append({"loan_id": loan_id, "account_id": granted["account_id"], "on": on, "amount": amount})
 
 

@@ -7,22 +7,35 @@ that position and shows the books still follow from it, or names every
 figure that no longer does. Like the events, a checkpoint is never updated
 or deleted (the migration's triggers refuse), and its books are kept as
 canonical JSON text with their SHA-256.
+
+Whoever writes a checkpoint is trusted by every later audit, so on
+PostgreSQL only the owner and the auditor role may (migration
+0006_checkpoint_writers), the ledger assigns the ids, and an audit checks
+every checkpoint, not only the last. A row is read as it is, however it got
+there: one that is not a checkpoint an audit can hold the log to (books that
+are not a JSON object, a date or hash that cannot be read) comes back with
+`malformed` saying why, and the audit reports it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Optional
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError
 
 from ledger.clock import UTC
-from ledger.errors import FieldError, ValidationFailed
+from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
 from ledger.store.eventstore import EventStore
 from ledger.store.schema import checkpoints as table
+
+HASH = re.compile(r"[0-9a-f]{64}")
+COLUMNS = "checkpoint_id, position, head_hash, as_of, recorded_at, actor, books, books_hash"
 
 
 @dataclass(frozen=True)
@@ -30,16 +43,20 @@ class Checkpoint:
     checkpoint_id: int
     position: int
     head_hash: str
-    as_of: date
-    recorded_at: datetime
+    as_of: Optional[date]
+    recorded_at: Optional[datetime]
     actor: str
-    books: dict[str, Any]
+    books: Optional[dict[str, Any]]
     books_hash: str
+    malformed: str = ""  # why the row is no checkpoint an audit can hold the log to ("" when it is one)
 
     def to_json(self) -> dict[str, Any]:
-        return {"checkpoint": self.checkpoint_id, "position": self.position, "head_hash": self.head_hash,
-                "as_of": self.as_of, "recorded_at": self.recorded_at, "actor": self.actor,
-                "books_hash": self.books_hash}
+        out = {"checkpoint": self.checkpoint_id, "position": self.position, "head_hash": self.head_hash,
+               "as_of": self.as_of, "recorded_at": self.recorded_at, "actor": self.actor,
+               "books_hash": self.books_hash}
+        if self.malformed:
+            out["malformed"] = self.malformed
+        return out
 
 
 def books_text(books: dict[str, Any]) -> str:
@@ -55,18 +72,28 @@ def record_checkpoint(store: EventStore, *, position: int, head_hash: str, as_of
     row = {"position": position, "head_hash": head_hash, "as_of": as_of,
            "recorded_at": store.clock().astimezone(UTC), "actor": actor, "books": text,
            "books_hash": hashlib.sha256(text.encode()).hexdigest()}
-    with store.engine.begin() as conn:
-        checkpoint_id = conn.execute(insert(table).values(**row).returning(table.c.checkpoint_id)).scalar_one()
+    try:
+        with store.engine.begin() as conn:
+            checkpoint_id = conn.execute(insert(table).values(**row).returning(table.c.checkpoint_id)).scalar_one()
+    except DBAPIError as exc:
+        message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if "permission denied" not in message:
+            raise
+        raise StoreUnavailable(f"checkpoints: the database refused: {message}; a checkpoint is taken by an "
+                               "auditor (role mutual_auditor) or the owner, not by a writer; nothing was kept") from None
     return _checkpoint({**row, "checkpoint_id": checkpoint_id})
 
 
 def checkpoints(store: EventStore, *, recorded_to: Optional[datetime] = None) -> list[Checkpoint]:
-    """Every checkpoint (taken by `recorded_to`, when given), oldest first."""
-    query = select(table).order_by(table.c.checkpoint_id)
+    """Every checkpoint (taken by `recorded_to`, when given), oldest first, as the driver gives its row: a
+    malformed row is read, not raised on (`Checkpoint.malformed`)."""
+    recorder = store.recorder
+    where, params = "", ()
     if recorded_to is not None:
-        query = query.where(table.c.recorded_at <= recorded_to.astimezone(UTC))
+        where, params = f" WHERE recorded_at <= {recorder.mark}", (recorder.recorded_param(recorded_to),)
     with store.engine.connect() as conn:
-        return [_checkpoint(dict(row._mapping)) for row in conn.execute(query)]
+        rows = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM checkpoints{where} ORDER BY checkpoint_id", params)
+        return [_checkpoint(dict(zip(COLUMNS.split(", "), row))) for row in rows]
 
 
 def latest_checkpoint(store: EventStore, *, recorded_to: Optional[datetime] = None) -> Optional[Checkpoint]:
@@ -75,7 +102,30 @@ def latest_checkpoint(store: EventStore, *, recorded_to: Optional[datetime] = No
 
 
 def _checkpoint(row: dict[str, Any]) -> Checkpoint:
-    recorded = row["recorded_at"]
-    recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded.astimezone(UTC)
-    return Checkpoint(row["checkpoint_id"], row["position"], row["head_hash"], row["as_of"], recorded, row["actor"],
-                      orjson.loads(row["books"]), row["books_hash"])
+    """A row as a Checkpoint; what cannot be read is named in `malformed` (and left None), never raised."""
+    problems = []
+    as_of, recorded, books = row["as_of"], row["recorded_at"], row["books"]
+    try:
+        as_of = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
+    except (TypeError, ValueError):
+        problems.append(f"as_of: {as_of!r} is not a date")
+        as_of = None
+    try:
+        recorded = recorded if isinstance(recorded, datetime) else datetime.fromisoformat(recorded)
+        recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded.astimezone(UTC)
+    except (TypeError, ValueError):
+        problems.append(f"recorded_at: {recorded!r} is not a time")
+        recorded = None
+    try:
+        books = orjson.loads(books)
+    except (TypeError, orjson.JSONDecodeError):
+        books = None
+    if not isinstance(books, dict) or not all(isinstance(books.get(k), dict) for k in ("coops", "funds")):
+        problems.append("books: are not a JSON object of coops and funds")
+        books = None
+    if not isinstance(row["head_hash"], str) or not HASH.fullmatch(row["head_hash"]):
+        problems.append(f"head_hash: {row['head_hash']!r} is not the 64 hex digits of a hash")
+    if not isinstance(row["position"], int) or row["position"] < 0:
+        problems.append(f"position: {row['position']!r} is not a position of the log")
+    return Checkpoint(row["checkpoint_id"], row["position"], row["head_hash"], as_of, recorded, row["actor"],
+                      books, row["books_hash"], "; ".join(problems))

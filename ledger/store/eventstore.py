@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.canonical import GENESIS_HASH
 from ledger.clock import UTC, format_recorded_at, utc_now
 from ledger.errors import (
+    ChainBroken,
     ConcurrencyConflict,
     FieldError,
     IdempotencyConflict,
@@ -34,6 +35,7 @@ from ledger.store.mapper import (FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, decode_row,
                                  row_decoder, validate_lines)
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent, fact_text
 from ledger.store.recorder import Recorder, recorder_for
+from ledger.store.verify import row_hash
 
 MAX_ERRORS_REPORTED = 20
 Clock = Callable[[], datetime]
@@ -63,6 +65,12 @@ class EventStore:
         self.clock = clock
 
     # -- writing ------------------------------------------------------------
+    def writers_lock(self):
+        """A context in which this thread holds the writers' lock: every read and append through this store
+        joins one transaction, so the log cannot move between a command's checks and its append
+        (ledger/commands/consistency.py). Other writers wait; readers elsewhere do not."""
+        return self.recorder.holding_lock()
+
     def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: Optional[int] = None,
                metadata: Mapping[str, Any], expected_head: Optional[int] = None) -> AppendResult:
         """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet) and the log
@@ -266,7 +274,7 @@ class _Writer:
     def __init__(self, store: EventStore, conn, expected: dict[str, Optional[int]]) -> None:
         self.store, self.conn, self.recorder = store, conn, store.recorder
         self.expected = expected
-        self.start = self.recorder.head(conn)
+        self.start = self._sealed_head()
         self.position = self.start.position
         self.prev_hash = self.start.hash if self.start.position else GENESIS_HASH
         self.last_recorded = self.start.recorded_at
@@ -281,6 +289,23 @@ class _Writer:
         self.written = 0
         self.sealed: list[tuple] = []  # rows sealed but not inserted yet
         self.legacy_facts: dict[str, dict[str, int]] = {}  # stream -> {fact text: position} of legacy-keyed events
+
+    def _sealed_head(self) -> Head:
+        """The head, once its hash is shown to seal its content after the event before it (as verify recomputes
+        it). A row written around the store (a bad hash, a forged append) would otherwise be sealed in by every
+        append on top of it; a break further back is verify's to find (a whole pass, too slow for each write)."""
+        rows = self.recorder.last_rows(self.conn)
+        if not rows:
+            return Head(0, GENESIS_HASH, None)
+        head, before = rows[0], (rows[1] if len(rows) > 1 else None)
+        position = head[0]
+        if (before[0] if before else 0) != position - 1:
+            raise ChainBroken(position, f"position {position - 1} is missing")
+        if head[10] != (before[11] if before else GENESIS_HASH):
+            raise ChainBroken(position, "its prev_hash does not match the hash of the event before it")
+        if row_hash(head, head[10]) != head[11]:
+            raise ChainBroken(position, "the event's content does not match its hash: it was altered")
+        return self.recorder.head_of(head)
 
     def write(self, chunks: Iterable[list[Pending]], on_progress, want_positions: bool = True) -> AppendResult:
         """Write the chunks; the result lists every event's position if `want_positions`."""

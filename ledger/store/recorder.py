@@ -3,9 +3,11 @@
 One recorder per engine; both honour the same contract (tests/integration
 run the same tests against each). Writers are serialised so that positions
 are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
-by a transaction-scoped advisory lock taken before the head is read (an
-advisory lock needs no table privilege, so the least-privilege writer role
-can take it).
+by locking the ledger's one `writer_lock` row (`SELECT … FOR UPDATE`, held
+to commit) before the head is read. A row lock needs UPDATE on the table,
+which only the writer role has: the read-only auditor cannot take it (it
+could take an advisory lock, which needs no privilege, and so stop every
+write), and ledgers in two schemas of one database each have their own.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
@@ -32,7 +35,6 @@ SELECT_COLUMNS = ", ".join(COLUMNS)
 FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
 CHUNK = 500
 SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading (SQLite)
-_ADVISORY_KEY = 7_320_451_001  # "the events table" for pg_advisory_xact_lock
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
 
@@ -41,11 +43,31 @@ class Recorder:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held = threading.local()  # per thread: the write transaction `holding_lock` keeps open, if any
 
     # -- transactions -------------------------------------------------------
     @contextmanager
+    def holding_lock(self) -> Iterator[None]:
+        """Hold the writers' lock until the block ends: one write transaction that this thread's reads and writes
+        through this recorder all join, so that nothing another writer does can come between what a command
+        read and what it appends. Commits at the end of the block, rolls everything back on an error."""
+        if getattr(self._held, "conn", None) is not None:
+            yield  # (already held: the outer block commits)
+            return
+        with self.writing() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
+
+    @contextmanager
     def writing(self) -> Iterator[Connection]:
         """A write transaction holding the writers' lock; commits on success, rolls back on error."""
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held  # inside holding_lock: its transaction, committed when it ends
+            return
         try:
             with self.engine.connect().execution_options(**{WRITE: True}) as conn:
                 with conn.begin():
@@ -62,6 +84,10 @@ class Recorder:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held  # inside holding_lock: read under the lock, in the transaction that will append
+            return
         try:
             with self.engine.connect() as conn:
                 with conn.begin():
@@ -86,6 +112,15 @@ class Recorder:
         if row is None:
             return Head(0, "0" * 64, None)
         return Head(row[0], row[1], self._recorded(row[2]))
+
+    def last_rows(self, conn: Connection) -> list[tuple]:
+        """The log's last two rows, newest first, as the driver gives them: what a writer checks the head's seal
+        against before it appends."""
+        return [tuple(row) for row in conn.exec_driver_sql(
+            f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")]
+
+    def head_of(self, row: tuple) -> Head:
+        return Head(row[0], row[11], self._recorded(row[6]))
 
     def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -254,7 +289,10 @@ class PostgresRecorder(Recorder):
         return streams
 
     def _lock(self, conn: Connection) -> None:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+        """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
+        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
+            raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
+                                   "database owner; nothing was written")
 
     def _cursor(self, conn: Connection, batch: int):
         """A server-side cursor: the log streams in batches, never all in memory."""

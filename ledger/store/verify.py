@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Collection, Optional
 
 from ledger.canonical import GENESIS_HASH, envelope_text
 from ledger.clock import format_recorded_at
-from ledger.store.eventstore import EventStore
+
+if TYPE_CHECKING:
+    from ledger.store.eventstore import EventStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class VerifyReport:
     head_hash: str
     first_bad_position: Optional[int] = None
     problem: str = ""
+    hashes: Optional[dict[int, str]] = None  # the hash found at each position asked for (`collect`), up to the head
 
     def to_json(self) -> dict:
         return {"intact": self.intact, "events": self.events, "head_position": self.head_position,
@@ -36,23 +39,41 @@ def _date_text(value) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
+def row_hash(row: tuple, prev_hash: str) -> str:
+    """The hash a raw row (recorder.COLUMNS) must carry after `prev_hash`: what verify recomputes, and what a
+    writer checks the head against before it appends (a chain broken at its head is never extended)."""
+    (position, stream, version, type_, schema_version, effective, recorded, payload, metadata, key, _, _) = row
+    return hashlib.sha256(envelope_text(
+        position=position, stream=stream, version=version, type=type_, schema_version=schema_version,
+        effective_date=_date_text(effective), recorded_at=_recorded_text(recorded), payload_json=payload,
+        metadata_json=metadata, idempotency_key=key, prev_hash=prev_hash,
+    ).encode()).hexdigest()
+
+
 def verify(store: EventStore, *, up_to: Optional[int] = None,
-           on_progress: Optional[Callable[[int], None]] = None) -> VerifyReport:
-    """Walk the log once; report the first position where anything does not add up."""
+           on_progress: Optional[Callable[[int], None]] = None,
+           collect: Collection[int] = ()) -> VerifyReport:
+    """Walk the log once; report the first position where anything does not add up.
+
+    `collect`: positions whose hash to hand back (`hashes`), found on the same pass (signed digests are held to
+    them: ledger/store/digests.py)."""
     expected_position = 1
     prev_hash = GENESIS_HASH
     last_recorded = ""
     versions: dict[str, int] = {}
-    sha256 = hashlib.sha256
     count = 0
     filters = {"to_position": up_to} if up_to else None
+    wanted = set(collect)
+    hashes: Optional[dict[int, str]] = {} if wanted else None
+    if 0 in wanted:
+        hashes[0] = GENESIS_HASH
 
     def bad(position: int, problem: str) -> VerifyReport:
-        return VerifyReport(False, count, position - 1, prev_hash, position, problem)
+        return VerifyReport(False, count, position - 1, prev_hash, position, problem, hashes)
 
     for row in store.read_raw(filters=filters):
-        (position, stream, version, type_, schema_version, effective, recorded, payload, metadata,
-         key, row_prev_hash, row_hash) = row
+        position, stream, version, recorded, row_prev_hash, stored_hash = (row[0], row[1], row[2], row[6], row[10],
+                                                                            row[11])
         if position != expected_position:
             return bad(expected_position, f"position {expected_position} is missing (found {position} next)")
         if row_prev_hash != prev_hash:
@@ -62,15 +83,13 @@ def verify(store: EventStore, *, up_to: Optional[int] = None,
         recorded_text = _recorded_text(recorded)
         if recorded_text < last_recorded:
             return bad(position, "recorded_at runs backwards")
-        digest = sha256(envelope_text(
-            position=position, stream=stream, version=version, type=type_, schema_version=schema_version,
-            effective_date=_date_text(effective), recorded_at=recorded_text, payload_json=payload,
-            metadata_json=metadata, idempotency_key=key, prev_hash=prev_hash,
-        ).encode()).hexdigest()
-        if digest != row_hash:
+        digest = row_hash(row, prev_hash)
+        if digest != stored_hash:
             return bad(position, "the event's content does not match its hash: it was altered")
         versions[stream] = version
         prev_hash = digest
+        if hashes is not None and position in wanted:
+            hashes[position] = digest
         last_recorded = recorded_text
         expected_position += 1
         count += 1
@@ -78,4 +97,4 @@ def verify(store: EventStore, *, up_to: Optional[int] = None,
             on_progress(10_000)
     if on_progress:
         on_progress(count % 10_000)
-    return VerifyReport(True, count, expected_position - 1, prev_hash)
+    return VerifyReport(True, count, expected_position - 1, prev_hash, hashes=hashes)

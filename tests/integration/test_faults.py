@@ -17,7 +17,6 @@ from benchmarks.generate import store_lines
 from ledger.errors import ConcurrencyConflict, LedgerMoved, StoreUnavailable
 from ledger.store import EventStore
 from ledger.store.engine import make_engine
-from ledger.store.recorder import _ADVISORY_KEY
 from ledger.store.verify import verify
 from tests.factories import ACTOR, index_value
 
@@ -63,7 +62,7 @@ def test_a_lock_held_too_long_gives_a_clear_error_and_an_intact_store(backend):
         engine = make_engine(backend.url)
         conn = engine.connect()
         transaction = conn.begin()
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+        conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE")  # the writers' lock
         release = lambda: (transaction.rollback(), conn.close(), engine.dispose())  # noqa: E731
     try:
         with pytest.raises(StoreUnavailable) as caught:

@@ -52,18 +52,25 @@ def test_the_auditor_role_can_read_but_cannot_append(pg):
     assert pg.store().head().position == 1
 
 
-def test_the_writer_can_take_a_checkpoint_but_not_alter_one_and_the_auditor_only_reads_them(pg):
+def test_only_the_auditor_or_the_owner_takes_checkpoints_and_no_one_alters_one(pg):
+    """A writer who could write checkpoints could write the one every later audit is held to."""
     from ledger.store.checkpoints import checkpoints
     from projections.audit import take_checkpoint
 
     pg.store().append("index-RPI", [index_value("2020")], metadata=ACTOR)
     writer = _as(pg, "mutual_writer")
-    taken = take_checkpoint(writer, actor="treasurer", workers=1)
+    with pytest.raises(StoreUnavailable) as caught:
+        take_checkpoint(writer, actor="clerk", workers=1)
+    assert "permission denied" in str(caught.value) and "auditor" in str(caught.value)
     with pytest.raises(DBAPIError):
         with writer.engine.begin() as conn:
-            conn.execute(text("DELETE FROM checkpoints"))
+            conn.execute(text("INSERT INTO checkpoints (position, head_hash, as_of, recorded_at, actor, books, "
+                              "books_hash) VALUES (0, '', '2020-01-01', now(), 'clerk', '{}', '')"))
     auditor = _as(pg, "mutual_auditor")
-    assert [c.books_hash for c in checkpoints(auditor)] == [taken.books_hash]
-    with pytest.raises(DBAPIError) as caught:
-        take_checkpoint(auditor, actor="auditor", workers=1)
-    assert "permission denied" in str(caught.value)
+    taken = take_checkpoint(auditor, actor="auditor", workers=1)
+    owners = take_checkpoint(pg.store(), actor="treasurer", workers=1)
+    assert [c.checkpoint_id for c in checkpoints(writer)] == [taken.checkpoint_id, owners.checkpoint_id] == [1, 2]
+    for statement in ("DELETE FROM checkpoints", "UPDATE checkpoints SET actor = 'mallory'"):
+        with pytest.raises(DBAPIError):
+            with auditor.engine.begin() as conn:
+                conn.execute(text(statement))
