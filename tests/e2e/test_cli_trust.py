@@ -98,14 +98,14 @@ def test_a_checkpoint_forged_with_the_highest_id_does_not_take_over_the_audit(ba
     assert code == 1 and report["checkpoint"]["checkpoint"] == 2
     assert [c["checkpoint"] for c in report["checkpoints"]] == [1, 2]
     assert [d["figure"] for d in report["discrepancies"]] == [
-        "checkpoint 1 (position 841, as of 2025-03-31): coops.riverside.debt"]
+        "checkpoint 1 (position 788, as of 2025-03-31): coops.riverside.debt"]
 
 
 def test_a_malformed_checkpoint_is_a_discrepancy_and_never_a_traceback(backend):
     _example(backend)
     run(backend, "audit", "checkpoint")
     _insert_checkpoint(backend, "x")
-    _insert_checkpoint(backend, "[1, 2]", position=841, head_hash="not a hash")
+    _insert_checkpoint(backend, "[1, 2]", position=788, head_hash="not a hash")
     code, report = _audit(backend)
     assert code == 1
     found = {d["figure"]: d for d in report["discrepancies"]}
