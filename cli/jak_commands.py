@@ -503,19 +503,27 @@ def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> No
 
 @click.group()
 def jak() -> None:
-    """The ledger's own JAK bookkeeping."""
+    """What the ledger computes for the JAK fund from the facts."""
 
 
 @jak.command("settle")
-@click.option("--through", type=ISO_DATE, required=True, help="Release what is due on or before this date.")
+@click.option("--through", type=ISO_DATE, required=True, help="Report the releases on or before this date.")
 @click.option("--fund", default=None, type=ID, help="Only this fund.")
-@write_options
+@click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
+@click.option("--actor", default=None, hidden=True, help="Accepted for old scripts; nothing is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def jak_settle(obj, through, fund, actor, as_json) -> None:
-    """Release the after-savings of repaid loans on the day the holder's points are back to zero or above."""
-    from ledger.commands import jak as commands
+def jak_settle(obj, through, fund, as_known_at, actor, as_json) -> None:
+    """Report the releases of after-savings the books show through --through, writing nothing.
 
-    released = commands.settle(obj.store, through=through, fund=fund, actor=_actor(actor))
+    A repaid loan's after-savings are released the day after the holder's
+    points are first back to zero or above: the books compute it from the
+    facts on every read (docs/jak-projections.md), so nothing is appended.
+    """
+    from ledger.commands import jak as commands
+    from projections.jak import reader
+
+    released = commands.settle(obj.store, through=through, fund=fund, reader=reader(_view(obj, as_known_at)))
     if as_json:
         emit_json({"released": released})
     else:

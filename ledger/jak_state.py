@@ -9,7 +9,11 @@ reused, never restated. docs/jak-projections.md describes the model:
 * an account holds a FREE balance, earning points at its kind's savings
   factor (the factor timeline comes from the fund's policy events), and
   LOCKED after-savings per loan, earning at factor 1 (the contract's
-  convention) until an AfterSavingsReleased moves them to the free balance;
+  convention) until the loan's release moves them to the free balance: a
+  release is itself a fold (`holder_releases`), the day after the holder's
+  points are first back to zero or above once the loan is repaid; an
+  `AfterSavingsReleased` event (written by `settle` before the release was a
+  fold) is read as nothing;
 * an instalment's after-saving is paid into the account named by the loan's
   LoanGranted (the loan stream's InstalmentReceived is the only record of
   it; a SavingsDeposited with `after_saving_for_loan` is an after-saving
@@ -23,6 +27,7 @@ Points are summed exactly (Fraction) and rounded once, when shown.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,7 +38,7 @@ from typing import Any, Iterable, NamedTuple, Optional, Protocol
 from ledger.money import PENNY, ZERO
 from ledger.rules.fund import FundPosition
 from ledger.rules.loans import LoanPolicy, add_months, quote
-from ledger.rules.points import BalanceChange, FactorChange, accrue, to_points
+from ledger.rules.points import BalanceChange, FactorChange, accrue, days_in_month, month_time, to_points
 
 ONE_DAY = timedelta(days=1)
 EPOCH = date(1900, 1, 1)
@@ -314,8 +319,8 @@ class LoanState:
         return _money_json(data, [k for k in data if k not in ("points_used", "points_consumed", "months")])
 
 
-def loan_state(loan_facts: Iterable[Fact], as_of: date, releases: Iterable[Fact] = ()) -> LoanState:
-    """Fold a loan stream (and the account's AfterSavingsReleased for it) up to `as_of`."""
+def loan_state(loan_facts: Iterable[Fact], as_of: date, releases: Iterable["Release"] = ()) -> LoanState:
+    """Fold a loan stream up to `as_of` (with the holder's releases, `holder_releases`, for its locked after-savings)."""
     facts = _ordered(loan_facts)
     granted = next((f for f in facts if f.type == "LoanGranted"), None)
     if granted is None:
@@ -353,8 +358,8 @@ def loan_state(loan_facts: Iterable[Fact], as_of: date, releases: Iterable[Fact]
             changes.append(BalanceChange(f.effective_date, amount))
         if disbursed and repaid_on is None and disbursed - repaid - written_off <= 0:
             repaid_on = f.effective_date
-    released = sum((Decimal(f.payload["amount"]) for f in releases
-                    if f.effective_date <= as_of and f.payload.get("loan_id") == c.loan_id), ZERO)
+    # the release (a fold: holder_releases) unlocks all the loan's after-savings from its day on
+    released = saved if any(r.loan_id == c.loan_id and r.on <= as_of for r in releases) else ZERO
     status = "granted"
     if disbursed:
         status = "disbursed"
@@ -425,6 +430,7 @@ class AccountState:
     deposited: Decimal = ZERO
     withdrawn: Decimal = ZERO
     first_deposit: Optional[date] = None
+    released: dict[str, Decimal] = field(default_factory=dict)  # loan -> the locked amount its release moved
 
     @property
     def free_balance(self) -> Decimal:
@@ -461,8 +467,12 @@ def account_opening(account_facts: Iterable[Fact]) -> Fact:
 
 
 def account_state(account_facts: Iterable[Fact], as_of: date,
-                  after_savings: Iterable[tuple[date, str, Decimal]] = ()) -> AccountState:
-    """Fold an account stream up to `as_of`; `after_savings` are (date, loan, amount) paid with instalments."""
+                  after_savings: Iterable[tuple[date, str, Decimal]] = (),
+                  releases: Iterable["Release"] = ()) -> AccountState:
+    """Fold an account stream up to `as_of`; `after_savings` are (date, loan, amount) paid with instalments,
+    `releases` the holder's (holder_releases): each moves its loan's locked balance to the free balance at the
+    end of its day, and the loan's after-savings dated later go straight to the free balance. A recorded
+    `AfterSavingsReleased` is read as nothing (the fold recomputes it)."""
     facts = _ordered(account_facts)
     opened = account_opening(facts)
     p = opened.payload
@@ -476,23 +486,31 @@ def account_state(account_facts: Iterable[Fact], as_of: date,
             moves.append((f.effective_date, f.position, "deposit", q.get("after_saving_for_loan"), Decimal(q["amount"])))
         elif f.type == "SavingsWithdrawn":
             moves.append((f.effective_date, f.position, "withdraw", None, Decimal(q["amount"])))
-        elif f.type == "AfterSavingsReleased":
-            moves.append((f.effective_date, f.position, "release", q["loan_id"], Decimal(q["amount"])))
     for on, loan, amount in after_savings:
         if on <= as_of and amount:
             moves.append((on, 0, "deposit", loan, amount))
+    for r in releases:
+        if r.on <= as_of and r.account_id == state.account_id:
+            moves.append((r.on, RELEASED_LAST, "release", r.loan_id, ZERO))
     for on, _, what, loan, amount in sorted(moves, key=lambda m: (m[0], m[1])):
         if what == "deposit":
             state.deposited += amount
             state.first_deposit = min(state.first_deposit or on, on)
-            (state.locked[loan] if loan else state.free).append(BalanceChange(on, amount))
+            free = loan is None or loan in state.released
+            (state.free if free else state.locked[loan]).append(BalanceChange(on, amount))
         elif what == "withdraw":
             state.withdrawn += amount
             state.free.append(BalanceChange(on, -amount))
-        else:
-            state.locked[loan].append(BalanceChange(on, -amount))
-            state.free.append(BalanceChange(on, amount))
+        elif loan not in state.released:
+            amount = sum((c.delta for c in state.locked.get(loan, ())), ZERO)
+            state.released[loan] = amount
+            if amount:
+                state.locked[loan].append(BalanceChange(on, -amount))
+                state.free.append(BalanceChange(on, amount))
     return state
+
+
+RELEASED_LAST = 1 << 62  # a release is taken after everything else dated on its day
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,9 +605,10 @@ def holder_state(holder_id: str, as_of: date, account_streams: dict[str, list[Fa
     the society streams of their funds, by fund id.
     """
     found = {fund: policies(facts) for fund, facts in policy_facts.items()}
-    loans = tuple(loan_state(facts, as_of, _releases(account_streams)) for _, facts in sorted(loan_streams.items()))
+    released = holder_releases(holder_id, as_of, account_streams, loan_streams, gift_facts, policy_facts)
+    loans = tuple(loan_state(facts, as_of, released) for _, facts in sorted(loan_streams.items()))
     paid = _after_savings_by_account(loan_streams)
-    accounts = tuple(account_state(facts, as_of, paid.get(account_id, ()))
+    accounts = tuple(account_state(facts, as_of, paid.get(account_id, ()), released)
                      for account_id, facts in sorted(account_streams.items()))
     points = Fraction(0)
     for a in accounts:
@@ -602,8 +621,154 @@ def holder_state(holder_id: str, as_of: date, account_streams: dict[str, list[Fa
     return HolderState(holder_id, as_of, accounts, loans, gifts, points, found)
 
 
-def _releases(account_streams: dict[str, list[Fact]]) -> list[Fact]:
-    return [f for facts in account_streams.values() for f in facts if f.type == "AfterSavingsReleased"]
+# --- releasing after-savings: a fold, never an event ----------------------------------------------------
+
+# Event types the read side computes from the facts and reads as nothing when recorded: no command writes one
+# (`mutual record` and `mutual correct` refuse them with this reason; `mutual import` restores old ledgers as
+# they were, docs/rules-jak.md "Ledgers written before the release was a fold").
+COMPUTED_ON_READ = {
+    "AfterSavingsReleased": "the release of a loan's after-savings is computed from the facts on every read "
+                            "(the day after the holder's points are back to zero or above once the loan is "
+                            "repaid); a recorded one would be ignored. `mutual jak settle` reports them",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A repaid loan's locked after-savings moved to the free balance of its account on `on`."""
+
+    on: date
+    loan_id: str
+    account_id: str
+    amount: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        return {"loan_id": self.loan_id, "account_id": self.account_id, "on": self.on, "amount": money(self.amount)}
+
+
+class PointsCurve:
+    """A holder's end-of-day points on any day, exact: between the days anything changes (a balance, a factor,
+    a gift) the points move at a constant rate (balance x factor a month), so each stretch is monotonic."""
+
+    def __init__(self, tracks: Iterable[tuple[Iterable[BalanceChange], Iterable[FactorChange]]],
+                 jumps: Iterable[tuple[date, Fraction]] = ()) -> None:
+        changes: dict[date, list[tuple[int, str, Fraction]]] = defaultdict(list)
+        balance: list[Fraction] = []
+        factor: list[Fraction] = []
+        for i, (moves, factors) in enumerate(tracks):
+            balance.append(Fraction(0))
+            factor.append(Fraction(0))
+            for f in sorted(factors, key=lambda f: f.effective):
+                if f.effective <= EPOCH:
+                    factor[i] = Fraction(f.factor)
+                else:
+                    changes[f.effective].append((i, "factor", Fraction(f.factor)))
+            for c in moves:
+                changes[c.on].append((i, "balance", Fraction(c.delta)))
+        for on, points in jumps:
+            changes[on].append((-1, "jump", Fraction(points)))
+        self.days: list[date] = []
+        self.points: list[Fraction] = []  # at the end of each day in `days`
+        self.rates: list[Fraction] = []  # points a month from the day after it
+        points, rate, last = Fraction(0), Fraction(0), None
+        for day in sorted(changes):
+            if last is not None:
+                points += rate * month_time(last + ONE_DAY, day - ONE_DAY)
+            for i, what, value in changes[day]:
+                if what == "balance":
+                    balance[i] += value
+                    rate += value * factor[i]
+                elif what == "factor":
+                    rate += balance[i] * (value - factor[i])
+                    factor[i] = value
+                else:
+                    points += value
+            points += rate / days_in_month(day)
+            self.days.append(day)
+            self.points.append(points)
+            self.rates.append(rate)
+            last = day
+
+    def _at(self, i: int, day: date) -> Fraction:
+        return self.points[i] + self.rates[i] * month_time(self.days[i] + ONE_DAY, day)
+
+    def on(self, day: date) -> Fraction:
+        """The end-of-day points of `day`."""
+        i = bisect_right(self.days, day) - 1
+        return Fraction(0) if i < 0 else self._at(i, day)
+
+    def first_day_at_or_above_zero(self, start: date, last: date) -> Optional[date]:
+        """The first day in start..last whose end-of-day points are >= 0, or None."""
+        if last < start:
+            return None
+        i = bisect_right(self.days, start) - 1
+        if i < 0:
+            return start  # nothing has happened yet: no points either way
+        while i < len(self.days) and self.days[i] <= last:
+            first = max(self.days[i], start)
+            end = min(self.days[i + 1] - ONE_DAY, last) if i + 1 < len(self.days) else last
+            if self._at(i, first) >= 0:
+                return first
+            if self.rates[i] > 0 and self._at(i, end) >= 0:  # rising through zero in this stretch
+                lo, hi = first.toordinal(), end.toordinal()  # points(lo) < 0 <= points(hi)
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if self._at(i, date.fromordinal(mid)) >= 0:
+                        hi = mid
+                    else:
+                        lo = mid
+                return date.fromordinal(hi)
+            i += 1
+        return None
+
+
+def _account_tracks(accounts: Iterable[AccountState], found: dict[str, tuple[Policy, ...]]) -> list[tuple]:
+    tracks: list[tuple] = []
+    for a in accounts:
+        tracks.append((a.free, factor_timeline(found.get(a.fund_id, ()), a.kind)))
+        tracks.extend((changes, FACTOR_ONE) for changes in a.locked.values())
+    return tracks
+
+
+def holder_releases(holder_id: str, through: date, account_streams: dict[str, list[Fact]],
+                    loan_streams: dict[str, list[Fact]], gift_facts: Iterable[Fact],
+                    policy_facts: dict[str, list[Fact]]) -> tuple[Release, ...]:
+    """The releases of a holder's after-savings on or before `through`: THE rule, for the read side and the commands.
+
+    Each loan repaid (not written off) is released the day after the first day, from its repayment on, whose
+    end-of-day points of the holder are >= 0. Releases are taken in date order (ties by loan id): each moves
+    the loan's locked after-savings (factor 1) to the free balance (the kind's factor), which changes the
+    holder's points from its day on, and so the days of the releases after it. A function of the facts
+    only: the same facts in any entry order give the same releases.
+    """
+    found = {fund: policies(facts) for fund, facts in policy_facts.items()}
+    loans = {x: loan_state(facts, date.max) for x, facts in loan_streams.items()}
+    waiting = sorted((s.repaid_on, x) for x, s in loans.items()
+                     if s.status == "repaid" and s.repaid_on < through)
+    if not waiting:
+        return ()
+    paid = _after_savings_by_account(loan_streams)
+    loan_tracks = [(s.loan_changes, FACTOR_ONE) for s in loans.values()]
+    jumps = [(g.on, Fraction(g.points) * (1 if g.receiver == holder_id else -1))
+             for g in gifts_of(gift_facts) if holder_id in (g.giver, g.receiver) and g.giver != g.receiver]
+    released: list[Release] = []
+    while waiting:
+        accounts = [account_state(facts, date.max, paid.get(a, ()), released) for a, facts in account_streams.items()]
+        curve = PointsCurve(_account_tracks(accounts, found) + loan_tracks, jumps)
+        best = None
+        for repaid_on, x in waiting:
+            day = curve.first_day_at_or_above_zero(repaid_on, through - ONE_DAY)
+            if day is not None and (best is None or (day, x) < best):
+                best = (day, x)
+        if best is None:
+            break
+        day, x = best
+        waiting = [w for w in waiting if w[1] != x]
+        released.append(Release(day + ONE_DAY, x, loans[x].contract.account_id, ZERO))
+    moved: dict[str, Decimal] = {}
+    for a, facts in account_streams.items():
+        moved.update(account_state(facts, date.max, paid.get(a, ()), released).released)
+    return tuple(Release(r.on, r.loan_id, r.account_id, moved.get(r.loan_id, ZERO)) for r in released)
 
 
 def _after_savings_by_account(loan_streams: dict[str, list[Fact]]) -> dict[str, list[tuple[date, str, Decimal]]]:
@@ -892,11 +1057,29 @@ def read_holder(reader: Reader, holder_id: str, as_of: date, index: Optional[Jak
     gifts = [g for g in index.gifts() if holder_id in (g.payload["from_member_id"], g.payload["to_member_id"])]
     if not accounts and not loans and not gifts:
         raise NotFound(f"holder {holder_id}: no savings account, loan or points gift in the books{_known(reader)}")
+    return holder_state(holder_id, as_of, *_holder_streams(reader, holder_id, index))
+
+
+def _holder_streams(reader: Reader, holder_id: str, index: JakIndex) -> tuple:
+    """(account streams, loan streams, gifts, society streams of their funds): everything a holder's figures fold."""
+    accounts, loans = index.holder_accounts(holder_id), index.holder_loans(holder_id)
+    gifts = [g for g in index.gifts() if holder_id in (g.payload["from_member_id"], g.payload["to_member_id"])]
     account_streams = {a: reader.facts(f"account-{a}") for a in accounts}
     loan_streams = {x: reader.facts(f"loan-{x}") for x in loans}
     funds = {index.accounts[a]["fund_id"] for a in accounts} | {index.loans[x]["fund_id"] for x in loans}
     policy_facts = {fund: reader.facts(f"society-{fund}") for fund in sorted(funds)}
-    return holder_state(holder_id, as_of, account_streams, loan_streams, gifts, policy_facts)
+    return account_streams, loan_streams, gifts, policy_facts
+
+
+def read_releases(reader: Reader, holder_id: str, through: date, index: Optional[JakIndex] = None,
+                  accounts: Optional[dict[str, list[Fact]]] = None) -> tuple[Release, ...]:
+    """A holder's releases on or before `through` (holder_releases over their streams; `accounts` replaces
+    some of their account streams, to ask what a command would change)."""
+    index = index or JakIndex(reader)
+    account_streams, loan_streams, gifts, policy_facts = _holder_streams(reader, holder_id, index)
+    if accounts:
+        account_streams = {**account_streams, **accounts}
+    return holder_releases(holder_id, through, account_streams, loan_streams, gifts, policy_facts)
 
 
 def read_loan(reader: Reader, loan_id: str, as_of: date) -> LoanState:
@@ -906,8 +1089,7 @@ def read_loan(reader: Reader, loan_id: str, as_of: date) -> LoanState:
     granted = next((f for f in loan_facts if f.type == "LoanGranted"), None)
     if granted is None:
         raise NotFound(f"loan {loan_id}: no such loan in the books{_known(reader)}")
-    account = reader.facts(f"account-{granted.payload['account_id']}")
-    return loan_state(loan_facts, as_of, [f for f in account if f.type == "AfterSavingsReleased"])
+    return loan_state(loan_facts, as_of, read_releases(reader, granted.payload["holder_id"], as_of))
 
 
 def read_policies(reader: Reader, fund: str) -> tuple[Policy, ...]:
@@ -921,6 +1103,7 @@ class FundBooks:
         from ledger.errors import NotFound
 
         self.fund = fund
+        self.reader = reader
         self.index = index or JakIndex(reader)
         self.society = reader.facts(f"society-{fund}")
         self.accounts = {a: reader.facts(f"account-{a}") for a in self.index.fund_accounts(fund)}
@@ -936,8 +1119,12 @@ class FundBooks:
         return fund_flows(self.society, [f for fs in self.accounts.values() for f in fs],
                           [f for fs in self.loans.values() for f in fs])
 
-    def releases(self) -> list[Fact]:
-        return [f for fs in self.accounts.values() for f in fs if f.type == "AfterSavingsReleased"]
+    def releases(self, through: date) -> list[Release]:
+        """The releases of the fund's loans on or before `through` (each holder's, holder_releases), by date."""
+        holders = sorted({self.index.loans[x]["holder_id"] for x in self.loans})
+        found = [r for h in holders for r in read_releases(self.reader, h, through, self.index)
+                 if r.loan_id in self.loans]
+        return sorted(found, key=lambda r: (r.on, r.loan_id))
 
     def first_date(self) -> date:
         return min(f.effective_date for f in self.every())
@@ -948,7 +1135,7 @@ class FundBooks:
     def report(self, as_of: date) -> dict[str, Any]:
         """The fund's position and totals on `as_of`."""
         position = position_of(self.flows(), as_of)
-        releases = self.releases()
+        releases = self.releases(as_of)
         loans = [loan_state(fs, as_of, releases) for _, fs in sorted(self.loans.items())]
         active = [s for s in loans if s.status == "disbursed"]
         in_force = policy_at(policies(self.society), as_of)

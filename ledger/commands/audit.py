@@ -21,6 +21,7 @@ from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
+from ledger.jak_state import COMPUTED_ON_READ
 from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import current_payload, encode_replacement
@@ -74,6 +75,9 @@ def _replacement(stream: str, replacement_type: Optional[str], replacement_paylo
     """The replacement's canonical payload, or why it is refused (as an event of its own type; and its ids)."""
     if replacement_type is None and replacement_payload is None:
         return None, []
+    if replacement_type in COMPUTED_ON_READ:
+        return None, [FieldError("replacement_type", f"a {replacement_type} is not recorded: "
+                                                     f"{COMPUTED_ON_READ[replacement_type]}")]
     payload, errors = encode_replacement(stream, replacement_type, replacement_payload)
     if errors:
         return None, errors

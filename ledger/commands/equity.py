@@ -37,6 +37,7 @@ from ledger import equity_state as S
 from ledger.accrual import plan_accruals
 from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
+from ledger.jak_state import COMPUTED_ON_READ
 from ledger.periods import PRIOR_PERIOD, PeriodGuard
 from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore
@@ -149,8 +150,9 @@ def _occupant(world: World, dwelling_id: str, on: date) -> Optional[str]:
     return found
 
 
-# Events `record` cannot check: their own commands compute them from the books (a loan's contract, a release's
-# day) or hold the fund to its liquidity. Every event type is either here or in EQUITY_TYPES (a test says so).
+# Events `record` cannot check: their own commands compute them from the books (a loan's contract) or hold the
+# fund to its liquidity; an AfterSavingsReleased is not recorded at all (ledger.jak_state.COMPUTED_ON_READ: the
+# release is a fold). Every event type is either here or in EQUITY_TYPES (a test says so).
 CHECKED_BY_ITS_COMMAND = {
     "EventReversed": "mutual correct", "PeriodClosed": "mutual period close",
     "FundPolicySet": "mutual fund policy", "FundExpense": "mutual fund expense",
@@ -158,7 +160,7 @@ CHECKED_BY_ITS_COMMAND = {
     "SavingsWithdrawn": "mutual savings withdraw", "PointsGifted": "mutual points gift",
     "LoanGranted": "mutual loan grant", "ShareDepositBought": "mutual loan shares",
     "LoanDisbursed": "mutual loan disburse", "FeeCharged": "mutual loan disburse",
-    "InstalmentReceived": "mutual loan pay", "AfterSavingsReleased": "mutual jak settle",
+    "InstalmentReceived": "mutual loan pay", "AfterSavingsReleased": "nothing (computed on read)",
     "ShareDepositReleased": "mutual loan shares-back", "LoanWrittenOff": "mutual loan write-off",
 }
 
@@ -375,6 +377,10 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         pending, errors = pending_from_envelope(envelope, default_actor=actor, where=where)
         if errors:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
+        if pending.type in COMPUTED_ON_READ:
+            raise ValidationFailed([FieldError("type", f"a {pending.type} is not recorded: "
+                                                       f"{COMPUTED_ON_READ[pending.type]}")],
+                                   where=f"{where} refused, nothing written")
         command = CHECKED_BY_ITS_COMMAND.get(pending.type)
         if command is not None:
             raise ValidationFailed([FieldError("type", f"a {pending.type} is recorded with `{command}`, which checks it")],

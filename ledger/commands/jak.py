@@ -20,10 +20,9 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 from pydantic import ValidationError
 
 from ledger.commands.consistency import checks_again
-from ledger.errors import FieldError, LedgerMoved, NotFound, ValidationFailed
+from ledger.errors import FieldError, NotFound, ValidationFailed
 from ledger.events.base import field_errors
 from ledger.events.jak import (
-    AfterSavingsReleased,
     FeeCharged,
     FundExpense,
     FundPolicySet,
@@ -39,24 +38,23 @@ from ledger.events.jak import (
     ShareDepositReleased,
 )
 from ledger.jak_state import (
-    EPOCH,
     REPORT_POLICY,
     Fact,
     FundBooks,
-    HolderState,
     JakIndex,
     account_state,
-    factor_timeline,
     loan_state,
     lowest_liquidity_from,
+    money,
     policies,
     policy_at,
     read_holder,
+    read_releases,
 )
 from ledger.money import ZERO, money_text
 from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
-from ledger.rules.points import FactorChange, PointsState, to_points
+from ledger.rules.points import to_points
 from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore, NewEvent
 from ledger.canonical import canonical_json
@@ -65,7 +63,6 @@ from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
 from ledger.store.records import Head
 
 ONE_DAY = timedelta(days=1)
-FACTOR_ONE = (FactorChange(EPOCH, Decimal(1)),)
 
 
 class StoreReader:
@@ -332,9 +329,12 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     paid = _after_savings_paid(reader, account)
     # the free balance on `on` and on every later date a known event takes effect
     days = sorted({on} | {f.effective_date for f in facts if f.effective_date > on} | {d for d, _, _ in paid if d > on})
-    lowest = min(account_state(facts, d, paid).free_balance for d in days)
+    # releases are a fold: with this withdrawal the holder's points fall from `on`, and a later release may come later
+    asked = Fact(1 << 62, f"account-{account}", "SavingsWithdrawn", on, {"account_id": account, "amount": str(amount)})
+    released = read_releases(reader, opened["holder_id"], days[-1], accounts={account: facts + [asked]})
+    lowest = min(account_state(facts, d, paid, released).free_balance for d in days)
     if amount > lowest:
-        locked = account_state(facts, on, paid).locked_balance
+        locked = account_state(facts, on, paid, released).locked_balance
         extra = f" (after-savings of {locked} are locked until their loans are repaid)" if locked else ""
         raise _refuse("amount", f"{amount} is more than the free balance of {lowest}{extra}", where)
     policy = policy_at(policies(reader.facts(f"society-{opened['fund_id']}")), on)
@@ -511,8 +511,7 @@ def _loan(reader: StoreReader, loan: str, on: date, where: str):
     granted = next(f for f in facts if f.type == "LoanGranted")
     if on < granted.effective_date:
         raise _refuse("on", f"loan {loan} was granted on {granted.effective_date}, after {on}", where)
-    account = reader.facts(f"account-{granted.payload['account_id']}")
-    return facts, loan_state(facts, on, [f for f in account if f.type == "AfterSavingsReleased"])
+    return facts, loan_state(facts, on)  # (what is owed and paid: a release changes none of it)
 
 
 @checks_again
@@ -682,102 +681,28 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
     return _append(store, f"loan-{loan}", [event], reader, actor)
 
 
-# --- after-savings release ----------------------------------------------------------------------------
+# --- after-savings release: a fold, reported --------------------------------------------------------------
 
 
-class _Track:
-    """One balance's points, accrued day by day (O(1) a day)."""
+def settle(store: EventStore, *, through: date, fund: Optional[str] = None, actor: Optional[str] = None,
+           reader=None) -> list[dict[str, Any]]:
+    """The releases of locked after-savings the books show on or before `through`, writing nothing.
 
-    def __init__(self, changes, factors) -> None:
-        items = [(c.on, 1, c) for c in changes] + [(f.effective, 0, f) for f in factors if f.effective > EPOCH]
-        self.items = sorted(items, key=lambda x: (x[0], x[1]))
-        first = factors[0].factor if factors else Decimal(0)
-        self.state = PointsState.opening(EPOCH, first)
-        self.i = 0
-
-    def through(self, day: date) -> Fraction:
-        while self.i < len(self.items) and self.items[self.i][0] <= day:
-            self.state = self.state.apply(self.items[self.i][2])
-            self.i += 1
-        self.state = self.state.accrued_through(day)
-        return self.state.points
-
-
-def _tracks(state: HolderState) -> list[_Track]:
-    tracks = []
-    for a in state.accounts:
-        found = state.policies_by_fund.get(a.fund_id, ())
-        if a.free:
-            tracks.append(_Track(a.free, factor_timeline(found, a.kind)))
-        for changes in a.locked.values():
-            tracks.append(_Track(changes, FACTOR_ONE))
-    for s in state.loans:
-        tracks.append(_Track(s.loan_changes, FACTOR_ONE))
-    return tracks
-
-
-def release_date(reader, holder: str, repaid_on: date, through: date) -> Optional[date]:
-    """The day after the first day, from the repayment on, whose end-of-day points are >= 0; None if not by `through`."""
-    state = read_holder(reader, holder, date.max)
-    tracks = _tracks(state)
-    day = repaid_on
-    while day < through:  # the release (the day after) may fall on `through` itself
-        points = sum((t.through(day) for t in tracks), Fraction(0))
-        points += sum((Fraction(g.points) * (1 if g.receiver == holder else -1) for g in state.gifts if g.on <= day),
-                      Fraction(0))
-        if points >= 0:
-            released = day + ONE_DAY
-            return released if released <= through else None
-        day += ONE_DAY
-    return None
-
-
-def settle(store: EventStore, *, through: date, actor: str, fund: Optional[str] = None) -> list[dict[str, Any]]:
-    """Release, as the ledger's own events, the locked after-savings of every repaid loan on the day
-    after the holder's points are first back to zero or above (idempotency key `release:<loan>`)."""
-    with ExitStack() as lock:
-        return _settle(store, through, actor, fund, lock)
-
-
-def _settle(store: EventStore, through: date, actor: str, fund: Optional[str], lock: ExitStack) -> list[dict[str, Any]]:
-    """One release at a time; once an append finds the log moved on, the rest are read and written holding the
-    writers' lock (ledger/commands/consistency.py), so they cannot lose again."""
-    released: list[dict[str, Any]] = []
-    locked = False
-    while True:
-        reader = StoreReader(store)
-        index = JakIndex(reader)
-        due = []
-        for loan_id, granted in sorted(index.loans.items()):
-            if fund is not None and granted["fund_id"] != fund:
-                continue
-            facts = reader.facts(f"loan-{loan_id}")
-            account = reader.facts(f"account-{granted['account_id']}")
-            state = loan_state(facts, date.max, [f for f in account if f.type == "AfterSavingsReleased"])
-            if state.status != "repaid" or state.locked_after_savings <= 0 or state.repaid_on > through:
-                continue
-            on = release_date(reader, granted["holder_id"], state.repaid_on, through)
-            if on is not None:
-                due.append((on, loan_id, granted, state))
-        if not due:
-            return released
-        on, loan_id, granted, state = min(due, key=lambda x: (x[0], x[1]))
-        amount = state.locked_after_savings
-        event = NewEvent(AfterSavingsReleased(account_id=granted["account_id"], loan_id=loan_id, amount=_text(amount)),
-                         on, f"release:{loan_id}")
-        try:
-            _append(store, f"account-{granted['account_id']}", [event], reader, actor)
-        except LedgerMoved:
-            if locked:
-                raise
-            lock.enter_context(store.writers_lock())
-            locked = True
-            continue  # read the books again: the release may no longer be due, or due on another day
-        released.append({"loan_id": loan_id, "account_id": granted["account_id"], "on": on, "amount": amount})
+    A release is a fold of the facts (ledger.jak_state.holder_releases, the one rule): every repaid loan's
+    after-savings are released the day after the holder's points are first back to zero or above. Each is
+    {loan_id, account_id, on, amount}, by date then loan. `actor` is accepted for old callers and unused.
+    """
+    reader = reader or StoreReader(store)
+    index = JakIndex(reader)
+    holders = sorted({g["holder_id"] for g in index.loans.values() if fund is None or g["fund_id"] == fund})
+    released = [r for h in holders for r in read_releases(reader, h, through, index)
+                if fund is None or index.loans[r.loan_id]["fund_id"] == fund]
+    return [{"loan_id": r.loan_id, "account_id": r.account_id, "on": r.on, "amount": money(r.amount)}
+            for r in sorted(released, key=lambda r: (r.on, r.loan_id))]
 
 
 __all__ = [
     "set_policy", "record_expense", "open_account", "deposit", "withdraw", "gift_points", "contract_terms",
     "grant_loan", "buy_share_deposit", "disburse", "receive_instalment", "release_share_deposit", "write_off",
-    "settle", "split_payment", "release_date", "standing", "StoreReader", "Split", "Replayed",
+    "settle", "split_payment", "standing", "StoreReader", "Split",
 ]

@@ -88,7 +88,10 @@ class SavingsWithdrawn(EventPayload):
 
 
 class AfterSavingsReleased(EventPayload):
-    """The ledger's own event: a repaid loan's after-savings are unlocked once points are back to zero or above."""
+    """Written by `mutual jak settle` before the release was a fold; now read as nothing and written by no command.
+
+    The release of a repaid loan's after-savings is computed from the facts on every read (docs/rules-jak.md).
+    """
 
     event_type = "AfterSavingsReleased"
     stream_kinds = ("account",)

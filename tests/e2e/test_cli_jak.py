@@ -80,7 +80,9 @@ def test_a_member_saves_borrows_repays_and_is_released_through_the_cli(backend):
     assert early.exit_code == 1 and "as known at" in early.stderr
     for month in range(1, 8):
         ok(backend, "loan", "pay", "L1", "--amount", "150", "--on", f"2025-{month:02d}-01")
+    head = as_json(backend, "verify")["head_position"]
     settled = as_json(backend, "jak", "settle", "--through", "2025-12-31")
+    assert as_json(backend, "verify")["head_position"] == head  # a report: the release is a fold, nothing written
     # the 650 kept in the fund earned 12 more months meanwhile, so the points are back to zero or above at
     # the end of the repayment day itself (1 July): the after-savings are released the next day
     assert settled["released"] == [{"account_id": "m1-jak", "amount": "600.00", "loan_id": "L1", "on": "2025-07-02"}]

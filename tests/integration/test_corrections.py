@@ -222,6 +222,26 @@ def test_record_checks_every_event_type_or_names_the_command_that_does(store):
     assert store.head() == head
 
 
+def test_no_command_writes_a_release_of_after_savings_it_is_a_fold(store):
+    """A hand-made AfterSavingsReleased would be accepted and ignored (the read side computes releases): refused by
+    name, with the reason, by `record` and as a correction's replacement."""
+    fund_with_policy(store)
+    member_account(store, "m1")
+    jak.deposit(store, "m1-jak", D("10"), on=date(2024, 1, 1), actor=ACTOR)
+    head = store.head()
+    release = {"account_id": "m1-jak", "loan_id": "L1", "amount": "10.00"}
+    line = {"stream": "account-m1-jak", "type": "AfterSavingsReleased", "effective_date": "2024-02-01",
+            "payload": release, "metadata": {"actor": ACTOR}}
+    with pytest.raises(ValidationFailed, match="type: a AfterSavingsReleased is not recorded: the release .* is "
+                                               "computed from the facts on every read"):
+        record(store, [line], actor=ACTOR)
+    deposit = next(iter(store.read(stream="account-m1-jak", type="SavingsDeposited"))).position
+    with pytest.raises(ValidationFailed, match="replacement_type: a AfterSavingsReleased is not recorded"):
+        reverse_event(store, deposit, "it was a release", "treasurer", replacement_type="AfterSavingsReleased",
+                      replacement_payload=release)
+    assert store.head() == head
+
+
 @pytest.fixture
 def loan_books(store):
     fund_with_policy(store)

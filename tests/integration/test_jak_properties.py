@@ -77,16 +77,26 @@ def _run(store, plan) -> date:
 
 
 def _brute_force_points(store, through: date) -> Fraction:
-    """Day by day from the raw log: end-of-day balances x factor / days in the month."""
+    """Day by day from the raw log: end-of-day balances x factor / days in the month. A repaid loan's
+    after-savings move to the free balance the day after the first day, from the repayment on, whose
+    end-of-day points of the holder are >= 0 (a recorded AfterSavingsReleased counts for nothing)."""
     events = sorted(store.read(), key=lambda e: (e.effective_date, e.position))
-    kinds, factors, loan_account = {}, defaultdict(dict), {}
+    kinds, factors, loan_account, holder_of = {}, defaultdict(dict), {}, {}
     balances: dict[tuple, Decimal] = defaultdict(lambda: D(0))  # (account, loan or None) -> amount; ("loan", id)
     by_day = defaultdict(list)
     for e in events:
         by_day[e.effective_date].append(e)
     total, day = Fraction(0), START
     factor_now: dict[str, D] = {}
+    points: dict[str, Fraction] = defaultdict(Fraction)  # by holder, through the end of the day
+    outstanding: dict[str, Decimal] = defaultdict(lambda: D(0))
+    repaid_on, written_off, released, due = {}, set(), set(), []
     while day <= through:
+        for loan in due:  # released today: the locked amount moves to the free balance
+            account = loan_account[loan]
+            balances[(account, None)] += balances.pop((account, loan), D(0))
+            released.add(loan)
+        due = []
         for e in by_day.get(day, ()):
             p = e.payload
             if e.type == "FundPolicySet":
@@ -94,29 +104,42 @@ def _brute_force_points(store, through: date) -> Fraction:
                     factor_now[k["kind"]] = D(k["factor"])
             elif e.type == "SavingsAccountOpened":
                 kinds[p["account_id"]] = p["kind"]
+                holder_of[p["account_id"]] = p["holder_id"]
             elif e.type == "SavingsDeposited":
-                balances[(p["account_id"], p["after_saving_for_loan"])] += D(p["amount"])
+                loan = p["after_saving_for_loan"]
+                balances[(p["account_id"], None if loan in released else loan)] += D(p["amount"])
             elif e.type == "SavingsWithdrawn":
                 balances[(p["account_id"], None)] -= D(p["amount"])
-            elif e.type == "AfterSavingsReleased":
-                balances[(p["account_id"], p["loan_id"])] -= D(p["amount"])
-                balances[(p["account_id"], None)] += D(p["amount"])
             elif e.type == "LoanGranted":
                 loan_account[p["loan_id"]] = p["account_id"]
+                holder_of[p["loan_id"]] = p["holder_id"]
             elif e.type == "LoanDisbursed":
                 balances[("loan", p["loan_id"])] -= D(p["amount"])
+                outstanding[p["loan_id"]] += D(p["amount"])
             elif e.type == "InstalmentReceived":
                 balances[("loan", p["loan_id"])] += D(p["repayment"])
+                outstanding[p["loan_id"]] -= D(p["repayment"])
                 balances[(loan_account[p["loan_id"]], p["loan_id"])] += D(p["after_saving"])
             elif e.type == "LoanWrittenOff":
                 balances[("loan", p["loan_id"])] += D(p["amount"])
+                outstanding[p["loan_id"]] -= D(p["amount"])
+                written_off.add(p["loan_id"])
+            elif e.type == "PointsGifted":
+                points[p["from_member_id"]] -= Fraction(D(p["points"]))
+                points[p["to_member_id"]] += Fraction(D(p["points"]))
+            if e.type in ("InstalmentReceived", "LoanWrittenOff") and outstanding[p["loan_id"]] <= 0:
+                repaid_on.setdefault(p["loan_id"], day)
         dim = calendar.monthrange(day.year, day.month)[1]
         for (account, loan), amount in balances.items():
             if account == "loan" or loan is not None:
                 factor = D(1)
             else:
                 factor = factor_now[kinds[account]]
-            total += Fraction(amount) * Fraction(factor) / dim
+            earned = Fraction(amount) * Fraction(factor) / dim
+            total += earned
+            points[holder_of[loan if account == "loan" else account]] += earned
+        due = sorted(loan for loan in repaid_on if loan not in released and loan not in written_off
+                     and points[holder_of[loan]] >= 0)
         day += timedelta(days=1)
     return total
 

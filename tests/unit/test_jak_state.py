@@ -8,12 +8,15 @@ from fractions import Fraction
 
 from ledger.jak_state import (
     Fact,
+    PointsCurve,
+    Release,
     account_state,
     contract_of,
     factor_on,
     forecast_years,
     fund_flows,
     holder_state,
+    holder_releases,
     loan_state,
     policies,
     position_of,
@@ -96,12 +99,49 @@ def test_after_savings_are_locked_by_loan_and_released_into_the_free_balance():
     log = Log()
     log.add("account-a", "SavingsAccountOpened", date(2024, 1, 1), account_id="a", fund_id="f", holder_id="m",
             holder_kind="member", kind="jak")
+    # written by `settle` before the release was a fold: read as nothing
     log.add("account-a", "AfterSavingsReleased", date(2024, 4, 1), account_id="a", loan_id="L", amount="30")
     paid = [(date(2024, 2, 1), "L", D("10")), (date(2024, 3, 1), "L", D("20"))]
-    before = account_state(log.of("account-a"), date(2024, 3, 31), paid)
+    assert account_state(log.of("account-a"), date(2024, 4, 1), paid).locked_by_loan == {"L": 30}
+    released = [Release(date(2024, 4, 1), "L", "a", D("30"))]
+    before = account_state(log.of("account-a"), date(2024, 3, 31), paid, released)
     assert before.locked_by_loan == {"L": 30} and before.free_balance == 0
-    after = account_state(log.of("account-a"), date(2024, 4, 1), paid)
-    assert after.locked_balance == 0 and after.free_balance == 30
+    after = account_state(log.of("account-a"), date(2024, 4, 1), paid, released)
+    assert after.locked_balance == 0 and after.free_balance == 30 and after.released == {"L": 30}
+
+
+def test_the_points_curve_finds_the_first_day_back_at_zero_or_above():
+    from ledger.rules.points import BalanceChange, FactorChange
+
+    loan = [BalanceChange(date(2024, 1, 1), D("-310")), BalanceChange(date(2024, 1, 11), D("310"))]
+    saved = [BalanceChange(date(2024, 1, 1), D("31"))]
+    curve = PointsCurve([(loan, [FactorChange(date(1900, 1, 1), D(1))]),
+                         (saved, [FactorChange(date(1900, 1, 1), D(1))])])
+    # 1..10 Jan: -279 a month, so -90 by the 10th; then +31 a month: back at zero or above about 3 months on
+    assert curve.on(date(2024, 1, 10)) == -90
+    day = curve.first_day_at_or_above_zero(date(2024, 1, 11), date(2025, 1, 1))
+    assert curve.on(day) >= 0 > curve.on(date.fromordinal(day.toordinal() - 1))
+    assert curve.first_day_at_or_above_zero(date(2024, 1, 11), date(2024, 2, 1)) is None
+
+
+def test_a_release_is_the_day_after_the_points_are_back_and_changes_later_points():
+    log = Log()
+    policy(log, date(2024, 1, 1), jak="0.5")
+    log.add("account-a", "SavingsAccountOpened", date(2024, 1, 1), account_id="a", fund_id="f", holder_id="m",
+            holder_kind="member", kind="jak")
+    granted(log, "L", "1200", 12, on=date(2024, 1, 1))
+    log.add("loan-L", "LoanDisbursed", date(2024, 1, 1), loan_id="L", amount="1200")
+    for k in range(1, 13):
+        log.add("loan-L", "InstalmentReceived", date(2024 + (k // 12), k % 12 + 1, 1), loan_id="L",
+                repayment="100.00", after_saving="100.00", fee="0")
+    streams = ({"a": log.of("account-a")}, {"L": log.of("loan-L")}, [], {"f": log.of("society-f")})
+    (r,) = holder_releases("m", date(2026, 1, 1), *streams)
+    assert r == Release(date(2025, 2, 1), "L", "a", D("1200.00"))  # the day after the settling month
+    assert holder_releases("m", date(2025, 1, 31), *streams) == ()
+    after = holder_state("m", date(2025, 3, 31), *streams)
+    assert after.locked_after_savings == 0 and after.loans[0].locked_after_savings == 0
+    # from the release on, the 1,200 earns at the kind's factor 0.5, not 1: 600 points a month
+    assert after.points_exact - holder_state("m", date(2025, 2, 28), *streams).points_exact == 600
 
 
 def test_the_year_table_is_the_liquidity_formula():
