@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -267,13 +268,31 @@ def leaving_date(dwelling_events: Sequence, member_id: str) -> Optional[date]:
     return None
 
 
+class Timeline:
+    """A value set by events from their effective dates (a policy, a budget), read on any date by bisection."""
+
+    def __init__(self, events: Iterable, type_: str, value: Callable[[dict], Any], before: Any = ZERO) -> None:
+        chosen = effective(e for e in events if e.type == type_)
+        self.dates = [e.effective_date for e in chosen]
+        self.values = [value(payload_of(e)) for e in chosen]
+        self.before = before
+
+    def on(self, day: date) -> Any:
+        i = bisect_right(self.dates, day)
+        return self.values[i - 1] if i else self.before
+
+
+def _budget(p: dict) -> Decimal:
+    return sum((_d(p[k]) for k in CHARGE_HEADS), ZERO)
+
+
+def charges_timeline(dwelling_events: Sequence) -> Timeline:
+    """The dwelling's yearly charges budget, from each `ChargesBudgetSet`."""
+    return Timeline(dwelling_events, "ChargesBudgetSet", _budget)
+
+
 def charges_budget_on(dwelling_events: Sequence, on: date) -> Decimal:
-    budget = ZERO
-    for e in effective(dwelling_events, on):
-        if e.type == "ChargesBudgetSet":
-            p = payload_of(e)
-            budget = sum((_d(p[k]) for k in CHARGE_HEADS), ZERO)
-    return budget
+    return charges_timeline(dwelling_events).on(on)
 
 
 # --- index series and the debt share's terms -------------------------------------------------
@@ -475,12 +494,9 @@ class MemberLedger:
         return self.payments_received - sum((y.received for y in self.years), ZERO)
 
 
-def stake_fraction_on(society_events: Sequence, on: date) -> Decimal:
-    """The `% to equity stake` policy in force on a date (0 when none is recorded)."""
-    fraction = ZERO
-    for e in effective((e for e in society_events if e.type == "EquityStakePolicySet"), on):
-        fraction = _d(payload_of(e)["fraction"])
-    return fraction
+def stake_timeline(society_events: Sequence) -> Timeline:
+    """The `% to equity stake` policy in force on any date (0 when none is recorded)."""
+    return Timeline(society_events, "EquityStakePolicySet", lambda p: _d(p["fraction"]))
 
 
 class _Years:
@@ -488,7 +504,8 @@ class _Years:
 
     def __init__(self, adm: Admission, dwelling_events: Sequence, society_events: Sequence,
                  schedule: Optional[DebtShareSchedule], as_of: date, left_on: Optional[date]) -> None:
-        self.adm, self.dwelling_events, self.society_events, self.schedule = adm, dwelling_events, society_events, schedule
+        self.adm, self.schedule = adm, schedule
+        self.charges, self.stake = charges_timeline(dwelling_events), stake_timeline(society_events)
         self.as_of, self.left_on = as_of, left_on
         self.closed: list[MemberYear] = []
         self.blocked: Optional[str] = None
@@ -508,7 +525,7 @@ class _Years:
         k = self.year
         start, end = member_year_bounds(self.adm.admitted_on, k)
         received = lg.received - self.received_before
-        charges = charges_budget_on(self.dwelling_events, start)
+        charges = self.charges.on(start)
         payment = stake = ZERO
         posting = None
         schedule = self.schedule
@@ -520,7 +537,7 @@ class _Years:
                 return
             row = post_year(schedule.terms, k, lg.debt, self.scheduled, rate)
             payment = row.payment
-            fraction = stake_fraction_on(self.society_events, end)
+            fraction = self.stake.on(end)
             surplus = received - charges - payment
             if fraction and surplus > 0:
                 with localcontext() as ctx:
