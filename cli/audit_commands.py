@@ -8,7 +8,7 @@ import sys
 import click
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, TIMESTAMP
+from cli.params import ISO_DATE, POSITION, TIMESTAMP
 
 
 @click.group(invoke_without_command=True)
@@ -97,7 +97,7 @@ def digest(obj, as_json: bool) -> None:
 
 
 @audit.command()
-@click.argument("position", type=click.IntRange(min=1))
+@click.argument("position", type=POSITION)
 @click.argument("hash_", metavar="HASH")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj

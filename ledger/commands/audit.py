@@ -25,16 +25,6 @@ from ledger.periods import PRIOR_PERIOD, adjustment_metadata, check_closed, clos
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import current_payload, encode_replacement
 
-# kind of stream -> the payload fields that must name the stream's own id
-_OWN_IDS = {
-    "member": ("member_id", "from_member_id"),
-    "dwelling": ("dwelling_id",),
-    "mortgage": ("mortgage_id",),
-    "loan": ("loan_id",),
-    "account": ("account_id",),
-    "index": ("series",),
-}
-
 
 def _refuse(errors: list[FieldError], where: str) -> ValidationFailed:
     return ValidationFailed(errors, where=f"{where} refused, nothing written")
@@ -74,16 +64,7 @@ def _replacement(stream: str, replacement_type: Optional[str], replacement_paylo
     """The replacement's canonical payload, or why it is refused (as an event of its own type; and its ids)."""
     if replacement_type is None and replacement_payload is None:
         return None, []
-    payload, errors = encode_replacement(stream, replacement_type, replacement_payload)
-    if errors:
-        return None, errors
-    kind, _, sid = stream.partition("-")
-    names = _OWN_IDS.get(kind, ())
-    if kind == "society":
-        names = ("society_id", "coop_id", "fund_id")
-    wrong = [FieldError(f"replacement_payload.{n}", f"is {payload[n]} but the stream is {stream}")
-             for n in names if n in payload and payload[n] is not None and payload[n] != sid]
-    return payload, wrong
+    return encode_replacement(stream, replacement_type, replacement_payload)  # (its ids too: mapper.own_id_errors)
 
 
 @checks_again

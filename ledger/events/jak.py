@@ -20,9 +20,10 @@ from ledger.events.types import (
     NonNegativeRate,
     PositiveMoney,
     Text,
+    whole,
 )
 
-_POINTS_PATTERN = r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
+_POINTS_PATTERN = whole(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?")
 # Savings points, a decimal string with at most 4 places (pound-months).
 Points = Annotated[str, StringConstraints(pattern=_POINTS_PATTERN)]
 
