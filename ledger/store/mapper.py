@@ -134,6 +134,15 @@ def consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
     InconsistentLog naming its position: what the read side says of a row written around the ledger, instead of
     folding it into wrong figures or a crash. (Its payload's schema is not checked again here: that costs a
     validation per event read; `mutual audit` re-imports the whole log, which does.)"""
+    try:
+        yield from _consistent(events)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # a read stopped by the error (or by its reader) gives its connection back at once
+
+
+def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
     kinds: dict[tuple[str, str], tuple[Optional[str], tuple[str, ...]]] = {}
     for event in events:
         stream, type_ = event.stream, event.type
