@@ -55,7 +55,7 @@ def _not_utf8(args: list[str]) -> str | None:
         raw = arg.encode("utf-8", "surrogateescape")
         if arg.startswith("--") and "=" in arg:
             name, raw = arg.split("=", 1)[0], arg.split("=", 1)[1].encode("utf-8", "surrogateescape")
-        elif number and args[number - 1].startswith("-") and not args[number - 1].startswith("---"):
+        elif number and args[number - 1].startswith("-") and args[number - 1] != "-":
             name = args[number - 1]
         else:
             name = f"argument {number + 1}"

@@ -694,7 +694,8 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
         type_name, stream, effective, payload = envelope["type"], envelope["stream"], envelope["effective_date"], envelope["payload"]
         defaults, fields, schema_version = info[type_name]
         kind, _, own = stream.partition("-")
-        for name in own_fields(type_name, kind):
+        names = own_by_type.get((type_name, kind))
+        for name in own_fields(type_name, kind) if names is None else names:
             value = payload.get(name)
             if value is not None and value != own:
                 return None  # names another stream's id: the per-line path says which field
