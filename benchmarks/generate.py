@@ -31,9 +31,10 @@ def store_events(n: int, seed: int = 7) -> Iterator[dict]:
                                "period": f"{day.year}-{day.month:02d}"},
                    "metadata": {"actor": "bench"}, "idempotency_key": f"bench-{i}"}
         else:
-            yield {"stream": f"society-coop{rng.randrange(100)}", "type": "ReserveSpent",
+            coop = f"coop{rng.randrange(100)}"  # (its payload names its own stream: docs/events.md)
+            yield {"stream": f"society-{coop}", "type": "ReserveSpent",
                    "effective_date": day.isoformat(),
-                   "payload": {"coop_id": "coop1", "amount": f"{rng.randrange(10, 5000)}.00", "purpose": "cyclical repairs"},
+                   "payload": {"coop_id": coop, "amount": f"{rng.randrange(10, 5000)}.00", "purpose": "cyclical repairs"},
                    "metadata": {"actor": "bench", "reason": "planned maintenance"}, "idempotency_key": f"bench-{i}"}
 
 

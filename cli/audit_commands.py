@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, TIMESTAMP
+from cli.params import ISO_DATE, POSITION, TIMESTAMP
 from ledger.errors import FieldError, ValidationFailed
 
 
@@ -172,7 +172,7 @@ def keygen(path: str) -> None:
 
 
 @audit.command()
-@click.argument("position", type=click.IntRange(min=1), required=False)
+@click.argument("position", type=POSITION, required=False)
 @click.argument("hash_", metavar="HASH", required=False)
 @click.option("--signed", "signed_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True), default=None,
               help="A signed digest (as `audit digest --sign` printed it; - for stdin) to prove.")

@@ -6,7 +6,7 @@ import click
 import orjson
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, TIMESTAMP
+from cli.params import ISO_DATE, POSITION, TIMESTAMP
 
 
 def _actor(value: str | None) -> str:
@@ -42,7 +42,7 @@ class SocietyId(click.ParamType):
 
 
 @click.command("correct")
-@click.argument("position", type=click.IntRange(min=1))
+@click.argument("position", type=POSITION)
 @click.option("--reason", required=True, help="Why the event is reversed (recorded with the correction).")
 @click.option("--replacement-type", default=None, help="The event type that takes the reversed event's place.")
 @click.option("--replacement-payload", type=JsonObject(), default=None, help="Its payload, as a JSON object.")

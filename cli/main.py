@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cached_property
 
@@ -22,14 +23,56 @@ class Context:
     def store(self):
         from ledger.store import EventStore
 
+        _require_sqlite_file(self.url)
         try:
             return EventStore(self.url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--db") from None
 
 
+def _require_sqlite_file(url: str) -> None:
+    """Every command but `mutual init` works on a ledger that exists: SQLite would create an empty file instead."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # (EventStore says what is wrong with it)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") \
+            or "uri" in parsed.query or os.path.exists(parsed.database):
+        return
+    raise LedgerError(f"--db: there is no ledger at {parsed.database} (nothing was created); "
+                      "`mutual init` creates one, or point --db / $MUTUAL_DATABASE_URL at an existing ledger")
+
+
+def _not_utf8(args: list[str]) -> str | None:
+    """The first command-line argument that is not valid UTF-8 (Python hands its bytes on as lone surrogates),
+    named by its option where it is an option's value; None when all are."""
+    for number, arg in enumerate(args):
+        if not any("\udc80" <= ch <= "\udcff" for ch in arg):
+            continue
+        raw = arg.encode("utf-8", "surrogateescape")
+        if arg.startswith("--") and "=" in arg:
+            name, raw = arg.split("=", 1)[0], arg.split("=", 1)[1].encode("utf-8", "surrogateescape")
+        elif number and args[number - 1].startswith("-") and args[number - 1] != "-":
+            name = args[number - 1]
+        else:
+            name = f"argument {number + 1}"
+        return f"{name}: {raw!r} is not valid UTF-8 text; every argument must be (a file with such a name can be read from stdin: `mutual import - < FILE`)"
+    return None
+
+
 class LedgerGroup(click.Group):
     """Turns the ledger's own errors into one clear line on stderr and a non-zero exit."""
+
+    def parse_args(self, ctx, args):
+        if ctx.parent is None:
+            problem = _not_utf8(list(args))
+            if problem:
+                click.echo(f"error: {problem}", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:

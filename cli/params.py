@@ -72,7 +72,25 @@ class DecimalParam(click.ParamType):
             self.fail(f"{value!r} is not a number", param, ctx)
 
 
+class Position(click.ParamType):
+    """A position in the log: 1 to 2^63 - 1, the largest a ledger can hold on either database (a larger one is
+    refused here; SQLite cannot even be asked about it)."""
+
+    name = "position"
+    LARGEST = 2**63 - 1
+
+    def convert(self, value, param, ctx):
+        try:
+            number = value if isinstance(value, int) else int(value, 10)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not 1 <= number <= self.LARGEST:
+            self.fail(f"{value!r} is not a position: positions run from 1 to {self.LARGEST}", param, ctx)
+        return number
+
+
 ISO_DATE = ISODate()
+POSITION = Position()
 TIMESTAMP = Timestamp()
 MONEY = MoneyParam()
 DECIMAL = DecimalParam()

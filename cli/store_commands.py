@@ -9,7 +9,7 @@ import sys
 import click
 import orjson
 
-from cli.output import dumps, emit_json, table
+from cli.output import dumps, emit_json, fail, table
 from cli.params import ISO_DATE, TIMESTAMP
 from ledger.store.mapper import to_envelope
 
@@ -18,9 +18,13 @@ def _actor(value: str | None) -> str:
     if value:
         return value
     try:
-        return os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
+        actor = os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
     except Exception:  # pragma: no cover - no user database in a container
         return "unknown"
+    if any("\udc80" <= ch <= "\udcff" for ch in actor):  # bytes that are not UTF-8, as Python hands them on
+        fail(f"--actor: the default actor {actor.encode('utf-8', 'surrogateescape')!r} ($MUTUAL_ACTOR or your user "
+             "name) is not valid UTF-8 text; give --actor")
+    return actor
 
 
 @click.command()
@@ -76,12 +80,28 @@ def _read_source(source: str) -> bytes:
 
 
 @click.command()
-@click.option("--output", "-o", type=click.File("wb"), default="-", help="Write to a file instead of stdout.")
+@click.option("--output", "-o", default="-", metavar="FILE", help="Write to a file instead of stdout.")
 @click.pass_obj
-def export(obj, output) -> None:
+def export(obj, output: str) -> None:
     """Write the whole log as JSON lines; `import` into an empty ledger reproduces it, chain and all."""
-    write = output.write
-    for event in obj.store.read():
+    store = obj.store  # (a ledger that is not there is said before any file is made)
+    if output == "-":
+        _export(store, sys.stdout.buffer)
+        return
+    try:
+        handle = open(output, "wb")
+    except (OSError, ValueError) as exc:  # a missing folder, no permission, a directory, a NUL in the name, ...
+        fail(f"--output: cannot write {output!r}: {getattr(exc, 'strerror', None) or exc}; nothing was exported")
+    try:
+        with handle:
+            _export(store, handle)
+    except OSError as exc:  # a full disk, a device that refuses, ...
+        fail(f"--output: cannot write {output!r}: {exc.strerror or exc}; the file holds an incomplete export")
+
+
+def _export(store, handle) -> None:
+    write = handle.write
+    for event in store.read():
         write(orjson.dumps(to_envelope(event)))
         write(b"\n")
 

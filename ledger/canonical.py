@@ -72,12 +72,13 @@ def envelope_parts(*, stream: str, type: str, schema_version: int, effective_dat
     """The canonical envelope text before `position` and between `recorded_at` and `version`.
 
     seal_text(head, position, prev_hash, recorded_at, middle, version) then equals envelope_text(...).
-    The stream, type and key must already have passed the store's patterns (which admit no
-    character JSON would escape); payload and metadata must be canonical JSON.
+    The stream, type and key are JSON strings whatever they hold (the store's patterns admit no
+    character JSON would escape, but the text hashed is canonical JSON even if one did); payload
+    and metadata must be canonical JSON.
     """
-    head = (f'{{"effective_date":"{effective_date}","idempotency_key":"{idempotency_key}"'
+    head = (f'{{"effective_date":"{effective_date}","idempotency_key":{_quoted(idempotency_key)}'
             f',"metadata":{metadata_json},"payload":{payload_json},"position":')
-    middle = f'","schema_version":{schema_version},"stream":"{stream}","type":"{type}","version":'
+    middle = f'","schema_version":{schema_version},"stream":{_quoted(stream)},"type":{_quoted(type)},"version":'
     return head, middle
 
 
@@ -92,7 +93,7 @@ def _quoted(text: str) -> str:
     return orjson.dumps(text).decode()
 
 
-_PLAIN = re.compile(r'^[\x20\x21\x23-\x5b\x5d-\x7e]*$').match
+_PLAIN = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e]*').fullmatch  # the whole string: "k1\n" is not plain
 
 
 def event_hash(envelope_canonical_text: str) -> str:

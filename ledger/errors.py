@@ -77,3 +77,15 @@ class StoreUnavailable(LedgerError):
 
 class NotFound(LedgerError):
     pass
+
+
+class InconsistentLog(LedgerError):
+    """The log holds an event that no import or command would have written (e.g. a row inserted with SQL around
+    the ledger): the read side names it rather than fold it into figures or a crash."""
+
+    def __init__(self, position: int, type_: str, stream: str, problem: str) -> None:
+        self.position, self.type, self.stream, self.problem = position, type_, stream, problem
+        super().__init__(
+            f"the log is inconsistent at position {position} ({type_} on {stream}): {problem}; no import or command "
+            "writes such an event, so it was written around the ledger (`mutual verify` checks the chain; "
+            "docs/store.md says what to do)")

@@ -15,7 +15,7 @@ PENNY = Decimal("0.01")
 ZERO = Decimal("0")
 
 # A decimal string with at most two places: no exponent, no NaN/Infinity.
-_MONEY_TEXT = re.compile(r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$")
+_MONEY_TEXT = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?")  # fullmatch: the whole string
 
 
 class MoneyError(ValueError):
@@ -44,7 +44,7 @@ def parse_money(value: object) -> Decimal:
         value = format(value, "f")
     if not isinstance(value, str):
         raise MoneyError("must be a decimal string such as \"12.34\"")
-    if not _MONEY_TEXT.match(value):
+    if not _MONEY_TEXT.fullmatch(value):
         raise MoneyError(
             "must be a decimal string with at most 2 decimal places and no exponent, such as \"12.34\""
         )

@@ -9,6 +9,10 @@ the two clocks of every query:
 * the effective date (`as_of`) is the fold's business: an event counts from
   its effective date on.
 
+Every event it reads is checked first (ledger.store.mapper.consistent): a row written around the ledger
+that no import or command would have written (say, a LoanGranted on loan-X granting loan Y) is named, with
+its position, in a clear error instead of being folded into wrong figures or a crash.
+
 It also applies corrections (docs/audit.md): an `EventReversed` known to the
 view removes the event it names from every stream and type lookup, puts its
 replacement (if any) in its place, and is itself not shown to the folds. An
@@ -23,7 +27,7 @@ from typing import Iterable, Iterator, Optional
 
 from ledger.errors import NotFound
 from ledger.store import EventStore, StoredEvent
-from ledger.store.mapper import current_payload
+from ledger.store.mapper import consistent, current_payload
 
 from ledger.corrections import REVERSAL, correction_rows, corrected, typed_corrected as _typed_corrected
 
@@ -41,7 +45,7 @@ class LedgerView:
         """Every EventReversed known to the view, by stream (one indexed type scan per view)."""
         if self._reversals is None:
             found: dict[str, list[StoredEvent]] = {}
-            for e in self.store.read(type=REVERSAL, recorded_to=self.as_known_at):
+            for e in consistent(self.store.read(type=REVERSAL, recorded_to=self.as_known_at)):
                 found.setdefault(e.stream, []).append(e)
             self._reversals = found
         return self._reversals
@@ -50,7 +54,7 @@ class LedgerView:
         """A stream exactly as recorded (reversed events and reversals included)."""
         found = self._raw.get(name)
         if found is None:
-            found = self._raw[name] = list(self.store.read(stream=name, recorded_to=self.as_known_at))
+            found = self._raw[name] = list(consistent(self.store.read(stream=name, recorded_to=self.as_known_at)))
         return found
 
     def corrections(self, stream: str) -> list[dict]:
@@ -79,7 +83,7 @@ class LedgerView:
             return found
         if name in self.reversals():
             return self.stream(name)
-        return list(self.store.read(stream=name, date_to=as_of, recorded_to=self.as_known_at))
+        return list(consistent(self.store.read(stream=name, date_to=as_of, recorded_to=self.as_known_at)))
 
     def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
         """One type of event of one stream (cached)."""
@@ -91,7 +95,7 @@ class LedgerView:
         key = (name, type_)
         typed = self.__dict__.setdefault("_typed", {})
         if key not in typed:
-            typed[key] = list(self.store.read(stream=name, type=type_, recorded_to=self.as_known_at))
+            typed[key] = list(consistent(self.store.read(stream=name, type=type_, recorded_to=self.as_known_at)))
         return typed[key]
 
     def require(self, name: str, what: str) -> list[StoredEvent]:
@@ -109,7 +113,7 @@ class LedgerView:
         """
         reversals = self.reversals()
         for type_ in types:
-            events = self.store.read(type=type_, recorded_to=self.as_known_at)
+            events = consistent(self.store.read(type=type_, recorded_to=self.as_known_at))
             if not reversals or type_ == REVERSAL:
                 yield from events
                 continue

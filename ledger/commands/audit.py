@@ -26,16 +26,6 @@ from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, ch
 from ledger.store import EventStore, NewEvent
 from ledger.store.mapper import current_payload, encode_replacement
 
-# kind of stream -> the payload fields that must name the stream's own id
-_OWN_IDS = {
-    "member": ("member_id", "from_member_id"),
-    "dwelling": ("dwelling_id",),
-    "mortgage": ("mortgage_id",),
-    "loan": ("loan_id",),
-    "account": ("account_id",),
-    "index": ("series",),
-}
-
 
 def _refuse(errors: list[FieldError], where: str) -> ValidationFailed:
     return ValidationFailed(errors, where=f"{where} refused, nothing written")
@@ -78,16 +68,7 @@ def _replacement(stream: str, replacement_type: Optional[str], replacement_paylo
     if replacement_type in COMPUTED_ON_READ:
         return None, [FieldError("replacement_type", f"a {replacement_type} is not recorded: "
                                                      f"{COMPUTED_ON_READ[replacement_type]}")]
-    payload, errors = encode_replacement(stream, replacement_type, replacement_payload)
-    if errors:
-        return None, errors
-    kind, _, sid = stream.partition("-")
-    names = _OWN_IDS.get(kind, ())
-    if kind == "society":
-        names = ("society_id", "coop_id", "fund_id")
-    wrong = [FieldError(f"replacement_payload.{n}", f"is {payload[n]} but the stream is {stream}")
-             for n in names if n in payload and payload[n] is not None and payload[n] != sid]
-    return payload, wrong
+    return encode_replacement(stream, replacement_type, replacement_payload)  # (its ids too: mapper.own_id_errors)
 
 
 @checks_again

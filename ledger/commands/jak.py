@@ -59,7 +59,7 @@ from ledger.corrections import REVERSAL, corrected, typed_corrected
 from ledger.store import EventStore, NewEvent
 from ledger.canonical import canonical_json
 from ledger.events import EventPayload
-from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
+from ledger.store.mapper import FACT_KEY_PREFIX, consistent, current_payload, fact_key
 from ledger.store.records import Head
 
 ONE_DAY = timedelta(days=1)
@@ -85,7 +85,7 @@ class StoreReader:
         """A stream with corrections applied, as the read side shows it."""
         raw = self._raw.get(stream)
         if raw is None:
-            raw = self._raw[stream] = list(self.store.read(stream=stream))
+            raw = self._raw[stream] = list(consistent(self.store.read(stream=stream)))
         return corrected(raw) if any(e.type == REVERSAL for e in raw) else raw
 
     def facts(self, stream: str) -> list[Fact]:
@@ -95,10 +95,10 @@ class StoreReader:
 
     def facts_of_type(self, type_: str) -> list[Fact]:
         if type_ not in self._types:
-            events = self.store.read(type=type_)
+            events = consistent(self.store.read(type=type_))
             reversals: dict[str, list] = {}
             if type_ != REVERSAL:
-                for e in self.store.read(type=REVERSAL):
+                for e in consistent(self.store.read(type=REVERSAL)):
                     reversals.setdefault(e.stream, []).append(e)
             if reversals:
                 events = typed_corrected(events, type_, reversals, self._events)

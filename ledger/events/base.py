@@ -70,7 +70,7 @@ def upcast(event_type: type[EventPayload], payload: dict[str, Any], from_version
 
 def field_errors(exc: ValidationError, prefix: str = "payload") -> list[FieldError]:
     """Turn pydantic's errors into FieldErrors naming the dotted field path and a plain reason."""
-    from ledger.events.types import PATTERN_REASONS
+    from ledger.events.types import NO_NUL_REASON, PATTERN_REASONS
 
     out = []
     for err in exc.errors(include_url=False):
@@ -83,6 +83,8 @@ def field_errors(exc: ValidationError, prefix: str = "payload") -> list[FieldErr
             message = "is not a field of this event type"
         elif kind == "missing":
             message = "is required"
+        elif kind == "string_pattern_mismatch" and isinstance(value, str) and "\x00" in value:
+            message = NO_NUL_REASON  # whatever else the field's pattern asks, a NUL is never allowed
         elif kind == "string_pattern_mismatch":
             message = PATTERN_REASONS.get(err.get("ctx", {}).get("pattern", ""), message)
         elif kind == "string_type" and isinstance(value, float):

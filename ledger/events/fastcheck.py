@@ -24,20 +24,21 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from typing_extensions import NotRequired, TypedDict
 
-from ledger.events.types import EventDate
+from ledger.events.types import EventDate, for_python, whole
 
 Check = Callable[[Any], bool]
 _CACHE: dict[type, Optional[Callable[[dict], bool]]] = {}
 
 
-def _search(pattern: str) -> Callable[[str], Any]:
-    """pydantic-core's pattern semantics in Python's re: a search, and `$` only at the very end.
+def _search(pattern: str) -> Optional[Callable[[str], Any]]:
+    """pydantic-core's pattern semantics in Python's re: a search, Rust's `\\z` read as Python's `\\Z`.
 
-    (Python's `$` also matches before a final newline; Rust's does not, hence \\Z.)
+    None (no quick check: ask pydantic) for a pattern ending in `$`, which Python would also match before a final
+    newline; every pattern in the models is `whole(body)` (tests/unit/test_patterns.py).
     """
     if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern).search
+        return None
+    return re.compile(for_python(pattern)).search
 
 
 def _string_check(constraints: list[Any]) -> Optional[Check]:
@@ -47,6 +48,8 @@ def _string_check(constraints: list[Any]) -> Optional[Check]:
             if item.strip_whitespace or item.to_upper or item.to_lower:
                 return None
             pattern = _search(item.pattern) if item.pattern else None
+            if item.pattern and pattern is None:
+                return None
             low, high = item.min_length, item.max_length
         elif isinstance(item, AfterValidator):
             after.append(item.func)
@@ -150,10 +153,10 @@ _INERT_CONFIG = frozenset({"strict", "extra", "frozen", "title", "json_schema_ex
 # less the days its after-validator refuses (Feb 29 of a non-leap year, Feb 30-31, the 31st of a
 # 30-day month), so pydantic-core checks it natively instead of calling back into Python.
 # tests/unit/test_chunk_check.py compares the two on every string EventDate's pattern admits.
-CALENDAR_DATE = (
-    r"^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+CALENDAR_DATE = whole(
+    r"(?:(?:19|20|21)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
     r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
-    r"|(?:20(?:[02468][048]|[13579][26])|(?:19|21)(?:0[48]|[2468][048]|[13579][26]))-02-29)$"
+    r"|(?:20(?:[02468][048]|[13579][26])|(?:19|21)(?:0[48]|[2468][048]|[13579][26]))-02-29)"
 )
 NATIVE: dict[Any, Any] = {EventDate: Annotated[str, StringConstraints(pattern=CALENDAR_DATE)]}
 

@@ -20,13 +20,14 @@ from ledger.events.types import (
     NonNegativeRate,
     PositiveMoney,
     Text,
+    whole,
 )
 
 # An optional field added after the first events of its type were recorded (EventPayload.added_fields).
 REFERENCE = ("the bank reference or statement line; two equal payments on one day are two facts only if it (or an "
              "explicit idempotency key) tells them apart; left out of the canonical payload when absent")
 
-_POINTS_PATTERN = r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
+_POINTS_PATTERN = whole(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?")
 # Savings points, a decimal string with at most 4 places (pound-months).
 Points = Annotated[str, StringConstraints(pattern=_POINTS_PATTERN)]
 

@@ -10,7 +10,7 @@ import hashlib
 import re
 import typing
 from datetime import date, datetime
-from typing import Annotated, Any, Callable, Literal, Mapping, Optional, Union
+from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 import orjson
 from annotated_types import Ge, Le
@@ -18,25 +18,30 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from ledger.canonical import canonical_json, envelope_parts
 from ledger.clock import UTC, format_recorded_at, parse_recorded_at
-from ledger.errors import FieldError
+from ledger.errors import FieldError, InconsistentLog
 from ledger.events import REGISTRY, EventPayload, upcast
 from ledger.events.audit import AUDIT_TYPES, EventReversed
 from ledger.events.base import field_errors, json_defaults
-from ledger.events.types import EventDate
+from ledger.events.types import NO_NUL_REASON, EventDate, whole
 from ledger.events.fastcheck import _check_for, quick_check, typed_dict_of
 from ledger.store.records import Pending, StoredEvent, content_text, fact_text
 
-STREAM_PATTERN = re.compile(r"^([a-z]+)-[A-Za-z0-9][A-Za-z0-9_.:-]{0,150}$")
-KEY_PATTERN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")
-HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-DATE_PATTERN = re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+# Pattern bodies: given to pydantic as whole(body), matched in Python with fullmatch only (ledger/events/types.py).
+STREAM_BODY = r"([a-z]+)-[A-Za-z0-9][A-Za-z0-9_.:-]{0,150}"
+KEY_BODY = r"[\x21\x23-\x5b\x5d-\x7e]{1,200}"  # printable ASCII but space, " and \ (docs/events.md)
+HASH_BODY = r"[0-9a-f]{64}"
+STREAM_PATTERN = re.compile(STREAM_BODY)
+KEY_PATTERN = re.compile(KEY_BODY)
+HASH_PATTERN = re.compile(HASH_BODY)
+DATE_PATTERN = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+KEY_REASON = "must be 1 to 200 printable ASCII characters without spaces, quotes or backslashes"
 
 
 def date_text(value: object) -> str:
     """An effective date as canonical text; refuses anything but a real ISO date."""
     if isinstance(value, date) and not isinstance(value, datetime):
         value = value.isoformat()
-    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+    if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         raise ValueError("must be an ISO date such as \"2024-04-01\" between 1900 and 2199")
     try:
         date.fromisoformat(value)
@@ -50,7 +55,21 @@ ENVELOPE_FIELDS = frozenset({
 })
 METADATA_FIELDS = frozenset({"actor", "reason", "correlation_id", "causation_id", "adjustment"})
 ADJUSTMENT_KINDS = ("prior-period",)  # metadata.adjustment: an event dated inside a closed period (docs/audit.md)
-_MetaText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
+META_TEXT_BODY = r"[^\x00]*[^\x00\s][^\x00]*"  # not only white space, no NUL
+META_TEXT_REASON = "must be a non-empty string of at most 500 characters, not only white space"
+_MetaText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=whole(META_TEXT_BODY))]
+_META_TEXT = TypeAdapter(_MetaText)
+
+
+def _meta_text_problem(value: object) -> Optional[str]:
+    """Why a metadata value is refused (None: it is fine): the import's rule, pydantic's _MetaText, for commands too."""
+    if isinstance(value, str) and "\x00" in value:
+        return NO_NUL_REASON
+    try:
+        _META_TEXT.validate_python(value, strict=True)
+    except ValidationError:
+        return META_TEXT_REASON
+    return None
 
 
 def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -67,8 +86,9 @@ def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict
     if "actor" not in clean and default_actor:
         clean["actor"] = default_actor
     for key, value in clean.items():
-        if not isinstance(value, str) or not value.strip() or len(value) > 500:
-            errors.append(FieldError(f"metadata.{key}", "must be a non-empty string of at most 500 characters"))
+        problem = _meta_text_problem(value)
+        if problem:
+            errors.append(FieldError(f"metadata.{key}", problem))
         elif key == "adjustment" and value not in ADJUSTMENT_KINDS:
             errors.append(FieldError("metadata.adjustment", "must be \"prior-period\""))
     if "actor" not in clean:
@@ -83,10 +103,84 @@ def belongs_elsewhere(event_type: type[EventPayload], kind: str) -> Optional[str
     return None
 
 
+# A stream's own id: the payload fields that, when set, must name the id of the stream the event is on (a
+# LoanGranted on loan-X is the grant of loan X, not of loan Y). Ids of other things (a loan's fund, a member's
+# co-op, a gift's receiver) are not the stream's. One rule for every way in: import, `mutual record`, the
+# commands, a correction's replacement; and the read side refuses a log that breaks it (projections/view.py).
+OWN_ID_FIELDS: dict[str, tuple[str, ...]] = {
+    "member": ("member_id", "from_member_id"),
+    "dwelling": ("dwelling_id",),
+    "mortgage": ("mortgage_id",),
+    "loan": ("loan_id",),
+    "account": ("account_id",),
+    "index": ("series",),
+    "society": ("society_id", "coop_id", "fund_id"),
+}
+
+
+def own_id_errors(stream: str, payload: Mapping[str, Any], prefix: str = "payload") -> list[FieldError]:
+    """The payload's fields that should name the stream's own id and name another (a valid payload, a valid stream)."""
+    kind, _, own = stream.partition("-")
+    names = OWN_ID_FIELDS.get(kind)
+    if not names:
+        return []
+    return [FieldError(f"{prefix}.{name}", f"is {payload[name]} but the stream is {stream}")
+            for name in names if payload.get(name) is not None and payload[name] != own]
+
+
+def consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
+    """The events as read, each checked as every way in checks it before it is written: a known type, on a
+    stream of its kind, its ids naming its own stream (own_id_errors). The first that is not raises
+    InconsistentLog naming its position: what the read side says of a row written around the ledger, instead of
+    folding it into wrong figures or a crash. (Its payload's schema is not checked again here: that costs a
+    validation per event read; `mutual audit` re-imports the whole log, which does.)"""
+    try:
+        yield from _consistent(events)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # a read stopped by the error (or by its reader) gives its connection back at once
+
+
+def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
+    kinds: dict[tuple[str, str], tuple[Optional[str], tuple[str, ...]]] = {}
+    for event in events:
+        stream, type_ = event.stream, event.type
+        kind, _, own = stream.partition("-")
+        found = kinds.get((type_, kind))
+        if found is None:
+            found = kinds[(type_, kind)] = _kind_problem(type_, kind)
+        problem, names = found
+        if problem is None and names:
+            try:
+                payload = current_payload(event) if event.schema_version != REGISTRY[type_].schema_version \
+                    else event.payload
+            except (TypeError, ValueError, KeyError) as exc:
+                problem = f"payload: cannot be upcast from schema version {event.schema_version} ({exc})"
+            else:
+                wrong = own_id_errors(stream, payload) if isinstance(payload, dict) else [
+                    FieldError("payload", "is not an object")]
+                problem = str(wrong[0]) if wrong else None
+        if problem is not None:
+            raise InconsistentLog(event.position, type_, stream, problem)
+        yield event
+
+
+def _kind_problem(type_: str, kind: str) -> tuple[Optional[str], tuple[str, ...]]:
+    """What is wrong with an event of this type on a stream of this kind (None: nothing), and its own-id fields."""
+    event_type = REGISTRY.get(type_)
+    if event_type is None:
+        return f"type: {type_!r} is not a known event type", ()
+    elsewhere = belongs_elsewhere(event_type, kind)
+    if elsewhere:
+        return f"stream: {elsewhere}, not {kind}", ()
+    return None, tuple(n for n in OWN_ID_FIELDS.get(kind, ()) if n in event_type.model_fields)
+
+
 def check_stream(stream: object, event_type: type[EventPayload]) -> list[FieldError]:
     if not isinstance(stream, str):
         return [FieldError("stream", "must be a string such as \"member-m1\"")]
-    match = STREAM_PATTERN.match(stream)
+    match = STREAM_PATTERN.fullmatch(stream)
     if not match:
         return [FieldError("stream", "must be <kind>-<id>, e.g. \"member-m1\" (letters, digits, _ . : -)")]
     elsewhere = belongs_elsewhere(event_type, match.group(1))
@@ -108,6 +202,9 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
             quick = quick_check(event_type)
             if quick is None or not quick(payload):
                 event_type.model_validate(payload)
+            wrong = own_id_errors(stream, payload) if stream is not None else []
+            if wrong:
+                return "", wrong
             defaults = json_defaults(event_type)
             if event_type is EventReversed and (payload.get("replacement_type") is not None
                                                 or payload.get("replacement_payload") is not None):
@@ -117,8 +214,10 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
             if event_type.added_fields and any(payload.get(f, 0) is None for f in event_type.added_fields):
                 payload = {k: v for k, v in payload.items() if not (k in event_type.added_fields and v is None)}
             return canonical_json({**defaults, **payload} if defaults else payload), []
-        event_type.model_validate(upcast(event_type, dict(payload), schema_version))
-        return canonical_json(payload), []
+        current = upcast(event_type, dict(payload), schema_version)
+        event_type.model_validate(current)
+        wrong = own_id_errors(stream, current) if stream is not None else []
+        return ("", wrong) if wrong else (canonical_json(payload), [])
     except ValidationError as exc:
         return "", field_errors(exc)
     except (TypeError, ValueError, KeyError) as exc:
@@ -162,24 +261,25 @@ class _EnvelopeIn(BaseModel):
     """The shape of an imported line; checked natively by pydantic-core in one pass."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
-    stream: Annotated[str, StringConstraints(pattern=STREAM_PATTERN.pattern)]
+    stream: Annotated[str, StringConstraints(pattern=whole(STREAM_BODY))]
     type: str
     schema_version: Optional[Annotated[int, Ge(1), Le(1000)]] = None
     effective_date: EventDate
     recorded_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
     payload: Any
     metadata: Optional[_MetadataIn] = None
-    idempotency_key: Optional[Annotated[str, StringConstraints(pattern=KEY_PATTERN.pattern)]] = None
+    idempotency_key: Optional[Annotated[str, StringConstraints(pattern=whole(KEY_BODY))]] = None
     version: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
     position: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
-    prev_hash: Optional[Annotated[str, StringConstraints(pattern=HASH_PATTERN.pattern)]] = None
-    hash: Optional[Annotated[str, StringConstraints(pattern=HASH_PATTERN.pattern)]] = None
+    prev_hash: Optional[Annotated[str, StringConstraints(pattern=whole(HASH_BODY))]] = None
+    hash: Optional[Annotated[str, StringConstraints(pattern=whole(HASH_BODY))]] = None
 
 
 _ENVELOPE_REASONS = {
-    STREAM_PATTERN.pattern: "must be <kind>-<id>, e.g. \"member-m1\" (letters, digits, _ . : -)",
-    KEY_PATTERN.pattern: "must be 1 to 200 printable ASCII characters without spaces, quotes or backslashes",
-    HASH_PATTERN.pattern: "must be 64 lower-case hex digits",
+    whole(STREAM_BODY): "must be <kind>-<id>, e.g. \"member-m1\" (letters, digits, _ . : -)",
+    whole(KEY_BODY): KEY_REASON,
+    whole(HASH_BODY): "must be 64 lower-case hex digits",
+    whole(META_TEXT_BODY): META_TEXT_REASON,
 }
 
 
@@ -300,10 +400,13 @@ def pending_from_model(stream: str, payload: EventPayload, effective_date: date,
     """An event built in code (by a command handler); still checked like an import."""
     event_type = type(payload)
     errors = check_stream(stream, event_type)
+    fields = payload.model_dump(mode="json")
+    if not errors:
+        errors += own_id_errors(stream, fields)
     clean, meta_errors = check_metadata(dict(metadata), None)
     errors += meta_errors
-    if not KEY_PATTERN.match(idempotency_key or ""):
-        errors.append(FieldError("idempotency_key", "must be 1 to 200 printable ASCII characters without spaces, quotes or backslashes"))
+    if not isinstance(idempotency_key, str) or not KEY_PATTERN.fullmatch(idempotency_key):
+        errors.append(FieldError("idempotency_key", NO_NUL_REASON if "\x00" in str(idempotency_key) else KEY_REASON))
     if errors:
         from ledger.errors import ValidationFailed
 
@@ -547,7 +650,7 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
         return None
     metadata = typed_dict_of(_MetadataIn, "_MetadataChunk", replace=required_fields)
     patterns = [c.pattern for c in _EnvelopeIn.model_fields["stream"].metadata if getattr(c, "pattern", None)]
-    if metadata is None or len(patterns) != 1 or not patterns[0].startswith("^([a-z]+)-") \
+    if metadata is None or len(patterns) != 1 or not patterns[0].startswith(r"\A(?:([a-z]+)-") \
             or patterns[0].count("([a-z]+)") != 1:
         return None
     stream_pattern = patterns[0]
@@ -590,6 +693,15 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     sha256 = hashlib.sha256
     new, cls = tuple.__new__, Pending
+    own_by_type: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def own_fields(type_name: str, kind: str) -> tuple[str, ...]:
+        """The own-id fields (OWN_ID_FIELDS) a type has on a stream of this kind, looked up once per pair."""
+        found = own_by_type.get((type_name, kind))
+        if found is None:
+            found = own_by_type[(type_name, kind)] = tuple(
+                n for n in OWN_ID_FIELDS.get(kind, ()) if n in REGISTRY[type_name].model_fields)
+        return found
 
     def build(envelope: dict, number: int) -> Optional[Pending]:
         get = envelope.get
@@ -597,6 +709,12 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
         defaults, fields, schema_version, added = info[type_name]
         if added and any(payload.get(f, 0) is None for f in added):
             return None  # an added field given as null (left out of the canonical payload): the per-line path
+        kind, _, own = stream.partition("-")
+        names = own_by_type.get((type_name, kind))
+        for name in own_fields(type_name, kind) if names is None else names:
+            value = payload.get(name)
+            if value is not None and value != own:
+                return None  # names another stream's id: the per-line path says which field
         if defaults and len(payload) < fields:  # (the chunk check refused unknown keys: all there if as many)
             payload = {**defaults, **payload}
         payload_json = dumps(payload, option=sort).decode()

@@ -143,7 +143,7 @@ def test_eight_writers_of_ten_thousand_events_leave_a_gap_free_valid_chain(backe
     def write(n: int) -> None:
         store = backend.store()
         for start in range(0, per_writer, batch):
-            store.append(f"index-W{n}", [index_value(f"{2000 + i // 12}-{i % 12 + 1:02d}",
+            store.append(f"index-W{n}x{start // batch}", [index_value(f"{2000 + i // 12}-{i % 12 + 1:02d}",
                                                      series=f"W{n}x{start // batch}", key=f"w{n}-{start + i}")
                                          for i in range(batch)], metadata=ACTOR)
 

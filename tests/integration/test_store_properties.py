@@ -16,7 +16,7 @@ from tests.conftest import fresh_backend
 ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,10}", fullmatch=True)
 money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False).map(lambda d: format(d, "f"))
 dates = st.dates(min_value=__import__("datetime").date(1990, 1, 1), max_value=__import__("datetime").date(2060, 12, 31))
-texts = st.text(min_size=1, max_size=40).filter(lambda s: s.strip())
+texts = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() and "\x00" not in s)  # (a NUL is never text)
 
 
 def _index(series, period, value, day):
