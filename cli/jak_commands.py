@@ -284,11 +284,10 @@ def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_j
 
     if holder is not None and points_ is not None:
         raise click.UsageError("give either --points or --holder, not both")
-    from projections.jak import ViewReader
 
     reader = None
     if holder is not None or fund is not None:
-        reader = ViewReader(_view(obj, as_known_at))
+        reader = _view(obj, as_known_at)
     contract, source = contract_terms(reader, amount, months, points=points_, holder=holder, fund=fund,
                                       on=_today(on))
     data = quote_json(contract, source)

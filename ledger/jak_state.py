@@ -991,7 +991,7 @@ def _by_day(flows: Iterable[Flow]) -> Iterable[list[Flow]]:
 # --- reading: the folds over what a reader hands them ------------------------------------------------
 #
 # A reader is anything with `facts(stream) -> list[Fact]` and `facts_of_type(type) -> list[Fact]`
-# (projections.jak.ViewReader over a LedgerView; ledger.commands.jak's reader over the store).
+# (an EventSource of ledger/source.py: a StoreSource for queries and commands, a ReplaySource for the audit).
 # These functions only ask the reader for streams; the figures come from the pure folds above.
 
 

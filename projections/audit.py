@@ -39,20 +39,6 @@ from ledger.store.verify import verify
 from projections.view import LedgerView
 
 
-class CachingView(LedgerView):
-    """The live view, remembering type scans: the audit asks for each type many times."""
-
-    def __init__(self, store: EventStore, as_known_at: Optional[datetime] = None) -> None:
-        super().__init__(store, as_known_at)
-        self._types: dict[str, list[StoredEvent]] = {}
-
-    def of_type(self, *types: str) -> Iterator[StoredEvent]:
-        for type_ in types:
-            if type_ not in self._types:
-                self._types[type_] = list(super().of_type(type_))
-            yield from self._types[type_]
-
-
 def societies(view: LedgerView) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {"clt": [], "coop": [], "fund": []}
     for event in view.of_type("SocietyRegistered"):
@@ -69,7 +55,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
     `coops` and `funds` restrict the books to those societies (a replay worker's share); None means all.
     """
     from projections.equity import coop_show, dwelling_show
-    from projections.jak import JakIndex, ViewReader, fund, holder
+    from projections.jak import JakIndex, fund, holder
 
     named = societies(view)
     wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
@@ -93,7 +79,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
     funds_books: dict[str, Any] = {}
     if not wanted_funds:
         return {"coops": coops_books, "funds": funds_books}
-    reader = ViewReader(view)
+    reader = view
     index = JakIndex(reader)
     for fund_id in wanted_funds:
         try:
@@ -174,7 +160,7 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
             discrepancies += check_checkpoint(checkpoint, tally.hashes_at.get(checkpoint.position),
                                               scratch if chain.intact else None, workers, folded)
         engine.dispose()
-    live_books = books(CachingView(store, as_known_at), as_of)
+    live_books = books(LedgerView(store, as_known_at), as_of)
     discrepancies += _differences(live_books, replay_books)
     return {
         "as_of": as_of,

@@ -39,9 +39,9 @@ from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.jak_state import COMPUTED_ON_READ
 from ledger.periods import PRIOR_PERIOD, PeriodGuard
-from ledger.corrections import REVERSAL, corrected, typed_corrected
+from ledger.source import StoreSource
 from ledger.store import EventStore
-from ledger.store.mapper import consistent, pending_from_envelope, pending_from_model
+from ledger.store.mapper import pending_from_envelope, pending_from_model
 from ledger.store.records import Pending
 
 D = Decimal
@@ -54,14 +54,12 @@ EQUITY_TYPES = {
 }
 
 
-class World:
+class World(StoreSource):
     """The books as the store has them, plus the events of the batch being checked (an overlay)."""
 
     def __init__(self, store: EventStore) -> None:
-        self.store = store
+        super().__init__(store)
         self.head = store.head().position  # before anything is read: an append is refused if the log moves on
-        self._streams: dict[str, list] = {}
-        self._types: dict[str, list] = {}
         self.versions: dict[str, int] = {}
         self._next = 10**15
 
@@ -69,29 +67,10 @@ class World:
         """A stream with corrections applied, as the read side shows it (the version is the recorded one)."""
         found = self._streams.get(name)
         if found is None:
-            raw = list(consistent(self.store.read(stream=name)))
+            raw = self._raw_stream(name)
             self.versions.setdefault(name, raw[-1].version if raw else 0)
-            found = corrected(raw) if any(e.type == REVERSAL for e in raw) else raw
-            self._streams[name] = found
+            found = self._streams[name] = list(super().stream(name))  # (a copy: the overlay is added to it)
         return found
-
-    def of_type(self, type_: str) -> list:
-        found = self._types.get(type_)
-        if found is None:
-            events = consistent(self.store.read(type=type_))
-            reversals = self._reversals()
-            if reversals and type_ != REVERSAL:
-                events = typed_corrected(events, type_, reversals, self.stream)
-            found = self._types[type_] = list(events)
-        return found
-
-    def _reversals(self) -> dict[str, list]:
-        if "_by_stream" not in self.__dict__:
-            by_stream: dict[str, list] = {}
-            for e in consistent(self.store.read(type=REVERSAL)):
-                by_stream.setdefault(e.stream, []).append(e)
-            self._by_stream = by_stream
-        return self._by_stream
 
     def add(self, stream: str, type_: str, schema_version: int, on: date, payload: dict, key: str) -> None:
         self.stream(stream)
@@ -100,6 +79,8 @@ class World:
         self._streams[stream].append(fact)
         if type_ in self._types:
             self._types[type_].append(fact)
+        if (stream, type_) in self._typed:
+            self._typed[(stream, type_)].append(fact)
 
     def admissions(self) -> list[S.Admission]:
         return [a for a in (S.admission_of([e]) for e in self.of_type("MemberAdmitted")) if a is not None]

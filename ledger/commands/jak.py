@@ -10,7 +10,7 @@ the liquidity rule is ledger/rules/fund.py's.
 
 from __future__ import annotations
 
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -55,64 +55,29 @@ from ledger.money import ZERO, money_text
 from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import to_points
-from ledger.corrections import REVERSAL, corrected, typed_corrected
+from ledger.source import StoreSource
 from ledger.store import EventStore, NewEvent
 from ledger.canonical import canonical_json
 from ledger.events import EventPayload
-from ledger.store.mapper import FACT_KEY_PREFIX, consistent, current_payload, fact_key
+from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
 from ledger.store.records import Head
 
 ONE_DAY = timedelta(days=1)
 
 
-class StoreReader:
-    """The folds' reader straight over the store: the books as known now."""
-
-    as_known_at = None
+class StoreReader(StoreSource):
+    """The fund's commands read the books as known now (ledger/source.py), noting the head before they read."""
 
     def __init__(self, store: EventStore) -> None:
-        self.store = store
+        super().__init__(store)
         self.head = store.head().position  # before anything is read: an append is refused if the log moves on
-        self._facts: dict[str, list[Fact]] = {}
-        self._types: dict[str, list[Fact]] = {}
-        self._raw: dict[str, list] = {}
-
-    @staticmethod
-    def _fact(e) -> Fact:
-        return Fact(e.position, e.stream, e.type, e.effective_date, current_payload(e))
-
-    def _events(self, stream: str) -> list:
-        """A stream with corrections applied, as the read side shows it."""
-        raw = self._raw.get(stream)
-        if raw is None:
-            raw = self._raw[stream] = list(consistent(self.store.read(stream=stream)))
-        return corrected(raw) if any(e.type == REVERSAL for e in raw) else raw
-
-    def facts(self, stream: str) -> list[Fact]:
-        if stream not in self._facts:
-            self._facts[stream] = [self._fact(e) for e in self._events(stream)]
-        return self._facts[stream]
-
-    def facts_of_type(self, type_: str) -> list[Fact]:
-        if type_ not in self._types:
-            events = consistent(self.store.read(type=type_))
-            reversals: dict[str, list] = {}
-            if type_ != REVERSAL:
-                for e in consistent(self.store.read(type=REVERSAL)):
-                    reversals.setdefault(e.stream, []).append(e)
-            if reversals:
-                events = typed_corrected(events, type_, reversals, self._events)
-            self._types[type_] = [self._fact(e) for e in events]
-        return self._types[type_]
 
     def version(self, stream: str) -> int:
-        self.facts(stream)
-        return len(self._raw[stream])  # the recorded version: versions run 1..n without gaps
+        return len(self.raw(stream))  # the recorded version: versions run 1..n without gaps
 
     def raw(self, stream: str) -> list:
         """A stream's events as recorded (reversed ones too), with their idempotency keys."""
-        self.facts(stream)
-        return self._raw[stream]
+        return self._raw_stream(stream)
 
 
 class Replayed(NamedTuple):

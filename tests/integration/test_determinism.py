@@ -58,7 +58,7 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
             show("register", equity.register_show, view, coop, day)
         for fund in named["fund"]:
             show("fund", jak.fund, view, fund, day)
-        reader = jak.ViewReader(view)
+        reader = view
         index = jak.JakIndex(reader)
         for holder in sorted({p["holder_id"] for p in index.accounts.values()}):
             show("holder", lambda *a: jak.holder(*a).to_json(), reader, holder, day)

@@ -1,0 +1,250 @@
+"""One way to read the books: an `EventSource` hands the folds the events of a stream or of a type.
+
+Every reader of the log -- a query, a command checking its invariants, the
+audit replay, the web pages to come -- goes through one of two sources:
+
+* `StoreSource`: the store, read through its indexes one stream (or one type)
+  at a time, so a point-in-time query never replays the whole log;
+* `ReplaySource`: the events of one pass over the log, held in memory (what
+  an audit replay folds over).
+
+Both apply the two things every reader needs and no fold should redo:
+
+* **corrections** (docs/audit.md): an `EventReversed` known to the source
+  removes the event it names from every stream and type lookup and puts its
+  replacement (if any) in its place; the reversal itself is shown only when
+  asked for by type;
+* **the recorded clock**: a source made `as_known_at` a time knows only the
+  events recorded by then (the effective date, `as_of`, is the fold's).
+
+A `StoreSource` also checks every row it reads (`consistent`: a known type on
+a stream of a kind it allows, naming its own ids), and hands events out at
+their type's current schema version (upcast once, as they are read), so no
+fold parses or upcasts an event again. Each source caches what it read: one
+source serves one question (a query, a command's checks).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable, Iterator, Optional, Protocol
+
+from ledger.corrections import REVERSAL, correction_rows, corrected, typed_corrected
+from ledger.errors import NotFound
+from ledger.events.base import REGISTRY
+from ledger.store import EventStore, StoredEvent
+from ledger.store.mapper import consistent, current_payload
+
+
+class EventSource(Protocol):
+    """What every fold, projection and command reads the books through."""
+
+    as_known_at: Optional[datetime]
+
+    def stream(self, name: str) -> list[StoredEvent]:
+        """A stream's events in order, corrections applied."""
+
+    def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
+        """At least the stream's events effective on or before `as_of` (a fold that stops there needs no more)."""
+
+    def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
+        """One type of event of one stream."""
+
+    def of_type(self, *types: str) -> list[StoredEvent]:
+        """Events of these types across all streams, type by type in position order, corrections applied."""
+
+    def require(self, name: str, what: str) -> list[StoredEvent]:
+        """A stream that must exist: NotFound naming `what` otherwise."""
+
+    def corrections(self, stream: str) -> list[dict]:
+        """The corrections of a stream, in the order they were recorded."""
+
+
+def current(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
+    """Events at their type's current schema version (lifted once here, so no fold upcasts again)."""
+    for e in events:
+        cls = REGISTRY.get(e.type)
+        if cls is None or e.schema_version == cls.schema_version:
+            yield e
+        else:
+            yield e._replace(payload=current_payload(e), schema_version=cls.schema_version)
+
+
+class StoreSource:
+    """The books as the store has them (as known at `as_known_at`), each stream and type scan read once."""
+
+    def __init__(self, store: EventStore, as_known_at: Optional[datetime] = None) -> None:
+        self.store = store
+        self.as_known_at = as_known_at
+        self._streams: dict[str, list[StoredEvent]] = {}
+        self._reversals: Optional[dict[str, list[StoredEvent]]] = None
+        self._raw: dict[str, list[StoredEvent]] = {}
+        self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
+        self._types: dict[str, list[StoredEvent]] = {}
+
+    def _read(self, **filters) -> Iterator[StoredEvent]:
+        return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
+
+    # -- corrections ----------------------------------------------------------
+    def reversals(self) -> dict[str, list[StoredEvent]]:
+        """Every EventReversed known to the source, by stream (one indexed type scan)."""
+        if self._reversals is None:
+            found: dict[str, list[StoredEvent]] = {}
+            for e in self._read(type=REVERSAL):
+                found.setdefault(e.stream, []).append(e)
+            self._reversals = found
+        return self._reversals
+
+    def _raw_stream(self, name: str) -> list[StoredEvent]:
+        """A stream exactly as recorded (reversed events and reversals included)."""
+        found = self._raw.get(name)
+        if found is None:
+            found = self._raw[name] = list(self._read(stream=name))
+        return found
+
+    def corrections(self, stream: str) -> list[dict]:
+        if stream not in self.reversals():
+            return []
+        return correction_rows(self._raw_stream(stream))
+
+    # -- streams --------------------------------------------------------------
+    def stream(self, name: str) -> list[StoredEvent]:
+        found = self._streams.get(name)
+        if found is None:
+            raw = self._raw_stream(name)
+            found = corrected(raw) if name in self.reversals() else raw
+            self._streams[name] = found
+        return found
+
+    def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
+        """A corrected stream is read whole: a reversal and the event it reverses may lie either side of `as_of`."""
+        found = self._streams.get(name)
+        if found is not None:
+            return found
+        if name in self.reversals():
+            return self.stream(name)
+        return list(self._read(stream=name, date_to=as_of))
+
+    def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
+        found = self._streams.get(name)
+        if found is None and name in self.reversals():
+            found = self.stream(name)
+        if found is not None:
+            return [e for e in found if e.type == type_]
+        key = (name, type_)
+        if key not in self._typed:
+            self._typed[key] = list(self._read(stream=name, type=type_))
+        return self._typed[key]
+
+    def require(self, name: str, what: str) -> list[StoredEvent]:
+        events = self.stream(name)
+        if not events:
+            known = f" as known at {self.as_known_at.isoformat()}" if self.as_known_at else ""
+            raise NotFound(f"{what}: no such {name.split('-', 1)[0]} in the books{known}")
+        return events
+
+    def of_type(self, *types: str) -> list[StoredEvent]:
+        """(A type scan, remembered: not for hot paths.) EventReversed itself only when asked for by name."""
+        out: list[StoredEvent] = []
+        for type_ in types:
+            found = self._types.get(type_)
+            if found is None:
+                events = self._read(type=type_)
+                reversals = self.reversals()
+                if reversals and type_ != REVERSAL:
+                    events = typed_corrected(events, type_, reversals, self.stream)
+                found = self._types[type_] = list(events)
+            out += found
+        return out
+
+    # -- the fund's folds name these `facts` -----------------------------------------------------------
+    def facts(self, stream: str) -> list[StoredEvent]:
+        return self.stream(stream)
+
+    def facts_of_type(self, type_: str) -> list[StoredEvent]:
+        return self.of_type(type_)
+
+    @staticmethod
+    def effective(events: Iterable[StoredEvent], as_of: date) -> Iterator[StoredEvent]:
+        """The events that have taken effect by `as_of`, in effective-date order (position breaks ties)."""
+        return iter(sorted((e for e in events if e.effective_date <= as_of),
+                           key=lambda e: (e.effective_date, e.position)))
+
+
+class ReplaySource(StoreSource):
+    """The same window, filled by one pass over the log: what an audit replay folds over.
+
+    Every stream and type lookup is answered from memory; nothing is read
+    twice. `events` are the log as known at `as_known_at`: the read that
+    gives them applies it (a replay's events carry no recorded time).
+    """
+
+    def __init__(self, events: Iterable[StoredEvent], as_known_at: Optional[datetime] = None) -> None:
+        super().__init__(store=None, as_known_at=as_known_at)  # type: ignore[arg-type]
+        by_type: dict[str, list[StoredEvent]] = {}
+        streams = self._streams
+        count = 0
+        versions = {name: cls.schema_version for name, cls in REGISTRY.items()}
+        for event in events:
+            if event.schema_version != versions.get(event.type, event.schema_version):
+                event = next(current([event]))  # lifted once, as a StoreSource does
+            stream = streams.get(event.stream)
+            if stream is None:
+                stream = streams[event.stream] = []
+            stream.append(event)
+            typed = by_type.get(event.type)
+            if typed is None:
+                typed = by_type[event.type] = []
+            typed.append(event)
+            count += 1
+        self._by_type = by_type  # the log as recorded (counts_by_type)
+        self.count = count
+        self._reversals = {}
+        for r in by_type.get(REVERSAL, ()):
+            self._reversals.setdefault(r.stream, []).append(r)
+        self._folded_by_type = by_type
+        if self._reversals:
+            self._apply_corrections()
+
+    def _apply_corrections(self) -> None:
+        streams, touched = self._streams, set()
+        folded = {t: [e for e in found if e.stream not in self._reversals or t == REVERSAL]
+                  for t, found in self._by_type.items()}
+        for name in self._reversals:
+            self._raw[name] = streams[name]
+            streams[name] = corrected(streams[name])
+            for e in streams[name]:
+                folded.setdefault(e.type, []).append(e)
+                touched.add(e.type)
+        for t in touched:
+            folded[t].sort(key=lambda e: e.position)
+        self._folded_by_type = folded
+
+    def _raw_stream(self, name: str) -> list[StoredEvent]:
+        return self._raw.get(name) or self._streams.get(name, [])
+
+    def stream(self, name: str) -> list[StoredEvent]:
+        return self._streams.get(name, [])
+
+    def stream_until(self, name: str, as_of: date) -> list[StoredEvent]:
+        return self._streams.get(name, [])
+
+    def stream_of_type(self, name: str, type_: str) -> list[StoredEvent]:
+        """(Remembered: every member's fold asks for its co-op's policies.)"""
+        key = (name, type_)
+        found = self._typed.get(key)
+        if found is None:
+            found = self._typed[key] = [e for e in self._streams.get(name, ()) if e.type == type_]
+        return found
+
+    def of_type(self, *types: str) -> list[StoredEvent]:
+        out: list[StoredEvent] = []
+        for type_ in types:
+            out += self._folded_by_type.get(type_, ())
+        return out
+
+    def counts_by_type(self) -> dict[str, int]:
+        return {type_: len(events) for type_, events in sorted(self._by_type.items())}
+
+
+__all__ = ["EventSource", "StoreSource", "ReplaySource", "current"]
