@@ -113,7 +113,7 @@ def main(n: int, url: str | None, workers: int | None, fund_share: float, full: 
             "events": written,
             "coops": len(replayed.books["coops"]),
             "funds": len(replayed.books["funds"]),
-            "workers": replayed.shares,
+            "workers": replayed.portions,
             "cores": default_workers(),
             "replay_s": round(replay["seconds"], 2),
             "replay_per_s": round(written / replay["seconds"]),
@@ -121,7 +121,7 @@ def main(n: int, url: str | None, workers: int | None, fund_share: float, full: 
             "raw_read_per_s": round(written / raw["seconds"]),
         }
         figures["replay_ratio"] = round(figures["replay_per_s"] / figures["raw_read_per_s"], 3)
-        figures["core_scaling"] = round(core_scaling(replayed.shares), 2)
+        figures["core_scaling"] = round(core_scaling(replayed.portions), 2)
         if full:
             with timed() as audit:
                 report = run_audit(store, workers=workers)

@@ -36,68 +36,9 @@ from ledger.store.engine import make_engine
 from ledger.canonical import GENESIS_HASH
 from ledger.store.mapper import to_envelope
 from ledger.store.verify import verify
+from projections.books import books
+from projections.replay import Bounds, replay_books as replay_books_of
 from projections.view import LedgerView
-
-
-def societies(view: LedgerView) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {"clt": [], "coop": [], "fund": []}
-    for event in view.of_type("SocietyRegistered"):
-        found[event.payload["kind"]].append(event.payload["society_id"])
-    for event in view.of_type("FundPolicySet"):  # a fund's books may begin with its policy
-        found["fund"].append(event.payload["fund_id"])
-    return {kind: sorted(set(ids)) for kind, ids in found.items()}
-
-
-def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = None,
-          funds: Optional[Iterable[str]] = None) -> dict[str, Any]:
-    """The totals an auditor checks: per co-op debt, reserve, members, units; per fund savings, points, loans.
-
-    `coops` and `funds` restrict the books to those societies (a replay worker's share); None means all.
-    """
-    from projections.equity import coop_show, dwelling_show
-    from projections.jak import JakIndex, fund, holder
-
-    named = societies(view)
-    wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
-    wanted_funds = named["fund"] if funds is None else sorted(set(funds) & set(named["fund"]))
-    coops_books: dict[str, Any] = {}
-    for coop in wanted_coops:
-        try:
-            shown = coop_show(view, coop, as_of)
-        except NotFound:
-            continue  # registered after as_of
-        units = {"clt": Decimal(0), "member": Decimal(0), "financed": Decimal(0), "total": Decimal(0)}
-        for dwelling in shown.get("dwellings", []):
-            try:
-                held = dwelling_show(view, dwelling, as_of)["units"]
-            except NotFound:
-                continue
-            for holder_name in units:
-                units[holder_name] += Decimal(held[holder_name])
-        coops_books[coop] = {"debt": shown["debt"], "reserve": shown["reserve"], "members": shown["member_count"],
-                             "units": {k: str(v) for k, v in units.items()}}
-    funds_books: dict[str, Any] = {}
-    if not wanted_funds:
-        return {"coops": coops_books, "funds": funds_books}
-    reader = view
-    index = JakIndex(reader)
-    for fund_id in wanted_funds:
-        try:
-            shown = fund(reader, fund_id, as_of)
-        except NotFound:
-            continue
-        holders = sorted({index.accounts[a]["holder_id"] for a in index.fund_accounts(fund_id)})
-        points = Decimal(0)
-        for holder_id in holders:
-            try:
-                points += holder(reader, holder_id, as_of).points  # the shown figure, as `savings show` prints it
-            except NotFound:
-                continue
-        funds_books[fund_id] = {key: shown[key] for key in ("savings", "share_capital", "fees", "loans_outstanding",
-                                                        "expenses", "liquidity", "locked_after_savings")}
-        funds_books[fund_id]["points"] = str(points)
-        funds_books[fund_id]["loans_active"] = shown["loans_active"]
-    return {"coops": coops_books, "funds": funds_books}
 
 
 def _differences(live: Any, replay: Any, path: str = "") -> list[dict[str, Any]]:
@@ -121,7 +62,6 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
     lines of a witness file, each a digest signed with the society's key, whose public key is `public_key`:
     every one must still hold on the log as stored (ledger/store/digests.py), whatever `as_known_at` says.
     """
-    from projections.replay import Bounds, replay_books as replay_books_of
 
     progress = on_progress or (lambda stage, n: None)
     discrepancies: list[dict[str, Any]] = []
@@ -219,7 +159,6 @@ def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], sc
     checkpoint is one discrepancy saying why. `folded` keeps the books
     replayed for each position and date, for the next checkpoint of the same.
     """
-    from projections.replay import Bounds, replay_books as replay_books_of
 
     name = f"checkpoint {checkpoint.checkpoint_id}"
     if checkpoint.malformed:
@@ -244,7 +183,6 @@ def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], sc
 def take_checkpoint(store: EventStore, *, actor: str, as_of: Optional[date] = None,
                     workers: Optional[int] = None) -> Checkpoint:
     """Fold the books at the head of an intact log (on `as_of`, default its last date) and keep them."""
-    from projections.replay import Bounds, replay_books as replay_books_of
 
     chain = verify(store)
     if not chain.intact:

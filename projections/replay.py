@@ -3,11 +3,11 @@
 Co-ops and funds keep separate books: a co-op's figures come from its own
 society, mortgage, dwelling and member streams, a fund's from its society,
 account and loan streams, and both from the shared ones (index series,
-gifts of points). So the replay shares the co-ops and funds out among worker
-processes (one per core by default) and each worker folds its share from its
+gifts of points). So the replay portions the co-ops and funds out among worker
+processes (one per core by default) and each worker folds its portion from its
 own pass over the log: it reads its owners' streams and every shared stream,
 and the database skips the streams of owners another worker folds before a
-row is decoded. The shares are disjoint, so the books are their union: the
+row is decoded. The portions are disjoint, so the books are their union: the
 same figures one pass folds (tests hold the two together on both engines).
 
 Who owns a stream is read from the events that say so (`OWNING_EVENTS`,
@@ -40,6 +40,8 @@ from ledger.store.engine import make_engine, source_url
 from ledger.store.mapper import effective_value
 from ledger.store.recorder import FOLD_COLUMNS
 from ledger.store.records import FoldedEvent
+from ledger.source import ReplaySource
+from projections.books import books
 
 # Streams of these kinds can belong to one co-op or one fund; any other stream is read by every worker.
 OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
@@ -60,7 +62,7 @@ OWNING_EVENTS = {
 
 
 @dataclass(frozen=True)
-class Share:
+class Portion:
     """One worker's part of the replay: the co-ops and funds it folds, and the streams it need not read."""
 
     coops: tuple[str, ...]
@@ -103,8 +105,8 @@ def _scan(store: EventStore, bounds: Bounds, type_: str) -> Iterator[StoredEvent
     return store.read(type=type_, to_position=bounds.to_position, recorded_to=bounds.as_known_at)
 
 
-def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
-    """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` shares."""
+def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
+    """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` portions."""
     owners: dict[str, set[str]] = {}  # stream -> the owners its events name
     links: list[set[str]] = []  # owners that must be folded together
     linked_streams: list[tuple[str, str]] = []  # (owner, a stream whose owners must be folded with it)
@@ -172,7 +174,7 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Share]:
         found = {worker_of[key] for key in named}
         if stream not in shared and len(found) == 1:
             stream_worker[stream] = found.pop()
-    return [Share(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
+    return [Portion(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
                   tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
                   frozenset(s for s, owner in stream_worker.items() if owner != w))
             for w in range(count)]
@@ -200,7 +202,7 @@ def _alone(latest: Optional[date]) -> Optional[date]:
     return latest
 
 
-def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: Optional[date],
+def fold_portion(store: EventStore, bounds: Bounds, portion: Portion, as_of: Optional[date],
                agree: Callable[[Optional[date]], Optional[date]] = _alone) -> tuple[Optional[date], dict[str, Any]]:
     """One worker's books, and the date they are on: its co-ops and funds, folded from one pass over its streams.
 
@@ -208,17 +210,15 @@ def fold_share(store: EventStore, bounds: Bounds, share: Share, as_of: Optional[
     `agree` turns the latest this worker read into the latest any worker
     read, which is the log's own (every stream is read by some worker).
     """
-    from projections.audit import books
-    from projections.view import ReplayView
 
     collecting = gc.isenabled()
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
         dates: dict[Any, date] = {}
-        view = ReplayView(folded_events(store, bounds, share.skip, dates), bounds.as_known_at)
+        view = ReplaySource(folded_events(store, bounds, portion.skip, dates), bounds.as_known_at)
         if as_of is None:
             as_of = agree(max(dates.values(), default=None))
-        return as_of, books(view, as_of, coops=share.coops, funds=share.funds)
+        return as_of, books(view, as_of, coops=portion.coops, funds=portion.funds)
     finally:
         if collecting:
             gc.enable()
@@ -251,11 +251,11 @@ def _join(agreement: _Agreement) -> None:
     _agreement = agreement
 
 
-def _fold_in_worker(url: str, bounds: Bounds, share: Share, as_of: Optional[date],
+def _fold_in_worker(url: str, bounds: Bounds, portion: Portion, as_of: Optional[date],
                     worker: int) -> tuple[Optional[date], dict[str, Any]]:
     engine = make_engine(url)
     try:
-        return fold_share(EventStore(engine), bounds, share, as_of, lambda latest: _agreement.agree(worker, latest))
+        return fold_portion(EventStore(engine), bounds, portion, as_of, lambda latest: _agreement.agree(worker, latest))
     finally:
         engine.dispose()
 
@@ -295,7 +295,7 @@ def _return_freed_memory() -> None:
 @dataclass(frozen=True)
 class Replayed:
     books: dict[str, Any]
-    shares: int
+    portions: int
     as_of: Optional[date]  # the date the books are on (None: no event to date them by, and no books)
 
 
@@ -306,19 +306,19 @@ def replay_books(store: EventStore, bounds: Bounds, as_of: Optional[date] = None
     With no `as_of`, the books are on the latest effective date in `bounds` (an audit's default), which the
     workers find as they read, rather than in a pass of their own over the log before they start.
     """
-    shares = plan(store, bounds, workers or default_workers())
-    if len(shares) == 1:
-        parts = [fold_share(store, bounds, shares[0], as_of)]
+    portions = plan(store, bounds, workers or default_workers())
+    if len(portions) == 1:
+        parts = [fold_portion(store, bounds, portions[0], as_of)]
     else:
         url = source_url(store.engine)
         context = _context()
         if context.get_start_method() == "fork":
             _return_freed_memory()
-        agreement = _Agreement(context, len(shares))
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=context, initializer=_join,
+        agreement = _Agreement(context, len(portions))
+        with ProcessPoolExecutor(max_workers=len(portions), mp_context=context, initializer=_join,
                                  initargs=(agreement,)) as pool:
-            futures = [pool.submit(_fold_in_worker, url, bounds, share, as_of, worker)
-                       for worker, share in enumerate(shares)]
+            futures = [pool.submit(_fold_in_worker, url, bounds, portion, as_of, worker)
+                       for worker, portion in enumerate(portions)]
             if wait(futures, return_when=FIRST_EXCEPTION).not_done:
                 agreement.abort()  # a worker failed: the others must not wait for it
             failures = [e for e in map(Future.exception, futures) if e is not None]
@@ -329,5 +329,5 @@ def replay_books(store: EventStore, bounds: Bounds, as_of: Optional[date] = None
     for _, part in parts:
         for kind in merged:
             merged[kind].update(part[kind])
-    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, len(shares),
+    return Replayed({kind: dict(sorted(found.items())) for kind, found in merged.items()}, len(portions),
                     parts[0][0])

@@ -1,4 +1,4 @@
-"""The audit replay folds the same books whether one process or several share the co-ops and funds out."""
+"""The audit replay folds the same books whether one process or several deal the co-ops and funds out."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
     assert len(expected["coops"]) == 4 and set(expected["funds"]) == {"app6"}
     for workers in (1, 2, 3):
         replayed = replay_books(store, bounds, as_of, workers)
-        assert replayed.shares == workers
+        assert replayed.portions == workers
         assert replayed.books == expected
 
 
@@ -80,28 +80,28 @@ def test_a_worker_that_fails_before_the_dates_are_agreed_stops_the_replay_rather
     _import(store, _examples())
     bounds = Bounds(store.head().position)
     last = plan(store, bounds, 3)[-1]  # the others reach the barrier first, and are left there
-    folded = replay.fold_share
+    folded = replay.fold_portion
 
-    def fold_failing_in_the_last_share(store_, bounds_, share, as_of, agree):
-        if share == last:
-            raise RuntimeError("the last share's fold failed")
-        return folded(store_, bounds_, share, as_of, agree)
+    def fold_failing_in_the_last_portion(store_, bounds_, portion, as_of, agree):
+        if portion == last:
+            raise RuntimeError("the last portion's fold failed")
+        return folded(store_, bounds_, portion, as_of, agree)
 
-    monkeypatch.setattr(replay, "fold_share", fold_failing_in_the_last_share)  # (forked workers inherit it)
-    with pytest.raises(RuntimeError, match="the last share's fold failed"):
+    monkeypatch.setattr(replay, "fold_portion", fold_failing_in_the_last_portion)  # (forked workers inherit it)
+    with pytest.raises(RuntimeError, match="the last portion's fold failed"):
         replay_books(store, bounds, None, 3)
 
 
 def test_each_coop_and_fund_is_folded_by_exactly_one_worker(backend):
     store = backend.store()
     _import(store, _examples())
-    shares = plan(store, Bounds(store.head().position), 3)
-    coops = [c for share in shares for c in share.coops]
-    funds = [f for share in shares for f in share.funds]
+    portions = plan(store, Bounds(store.head().position), 3)
+    coops = [c for portion in portions for c in portion.coops]
+    funds = [f for portion in portions for f in portion.funds]
     assert sorted(coops) == ["c000", "c001", "c002", "riverside"] and funds == ["app6"]
     # a worker skips exactly the streams the other workers own; shared streams (the index series) nobody skips
-    everywhere = set.intersection(*(set(s.skip) for s in shares))
-    assert not everywhere and not any(s.startswith("index-") for share in shares for s in share.skip)
+    everywhere = set.intersection(*(set(s.skip) for s in portions))
+    assert not everywhere and not any(s.startswith("index-") for portion in portions for s in portion.skip)
 
 
 def test_a_member_of_one_coop_in_another_coops_dwelling_is_folded_with_both(backend):
@@ -114,8 +114,8 @@ def test_a_member_of_one_coop_in_another_coops_dwelling_is_folded_with_both(back
         admit("alice", "north", "s1", D("4000.00"), D("76000.00")),  # north's member, south's dwelling
         admit("bob", "west", "w1", D("4000.00"), D("76000.00")),
     ])
-    shares = plan(store, Bounds(store.head().position), 2)
-    together = [share for share in shares if "north" in share.coops]
+    portions = plan(store, Bounds(store.head().position), 2)
+    together = [portion for portion in portions if "north" in portion.coops]
     assert len(together) == 1 and "south" in together[0].coops
     bounds = Bounds(store.head().position)
     as_of = max(e.effective_date for e in store.read())
@@ -133,10 +133,10 @@ def test_a_stream_with_a_gift_of_points_is_read_by_every_worker(backend):
         ev("member-alice", "PointsGifted", "2005-01-01", {"from_member_id": "alice", "to_member_id": "bob",
                                                            "points": "10"}),
     ])
-    shares = plan(store, Bounds(store.head().position), 2)
-    assert len(shares) == 2
-    assert all("member-alice" not in share.skip for share in shares)
-    assert any("member-bob" in share.skip for share in shares)
+    portions = plan(store, Bounds(store.head().position), 2)
+    assert len(portions) == 2
+    assert all("member-alice" not in portion.skip for portion in portions)
+    assert any("member-bob" in portion.skip for portion in portions)
 
 
 def test_the_replay_as_known_at_a_time_leaves_out_later_events(backend):
@@ -171,8 +171,8 @@ def test_funds_that_share_a_saver_are_folded_together(backend):
         ]
     _import(store, envelopes)
     bounds = Bounds(store.head().position)
-    shares = plan(store, bounds, 2)
-    assert sorted(share.funds for share in shares) == [("alpha", "beta"), ("gamma",)]
+    portions = plan(store, bounds, 2)
+    assert sorted(portion.funds for portion in portions) == [("alpha", "beta"), ("gamma",)]
     as_of = max(e.effective_date for e in store.read())
     assert replay_books(store, bounds, as_of, 2).books == _one_pass(store, bounds, as_of)
 
@@ -191,7 +191,7 @@ def test_a_correction_that_moves_a_member_to_another_coop_folds_the_two_coops_to
                        {"position": admitted_at, "reason": "admitted to the wrong co-op",
                         "replacement_type": "MemberAdmitted", "replacement_payload": right})])
     bounds = Bounds(store.head().position)
-    together = [share for share in plan(store, bounds, 2) if "south" in share.coops]
+    together = [portion for portion in plan(store, bounds, 2) if "south" in portion.coops]
     assert len(together) == 1 and "north" in together[0].coops
     as_of = max(e.effective_date for e in store.read())
     replayed = replay_books(store, bounds, as_of, 2).books
