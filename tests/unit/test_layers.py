@@ -1,0 +1,51 @@
+"""Dependencies point one way (docs/architecture.md): interfaces -> read side / commands -> domain -> store.
+
+Read from the import statements of the source, so a layer cannot lean on another by accident."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# The domain: events, rules and folds. Standard library and pydantic only: no database, no I/O.
+DOMAIN = ["ledger/coop", "ledger/fund", "ledger/rules", "ledger/accrual.py", "ledger/calendar.py",
+          "ledger/streams.py", "ledger/money.py", "ledger/periods.py", "ledger/equity_state.py",
+          "ledger/jak_state.py", "ledger/events/base.py", "ledger/events/types.py", "ledger/events/coop.py",
+          "ledger/events/fund.py", "ledger/events/equity.py", "ledger/events/jak.py", "ledger/events/audit.py"]
+
+
+def _files(*roots: str) -> list[Path]:
+    found = []
+    for root in roots:
+        path = ROOT / root
+        found += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def _offenders(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [f"{path.relative_to(ROOT)} imports {name}" for path in files for name in sorted(_imports(path))
+            if any(name == f or name.startswith(f + ".") for f in forbidden)]
+
+
+def test_the_ledger_never_imports_the_read_side_or_an_interface():
+    assert _offenders(_files("ledger"), ("projections", "cli")) == []
+
+
+def test_the_read_side_never_imports_an_interface():
+    assert _offenders(_files("projections"), ("cli",)) == []
+
+
+def test_the_domain_touches_no_database():
+    assert _offenders(_files(*DOMAIN), ("sqlalchemy", "psycopg", "sqlite3", "ledger.store", "ledger.source",
+                                        "ledger.commands", "orjson")) == []
