@@ -30,7 +30,7 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
     Through the per-stream query path, or (one_pass) folded from a single pass over the log as an audit does.
     """
     from projections import equity, jak
-    from projections.audit import books, societies
+    from projections.books import societies
     from projections.view import LedgerView, ReplayView
     from ledger.errors import NotFound
 
