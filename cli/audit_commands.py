@@ -6,13 +6,22 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.output import emit_json, table
 from cli.params import ISO_DATE, POSITION, TIMESTAMP
 from ledger.errors import FieldError, ValidationFailed
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    from cli.main import Context
+    from ledger.store.digests import WitnessLine
 
 
 @click.group(invoke_without_command=True)
@@ -26,7 +35,8 @@ from ledger.errors import FieldError, ValidationFailed
 @click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The society's public key (PEM) the witness's digests are signed with.")
 @click.pass_context
-def audit(ctx, as_known_at, as_of, as_json: bool, workers: int | None, witness_file, public_key_file) -> None:
+def audit(ctx: click.Context, as_known_at: datetime | None, as_of: date | None, as_json: bool, workers: int | None,
+          witness_file: str | None, public_key_file: str | None) -> None:
     """Replay the whole log in a scratch store, rebuild every projection, compare, verify the chain.
 
     The replayed books are compared with the live read side and with every
@@ -42,10 +52,10 @@ def audit(ctx, as_known_at, as_of, as_json: bool, workers: int | None, witness_f
     witness, key = _witness_and_key(witness_file, public_key_file)
     store = ctx.obj.store
     if sys.stderr.isatty() and not as_json:
-        from rich.progress import Progress
+        from rich.progress import Progress, TaskID
 
         with Progress(transient=True) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def advance(stage: str, n: int) -> None:
                 if stage not in tasks:
@@ -65,11 +75,12 @@ def audit(ctx, as_known_at, as_of, as_json: bool, workers: int | None, witness_f
         sys.exit(1)
 
 
-def _print_report(report: dict) -> None:
+def _print_report(report: Mapping[str, Any]) -> None:
     chain = report["chain"]
     click.echo(f"audit of {report['events']} events, totals on {report['as_of']}"
                + (f", as known at {report['as_known_at']}" if report["as_known_at"] else ""))
-    click.echo(f"chain: {'intact' if chain['intact'] else 'BROKEN'}, head {chain['head_position']} {chain['head_hash']}")
+    click.echo(f"chain: {'intact' if chain['intact'] else 'BROKEN'}, "
+               f"head {chain['head_position']} {chain['head_hash']}")
     table("events by type", ["type", "count"], sorted(report["events_by_type"].items()))
     coops = report["totals"]["coops"]
     table("co-ops", ["co-op", "debt", "reserve", "members", "units clt", "units member", "units financed"],
@@ -91,7 +102,7 @@ def _print_report(report: dict) -> None:
         click.echo("no discrepancies: the books follow from the log")
 
 
-def _when(recorded) -> str:
+def _when(recorded: datetime | None) -> str:
     from ledger.clock import format_recorded_at
 
     return format_recorded_at(recorded) if recorded is not None else "at an unreadable time"
@@ -104,7 +115,7 @@ def _when(recorded) -> str:
               help="Append the signed digest as one JSON line to this file, kept outside the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def digest(obj, key_file, witness_file, as_json: bool) -> None:
+def digest(obj: Context, key_file: str | None, witness_file: str | None, as_json: bool) -> None:
     """The head position and hash an auditor writes down (after checking the chain is intact).
 
     With --sign, the position, hash and time signed with the society's key; with --witness, also appended to a
@@ -129,7 +140,8 @@ def digest(obj, key_file, witness_file, as_json: bool) -> None:
             click.echo(f"{report.head_position} {report.head_hash}")
         return
     for line in witness:
-        problem = line.problem or holds(line.digest, report.head_position, None, report.hashes or {})
+        problem = line.problem if line.digest is None else holds(line.digest, report.head_position, None,
+                                                                 report.hashes or {})
         if problem:
             where = f"line {line.number}" + (f" ({line.digest.describe()})" if line.digest else "")
             raise ValidationFailed([FieldError("--witness", f"{where}: {problem}; nothing was signed or appended "
@@ -182,7 +194,8 @@ def keygen(path: str) -> None:
               help="The society's public key (PEM) the digests must be signed with.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def prove(obj, position, hash_, signed_file, witness_file, public_key_file, as_json: bool) -> None:
+def prove(obj: Context, position: int | None, hash_: str | None, signed_file: str | None, witness_file: str | None,
+          public_key_file: str | None, as_json: bool) -> None:
     """Show that the log up to POSITION is still the one whose digest was HASH.
 
     Or, with --public-key: that a signed digest (--signed FILE), or every one in a witness file (--witness FILE),
@@ -220,7 +233,8 @@ def prove(obj, position, hash_, signed_file, witness_file, public_key_file, as_j
         sys.exit(1)
 
 
-def _prove_signed(obj, signed_file, witness_file, public_key_file, as_json: bool) -> None:
+def _prove_signed(obj: Context, signed_file: str | None, witness_file: str | None, public_key_file: str | None,
+                  as_json: bool) -> None:
     """Every digest given: signed with the key, and kept by the log (one verify pass for all of them)."""
     from ledger.store.digests import WitnessLine, check_witness, parse, positions, public_key, read_witness
     from ledger.store.verify import verify
@@ -234,6 +248,7 @@ def _prove_signed(obj, signed_file, witness_file, public_key_file, as_json: bool
     if witness_file is not None:
         lines = read_witness(_read(witness_file, "--witness").splitlines())
     else:
+        assert signed_file is not None, "prove passes --signed or --witness"
         try:
             lines = [WitnessLine(1, parse(_read(signed_file, "--signed")))]
         except ValueError as exc:
@@ -245,6 +260,7 @@ def _prove_signed(obj, signed_file, witness_file, public_key_file, as_json: bool
         emit_json({"proven": not problems, "digests": len(lines), "problems": problems,
                    "head_position": report.head_position})
     elif not problems and witness_file is None:
+        assert last is not None, "the signed digest given, which holds"
         click.echo(f"proven: the log up to position {last.position} is the one signed as {last.hash} at "
                    f"{last.signed_at} by key {last.key}")
     elif not problems:
@@ -264,7 +280,7 @@ def _read(path: str, field: str) -> bytes:
         raise ValidationFailed([FieldError(field, f"cannot read {path}: {exc.strerror}")]) from None
 
 
-def _private_key(path: str):
+def _private_key(path: str) -> Ed25519PrivateKey:
     """The society's private key; refused if others may read the file (as ssh does)."""
     from ledger.store.digests import private_key
 
@@ -276,7 +292,8 @@ def _private_key(path: str):
     return private_key(_read(path, "--sign"), "--sign")
 
 
-def _witness_and_key(witness_file, public_key_file):
+def _witness_and_key(witness_file: str | None,
+                     public_key_file: str | None) -> tuple[list[WitnessLine] | None, Ed25519PublicKey | None]:
     """The witness's lines and the public key its digests are checked with (both or neither)."""
     from ledger.store.digests import public_key, read_witness
 
@@ -305,13 +322,14 @@ def _append_line(path: str, line: str) -> None:
 
 
 @audit.command()
-@click.option("--as-of", type=ISO_DATE, default=None, help="The books on this effective date (default: the log's last).")
+@click.option("--as-of", type=ISO_DATE, default=None,
+              help="The books on this effective date (default: the log's last).")
 @click.option("--actor", default=None, help="Who takes it (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
               help="Processes the books are folded in (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def checkpoint(obj, as_of, actor, workers, as_json: bool) -> None:
+def checkpoint(obj: Context, as_of: date | None, actor: str | None, workers: int | None, as_json: bool) -> None:
     """Keep the books folded at the head of the log (after checking the chain): later audits replay against them."""
     from cli.store_commands import _actor
     from projections.audit import take_checkpoint
@@ -320,6 +338,7 @@ def checkpoint(obj, as_of, actor, workers, as_json: bool) -> None:
     if as_json:
         emit_json(dict(taken.to_json(), books=taken.books))
     else:
+        assert taken.as_of is not None, "a checkpoint just taken has its date"
         click.echo(f"checkpoint {taken.checkpoint_id}: position {taken.position} {taken.head_hash}, "
                    f"books as of {taken.as_of.isoformat()}, sha256 {taken.books_hash}")
 
@@ -327,7 +346,7 @@ def checkpoint(obj, as_of, actor, workers, as_json: bool) -> None:
 @audit.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def checkpoints(obj, as_json: bool) -> None:
+def checkpoints(obj: Context, as_json: bool) -> None:
     """The checkpoints taken so far, oldest first."""
     from ledger.store.checkpoints import checkpoints as taken
 

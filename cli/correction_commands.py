@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Optional
+
 import click
 import orjson
 
 from cli.output import emit_json, table
 from cli.params import ISO_DATE, POSITION, TIMESTAMP
+
+if TYPE_CHECKING:
+    from cli.main import Context
 
 
 def _actor(value: str | None) -> str:
@@ -18,7 +24,7 @@ def _actor(value: str | None) -> str:
 class JsonObject(click.ParamType):
     name = "json"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
         try:
@@ -33,11 +39,12 @@ class JsonObject(click.ParamType):
 class SocietyId(click.ParamType):
     name = "society"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
         import re
 
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}", value):
-            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)", param, ctx)
+            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)",
+                      param, ctx)
         return value
 
 
@@ -53,8 +60,12 @@ class SocietyId(click.ParamType):
 @click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def correct(obj, position, reason, replacement_type, replacement_payload, on, prior_period, actor, as_json) -> None:
-    """Reverse the event at POSITION, optionally putting a replacement in its place. Writes a new event; edits nothing."""
+def correct(obj: Context, position: int, reason: str, replacement_type: str | None,
+            replacement_payload: dict[str, Any] | None, on: date | None, prior_period: bool, actor: str | None,
+            as_json: bool) -> None:
+    """Reverse the event at POSITION, optionally putting a replacement in its place.
+
+    Writes a new event; edits nothing."""
     from ledger.commands.audit import reverse_event
 
     result = reverse_event(obj.store, position, reason, _actor(actor), replacement_type=replacement_type,
@@ -83,7 +94,7 @@ def period() -> None:
 @click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def period_close(obj, society, start, end, actor, as_json) -> None:
+def period_close(obj: Context, society: str, start: date, end: date, actor: str | None, as_json: bool) -> None:
     """Close SOCIETY's period START..END: later events dated inside it need a prior-period adjustment."""
     from ledger.commands.audit import close_period
 
@@ -103,7 +114,7 @@ def period_close(obj, society, start, end, actor, as_json) -> None:
               help="The closes as the books stood at this recorded time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def period_list(obj, society, as_known_at, as_json) -> None:
+def period_list(obj: Context, society: str, as_known_at: datetime | None, as_json: bool) -> None:
     """SOCIETY's closed periods."""
     from ledger.commands.audit import closed_periods
     from projections.view import LedgerView

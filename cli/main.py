@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ledger import __version__
 from ledger.errors import LedgerError
 from ledger.store.engine import database_url
+
+if TYPE_CHECKING:
+    from ledger.store import EventStore
 
 
 class Context:
@@ -20,7 +24,7 @@ class Context:
         self.url = database_url(db)
 
     @cached_property
-    def store(self):
+    def store(self) -> EventStore:
         from ledger.store import EventStore
 
         _require_sqlite_file(self.url)
@@ -59,14 +63,15 @@ def _not_utf8(args: list[str]) -> str | None:
             name = args[number - 1]
         else:
             name = f"argument {number + 1}"
-        return f"{name}: {raw!r} is not valid UTF-8 text; every argument must be (a file with such a name can be read from stdin: `mutual import - < FILE`)"
+        return (f"{name}: {raw!r} is not valid UTF-8 text; every argument must be "
+                "(a file with such a name can be read from stdin: `mutual import - < FILE`)")
     return None
 
 
 class LedgerGroup(click.Group):
     """Turns the ledger's own errors into one clear line on stderr and a non-zero exit."""
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             problem = _not_utf8(list(args))
             if problem:
@@ -74,7 +79,7 @@ class LedgerGroup(click.Group):
                 ctx.exit(2)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
@@ -103,7 +108,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
 
 # Each module lists its click commands (or groups) in COMMANDS.
-COMMAND_MODULES = ("cli.store_commands", "cli.equity_commands", "cli.jak_commands", "cli.audit_commands", "cli.correction_commands")
+COMMAND_MODULES = ("cli.store_commands", "cli.equity_commands", "cli.jak_commands", "cli.audit_commands",
+                   "cli.correction_commands")
 
 
 def _register() -> None:

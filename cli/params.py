@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, Optional
 
 import click
 
@@ -15,7 +16,7 @@ from ledger.money import MoneyError, parse_money
 class ISODate(click.ParamType):
     name = "date"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> date:
         if isinstance(value, date):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -32,7 +33,7 @@ class ISODate(click.ParamType):
 class Timestamp(click.ParamType):
     name = "timestamp"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> datetime:
         if isinstance(value, datetime):
             return value
         try:
@@ -46,7 +47,7 @@ class Timestamp(click.ParamType):
 class MoneyParam(click.ParamType):
     name = "amount"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Decimal:
         if isinstance(value, Decimal):
             return value
         try:
@@ -61,7 +62,7 @@ class MoneyParam(click.ParamType):
 class DecimalParam(click.ParamType):
     name = "decimal"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Decimal:
         if isinstance(value, Decimal):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]{1,12})?", value):
@@ -79,7 +80,7 @@ class Position(click.ParamType):
     name = "position"
     LARGEST = 2**63 - 1
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> int:
         try:
             number = value if isinstance(value, int) else int(value, 10)
         except (TypeError, ValueError):

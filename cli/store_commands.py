@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from datetime import date, datetime
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 import orjson
@@ -12,6 +14,10 @@ import orjson
 from cli.output import dumps, emit_json, fail, table
 from cli.params import ISO_DATE, TIMESTAMP
 from ledger.store.mapper import to_envelope
+
+if TYPE_CHECKING:
+    from cli.main import Context
+    from ledger.store import EventStore
 
 
 def _actor(value: str | None) -> str:
@@ -29,7 +35,7 @@ def _actor(value: str | None) -> str:
 
 @click.command()
 @click.pass_obj
-def init(obj) -> None:
+def init(obj: Context) -> None:
     """Create or upgrade the ledger's tables (Alembic migrations to head)."""
     from ledger.store import migrate
     from ledger.store.engine import make_engine
@@ -42,10 +48,11 @@ def init(obj) -> None:
 
 @click.command(name="import")
 @click.argument("source", metavar="FILE|-")
-@click.option("--actor", default=None, help="Recorded as the actor of events that name none (default: $MUTUAL_ACTOR or your user name).")
+@click.option("--actor", default=None,
+              help="Recorded as the actor of events that name none (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def import_(obj, source, actor: str | None, as_json: bool) -> None:
+def import_(obj: Context, source: str, actor: str | None, as_json: bool) -> None:
     """Import JSON-lines event envelopes from SOURCE (a file, or - for stdin). All or nothing."""
     lines = _read_source(source).splitlines()
     store = obj.store
@@ -82,14 +89,14 @@ def _read_source(source: str) -> bytes:
 @click.command()
 @click.option("--output", "-o", default="-", metavar="FILE", help="Write to a file instead of stdout.")
 @click.pass_obj
-def export(obj, output: str) -> None:
+def export(obj: Context, output: str) -> None:
     """Write the whole log as JSON lines; `import` into an empty ledger reproduces it, chain and all."""
     store = obj.store  # (a ledger that is not there is said before any file is made)
     if output == "-":
         _export(store, sys.stdout.buffer)
         return
     try:
-        handle = open(output, "wb")
+        handle = open(output, "wb")  # noqa: SIM115 (opened apart from the writes: a failure to open is said apart)
     except (OSError, ValueError) as exc:  # a missing folder, no permission, a directory, a NUL in the name, ...
         fail(f"--output: cannot write {output!r}: {getattr(exc, 'strerror', None) or exc}; nothing was exported")
     try:
@@ -99,7 +106,7 @@ def export(obj, output: str) -> None:
         fail(f"--output: cannot write {output!r}: {exc.strerror or exc}; the file holds an incomplete export")
 
 
-def _export(store, handle) -> None:
+def _export(store: EventStore, handle: BinaryIO) -> None:
     write = handle.write
     for event in store.read():
         write(orjson.dumps(to_envelope(event)))
@@ -115,7 +122,8 @@ def _export(store, handle) -> None:
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
 @click.pass_obj
-def log(obj, stream, type_, date_from, date_to, limit, as_known_at, as_json) -> None:
+def log(obj: Context, stream: str | None, type_: str | None, date_from: date | None, date_to: date | None,
+        limit: int | None, as_known_at: datetime | None, as_json: bool) -> None:
     """List events in position order."""
     events = []
     for event in obj.store.read(stream=stream, type=type_, date_from=date_from, date_to=date_to,
@@ -134,7 +142,7 @@ def log(obj, stream, type_, date_from, date_to, limit, as_known_at, as_json) -> 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def verify(obj, as_json: bool) -> None:
+def verify(obj: Context, as_json: bool) -> None:
     """Recompute the hash chain, positions and stream versions; exit non-zero if anything was altered."""
     from ledger.store.verify import verify as run
 

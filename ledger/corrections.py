@@ -7,7 +7,8 @@ invariants and a query's answer read the same corrected books.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Optional
 
 from ledger.events import REGISTRY
 from ledger.events.base import json_defaults
@@ -38,7 +39,7 @@ def corrected(raw: list[StoredEvent]) -> list[StoredEvent]:
     return sorted(live.values(), key=lambda e: e.position)
 
 
-def replacement_of(reversal: StoredEvent, p: Optional[dict] = None) -> StoredEvent:
+def replacement_of(reversal: StoredEvent, p: Optional[Mapping[str, Any]] = None) -> StoredEvent:
     """The synthetic event a reversal puts in the place of the one it reverses: the replacement's type and payload,
     effective on the reversal's date (the original's unless the correction said otherwise), at the reversal's
     position in the same stream, recorded when the reversal was. The payload has its type's defaults filled in, as a
@@ -50,10 +51,10 @@ def replacement_of(reversal: StoredEvent, p: Optional[dict] = None) -> StoredEve
                              payload={**json_defaults(event_type), **(p["replacement_payload"] or {})})
 
 
-def correction_rows(raw: list[StoredEvent]) -> list[dict]:
+def correction_rows(raw: list[StoredEvent]) -> list[dict[str, Any]]:
     """What `corrections` reports of a stream's reversals (only the ones that took effect)."""
     live: set[int] = set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for e in raw:
         if e.type != REVERSAL:
             live.add(e.position)
@@ -78,7 +79,7 @@ def correction_rows(raw: list[StoredEvent]) -> list[dict]:
 
 
 def typed_corrected(events: Iterable[StoredEvent], type_: str, reversals: dict[str, list[StoredEvent]],
-                     stream) -> Iterator[StoredEvent]:
+                     stream: Callable[[str], list[StoredEvent]]) -> Iterator[StoredEvent]:
     """A type scan with corrections: events of corrected streams are taken from the corrected stream."""
     corrected_streams = set(reversals)
     picked = [e for e in events if e.stream not in corrected_streams]

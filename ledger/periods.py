@@ -9,10 +9,11 @@ their closes (`closes_of`) and ask it before they append. See docs/audit.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Optional
 
 from ledger.errors import FieldError
 
@@ -61,7 +62,7 @@ def closes_in(society_events: Iterable[Any]) -> list[Close]:
                   for e in society_events if e.type == "PeriodClosed")
 
 
-def societies_of(stream: str, payload: Mapping[str, Any], read: Callable[[str], list]) -> list[str]:
+def societies_of(stream: str, payload: Mapping[str, Any], read: Callable[[str], Sequence[Any]]) -> list[str]:
     """The societies (co-ops, CLTs, JAK funds) whose books an event on `stream` with `payload` belongs to.
 
     `read(stream)` returns a stream's events (anything with .type and .payload).
@@ -88,12 +89,12 @@ def societies_of(stream: str, payload: Mapping[str, Any], read: Callable[[str], 
     return list(dict.fromkeys(found))
 
 
-def closes_of(societies: Iterable[str], read: Callable[[str], list]) -> list[Close]:
+def closes_of(societies: Iterable[str], read: Callable[[str], Sequence[Any]]) -> list[Close]:
     return sorted(c for s in societies for c in closes_in(read(f"society-{s}")))
 
 
 def check_closed(stream: str, payload: Mapping[str, Any], effective_date: date,
-                 metadata: Optional[Mapping[str, Any]], read: Callable[[str], list],
+                 metadata: Optional[Mapping[str, Any]], read: Callable[[str], Sequence[Any]],
                  extra_societies: Iterable[str] = (), advice: str = ADVICE_RECORD) -> Optional[FieldError]:
     """The closed-period rule for one event, reading what it needs through `read`."""
     return PeriodGuard(read, advice).error(stream, payload, effective_date, metadata, extra_societies)
@@ -102,7 +103,7 @@ def check_closed(stream: str, payload: Mapping[str, Any], effective_date: date,
 class PeriodGuard:
     """The closed-period rule for the events of one command, each society's closes read once."""
 
-    def __init__(self, read: Callable[[str], list], advice: str = ADVICE_RECORD) -> None:
+    def __init__(self, read: Callable[[str], Sequence[Any]], advice: str = ADVICE_RECORD) -> None:
         self.read, self.advice = read, advice
         self._closes: dict[str, list[Close]] = {}
         self.recorded_keys: dict[str, set[str]] = {}  # a handler's cache: keys already in the log, by stream

@@ -26,10 +26,11 @@ source serves one question (a query, a command's checks).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Iterable, Iterator, Optional, Protocol
+from typing import Any, Optional, Protocol
 
-from ledger.corrections import REVERSAL, correction_rows, corrected, typed_corrected
+from ledger.corrections import REVERSAL, corrected, correction_rows, typed_corrected
 from ledger.errors import NotFound
 from ledger.events.base import REGISTRY
 from ledger.store import EventStore, StoredEvent
@@ -56,8 +57,14 @@ class EventSource(Protocol):
     def require(self, name: str, what: str) -> list[StoredEvent]:
         """A stream that must exist: NotFound naming `what` otherwise."""
 
-    def corrections(self, stream: str) -> list[dict]:
+    def corrections(self, stream: str) -> list[dict[str, Any]]:
         """The corrections of a stream, in the order they were recorded."""
+
+    def facts(self, stream: str) -> list[StoredEvent]:
+        """The fund's folds' name for `stream` (ledger/jak_state.py)."""
+
+    def facts_of_type(self, type_: str) -> list[StoredEvent]:
+        """The fund's folds' name for `of_type` with one type."""
 
 
 def current(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
@@ -82,7 +89,7 @@ class StoreSource:
         self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
         self._types: dict[str, list[StoredEvent]] = {}
 
-    def _read(self, **filters) -> Iterator[StoredEvent]:
+    def _read(self, **filters: Any) -> Iterator[StoredEvent]:
         return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
 
     # -- corrections ----------------------------------------------------------
@@ -102,7 +109,7 @@ class StoreSource:
             found = self._raw[name] = list(self._read(stream=name))
         return found
 
-    def corrections(self, stream: str) -> list[dict]:
+    def corrections(self, stream: str) -> list[dict[str, Any]]:
         if stream not in self.reversals():
             return []
         return correction_rows(self._raw_stream(stream))
@@ -180,7 +187,7 @@ class ReplaySource(StoreSource):
     """
 
     def __init__(self, events: Iterable[StoredEvent], as_known_at: Optional[datetime] = None) -> None:
-        super().__init__(store=None, as_known_at=as_known_at)  # type: ignore[arg-type]
+        super().__init__(store=None, as_known_at=as_known_at)  # type: ignore[arg-type]  # no store: all is in memory
         by_type: dict[str, list[StoredEvent]] = {}
         streams = self._streams
         count = 0
@@ -199,18 +206,19 @@ class ReplaySource(StoreSource):
             count += 1
         self._by_type = by_type  # the log as recorded (counts_by_type)
         self.count = count
-        self._reversals = {}
+        reversals: dict[str, list[StoredEvent]] = {}
         for r in by_type.get(REVERSAL, ()):
-            self._reversals.setdefault(r.stream, []).append(r)
+            reversals.setdefault(r.stream, []).append(r)
+        self._reversals = reversals
         self._folded_by_type = by_type
         if self._reversals:
             self._apply_corrections()
 
     def _apply_corrections(self) -> None:
-        streams, touched = self._streams, set()
-        folded = {t: [e for e in found if e.stream not in self._reversals or t == REVERSAL]
+        streams, touched, reversals = self._streams, set(), self.reversals()
+        folded = {t: [e for e in found if e.stream not in reversals or t == REVERSAL]
                   for t, found in self._by_type.items()}
-        for name in self._reversals:
+        for name in reversals:
             self._raw[name] = streams[name]
             streams[name] = corrected(streams[name])
             for e in streams[name]:
@@ -247,4 +255,4 @@ class ReplaySource(StoreSource):
         return {type_: len(events) for type_, events in sorted(self._by_type.items())}
 
 
-__all__ = ["EventSource", "StoreSource", "ReplaySource", "current"]
+__all__ = ["EventSource", "ReplaySource", "StoreSource", "current"]

@@ -21,23 +21,26 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Optional
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.errors import FieldError, LedgerError, NotFound, ValidationFailed
-from ledger.store import EventStore, StoredEvent, migrate
-from ledger.store.checkpoints import Checkpoint, checkpoints as checkpoints_of, record_checkpoint
-from ledger.store.digests import WitnessLine, check_witness, positions as digest_positions
-from ledger.store.engine import make_engine
 from ledger.canonical import GENESIS_HASH
+from ledger.errors import FieldError, LedgerError, ValidationFailed
+from ledger.store import EventStore, StoredEvent, migrate
+from ledger.store.checkpoints import Checkpoint, record_checkpoint
+from ledger.store.checkpoints import checkpoints as checkpoints_of
+from ledger.store.digests import WitnessLine, check_witness
+from ledger.store.digests import positions as digest_positions
+from ledger.store.engine import make_engine
 from ledger.store.mapper import to_envelope
 from ledger.store.verify import verify
 from projections.books import books
-from projections.replay import Bounds, replay_books as replay_books_of
+from projections.replay import Bounds
+from projections.replay import replay_books as replay_books_of
 from projections.view import LedgerView
 
 
@@ -63,6 +66,9 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
     every one must still hold on the log as stored (ledger/store/digests.py), whatever `as_known_at` says.
     """
 
+    if witness is not None and public_key is None:
+        raise ValidationFailed([FieldError("public_key", "is required with a witness: the society's public key "
+                                                         "its digests are signed with")], where="audit")
     progress = on_progress or (lambda stage, n: None)
     discrepancies: list[dict[str, Any]] = []
     chain = verify(store, on_progress=lambda n: progress("verify", n),
@@ -70,7 +76,7 @@ def run_audit(store: EventStore, *, as_known_at: Optional[datetime] = None, as_o
     if not chain.intact:
         discrepancies.append({"figure": "chain", "live": f"broken at position {chain.first_bad_position}",
                               "replay": chain.problem})
-    if witness is not None:
+    if witness is not None and public_key is not None:
         discrepancies += check_witness(witness, public_key, chain.head_position, chain.first_bad_position,
                                        chain.hashes or {})
     taken = checkpoints_of(store, recorded_to=as_known_at)  # every one: a forged last one must not hide the rest
@@ -172,11 +178,13 @@ def check_checkpoint(checkpoint: Checkpoint, hash_at_position: Optional[str], sc
                  "replay": found}]
     if scratch is None:
         return []
+    as_of = checkpoint.as_of
+    assert as_of is not None, "a checkpoint without its date is malformed (ledger/store/checkpoints.py)"
     folded = {} if folded is None else folded
-    key = (position, checkpoint.as_of)
+    key = (position, as_of)
     if key not in folded:
-        folded[key] = replay_books_of(scratch, Bounds(position), checkpoint.as_of, workers).books
-    return [dict(d, figure=f"{name} (position {position}, as of {checkpoint.as_of.isoformat()}): {d['figure']}")
+        folded[key] = replay_books_of(scratch, Bounds(position), as_of, workers).books
+    return [dict(d, figure=f"{name} (position {position}, as of {as_of.isoformat()}): {d['figure']}")
             for d in _differences(checkpoint.books, folded[key])]
 
 

@@ -4,9 +4,10 @@ figures can be compared line by line (projections/audit.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from ledger.errors import NotFound
 from ledger.source import EventSource
@@ -30,19 +31,22 @@ def books(view: EventSource, as_of: date, *, coops: Optional[Iterable[str]] = No
     from projections.equity import coop_show, dwelling_show
     from projections.jak import JakIndex, fund, holder
 
+    # projections/equity.py and projections/jak.py still annotate a StoreSource, ledger/jak_state.py a Reader of its
+    # own Facts: all read the EventSource surface only, which every source has.
+    folds: Any = view
     named = societies(view)
     wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
     wanted_funds = named["fund"] if funds is None else sorted(set(funds) & set(named["fund"]))
     coops_books: dict[str, Any] = {}
     for coop in wanted_coops:
         try:
-            shown = coop_show(view, coop, as_of)
+            shown = coop_show(folds, coop, as_of)
         except NotFound:
             continue  # registered after as_of
         units = {"clt": Decimal(0), "member": Decimal(0), "financed": Decimal(0), "total": Decimal(0)}
         for dwelling in shown.get("dwellings", []):
             try:
-                held = dwelling_show(view, dwelling, as_of)["units"]
+                held = dwelling_show(folds, dwelling, as_of)["units"]
             except NotFound:
                 continue
             for holder_name in units:
@@ -52,7 +56,7 @@ def books(view: EventSource, as_of: date, *, coops: Optional[Iterable[str]] = No
     funds_books: dict[str, Any] = {}
     if not wanted_funds:
         return {"coops": coops_books, "funds": funds_books}
-    reader = view
+    reader = folds
     index = JakIndex(reader)
     for fund_id in wanted_funds:
         try:

@@ -26,21 +26,22 @@ import ctypes
 import gc
 import multiprocessing
 import os
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from threading import BrokenBarrierError
 from datetime import date, datetime
-from typing import Any, Callable, Iterator, Optional
+from threading import BrokenBarrierError
+from typing import Any, Optional, cast
 
 import orjson
 
 from ledger.periods import STREAM_OWNERS
+from ledger.source import ReplaySource
 from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import make_engine, source_url
 from ledger.store.mapper import effective_value
 from ledger.store.recorder import FOLD_COLUMNS
 from ledger.store.records import FoldedEvent
-from ledger.source import ReplaySource
 from projections.books import books
 
 # Streams of these kinds can belong to one co-op or one fund; any other stream is read by every worker.
@@ -118,7 +119,7 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
         owners.setdefault(stream, set()).add(key)
         return key
 
-    def claim(stream: str, type_: str, payload: dict) -> None:
+    def claim(stream: str, type_: str, payload: Mapping[str, Any]) -> None:
         """What an owning event (or a replacement of one) says about its stream and the streams it links."""
         kind, name = OWNING_EVENTS[type_]
         key = own(stream, kind, payload.get(name))
@@ -194,7 +195,7 @@ def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = froz
                 conn, filters=bounds.filters(exclude_streams=skip), columns=FOLD_COLUMNS):
             effective = dates.get(effective_text)
             if effective is None:
-                effective = dates[effective_text] = effective_value(effective_text)
+                effective = dates[effective_text] = effective_value(effective_text)  # type: ignore[no-untyped-call]  # mapper: untyped
             yield new(folded, (position, stream, type_, schema_version, effective, loads(payload)))
 
 
@@ -215,9 +216,13 @@ def fold_portion(store: EventStore, bounds: Bounds, portion: Portion, as_of: Opt
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
         dates: dict[Any, date] = {}
-        view = ReplaySource(folded_events(store, bounds, portion.skip, dates), bounds.as_known_at)
+        # A replay folds FoldedEvents, StoredEvents less the store's own fields: a fold reaching for one fails loudly.
+        events = cast(Iterator[StoredEvent], folded_events(store, bounds, portion.skip, dates))
+        view = ReplaySource(events, bounds.as_known_at)
         if as_of is None:
             as_of = agree(max(dates.values(), default=None))
+            if as_of is None:  # no worker read a dated event: the log within bounds is empty, and so are its books
+                return None, {"coops": {}, "funds": {}}
         return as_of, books(view, as_of, coops=portion.coops, funds=portion.funds)
     finally:
         if collecting:
@@ -254,8 +259,13 @@ def _join(agreement: _Agreement) -> None:
 def _fold_in_worker(url: str, bounds: Bounds, portion: Portion, as_of: Optional[date],
                     worker: int) -> tuple[Optional[date], dict[str, Any]]:
     engine = make_engine(url)
+
+    def agree(latest: Optional[date]) -> Optional[date]:
+        assert _agreement is not None, "set by _join when the worker process starts"
+        return _agreement.agree(worker, latest)
+
     try:
-        return fold_portion(EventStore(engine), bounds, portion, as_of, lambda latest: _agreement.agree(worker, latest))
+        return fold_portion(EventStore(engine), bounds, portion, as_of, agree)
     finally:
         engine.dispose()
 
@@ -270,7 +280,7 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _context():
+def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

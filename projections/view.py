@@ -23,19 +23,19 @@ original.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from ledger.errors import NotFound
 from ledger.source import EventSource, ReplaySource, StoreSource  # noqa: F401 (EventSource: the read side names it here too)
 from ledger.store import StoredEvent
 from ledger.store.mapper import current_payload
 
-
 # The read side's names for the two sources (ledger/source.py): every projection takes an EventSource.
 LedgerView = StoreSource
 ReplayView = ReplaySource
 
 
-def payload(event: StoredEvent) -> dict:
+def payload(event: StoredEvent) -> dict[str, Any]:
     """An event's payload at its type's current schema version."""
     return current_payload(event)
 
@@ -48,4 +48,5 @@ def check_as_of(events: list[StoredEvent], as_of: date, what: str) -> None:
     """Dates before a stream existed are a clear error; dates after the log answer with what is known."""
     start = first_effective_date(events)
     if as_of < start:
-        raise NotFound(f"{what} did not exist on {as_of.isoformat()}: its first event takes effect on {start.isoformat()}")
+        raise NotFound(f"{what} did not exist on {as_of.isoformat()}: "
+                       f"its first event takes effect on {start.isoformat()}")

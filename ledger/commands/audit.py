@@ -23,7 +23,8 @@ from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
 from ledger.jak_state import COMPUTED_ON_READ
 from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
-from ledger.store import EventStore, NewEvent
+from ledger.source import EventSource
+from ledger.store import AppendResult, EventStore, NewEvent, StoredEvent
 from ledger.store.mapper import current_payload, encode_replacement
 
 
@@ -36,12 +37,13 @@ class _Reader:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self._streams: dict[str, list] = {}
+        self._streams: dict[str, list[StoredEvent]] = {}
 
-    def __call__(self, stream: str) -> list:
+    def __call__(self, stream: str) -> list[StoredEvent]:
         found = self._streams.get(stream)
         if found is None:
-            found = self._streams[stream] = [e._replace(payload=current_payload(e)) for e in self.store.read(stream=stream)]
+            found = self._streams[stream] = [e._replace(payload=current_payload(e))
+                                             for e in self.store.read(stream=stream)]
         return found
 
 
@@ -61,7 +63,8 @@ class Corrected:
                 "written": self.written, "head_position": self.head_position, "head_hash": self.head_hash}
 
 
-def _replacement(stream: str, replacement_type: Optional[str], replacement_payload: Any) -> tuple[Optional[dict], list[FieldError]]:
+def _replacement(stream: str, replacement_type: Optional[str],
+                 replacement_payload: Any) -> tuple[Optional[dict[str, Any]], list[FieldError]]:
     """The replacement's canonical payload, or why it is refused (as an event of its own type; and its ids)."""
     if replacement_type is None and replacement_payload is None:
         return None, []
@@ -73,7 +76,7 @@ def _replacement(stream: str, replacement_type: Optional[str], replacement_paylo
 
 @checks_again
 def reverse_event(store: EventStore, position: int, reason: str, actor: str, replacement_type: Optional[str] = None,
-                  replacement_payload: Optional[dict] = None, effective_date: Optional[date] = None, *,
+                  replacement_payload: Optional[dict[str, Any]] = None, effective_date: Optional[date] = None, *,
                   prior_period_adjustment: bool = False) -> Corrected:
     """Reverse the event at `position` (and put `replacement_type`/`replacement_payload` in its place).
 
@@ -126,7 +129,7 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
                      result.head.position, result.head.hash)
 
 
-def close_period(store: EventStore, society_id: str, start: date, end: date, actor: str):
+def close_period(store: EventStore, society_id: str, start: date, end: date, actor: str) -> AppendResult:
     """Close the period `start`..`end` of a society (a co-op, CLT or JAK fund); periods close in order."""
     where = f"closing {start.isoformat()} to {end.isoformat()} of {society_id}"
     if start > end:
@@ -147,7 +150,8 @@ def close_period(store: EventStore, society_id: str, start: date, end: date, act
     if inside:
         first = inside[0]
         raise _refuse([FieldError("end", f"{len(inside)} accruals of {society_id} fall inside the period (the first: "
-                                         f"{first.payload.event_type} on {first.stream}, {first.effective_date.isoformat()}): "
+                                         f"{first.payload.event_type} on {first.stream}, "
+                                         f"{first.effective_date.isoformat()}): "
                                          f"run `mutual accrue --through {end.isoformat()}` first")], where)
     try:
         event = PeriodClosed(society_id=society_id, period_start=start.isoformat(), period_end=end.isoformat())
@@ -157,14 +161,14 @@ def close_period(store: EventStore, society_id: str, start: date, end: date, act
                         expected_version=events[-1].version, metadata={"actor": actor})
 
 
-def accruals_due(store: EventStore, society_id: str, through: date) -> list:
+def accruals_due(store: EventStore, society_id: str, through: date) -> list[Any]:
     """The accruals (lender's years, indexation, dues) of a co-op still to be posted through a date."""
     from ledger.commands.equity import World, planned_accruals
 
     return planned_accruals(World(store), through, coop=society_id)
 
 
-def closed_periods(view, society_id: str) -> list[dict[str, Any]]:
+def closed_periods(view: EventSource, society_id: str) -> list[dict[str, Any]]:
     """A society's closed periods as a view (as known at its time) has them."""
     return [{"society": society_id, "start": date.fromisoformat(e.payload["period_start"]),
              "end": date.fromisoformat(e.payload["period_end"]), "position": e.position,
@@ -172,4 +176,4 @@ def closed_periods(view, society_id: str) -> list[dict[str, Any]]:
             for e in view.stream_of_type(f"society-{society_id}", "PeriodClosed")]
 
 
-__all__ = ["reverse_event", "close_period", "closed_periods", "Corrected", "AUDIT_TYPES"]
+__all__ = ["AUDIT_TYPES", "Corrected", "close_period", "closed_periods", "reverse_event"]

@@ -27,11 +27,12 @@ tries; with the locked second run every event goes in
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ledger.errors import LedgerMoved
 
-Command = TypeVar("Command", bound=Callable)
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 def checks_again(command: Command) -> Command:
@@ -39,7 +40,7 @@ def checks_again(command: Command) -> Command:
     checked: all of it, its reads, checks and append."""
 
     @functools.wraps(command)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> Any:
         store = args[0] if args else kwargs["store"]
         try:
             return command(*args, **kwargs)
@@ -48,4 +49,4 @@ def checks_again(command: Command) -> Command:
         with store.writers_lock():
             return command(*args, **kwargs)
 
-    return run  # type: ignore[return-value]
+    return run  # type: ignore[return-value]  # functools.wraps keeps the signature: mypy cannot see it

@@ -9,7 +9,6 @@ from pydantic import Field
 from ledger.events.base import EventPayload
 from ledger.events.types import EventDate, Id, Text
 
-
 # The corrections' own types: never a correction's replacement.
 AUDIT_TYPES = ("EventReversed", "PeriodClosed")
 

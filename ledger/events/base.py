@@ -9,7 +9,8 @@ a stored payload from older versions.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -17,7 +18,7 @@ from ledger.errors import FieldError
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
-REGISTRY: dict[str, type["EventPayload"]] = {}
+REGISTRY: dict[str, type[EventPayload]] = {}
 
 
 class EventPayload(BaseModel):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 
+from pydantic import BaseModel
+
 from ledger.events import REGISTRY
 from ledger.events.jak import AccountKind
 
@@ -172,18 +174,18 @@ same (a row written around the ledger) makes every query name it and its
 position in an error rather than fold it (docs/store.md).
 
 ## Event types
-"""
+"""  # noqa: E501 (the generated document's tables: a row is one line)
 
 
-def _annotation(cls, name: str) -> str:
+def _annotation(cls: type, name: str) -> str:
     for klass in cls.__mro__:
-        raw = klass.__dict__.get("__annotations__", {}).get(name)
+        raw = inspect.get_annotations(klass).get(name)
         if raw is not None:
             return raw if isinstance(raw, str) else getattr(raw, "__name__", str(raw))
     return "?"
 
 
-def _fields(cls) -> list[str]:
+def _fields(cls: type[BaseModel]) -> list[str]:
     rows = ["| field | type | required | meaning |", "|---|---|---|---|"]
     for name, info in cls.model_fields.items():
         if info.is_required():
@@ -196,7 +198,7 @@ def _fields(cls) -> list[str]:
     return rows
 
 
-def _default(value) -> str:
+def _default(value: object) -> str:
     return "null" if value is None else str(value)
 
 

@@ -112,7 +112,8 @@ class ResaleFormulaSet(EventPayload):
     stream_kinds = ("society",)
     coop_id: Id
     deduction: Fraction01 = Field(description="common-equity fraction deducted from a positive growth")
-    appreciation_cap: Optional[Fraction01] = Field(default=None, description="cap on the member's share of appreciation")
+    appreciation_cap: Optional[Fraction01] = Field(default=None,
+                                                   description="cap on the member's share of appreciation")
     minimum_tenure_years: int = Field(default=0, ge=0, le=100)
     valuation_basis: Literal["valuation", "index"] = "valuation"
     index_series: Optional[Id] = None
@@ -141,12 +142,14 @@ class CollectiveMortgageDrawn(EventPayload):
     index_series: Optional[Id] = None
     tilt: NonNegativeRate = Field(default="0")
     term_years: Years
-    first_payment: Optional[PositiveMoney] = Field(default=None, description="absent: the payment that clears the debt over the term")
+    first_payment: Optional[PositiveMoney] = Field(
+        default=None, description="absent: the payment that clears the debt over the term")
     compounding: Literal["annual", "monthly"] = "annual"
 
 
 class MortgageYearPosted(EventPayload):
-    """One year of a mortgage or a member's debt share (interest yearly or month by month, as the mortgage's compounding says)."""
+    """One year of a mortgage or a member's debt share (interest yearly or month by month, as the mortgage's
+    compounding says)."""
 
     event_type = "MortgageYearPosted"
     stream_kinds = ("mortgage", "member")
@@ -157,7 +160,9 @@ class MortgageYearPosted(EventPayload):
     indexation: NonNegativeMoney
     closing_debt: NonNegativeMoney
     index_rate: Rate
-    equity_stake: NonNegativeMoney = Field(default="0", description="the year's surplus applied to the debt share (`% to equity stake`); the debt after the year is closing_debt - equity_stake")
+    equity_stake: NonNegativeMoney = Field(
+        default="0", description="the year's surplus applied to the debt share (`% to equity stake`); "
+                                 "the debt after the year is closing_debt - equity_stake")
 
 
 class TopUpLoanDrawn(EventPayload):
@@ -214,7 +219,8 @@ class PaymentDue(EventPayload):
     member_id: Id
     period: Period
     amount: PositiveMoney
-    charges: NonNegativeMoney = Field(default="0", description="the part of `amount` that is the dwelling's share of the co-op's charges")
+    charges: NonNegativeMoney = Field(
+        default="0", description="the part of `amount` that is the dwelling's share of the co-op's charges")
 
 
 class PaymentReceived(EventPayload):

@@ -18,31 +18,37 @@ from __future__ import annotations
 
 import re
 import typing
-from typing import Annotated, Any, Callable, Literal, Optional, Union
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, NotRequired, Optional, Union
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from ledger.events.types import EventDate, for_python, whole
 
 Check = Callable[[Any], bool]
-_CACHE: dict[type, Optional[Callable[[dict], bool]]] = {}
+_CACHE: dict[type, Optional[Callable[[dict[str, Any]], bool]]] = {}
 
 
-def _search(pattern: str) -> Optional[Callable[[str], Any]]:
+def _search(pattern: str | re.Pattern[str]) -> Optional[Callable[[str], Any]]:
     """pydantic-core's pattern semantics in Python's re: a search, Rust's `\\z` read as Python's `\\Z`.
 
     None (no quick check: ask pydantic) for a pattern ending in `$`, which Python would also match before a final
     newline; every pattern in the models is `whole(body)` (tests/unit/test_patterns.py).
     """
+    if not isinstance(pattern, str):
+        return None  # a compiled pattern: pydantic validates it with Python's re itself
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         return None
     return re.compile(for_python(pattern)).search
 
 
 def _string_check(constraints: list[Any]) -> Optional[Check]:
-    pattern, low, high, after = None, None, None, []
+    pattern: Optional[Callable[[str], Any]] = None
+    low: Optional[int] = None
+    high: Optional[int] = None
+    after: list[Callable[..., Any]] = []
     for item in constraints:
         if isinstance(item, StringConstraints):
             if item.strip_whitespace or item.to_upper or item.to_lower:
@@ -62,7 +68,7 @@ def _string_check(constraints: list[Any]) -> Optional[Check]:
     def check(value: Any) -> bool:
         if type(value) is not str:
             return False
-        if low is not None and len(value) < low or high is not None and len(value) > high:
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
             return False
         if pattern is not None and pattern(value) is None:
             return False
@@ -77,7 +83,7 @@ def _string_check(constraints: list[Any]) -> Optional[Check]:
 
 
 def _int_check(constraints: list[Any]) -> Optional[Check]:
-    bounds = []
+    bounds: list[Callable[..., bool]] = []
     for item in constraints:
         if isinstance(item, Ge):
             bounds.append(lambda v, x=item.ge: v >= x)
@@ -118,7 +124,7 @@ def _check_for(annotation: Any, constraints: list[Any]) -> Optional[Check]:
     return None
 
 
-def quick_check(model: type[BaseModel]) -> Optional[Callable[[dict], bool]]:
+def quick_check(model: type[BaseModel]) -> Optional[Callable[[dict[str, Any]], bool]]:
     """A function that returns True only for payloads the model certainly accepts (None: no quick check)."""
     if model in _CACHE:
         return _CACHE[model]
@@ -132,7 +138,7 @@ def quick_check(model: type[BaseModel]) -> Optional[Callable[[dict], bool]]:
     required = frozenset(n for n, i in model.model_fields.items() if i.is_required())
     check_of = checks.get
 
-    def accept(payload: dict) -> bool:
+    def accept(payload: dict[str, Any]) -> bool:
         if not required <= payload.keys():
             return False
         for name, value in payload.items():
@@ -205,6 +211,6 @@ def typed_dict_of(model: type[BaseModel], name: Optional[str] = None,
             return None
         annotation = native(replace[field] if field in replace else field_annotation(info))
         fields[field] = annotation if info.is_required() else NotRequired[annotation]
-    cls = TypedDict(name or f"{model.__name__}Dict", fields)  # type: ignore[operator]
-    cls.__pydantic_config__ = _STRICT  # type: ignore[attr-defined]
+    cls = TypedDict(name or f"{model.__name__}Dict", fields)  # type: ignore[misc]  # built at run time
+    cls.__pydantic_config__ = _STRICT  # type: ignore[attr-defined]  # pydantic reads it
     return cls

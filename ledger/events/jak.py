@@ -51,7 +51,8 @@ class FundPolicySet(EventPayload):
     annual_fee: NonNegativeRate = Field(description="fraction of the amount borrowed per year, e.g. 0.01")
     share_deposit: NonNegativeRate = Field(description="fraction of the loan bought in fund shares, e.g. 0.06")
     minimum_presaving_months: int = Field(default=0, ge=0, le=600)
-    maximum_loan_multiple: Optional[NonNegativeRate] = Field(default=None, description="loan at most this multiple of savings")
+    maximum_loan_multiple: Optional[NonNegativeRate] = Field(default=None,
+                                                             description="loan at most this multiple of savings")
     account_kinds: list[AccountKind] = Field(min_length=1)
 
 
@@ -71,7 +72,8 @@ class SavingsDeposited(EventPayload):
     added_fields = frozenset({"reference"})
     account_id: Id
     amount: PositiveMoney
-    after_saving_for_loan: Optional[Id] = Field(default=None, description="set when the deposit is a loan's after-saving (locked)")
+    after_saving_for_loan: Optional[Id] = Field(
+        default=None, description="set when the deposit is a loan's after-saving (locked)")
     reference: Optional[Text] = Field(default=None, description=REFERENCE)
 
 
@@ -194,4 +196,6 @@ class FundExpense(EventPayload):
     purpose: Text
 
 
-__all__ = [name for name in dir() if name[0].isupper() and name not in ("BaseModel", "ConfigDict", "Field", "Literal", "Optional", "Annotated", "StringConstraints")]
+__all__ = [name for name in dir() if name[0].isupper()
+           and name not in ("BaseModel", "ConfigDict", "Field", "Literal", "Optional", "Annotated",
+                            "StringConstraints")]

@@ -16,6 +16,7 @@ bodies, given to pydantic as `whole(body)` and matched in Python only with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -46,9 +47,12 @@ NO_NUL_REASON = "must not contain a NUL character (\\u0000)"
 # What each pattern means, for error messages that a treasurer can read.
 PATTERN_REASONS = {
     whole(f"-?{_AMOUNT}"): "must be a decimal string with at most 2 decimal places and no exponent, such as \"12.34\"",
-    whole(_AMOUNT): "must be a decimal string of zero or more with at most 2 decimal places and no exponent, such as \"12.34\"",
-    whole(_POSITIVE_AMOUNT): "must be a decimal string of more than zero with at most 2 decimal places and no exponent, such as \"12.34\"",
-    whole(f"-?{_DECIMAL}"): "must be a decimal string with at most 12 decimal places and no exponent, such as \"0.035\"",
+    whole(_AMOUNT): "must be a decimal string of zero or more with at most 2 decimal places and no exponent, "
+                    "such as \"12.34\"",
+    whole(_POSITIVE_AMOUNT): "must be a decimal string of more than zero with at most 2 decimal places "
+                             "and no exponent, such as \"12.34\"",
+    whole(f"-?{_DECIMAL}"): "must be a decimal string with at most 12 decimal places and no exponent, "
+                            "such as \"0.035\"",
     whole(_DECIMAL): "must be a decimal string of zero or more with at most 12 places, such as \"0.035\"",
     whole(_DATE): "must be an ISO date such as \"2024-04-01\"",
     whole(ID_BODY): "must be an id of letters, digits and _ . : - starting with a letter or digit",
@@ -65,7 +69,7 @@ def _real_date(text: str) -> str:
     return text
 
 
-def _between(low: str, high: str):
+def _between(low: str, high: str) -> Callable[[str], str]:
     lo, hi = Decimal(low), Decimal(high)
 
     def check(text: str) -> str:
