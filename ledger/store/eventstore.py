@@ -1,4 +1,4 @@
-"""The event store: a recorder (SQL) and a mapper (validation, serialisation) composed.
+"""The event store: a recorder (SQL) and the checks of what comes in (envelope, chunks) composed.
 
 Appends are all-or-nothing per call, positions are gap-free in commit order,
 every event is chained to the one before it by SHA-256, and an append
@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ledger.canonical import GENESIS_HASH
+from ledger.canonical import GENESIS_HASH, seal_text
 from ledger.clock import UTC, format_recorded_at, utc_now
 from ledger.errors import (
     ChainBroken,
@@ -31,10 +31,12 @@ from ledger.errors import (
 )
 from ledger.events import EventPayload
 from ledger.store.engine import make_engine
-from ledger.store.mapper import (FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, decode_row, effective_value, pending_from_model,
-                                 row_decoder, validate_lines)
-from ledger.store.records import AppendResult, Head, Pending, StoredEvent, fact_text
-from ledger.store.recorder import Recorder, recorder_for
+from ledger.store.chunks import validate_lines
+from ledger.store.envelope import pending_from_model
+from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
+from ledger.store.recorder import Recorder, Row, recorder_for
+from ledger.store.records import AppendResult, Head, Pending, StoredEvent
+from ledger.store.rows import decode_row, effective_value, row_decoder
 from ledger.store.verify import row_hash
 
 MAX_ERRORS_REPORTED = 20
@@ -422,7 +424,7 @@ class _Writer:
         now_param = recorder.recorded_param(now)
         date_param = recorder.date_param
         last_effective = effective_param = None
-        sha256 = hashlib.sha256
+        sha256, seal = hashlib.sha256, seal_text
         append = self.sealed.append
         for p in new:
             (stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle, recorded_at,
@@ -439,9 +441,7 @@ class _Writer:
             last_recorded = recorded
             if claimed_version is not None or claimed_position is not None or claimed_prev_hash is not None:
                 EventStore._check_claims(p, position, version, prev_hash)
-            # canonical.seal_text, written out: this line runs once per event
-            digest = sha256(f'{head}{position},"prev_hash":"{prev_hash}","recorded_at":"{recorded_text}{middle}{version}}}'
-                            .encode()).hexdigest()
+            digest = sha256(seal(head, position, prev_hash, recorded_text, middle, version).encode()).hexdigest()
             if claimed_hash is not None and claimed_hash != digest:
                 raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
                                                    "the file was altered or belongs to another ledger")],

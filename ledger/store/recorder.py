@@ -1,6 +1,6 @@
-"""Recorders: the only code that speaks SQL to the events table.
+"""Recorders: the only code that speaks SQL to the events table. This module holds what both engines share.
 
-One recorder per engine; both honour the same contract (tests/integration
+One recorder per engine (ledger/store/sqlite.py, ledger/store/postgres.py); both honour the same contract (tests/integration
 run the same tests against each). Writers are serialised so that positions
 are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
 by locking the ledger's one `writer_lock` row (`SELECT … FOR UPDATE`, held
@@ -12,34 +12,48 @@ write), and ledgers in two schemas of one database each have their own.
 
 from __future__ import annotations
 
-import itertools
-import json
-import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
-from ledger.clock import UTC
+from ledger.canonical import GENESIS_HASH
 from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
 from ledger.store.engine import WRITE
-from ledger.store.records import Head
+from ledger.store.records import FOLDED_FIELDS, Head, StoredEvent
 
-COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
-           "payload", "metadata", "idempotency_key", "prev_hash", "hash")
+if TYPE_CHECKING:
+    from ledger.store.postgres import PostgresRecorder
+    from ledger.store.sqlite import SQLiteRecorder
+
+__all__ = ["CHUNK", "COLUMNS", "FOLD_COLUMNS", "SELECT_COLUMNS", "PostgresRecorder", "Recorder", "Row",
+           "SQLiteRecorder", "recorder_for"]
+
+COLUMNS: tuple[str, ...] = StoredEvent._fields  # the events table's columns, in the order rows are read and written
 SELECT_COLUMNS = ", ".join(COLUMNS)
-# What the folds of the books read (ledger/store/records.py FoldedEvent).
-FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
+FOLD_COLUMNS = ", ".join(FOLDED_FIELDS)  # what the folds of the books read (records.FoldedEvent)
 CHUNK = 500
-SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading (SQLite)
-_cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
+Row = tuple[Any, ...]  # a raw driver row
+
+
+class DriverCursor(Protocol):
+    """The part of a DB-API cursor `select` uses (sqlite3's, or psycopg's named one)."""
+
+    def execute(self, query: str, params: Sequence[Any], /) -> object: ...
+    def fetchmany(self, size: int, /) -> list[Any]: ...
+    def close(self) -> None: ...
 
 
 class Recorder:
+    """What both engines share: transactions, the writers' lock, the queries, the insert. A subclass per engine
+    (SQLiteRecorder, PostgresRecorder) says how it marks parameters, stores dates and times, and reads in batches."""
+
     dialect = ""
+    read_errors: tuple[type[Exception], ...] = ()  # errors of a raw driver cursor that mean the store is unavailable
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -94,7 +108,7 @@ class Recorder:
                     yield conn
         except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
-        except sqlite3.Error as exc:  # raised by the raw cursor of the SQLite read path
+        except self.read_errors as exc:  # raised by a raw driver cursor (the SQLite read path)
             raise StoreUnavailable(_explain(str(exc))) from None
 
     def _lock(self, conn: Connection) -> None:
@@ -110,7 +124,7 @@ class Recorder:
             "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
         ).first()
         if row is None:
-            return Head(0, "0" * 64, None)
+            return Head(0, GENESIS_HASH, None)
         return Head(row[0], row[1], self._recorded(row[2]))
 
     def last_rows(self, conn: Connection) -> list[tuple]:
@@ -217,125 +231,31 @@ class Recorder:
         raise NotImplementedError
 
 
-class SQLiteRecorder(Recorder):
-    """SQLite keeps dates as ISO text and recorded times as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)."""
-
-    dialect = "sqlite"
-    mark = "?"
-    exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
-
-    def stream_list(self, streams: list[str]) -> Any:
-        return json.dumps(streams)
-
-    def param(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    def recorded_param(self, recorded: datetime) -> Any:
-        return recorded.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-    def date_param(self, effective: str) -> Any:
-        return effective
-
-    def _recorded(self, value: Any) -> datetime:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-    def _cursor(self, conn: Connection, batch: int):
-        cursor = conn.connection.driver_connection.cursor()
-        cursor.arraysize = batch
-        return cursor
-
-    def settle(self) -> None:
-        """Copy the write-ahead log into the database file and empty it. Until then every reader looks each page up
-        in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
-        try:
-            with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
-                driver = conn.connection.driver_connection
-                (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
-                driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
-                try:
-                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                finally:
-                    driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
-        except (sqlite3.Error, SQLAlchemyError):
-            pass  # (busy readers, no connection to be had: the log is checkpointed later, as SQLite does by itself)
-
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
-        marks = ", ".join(["?"] * len(COLUMNS))
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
-        except Exception as exc:
-            import sqlite3
-
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise IntegrityError("INSERT INTO events", None, exc) from exc
-            if isinstance(exc, sqlite3.OperationalError):
-                raise OperationalError("INSERT INTO events", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-
-
-class PostgresRecorder(Recorder):
-    dialect = "postgresql"
-    mark = "%s"
-    exclude_clause = "NOT (stream = ANY(%s))"
-
-    def stream_list(self, streams: list[str]) -> Any:
-        return streams
-
-    def _lock(self, conn: Connection) -> None:
-        """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
-        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
-            raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
-                                   "database owner; nothing was written")
-
-    def _cursor(self, conn: Connection, batch: int):
-        """A server-side cursor: the log streams in batches, never all in memory."""
-        cursor = conn.connection.driver_connection.cursor(name=f"ledger_read_{next(_cursor_names)}")
-        cursor.itersize = batch
-        return cursor
-
-    def recorded_param(self, recorded: datetime) -> Any:
-        return recorded
-
-    def date_param(self, effective: str) -> Any:
-        return date.fromisoformat(effective)
-
-    def _recorded(self, value: Any) -> datetime:
-        return value.astimezone(UTC)
-
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
-        if len(rows) < 50:
-            return super().insert(conn, rows)
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except Exception as exc:
-            import psycopg
-
-            if isinstance(exc, psycopg.errors.IntegrityError):
-                raise IntegrityError("COPY events", None, exc) from exc
-            if isinstance(exc, psycopg.OperationalError):
-                raise OperationalError("COPY events", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-
-
 def recorder_for(engine: Engine) -> Recorder:
+    """The recorder for the engine's database."""
     name = engine.dialect.name
     if name == "sqlite":
+        from ledger.store.sqlite import SQLiteRecorder
+
         return SQLiteRecorder(engine)
     if name == "postgresql":
+        from ledger.store.postgres import PostgresRecorder
+
         return PostgresRecorder(engine)
     raise ValueError(f"unsupported database {name!r}")
+
+
+def __getattr__(name: str) -> Any:
+    """SQLiteRecorder and PostgresRecorder, from the modules that hold them (the names this module used to hold)."""
+    if name == "SQLiteRecorder":
+        from ledger.store.sqlite import SQLiteRecorder
+
+        return SQLiteRecorder
+    if name == "PostgresRecorder":
+        from ledger.store.postgres import PostgresRecorder
+
+        return PostgresRecorder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

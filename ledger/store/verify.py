@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Collection, Optional
 
-from ledger.canonical import GENESIS_HASH, _quoted, envelope_text, seal_text
+from ledger.canonical import GENESIS_HASH, envelope_text, json_string, seal_text
 from ledger.clock import format_recorded_at
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _unlike_its_hash(*, row_hash: str, **fields) -> str:
 
 
 def _ends_in_newline(text: str) -> bool:
-    return text.endswith("\n") and _quoted(text[:-1]) == f'"{text[:-1]}"'
+    return text.endswith("\n") and json_string(text[:-1]) == f'"{text[:-1]}"'
 
 
 def _raw_parts(fields: dict) -> tuple[str, str]:
