@@ -61,10 +61,14 @@ def envelope_parts(stream: str, type: str, schema_version: int, effective_date: 
     must be canonical JSON already, effective_date an ISO date. Positional arguments are accepted so that the
     import's lean loop pays no keyword matching.
     """
-    return (f'{{"effective_date":"{effective_date}","idempotency_key":{json_string(idempotency_key)}'
+    plain = stream + type + idempotency_key  # nearly always plain ASCII: one check for the three (json_string's)
+    if plain.isascii() and plain.isprintable() and '"' not in plain and "\\" not in plain:
+        key_json, stream_json, type_json = f'"{idempotency_key}"', f'"{stream}"', f'"{type}"'
+    else:
+        key_json, stream_json, type_json = json_string(idempotency_key), json_string(stream), json_string(type)
+    return (f'{{"effective_date":"{effective_date}","idempotency_key":{key_json}'
             f',"metadata":{metadata_json},"payload":{payload_json},"position":',
-            f'","schema_version":{schema_version},"stream":{json_string(stream)},"type":{json_string(type)}'
-            ',"version":')
+            f'","schema_version":{schema_version},"stream":{stream_json},"type":{type_json},"version":')
 
 
 def seal_text(head: str, position: int, prev_hash: str, recorded_at: str, middle: str, version: int) -> str:

@@ -9,6 +9,7 @@ path's and their sealed text to canonical JSON of the envelope.
 from __future__ import annotations
 
 import re
+import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Optional, Union
@@ -32,7 +33,7 @@ from ledger.store.streams import OWN_ID_FIELDS
 _loads = orjson.loads
 
 
-def validate_lines(lines: list[bytes | str], first_number: int = 1, default_actor: Optional[str] = None,
+def validate_lines(lines: list[bytes | str], first_number: int = 1, default_actor: str | None = None,
                    max_errors: int = 20) -> tuple[list[Pending], list[FieldError]]:
     """A chunk of JSON lines to pending events, or the errors naming line, field and reason.
 
@@ -62,8 +63,9 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
                 pendings.extend(built)
                 continue
         else:
-            built = [None if i in refused else build(e, n) for i, (e, n) in enumerate(zip(envelopes, numbers))]
-        for pending, number in zip(built, numbers):
+            built = [None if i in refused else build(e, n)
+                     for i, (e, n) in enumerate(zip(envelopes, numbers, strict=True))]
+        for pending, number in zip(built, numbers, strict=True):
             if pending is not None:
                 append(pending)
                 continue
@@ -83,7 +85,7 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
 _BLOCK = 256
 
 
-def validate_lines_one_by_one(lines: list[bytes | str], first_number: int = 1, default_actor: Optional[str] = None,
+def validate_lines_one_by_one(lines: list[bytes | str], first_number: int = 1, default_actor: str | None = None,
                               max_errors: int = 20) -> tuple[list[Pending], list[FieldError]]:
     """`validate_lines` a line at a time through `pending_from_envelope` only: the reference it is tested against."""
     pendings: list[Pending] = []
@@ -99,7 +101,7 @@ def validate_lines_one_by_one(lines: list[bytes | str], first_number: int = 1, d
     return pendings, errors
 
 
-def _one_line(line: bytes | str, number: int, default_actor: Optional[str]) -> tuple[Optional[Pending], list[FieldError]]:
+def _one_line(line: bytes | str, number: int, default_actor: str | None) -> tuple[Pending | None, list[FieldError]]:
     """One line by the per-line authority: the pending event, or the errors naming the line (none for a blank line)."""
     try:
         envelope = _loads(line)
@@ -134,7 +136,7 @@ def _loads_or_none(line: bytes | str) -> Any:
 _CHUNK: dict[str, Any] = {}
 
 
-def _chunk_check(envelopes: list[Any]) -> Optional[set[int]]:
+def _chunk_check(envelopes: list[Any]) -> set[int] | None:
     """Which of the envelopes the chunk validator refuses (None: it accepted them all)."""
     validator = _chunk_validator()
     if validator is None:
@@ -167,9 +169,9 @@ def _chunk_validator() -> Any:
     return _CHUNK["validator"]
 
 
-def _without_none(annotation: Any) -> Optional[Any]:
+def _without_none(annotation: Any) -> Any | None:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return args[0] if typing.get_origin(annotation) is Union and len(args) == 1 else None
+    return args[0] if typing.get_origin(annotation) in (Union, types.UnionType) and len(args) == 1 else None
 
 
 def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
@@ -203,20 +205,21 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
         member = typed_dict_of(_EnvelopeIn, f"_{event_type.__name__}Envelope", replace={
             "stream": Annotated[str, StringConstraints(pattern=pattern)],
             "type": Literal[event_type.event_type],  # type: ignore[valid-type]
-            "schema_version": Optional[Annotated[int, Ge(version), Le(version)]],
+            # (typing.Optional, not `X | None`: typed_dict_of reads typing.Union)
+            "schema_version": Optional[Annotated[int, Ge(version), Le(version)]],  # noqa: UP045
             "payload": payload,
-            "metadata": Optional[metadata],
+            "metadata": Optional[metadata],  # noqa: UP045
         })
         if member is None:
             return None
         members.append(member)
     if not members:
         return None
-    union = members[0] if len(members) == 1 else Annotated[Union[tuple(members)], Field(discriminator="type")]
+    union = members[0] if len(members) == 1 else Annotated[Union[tuple(members)], Field(discriminator="type")]  # noqa: UP007
     return TypeAdapter(list[union]).validator  # type: ignore[valid-type]  (pydantic-core's SchemaValidator)
 
 
-def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optional[Pending]]:
+def _fast_builder(default_actor: str | None) -> Callable[[dict, int], Pending | None]:
     """The lean loop's body: an envelope the chunk check accepted to its pending event (None: ask the per-line path).
 
     Does what pending_from_envelope does for such an envelope, without the checks the chunk check has made.
@@ -236,9 +239,10 @@ def _fast_builder(default_actor: Optional[str]) -> Callable[[dict, int], Optiona
                 n for n in OWN_ID_FIELDS.get(kind, ()) if n in REGISTRY[type_name].model_fields)
         return found
 
-    def build(envelope: dict, number: int) -> Optional[Pending]:
+    def build(envelope: dict, number: int) -> Pending | None:
         get = envelope.get
-        type_name, stream, effective, payload = envelope["type"], envelope["stream"], envelope["effective_date"], envelope["payload"]
+        type_name, stream = envelope["type"], envelope["stream"]
+        effective, payload = envelope["effective_date"], envelope["payload"]
         defaults, fields, schema_version, added = info[type_name]
         if added and any(payload.get(f, 0) is None for f in added):
             return None  # an added field given as null (left out of the canonical payload): the per-line path

@@ -43,7 +43,7 @@ def make_engine(url: str | None = None, *, lock_timeout_s: float = 10.0) -> Engi
     return engine
 
 
-_SOURCES: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
+_SOURCES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def source_url(engine: Engine) -> str:

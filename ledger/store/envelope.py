@@ -7,9 +7,9 @@ the canonical text around what only the store assigns is built by `ledger.canoni
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
@@ -26,7 +26,6 @@ from ledger.store.payloads import encode_payload
 from ledger.store.records import Pending
 from ledger.store.streams import belongs_elsewhere, check_stream, own_id_errors
 
-
 ENVELOPE_FIELDS = frozenset({
     "position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
     "payload", "metadata", "idempotency_key", "prev_hash", "hash",
@@ -39,7 +38,7 @@ _MetaText = Annotated[str, StringConstraints(min_length=1, max_length=500, patte
 _META_TEXT = TypeAdapter(_MetaText)
 
 
-def _meta_text_problem(value: object) -> Optional[str]:
+def _meta_text_problem(value: object) -> str | None:
     """Why a metadata value is refused (None: it is fine): the import's rule, pydantic's _MetaText, for commands too."""
     if isinstance(value, str) and "\x00" in value:
         return NO_NUL_REASON
@@ -50,7 +49,7 @@ def _meta_text_problem(value: object) -> Optional[str]:
     return None
 
 
-def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict[str, Any], list[FieldError]]:
+def check_metadata(metadata: object, default_actor: str | None) -> tuple[dict[str, Any], list[FieldError]]:
     """Metadata says who recorded an event and why; the actor is always required."""
     errors: list[FieldError] = []
     if metadata is None:
@@ -59,7 +58,8 @@ def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict
         return {}, [FieldError("metadata", "must be an object")]
     for key in metadata:
         if key not in METADATA_FIELDS:
-            errors.append(FieldError(f"metadata.{key}", "is not a metadata field (actor, reason, correlation_id, causation_id, adjustment)"))
+            errors.append(FieldError(f"metadata.{key}", "is not a metadata field (actor, reason, correlation_id, "
+                                                        "causation_id, adjustment)"))
     clean = {k: v for k, v in metadata.items() if k in METADATA_FIELDS and v is not None}
     if "actor" not in clean and default_actor:
         clean["actor"] = default_actor
@@ -77,11 +77,11 @@ def check_metadata(metadata: object, default_actor: Optional[str]) -> tuple[dict
 
 class _MetadataIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    actor: Optional[_MetaText] = None
-    reason: Optional[_MetaText] = None
-    correlation_id: Optional[_MetaText] = None
-    causation_id: Optional[_MetaText] = None
-    adjustment: Optional[Literal["prior-period"]] = None
+    actor: _MetaText | None = None
+    reason: _MetaText | None = None
+    correlation_id: _MetaText | None = None
+    causation_id: _MetaText | None = None
+    adjustment: Literal["prior-period"] | None = None
 
 
 class _EnvelopeIn(BaseModel):
@@ -90,16 +90,16 @@ class _EnvelopeIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     stream: Annotated[str, StringConstraints(pattern=whole(STREAM_BODY))]
     type: str
-    schema_version: Optional[Annotated[int, Ge(1), Le(1000)]] = None
+    schema_version: Annotated[int, Ge(1), Le(1000)] | None = None
     effective_date: EventDate
-    recorded_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
+    recorded_at: Annotated[str, StringConstraints(max_length=40)] | None = None
     payload: Any
-    metadata: Optional[_MetadataIn] = None
-    idempotency_key: Optional[Annotated[str, StringConstraints(pattern=whole(KEY_BODY))]] = None
-    version: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
-    position: Optional[Annotated[int, Ge(1), Le(2**62)]] = None
-    prev_hash: Optional[Annotated[str, StringConstraints(pattern=whole(HASH_BODY))]] = None
-    hash: Optional[Annotated[str, StringConstraints(pattern=whole(HASH_BODY))]] = None
+    metadata: _MetadataIn | None = None
+    idempotency_key: Annotated[str, StringConstraints(pattern=whole(KEY_BODY))] | None = None
+    version: Annotated[int, Ge(1), Le(2 ** 62)] | None = None
+    position: Annotated[int, Ge(1), Le(2 ** 62)] | None = None
+    prev_hash: Annotated[str, StringConstraints(pattern=whole(HASH_BODY))] | None = None
+    hash: Annotated[str, StringConstraints(pattern=whole(HASH_BODY))] | None = None
 
 
 _ENVELOPE_REASONS = {
@@ -110,8 +110,8 @@ _ENVELOPE_REASONS = {
 }
 
 
-def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = None,
-                          default_key: Optional[str] = None, where: str = "") -> tuple[Optional[Pending], list[FieldError]]:
+def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
+                          default_key: str | None = None, where: str = "") -> tuple[Pending | None, list[FieldError]]:
     """Validate one imported envelope. Returns the pending event or the errors, never both."""
     if not isinstance(envelope, dict):
         return None, [FieldError("envelope", "must be a JSON object")]
@@ -161,8 +161,8 @@ def pending_from_envelope(envelope: object, *, default_actor: Optional[str] = No
 
 
 def _pending(stream: str, type_: str, schema_version: int, effective: str, payload_json: str, metadata_json: str,
-             key: str, recorded_at: Optional[datetime] = None, version: Optional[int] = None,
-             position: Optional[int] = None, prev_hash: Optional[str] = None, hash_: Optional[str] = None,
+             key: str, recorded_at: datetime | None = None, version: int | None = None,
+             position: int | None = None, prev_hash: str | None = None, hash_: str | None = None,
              where: str = "") -> Pending:
     """The pending event, its canonical head and middle built by the one encoder (canonical.envelope_parts)."""
     head, middle = envelope_parts(stream, type_, schema_version, effective, payload_json, metadata_json, key)
@@ -185,7 +185,7 @@ def _quick_envelope(envelope: dict) -> bool:
         _ENVELOPE_CHECKS = dict(checks)
         _ENVELOPE_CHECKS["payload"] = lambda value: type(value) is dict
         _ENVELOPE_CHECKS["metadata"] = lambda value: value is None or (type(value) is dict and _quick_metadata(value))
-    if not _ENVELOPE_REQUIRED <= envelope.keys():
+    if not envelope.keys() >= _ENVELOPE_REQUIRED:
         return False
     check_of = _ENVELOPE_CHECKS.get
     for name, value in envelope.items():

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -30,11 +31,11 @@ from ledger.errors import (
     ValidationFailed,
 )
 from ledger.events import EventPayload
-from ledger.store.engine import make_engine
 from ledger.store.chunks import validate_lines
+from ledger.store.engine import make_engine
 from ledger.store.envelope import pending_from_model
 from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
-from ledger.store.recorder import Recorder, Row, recorder_for
+from ledger.store.recorder import Recorder, recorder_for
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent
 from ledger.store.rows import decode_row, effective_value, row_decoder
 from ledger.store.verify import row_hash
@@ -73,8 +74,8 @@ class EventStore:
         (ledger/commands/consistency.py). Other writers wait; readers elsewhere do not."""
         return self.recorder.holding_lock()
 
-    def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: Optional[int] = None,
-               metadata: Mapping[str, Any], expected_head: Optional[int] = None) -> AppendResult:
+    def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: int | None = None,
+               metadata: Mapping[str, Any], expected_head: int | None = None) -> AppendResult:
         """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet) and the log
         at `expected_head` (None: any; see append_pending)."""
         pendings = [
@@ -84,17 +85,17 @@ class EventStore:
         ]
         return self.append_pending(pendings, {stream: expected_version}, expected_head=expected_head)
 
-    def append_pending(self, pendings: list[Pending], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None, *,
-                       expected_head: Optional[int] = None) -> AppendResult:
+    def append_pending(self, pendings: list[Pending], expected: Mapping[str, int | None] | None = None,
+                       on_progress: Callable[[int], None] | None = None, *,
+                       expected_head: int | None = None) -> AppendResult:
         """Append, all or nothing, if each stream in `expected` is at its version and, when `expected_head` is
         given, the log's head is still at that position: the one a command read the books at before checking its
         events against them (LedgerMoved otherwise; ledger/commands/consistency.py)."""
         return self._append_chunks([pendings], expected, on_progress, expected_head=expected_head)
 
-    def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None, positions: bool = True,
-                       expected_head: Optional[int] = None) -> AppendResult:
+    def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Mapping[str, int | None] | None = None,
+                       on_progress: Callable[[int], None] | None = None, positions: bool = True,
+                       expected_head: int | None = None) -> AppendResult:
         try:
             with self.recorder.writing() as conn:
                 writer = _Writer(self, conn, dict(expected or {}))
@@ -106,8 +107,8 @@ class EventStore:
         except IntegrityError as exc:  # only reachable if someone writes around the lock
             raise LedgerError(f"the database refused the append ({exc.orig}); nothing was written") from None
 
-    def import_lines(self, lines: Iterable[bytes | str], *, default_actor: Optional[str] = None,
-                     on_progress: Optional[Callable[[int], None]] = None) -> ImportResult:
+    def import_lines(self, lines: Iterable[bytes | str], *, default_actor: str | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> ImportResult:
         """Import JSON-lines envelopes, all or nothing.
 
         Lines are validated and sealed a block at a time, and inserted in
@@ -153,18 +154,21 @@ class EventStore:
     def _check_claims(p: Pending, position: int, version: int, prev_hash: str) -> None:
         problems = []
         if p.claimed_version is not None and p.claimed_version != version:
-            problems.append(FieldError("version", f"is {p.claimed_version} but the stream {p.stream} is ready for version {version}"))
+            problems.append(FieldError("version", f"is {p.claimed_version} but the stream {p.stream} is ready for "
+                                                  f"version {version}"))
         if p.claimed_position is not None and p.claimed_position != position:
-            problems.append(FieldError("position", f"is {p.claimed_position} but the ledger's next position is {position}"))
+            problems.append(FieldError("position", f"is {p.claimed_position} but the ledger's next position is "
+                                                   f"{position}"))
         if p.claimed_prev_hash is not None and p.claimed_prev_hash != prev_hash:
             problems.append(FieldError("prev_hash", "does not match the hash of the ledger's last event"))
         if problems:
             raise ValidationFailed(problems, where=p.where or "append refused, nothing written")
 
     @staticmethod
-    def _check_recorded(p: Pending, recorded: datetime, last: Optional[datetime], now: datetime) -> None:
+    def _check_recorded(p: Pending, recorded: datetime, last: datetime | None, now: datetime) -> None:
         if last is not None and recorded < last:
-            raise ValidationFailed([FieldError("recorded_at", "is earlier than the event before it; recorded times never run backwards")],
+            raise ValidationFailed([FieldError("recorded_at", "is earlier than the event before it; recorded times "
+                                                              "never run backwards")],
                                    where=p.where or "append refused, nothing written")
         if recorded > now:
             raise ValidationFailed([FieldError("recorded_at", "is in the future of the store's clock")],
@@ -175,9 +179,9 @@ class EventStore:
         with self.recorder.reading() as conn:
             return self.recorder.head(conn)
 
-    def read(self, *, after: int = 0, stream: Optional[str] = None, type: Optional[str] = None,
-             date_from: Optional[date] = None, date_to: Optional[date] = None,
-             to_position: Optional[int] = None, recorded_to: Optional[datetime] = None) -> Iterator[StoredEvent]:
+    def read(self, *, after: int = 0, stream: str | None = None, type: str | None = None,
+             date_from: date | None = None, date_to: date | None = None,
+             to_position: int | None = None, recorded_to: datetime | None = None) -> Iterator[StoredEvent]:
         """Events in position order, decoded, optionally filtered."""
         filters = {"stream": stream, "type": type, "date_from": date_from, "date_to": date_to,
                    "to_position": to_position, "recorded_to": recorded_to}
@@ -186,11 +190,11 @@ class EventStore:
             for row in self.recorder.select(conn, after=after, filters=filters):
                 yield decode(row)
 
-    def read_raw(self, *, after: int = 0, filters: Optional[dict[str, Any]] = None) -> Iterator[tuple]:
+    def read_raw(self, *, after: int = 0, filters: dict[str, Any] | None = None) -> Iterator[tuple]:
         with self.recorder.reading() as conn:
             yield from self.recorder.select(conn, after=after, filters=filters)
 
-    def recorded(self, pendings: Sequence[Pending]) -> list[Optional[int]]:
+    def recorded(self, pendings: Sequence[Pending]) -> list[int | None]:
         """For each event, the position of the event the log already holds for it, or None.
 
         Held: its key, with the same fact; or, for a derived (`fact:`) key, the same fact under a legacy
@@ -201,7 +205,7 @@ class EventStore:
             return []
         with self.recorder.reading() as conn:
             rows = self.recorder.rows_by_key(conn, list(dict.fromkeys(p.idempotency_key for p in pendings)))
-            found: list[Optional[int]] = []
+            found: list[int | None] = []
             for p in pendings:
                 row = rows.get(p.idempotency_key)
                 if row is None:
@@ -212,10 +216,10 @@ class EventStore:
                              row[7]) != p.content_text():
                     raise IdempotencyConflict(p.idempotency_key, stored.position)
                 found.append(stored.position)
-            missing = [p for p, position in zip(pendings, found) if position is None]
+            missing = [p for p, position in zip(pendings, found, strict=True) if position is None]
             legacy = legacy_replays(self.recorder, conn, missing) if missing else {}
         return [legacy.get(p.idempotency_key) if position is None else position
-                for p, position in zip(pendings, found)]
+                for p, position in zip(pendings, found, strict=True)]
 
     def stream_version(self, stream: str) -> int:
         with self.recorder.reading() as conn:
@@ -230,7 +234,7 @@ def _derived(pendings: list[Pending]) -> bool:
 
 
 def legacy_replays(recorder: Recorder, conn, pendings: Sequence[Pending],
-                   cache: Optional[dict[str, dict[str, int]]] = None) -> dict[str, int]:
+                   cache: dict[str, dict[str, int]] | None = None) -> dict[str, int]:
     """{key: position} of the events with a derived (`fact:`) key that the log holds already under a legacy
     `content:` key (derived before the key was the fact alone: it sealed the actor in). The same fact, on the same
     stream, is the same event, whoever entered it; docs/events.md "Idempotency"."""
@@ -267,13 +271,14 @@ IMPORT_BLOCK = 256  # lines validated and sealed at a time
 IMPORT_CHUNK = 20_000  # sealed rows inserted at a time (one executemany or COPY)
 
 
-_KEY, _STREAM = operator.itemgetter(Pending._fields.index("idempotency_key")), operator.itemgetter(Pending._fields.index("stream"))
+_KEY = operator.itemgetter(Pending._fields.index("idempotency_key"))
+_STREAM = operator.itemgetter(Pending._fields.index("stream"))
 
 
 class _Writer:
     """One write transaction: checks replays and versions and seals chunk after chunk; inserts in big batches."""
 
-    def __init__(self, store: EventStore, conn, expected: dict[str, Optional[int]]) -> None:
+    def __init__(self, store: EventStore, conn, expected: dict[str, int | None]) -> None:
         self.store, self.conn, self.recorder = store, conn, store.recorder
         self.expected = expected
         self.start = self._sealed_head()
@@ -359,7 +364,7 @@ class _Writer:
             new, new_keys, first = chunk, keys, None  # the common case: no key repeats within this write
         else:
             new, new_keys, first = [], [], {}
-            for p, key in zip(chunk, keys):
+            for p, key in zip(chunk, keys, strict=True):
                 earlier = first.get(key)
                 if earlier is None:
                     first[key] = p

@@ -4,8 +4,6 @@ its own type."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
 import orjson
 from pydantic import ValidationError
 
@@ -19,7 +17,7 @@ from ledger.store.streams import belongs_elsewhere, own_id_errors
 
 
 def encode_payload(event_type: type[EventPayload], payload: object, schema_version: int,
-                   stream: Optional[str] = None) -> tuple[str, list[FieldError]]:
+                   stream: str | None = None) -> tuple[str, list[FieldError]]:
     """Validate a payload (upcasting it first if it is from an older schema) and return canonical text.
 
     A correction's replacement is checked as an event of its own type (on `stream`, when given) and kept as given,
@@ -39,7 +37,8 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
             defaults = json_defaults(event_type)
             if event_type is EventReversed and (payload.get("replacement_type") is not None
                                                 or payload.get("replacement_payload") is not None):
-                _, errors = encode_replacement(stream, payload.get("replacement_type"), payload.get("replacement_payload"))
+                _, errors = encode_replacement(stream, payload.get("replacement_type"),
+                                               payload.get("replacement_payload"))
                 if errors:
                     return "", [FieldError(f"payload.{e.field}", e.reason) for e in errors]
             if event_type.added_fields and any(payload.get(f, 0) is None for f in event_type.added_fields):
@@ -55,8 +54,8 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
         return "", [FieldError("payload", f"cannot be upcast from schema version {schema_version}: {exc}")]
 
 
-def encode_replacement(stream: Optional[str], replacement_type: object,
-                       replacement_payload: object) -> tuple[Optional[dict], list[FieldError]]:
+def encode_replacement(stream: str | None, replacement_type: object,
+                       replacement_payload: object) -> tuple[dict | None, list[FieldError]]:
     """A correction's replacement as an event of its own: its canonical payload, or why it is refused (no type or
     no payload, an unknown type, a correction's type, a stream of another kind, or its type's schema: so no float,
     no unknown field, no missing one)."""
@@ -66,7 +65,8 @@ def encode_replacement(stream: Optional[str], replacement_type: object,
         return None, [FieldError("replacement_payload", f"is required with a replacement type ({replacement_type})")]
     event_type = REGISTRY.get(replacement_type)  # (a string: the reversal's own schema says so)
     if event_type is None:
-        return None, [FieldError("replacement_type", f"{replacement_type!r} is not a known event type; see docs/events.md")]
+        return None, [FieldError("replacement_type",
+                                 f"{replacement_type!r} is not a known event type; see docs/events.md")]
     if replacement_type in AUDIT_TYPES:
         return None, [FieldError("replacement_type", f"a correction cannot be replaced by a {replacement_type}")]
     elsewhere = belongs_elsewhere(event_type, stream.partition("-")[0]) if stream is not None else None

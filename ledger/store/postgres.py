@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
-from ledger.store.recorder import SELECT_COLUMNS, DriverCursor, Recorder, Row
+from ledger.store.recorder import SELECT_COLUMNS, Recorder
 
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 

@@ -1,7 +1,7 @@
 """Recorders: the only code that speaks SQL to the events table. This module holds what both engines share.
 
-One recorder per engine (ledger/store/sqlite.py, ledger/store/postgres.py); both honour the same contract (tests/integration
-run the same tests against each). Writers are serialised so that positions
+One recorder per engine (ledger/store/sqlite.py, ledger/store/postgres.py); both honour the same contract
+(tests/integration run the same tests against each). Writers are serialised so that positions
 are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
 by locking the ledger's one `writer_lock` row (`SELECT … FOR UPDATE`, held
 to commit) before the head is read. A row lock needs UPDATE on the table,
@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
@@ -83,10 +83,9 @@ class Recorder:
             yield held  # inside holding_lock: its transaction, committed when it ends
             return
         try:
-            with self.engine.connect().execution_options(**{WRITE: True}) as conn:
-                with conn.begin():
-                    self._lock(conn)
-                    yield conn
+            with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+                self._lock(conn)
+                yield conn
         except IntegrityError:
             raise
         except (OperationalError, ProgrammingError) as exc:
@@ -103,9 +102,8 @@ class Recorder:
             yield held  # inside holding_lock: read under the lock, in the transaction that will append
             return
         try:
-            with self.engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
         except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
         except self.read_errors as exc:  # raised by a raw driver cursor (the SQLite read path)
@@ -161,7 +159,7 @@ class Recorder:
         marks = ", ".join([self.mark] * len(COLUMNS))
         conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
 
-    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
+    def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
                batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
         """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping."""
         where, params = self._where(after, filters or {})
@@ -181,7 +179,7 @@ class Recorder:
         """How many events each stream holds (one pass over the (stream, version) index)."""
         return dict(conn.exec_driver_sql("SELECT stream, COUNT(*) FROM events GROUP BY stream").all())
 
-    def last_effective_date(self, conn: Connection, filters: Optional[dict[str, Any]] = None) -> Optional[date]:
+    def last_effective_date(self, conn: Connection, filters: dict[str, Any] | None = None) -> date | None:
         """The latest effective date among the events the filters select (None: there are none)."""
         where, params = self._where(0, filters or {})
         found = conn.exec_driver_sql(f"SELECT MAX(effective_date) FROM events WHERE {where}", tuple(params)).scalar()

@@ -16,7 +16,7 @@ and the recorder's column lists are derived from the two (`recorder.COLUMNS`, `r
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from ledger.store.keys import content_text, fact_text
 
@@ -54,8 +54,8 @@ class FoldedEvent(NamedTuple):
 
 def _derived_from(whole: type[tuple[Any, ...]], view: type[tuple[Any, ...]]) -> tuple[str, ...]:
     """`view`'s fields, once shown to be some of `whole`'s, in `whole`'s order, with the same annotations."""
-    fields: tuple[str, ...] = getattr(view, "_fields")
-    whole_fields: tuple[str, ...] = getattr(whole, "_fields")
+    fields: tuple[str, ...] = view._fields
+    whole_fields: tuple[str, ...] = whole._fields
     if [n for n in whole_fields if n in fields] != list(fields) \
             or any(view.__annotations__[n] != whole.__annotations__[n] for n in fields):
         raise TypeError(f"{view.__name__}'s fields must be {whole.__name__}'s, in its order, with its types")
@@ -70,7 +70,7 @@ class Head(NamedTuple):
 
     position: int
     hash: str
-    recorded_at: Optional[datetime]
+    recorded_at: datetime | None
 
 
 class Pending(NamedTuple):
@@ -93,11 +93,11 @@ class Pending(NamedTuple):
     idempotency_key: str
     head: str
     middle: str
-    recorded_at: Optional[datetime] = None
-    claimed_version: Optional[int] = None
-    claimed_position: Optional[int] = None
-    claimed_prev_hash: Optional[str] = None
-    claimed_hash: Optional[str] = None
+    recorded_at: datetime | None = None
+    claimed_version: int | None = None
+    claimed_position: int | None = None
+    claimed_prev_hash: str | None = None
+    claimed_hash: str | None = None
     where: str = ""
 
     def content_text(self) -> str:

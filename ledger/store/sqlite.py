@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ledger.clock import UTC
-from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, DriverCursor, Recorder, Row
+from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, Recorder
 
 SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading
 

@@ -7,7 +7,7 @@ correction's replacement), and the read side checks every event it reads by it (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ledger.errors import FieldError, InconsistentLog
 from ledger.events import REGISTRY, EventPayload
@@ -16,7 +16,7 @@ from ledger.store.records import StoredEvent
 from ledger.store.rows import current_payload
 
 
-def belongs_elsewhere(event_type: type[EventPayload], kind: str) -> Optional[str]:
+def belongs_elsewhere(event_type: type[EventPayload], kind: str) -> str | None:
     """Why an event of this type cannot be on a stream of this kind (None: it can)."""
     if event_type.stream_kinds and kind not in event_type.stream_kinds:
         return f"a {event_type.event_type} event belongs on a {', '.join(event_type.stream_kinds)} stream"
@@ -63,10 +63,10 @@ def consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
 
 
 def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
-    kinds: dict[tuple[str, str], tuple[Optional[str], tuple[str, ...]]] = {}
+    kinds: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
     for event in events:
         stream, type_ = event.stream, event.type
-        kind, _, own = stream.partition("-")
+        kind = stream.partition("-")[0]
         found = kinds.get((type_, kind))
         if found is None:
             found = kinds[(type_, kind)] = _kind_problem(type_, kind)
@@ -86,7 +86,7 @@ def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
         yield event
 
 
-def _kind_problem(type_: str, kind: str) -> tuple[Optional[str], tuple[str, ...]]:
+def _kind_problem(type_: str, kind: str) -> tuple[str | None, tuple[str, ...]]:
     """What is wrong with an event of this type on a stream of this kind (None: nothing), and its own-id fields."""
     event_type = REGISTRY.get(type_)
     if event_type is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Collection, Optional
+from typing import TYPE_CHECKING
 
 from ledger.canonical import GENESIS_HASH, envelope_text, json_string, seal_text
 from ledger.clock import format_recorded_at
@@ -19,9 +20,9 @@ class VerifyReport:
     events: int
     head_position: int
     head_hash: str
-    first_bad_position: Optional[int] = None
+    first_bad_position: int | None = None
     problem: str = ""
-    hashes: Optional[dict[int, str]] = None  # the hash found at each position asked for (`collect`), up to the head
+    hashes: dict[int, str] | None = None  # the hash found at each position asked for (`collect`), up to the head
 
     def to_json(self) -> dict:
         return {"intact": self.intact, "events": self.events, "head_position": self.head_position,
@@ -83,8 +84,8 @@ def _raw_parts(fields: dict) -> tuple[str, str]:
     return head, middle
 
 
-def verify(store: EventStore, *, up_to: Optional[int] = None,
-           on_progress: Optional[Callable[[int], None]] = None,
+def verify(store: EventStore, *, up_to: int | None = None,
+           on_progress: Callable[[int], None] | None = None,
            collect: Collection[int] = ()) -> VerifyReport:
     """Walk the log once; report the first position where anything does not add up.
 
@@ -97,7 +98,7 @@ def verify(store: EventStore, *, up_to: Optional[int] = None,
     count = 0
     filters = {"to_position": up_to} if up_to else None
     wanted = set(collect)
-    hashes: Optional[dict[int, str]] = {} if wanted else None
+    hashes: dict[int, str] | None = {} if wanted else None
     if 0 in wanted:
         hashes[0] = GENESIS_HASH
 

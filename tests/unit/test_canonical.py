@@ -88,7 +88,7 @@ def valid_envelopes(draw):
 @given(envelope=valid_envelopes(), actor=st.sampled_from([None, "importer", "Zoë \"the\" clerk\\"]))
 def test_the_lean_loop_builds_what_the_per_line_path_builds(envelope, actor):
     line = orjson.dumps(envelope)
-    reference, errors = pending_from_envelope(orjson.loads(line), default_actor=actor, where="line 1")
+    reference, _ = pending_from_envelope(orjson.loads(line), default_actor=actor, where="line 1")
     assume(reference is not None)
     assert chunks._chunk_check([orjson.loads(line)]) is None  # the chunk check takes every such envelope
     fast = chunks._fast_builder(actor)(orjson.loads(line), 1)
