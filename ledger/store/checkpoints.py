@@ -23,7 +23,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import insert
@@ -89,7 +89,7 @@ def checkpoints(store: EventStore, *, recorded_to: datetime | None = None) -> li
     """Every checkpoint (taken by `recorded_to`, when given), oldest first, as the driver gives its row: a
     malformed row is read, not raised on (`Checkpoint.malformed`)."""
     recorder = store.recorder
-    where, params = "", ()
+    where, params = "", cast(tuple[Any, ...], ())
     if recorded_to is not None:
         where, params = f" WHERE recorded_at <= {recorder.mark}", (recorder.recorded_param(recorded_to),)
     with store.engine.connect() as conn:

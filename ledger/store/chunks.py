@@ -12,7 +12,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union, cast
 
 import orjson
 from annotated_types import Ge, Le
@@ -60,7 +60,7 @@ def validate_lines(lines: list[bytes | str], first_number: int = 1, default_acto
         if refused is None:  # the common case: every line of the block accepted
             built = list(map(build, envelopes, numbers))
             if None not in built:
-                pendings.extend(built)
+                pendings.extend(cast("list[Pending]", built))
                 continue
         else:
             built = [None if i in refused else build(e, n)
@@ -153,7 +153,7 @@ def _chunk_check(envelopes: list[Any]) -> set[int] | None:
             where = [e["loc"][:1] for e in exc.errors(include_url=False, include_context=False, include_input=False)]
             if not where or not all(loc and type(loc[0]) is int for loc in where):
                 return set(range(len(envelopes)))  # an error not pinned to one envelope: the per-line path for all
-            again = {rest[loc[0]] for loc in where}
+            again = {rest[cast(int, loc[0])] for loc in where}
             refused |= again
             rest = [i for i in rest if i not in again]
     return refused
@@ -204,7 +204,7 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
         payload = typed_dict_of(event_type, f"_{event_type.__name__}Payload") or event_type
         member = typed_dict_of(_EnvelopeIn, f"_{event_type.__name__}Envelope", replace={
             "stream": Annotated[str, StringConstraints(pattern=pattern)],
-            "type": Literal[event_type.event_type],  # type: ignore[valid-type]
+            "type": Literal[event_type.event_type],
             # (typing.Optional, not `X | None`: typed_dict_of reads typing.Union)
             "schema_version": Optional[Annotated[int, Ge(version), Le(version)]],  # noqa: UP045
             "payload": payload,
@@ -215,11 +215,13 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
         members.append(member)
     if not members:
         return None
-    union = members[0] if len(members) == 1 else Annotated[Union[tuple(members)], Field(discriminator="type")]  # noqa: UP007
-    return TypeAdapter(list[union]).validator  # type: ignore[valid-type]  (pydantic-core's SchemaValidator)
+    union: Any = members[0] if len(members) == 1 else Annotated[
+        Union[tuple(members)], Field(discriminator="type")]  # noqa: UP007 (a Union of a run-time tuple of types)
+    list_of: Any = list.__class_getitem__(union)  # list[union], with a union built at run time
+    return TypeAdapter(list_of).validator  # (pydantic-core's SchemaValidator)
 
 
-def _fast_builder(default_actor: str | None) -> Callable[[dict, int], Pending | None]:
+def _fast_builder(default_actor: str | None) -> Callable[[dict[str, Any], int], Pending | None]:
     """The lean loop's body: an envelope the chunk check accepted to its pending event (None: ask the per-line path).
 
     Does what pending_from_envelope does for such an envelope, without the checks the chunk check has made.
@@ -239,7 +241,7 @@ def _fast_builder(default_actor: str | None) -> Callable[[dict, int], Pending | 
                 n for n in OWN_ID_FIELDS.get(kind, ()) if n in REGISTRY[type_name].model_fields)
         return found
 
-    def build(envelope: dict, number: int) -> Pending | None:
+    def build(envelope: dict[str, Any], number: int) -> Pending | None:
         get = envelope.get
         type_name, stream = envelope["type"], envelope["stream"]
         effective, payload = envelope["effective_date"], envelope["payload"]

@@ -210,7 +210,7 @@ def check_witness(witness: list[WitnessLine], key: Ed25519PublicKey, head_positi
     signed by `key`, and the first signed digest that the log no longer keeps (how many later ones fail with it
     is said)."""
     out: list[dict[str, Any]] = []
-    failing: list[tuple[WitnessLine, str]] = []
+    failing: list[tuple[WitnessLine, SignedDigest, str]] = []
     for line in witness:
         if line.digest is None:
             out.append({"figure": f"witness line {line.number}", "live": "a signed digest", "replay": line.problem})
@@ -222,12 +222,12 @@ def check_witness(witness: list[WitnessLine], key: Ed25519PublicKey, head_positi
             continue
         problem = holds(line.digest, head_position, broken_at, hashes)
         if problem is not None:
-            failing.append((line, problem))
+            failing.append((line, line.digest, problem))
     if failing:
-        (line, problem), later = failing[0], len(failing) - 1
+        (line, digest, problem), later = failing[0], len(failing) - 1
         more = f" (and {later} later digest{'s' if later > 1 else ''} with it)" if later else ""
-        out.append({"figure": f"witness line {line.number} ({line.digest.describe()})",
-                    "live": f"signed hash {line.digest.hash}", "replay": problem + more})
+        out.append({"figure": f"witness line {line.number} ({digest.describe()})",
+                    "live": f"signed hash {digest.hash}", "replay": problem + more})
     return out
 
 

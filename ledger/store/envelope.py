@@ -7,7 +7,7 @@ the canonical text around what only the store assigns is built by `ledger.canoni
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -119,10 +119,10 @@ def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
         try:
             _EnvelopeIn.model_validate(envelope)
         except ValidationError as exc:
-            errors = [FieldError(e.field.removeprefix("."), _ENVELOPE_REASONS.get(_pattern_of(e.reason), e.reason))
-                      for e in field_errors(exc, prefix="")]
+            refused = [FieldError(e.field.removeprefix("."), _ENVELOPE_REASONS.get(_pattern_of(e.reason), e.reason))
+                       for e in field_errors(exc, prefix="")]
             return None, [e if e.field not in ENVELOPE_FIELDS or e.reason != "is not a field of this event type"
-                          else FieldError(e.field, "is not an envelope field") for e in errors]
+                          else FieldError(e.field, "is not an envelope field") for e in refused]
     get = envelope.get
     type_name, stream, effective = envelope["type"], envelope["stream"], envelope["effective_date"]
     event_type = REGISTRY.get(type_name)
@@ -171,18 +171,19 @@ def _pending(stream: str, type_: str, schema_version: int, effective: str, paylo
 
 
 _ENVELOPE_REQUIRED = frozenset({"stream", "type", "effective_date", "payload"})
-_ENVELOPE_CHECKS: dict = {}
+_ENVELOPE_CHECKS: dict[str, Callable[[Any], bool]] = {}
 
 
-def _quick_envelope(envelope: dict) -> bool:
+def _quick_envelope(envelope: dict[str, Any]) -> bool:
     """True only for envelopes _EnvelopeIn certainly accepts (the common case, checked cheaply)."""
     global _ENVELOPE_CHECKS
     if not _ENVELOPE_CHECKS:
         fields = {n: i for n, i in _EnvelopeIn.model_fields.items() if n not in ("payload", "metadata")}
-        checks = tuple((n, _check_for(i.annotation, list(i.metadata))) for n, i in fields.items())
-        if any(check is None for _, check in checks):
+        checks = {n: _check_for(i.annotation, list(i.metadata)) for n, i in fields.items()}
+        _ENVELOPE_CHECKS = {n: check for n, check in checks.items() if check is not None}
+        if len(_ENVELOPE_CHECKS) != len(checks):
+            _ENVELOPE_CHECKS = {}
             raise TypeError("every envelope field needs a quick check")
-        _ENVELOPE_CHECKS = dict(checks)
         _ENVELOPE_CHECKS["payload"] = lambda value: type(value) is dict
         _ENVELOPE_CHECKS["metadata"] = lambda value: value is None or (type(value) is dict and _quick_metadata(value))
     if not envelope.keys() >= _ENVELOPE_REQUIRED:
@@ -195,7 +196,7 @@ def _quick_envelope(envelope: dict) -> bool:
     return True
 
 
-def _quick_metadata(metadata: dict) -> bool:
+def _quick_metadata(metadata: dict[str, Any]) -> bool:
     check = quick_check(_MetadataIn)
     return check is not None and check(metadata)
 

@@ -12,11 +12,12 @@ import hashlib
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.canonical import GENESIS_HASH, seal_text
@@ -35,7 +36,7 @@ from ledger.store.chunks import validate_lines
 from ledger.store.engine import make_engine
 from ledger.store.envelope import pending_from_model
 from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
-from ledger.store.recorder import Recorder, recorder_for
+from ledger.store.recorder import Recorder, Row, recorder_for
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent
 from ledger.store.rows import decode_row, effective_value, row_decoder
 from ledger.store.verify import row_hash
@@ -68,7 +69,7 @@ class EventStore:
         self.clock = clock
 
     # -- writing ------------------------------------------------------------
-    def writers_lock(self):
+    def writers_lock(self) -> AbstractContextManager[None]:
         """A context in which this thread holds the writers' lock: every read and append through this store
         joins one transaction, so the log cannot move between a command's checks and its append
         (ledger/commands/consistency.py). Other writers wait; readers elsewhere do not."""
@@ -143,8 +144,8 @@ class EventStore:
         try:
             result = self._append_chunks(blocks(), None, on_progress, positions=False)  # (an import reports none)
         except _Refused:
-            result = None
-        if errors:
+            raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written") from None
+        if errors:  # (refused lines always raise _Refused: blocks() raises it last)
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
         if result.written:
             self.recorder.settle()
@@ -190,7 +191,7 @@ class EventStore:
             for row in self.recorder.select(conn, after=after, filters=filters):
                 yield decode(row)
 
-    def read_raw(self, *, after: int = 0, filters: dict[str, Any] | None = None) -> Iterator[tuple]:
+    def read_raw(self, *, after: int = 0, filters: dict[str, Any] | None = None) -> Iterator[Row]:
         with self.recorder.reading() as conn:
             yield from self.recorder.select(conn, after=after, filters=filters)
 
@@ -233,7 +234,7 @@ def _derived(pendings: list[Pending]) -> bool:
     return any(p.idempotency_key.startswith(FACT_KEY_PREFIX) for p in pendings)
 
 
-def legacy_replays(recorder: Recorder, conn, pendings: Sequence[Pending],
+def legacy_replays(recorder: Recorder, conn: Connection, pendings: Sequence[Pending],
                    cache: dict[str, dict[str, int]] | None = None) -> dict[str, int]:
     """{key: position} of the events with a derived (`fact:`) key that the log holds already under a legacy
     `content:` key (derived before the key was the fact alone: it sealed the actor in). The same fact, on the same
@@ -278,7 +279,7 @@ _STREAM = operator.itemgetter(Pending._fields.index("stream"))
 class _Writer:
     """One write transaction: checks replays and versions and seals chunk after chunk; inserts in big batches."""
 
-    def __init__(self, store: EventStore, conn, expected: dict[str, int | None]) -> None:
+    def __init__(self, store: EventStore, conn: Connection, expected: dict[str, int | None]) -> None:
         self.store, self.conn, self.recorder = store, conn, store.recorder
         self.expected = expected
         self.start = self._sealed_head()
@@ -294,7 +295,7 @@ class _Writer:
         # database (inside this transaction), just like a key recorded before the write began.
         self.written_keys: set[str] = set()
         self.written = 0
-        self.sealed: list[tuple] = []  # rows sealed but not inserted yet
+        self.sealed: list[Row] = []  # rows sealed but not inserted yet
         self.legacy_facts: dict[str, dict[str, int]] = {}  # stream -> {fact text: position} of legacy-keyed events
 
     def _sealed_head(self) -> Head:
@@ -314,7 +315,8 @@ class _Writer:
             raise ChainBroken(position, "the event's content does not match its hash: it was altered")
         return self.recorder.head_of(head)
 
-    def write(self, chunks: Iterable[list[Pending]], on_progress, want_positions: bool = True) -> AppendResult:
+    def write(self, chunks: Iterable[list[Pending]], on_progress: Callable[[int], None] | None,
+              want_positions: bool = True) -> AppendResult:
         """Write the chunks; the result lists every event's position if `want_positions`."""
         positions: list[int] = []
         done = 0  # events of the chunks since on_progress was last told
@@ -358,8 +360,9 @@ class _Writer:
         Returns the new events, their keys, and the position of every event of the chunk (a replay's is
         the original's).
         """
-        keys = list(map(_KEY, chunk))
+        keys: list[str] = list(map(_KEY, chunk))
         written = self.written_keys
+        first: dict[str, Pending] | None
         if len(set(keys)) == len(keys) and written.isdisjoint(keys):
             new, new_keys, first = chunk, keys, None  # the common case: no key repeats within this write
         else:

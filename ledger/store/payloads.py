@@ -4,6 +4,8 @@ its own type."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from pydantic import ValidationError
 
@@ -55,7 +57,7 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
 
 
 def encode_replacement(stream: str | None, replacement_type: object,
-                       replacement_payload: object) -> tuple[dict | None, list[FieldError]]:
+                       replacement_payload: object) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """A correction's replacement as an event of its own: its canonical payload, or why it is refused (no type or
     no payload, an unknown type, a correction's type, a stream of another kind, or its type's schema: so no float,
     no unknown field, no missing one)."""
@@ -63,7 +65,8 @@ def encode_replacement(stream: str | None, replacement_type: object,
         return None, [FieldError("replacement_type", "is required with a replacement payload")]
     if replacement_payload is None:
         return None, [FieldError("replacement_payload", f"is required with a replacement type ({replacement_type})")]
-    event_type = REGISTRY.get(replacement_type)  # (a string: the reversal's own schema says so)
+    # (a string when the reversal's own schema was checked; from elsewhere, anything but one is no known type)
+    event_type = REGISTRY.get(replacement_type) if isinstance(replacement_type, str) else None
     if event_type is None:
         return None, [FieldError("replacement_type",
                                  f"{replacement_type!r} is not a known event type; see docs/events.md")]

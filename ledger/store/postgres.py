@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
-from ledger.store.recorder import SELECT_COLUMNS, Recorder
+from ledger.store.recorder import SELECT_COLUMNS, DriverCursor, Recorder, Row
 
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
@@ -34,9 +34,9 @@ class PostgresRecorder(Recorder):
             raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
                                    "database owner; nothing was written")
 
-    def _cursor(self, conn: Connection, batch: int):
+    def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
         """A server-side cursor: the log streams in batches, never all in memory."""
-        cursor = conn.connection.driver_connection.cursor(name=f"ledger_read_{next(_cursor_names)}")
+        cursor: psycopg.ServerCursor[Any] = self._driver(conn).cursor(name=f"ledger_read_{next(_cursor_names)}")
         cursor.itersize = batch
         return cursor
 
@@ -46,13 +46,13 @@ class PostgresRecorder(Recorder):
     def date_param(self, effective: str) -> Any:
         return date.fromisoformat(effective)
 
-    def _recorded(self, value: Any) -> datetime:
+    def _recorded(self, value: datetime) -> datetime:
         return value.astimezone(UTC)
 
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+    def insert(self, conn: Connection, rows: list[Row]) -> None:
         if len(rows) < 50:
             return super().insert(conn, rows)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = self._driver(conn).cursor()
         try:
             with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
                 for row in rows:

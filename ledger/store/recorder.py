@@ -125,13 +125,13 @@ class Recorder:
             return Head(0, GENESIS_HASH, None)
         return Head(row[0], row[1], self._recorded(row[2]))
 
-    def last_rows(self, conn: Connection) -> list[tuple]:
+    def last_rows(self, conn: Connection) -> list[Row]:
         """The log's last two rows, newest first, as the driver gives them: what a writer checks the head's seal
         against before it appends."""
         return [tuple(row) for row in conn.exec_driver_sql(
             f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")]
 
-    def head_of(self, row: tuple) -> Head:
+    def head_of(self, row: Row) -> Head:
         return Head(row[0], row[11], self._recorded(row[6]))
 
     def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
@@ -145,8 +145,8 @@ class Recorder:
             out.update({stream: version for stream, version in rows})
         return out
 
-    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple]:
-        out: dict[str, tuple] = {}
+    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, Row]:
+        out: dict[str, Row] = {}
         for chunk in _chunks(keys):
             marks = ", ".join([self.mark] * len(chunk))
             rows = conn.exec_driver_sql(
@@ -155,12 +155,12 @@ class Recorder:
             out.update({row[9]: tuple(row) for row in rows})
         return out
 
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+    def insert(self, conn: Connection, rows: list[Row]) -> None:
         marks = ", ".join([self.mark] * len(COLUMNS))
         conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
 
     def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
-               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
+               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[Row]:
         """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping."""
         where, params = self._where(after, filters or {})
         cursor = self._cursor(conn, batch)
@@ -171,9 +171,17 @@ class Recorder:
         finally:
             cursor.close()
 
-    def _cursor(self, conn: Connection, batch: int):
+    def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
         """A driver cursor that fetches `batch` rows at a time."""
         raise NotImplementedError
+
+    @staticmethod
+    def _driver(conn: Connection) -> Any:
+        """The DB-API connection under a SQLAlchemy one (the fast paths use its cursors directly)."""
+        driver = conn.connection.driver_connection
+        if driver is None:  # (only a connection already closed or invalidated has none)
+            raise StoreUnavailable("the database connection was lost; nothing was written")
+        return driver
 
     def stream_lengths(self, conn: Connection) -> dict[str, int]:
         """How many events each stream holds (one pass over the (stream, version) index)."""

@@ -52,7 +52,7 @@ class FoldedEvent(NamedTuple):
     payload: dict[str, Any]
 
 
-def _derived_from(whole: type[tuple[Any, ...]], view: type[tuple[Any, ...]]) -> tuple[str, ...]:
+def _derived_from(whole: Any, view: Any) -> tuple[str, ...]:
     """`view`'s fields, once shown to be some of `whole`'s, in `whole`'s order, with the same annotations."""
     fields: tuple[str, ...] = view._fields
     whole_fields: tuple[str, ...] = whole._fields

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ledger.clock import UTC
-from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, Recorder
+from ledger.errors import StoreUnavailable
+from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, DriverCursor, Recorder, Row
 
 SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading
 
@@ -44,8 +45,8 @@ class SQLiteRecorder(Recorder):
     def _recorded(self, value: Any) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
-    def _cursor(self, conn: Connection, batch: int):
-        cursor = conn.connection.driver_connection.cursor()
+    def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
+        cursor: sqlite3.Cursor = self._driver(conn).cursor()
         cursor.arraysize = batch
         return cursor
 
@@ -54,19 +55,19 @@ class SQLiteRecorder(Recorder):
         in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
         try:
             with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
-                driver = conn.connection.driver_connection
+                driver = self._driver(conn)
                 (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
                 driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
                 try:
                     driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 finally:
                     driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
-        except (sqlite3.Error, SQLAlchemyError):
+        except (sqlite3.Error, SQLAlchemyError, StoreUnavailable):
             pass  # (busy readers, no connection to be had: the log is checkpointed later, as SQLite does by itself)
 
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+    def insert(self, conn: Connection, rows: list[Row]) -> None:
         marks = ", ".join(["?"] * len(COLUMNS))
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = self._driver(conn).cursor()
         try:
             cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
         except Exception as exc:
