@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sqlite3
 import tempfile
-import os
 
 import click
 
@@ -85,8 +85,9 @@ def main(n: int, appends: int, url: str | None) -> None:
             count = sum(1 for _ in store.read())
         assert count == n
         rows = list(store.read_raw())
-        from ledger.events.equity import IndexValuePublished
         from datetime import date
+
+        from ledger.events.equity import IndexValuePublished
 
         with timed() as appended:
             for i in range(appends):

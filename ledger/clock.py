@@ -6,9 +6,9 @@ form so that SQLite and PostgreSQL give back byte-identical values.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-UTC = timezone.utc
+__all__ = ["UTC", "format_recorded_at", "parse_recorded_at", "utc_now"]
 
 
 def utc_now() -> datetime:

@@ -8,8 +8,8 @@ Intermediate arithmetic is left unrounded.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0")
@@ -34,7 +34,7 @@ def parse_money(value: object) -> Decimal:
     the user typed; NaN, Infinity and exponents are refused because a ledger
     amount is always a plain number of pounds and pence.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError("must be a decimal string such as \"12.34\", not a float")
     if isinstance(value, int):
         value = str(value)

@@ -3,4 +3,4 @@
 from ledger.store.eventstore import EventStore, ImportResult, NewEvent
 from ledger.store.records import AppendResult, Head, StoredEvent
 
-__all__ = ["EventStore", "ImportResult", "NewEvent", "AppendResult", "Head", "StoredEvent"]
+__all__ = ["AppendResult", "EventStore", "Head", "ImportResult", "NewEvent", "StoredEvent"]

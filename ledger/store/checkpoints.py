@@ -23,7 +23,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import insert
@@ -43,10 +43,10 @@ class Checkpoint:
     checkpoint_id: int
     position: int
     head_hash: str
-    as_of: Optional[date]
-    recorded_at: Optional[datetime]
+    as_of: date | None
+    recorded_at: datetime | None
     actor: str
-    books: Optional[dict[str, Any]]
+    books: dict[str, Any] | None
     books_hash: str
     malformed: str = ""  # why the row is no checkpoint an audit can hold the log to ("" when it is one)
 
@@ -80,23 +80,24 @@ def record_checkpoint(store: EventStore, *, position: int, head_hash: str, as_of
         if "permission denied" not in message:
             raise
         raise StoreUnavailable(f"checkpoints: the database refused: {message}; a checkpoint is taken by an "
-                               "auditor (role mutual_auditor) or the owner, not by a writer; nothing was kept") from None
+                               "auditor (role mutual_auditor) or the owner, not by a writer; nothing was kept"
+                               ) from None
     return _checkpoint({**row, "checkpoint_id": checkpoint_id})
 
 
-def checkpoints(store: EventStore, *, recorded_to: Optional[datetime] = None) -> list[Checkpoint]:
+def checkpoints(store: EventStore, *, recorded_to: datetime | None = None) -> list[Checkpoint]:
     """Every checkpoint (taken by `recorded_to`, when given), oldest first, as the driver gives its row: a
     malformed row is read, not raised on (`Checkpoint.malformed`)."""
     recorder = store.recorder
-    where, params = "", ()
+    where, params = "", cast(tuple[Any, ...], ())
     if recorded_to is not None:
         where, params = f" WHERE recorded_at <= {recorder.mark}", (recorder.recorded_param(recorded_to),)
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM checkpoints{where} ORDER BY checkpoint_id", params)
-        return [_checkpoint(dict(zip(COLUMNS.split(", "), row))) for row in rows]
+        return [_checkpoint(dict(zip(COLUMNS.split(", "), row, strict=True))) for row in rows]
 
 
-def latest_checkpoint(store: EventStore, *, recorded_to: Optional[datetime] = None) -> Optional[Checkpoint]:
+def latest_checkpoint(store: EventStore, *, recorded_to: datetime | None = None) -> Checkpoint | None:
     found = checkpoints(store, recorded_to=recorded_to)
     return found[-1] if found else None
 

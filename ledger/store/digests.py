@@ -26,9 +26,10 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -98,7 +99,8 @@ def private_key(pem: bytes, field: str) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed([FieldError(field, f"is not an unencrypted PEM private key ({_first_line(exc)})")]) from None
+        reason = f"is not an unencrypted PEM private key ({_first_line(exc)})"
+        raise ValidationFailed([FieldError(field, reason)]) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ValidationFailed([FieldError(field, "is not an Ed25519 key (make one with `mutual audit keygen`)")])
     return key
@@ -150,7 +152,7 @@ def parse(text: str | bytes) -> SignedDigest:
     return SignedDigest(position, hash_, signed_at, key, signature)
 
 
-def signature_problem(digest: SignedDigest, key: Ed25519PublicKey) -> Optional[str]:
+def signature_problem(digest: SignedDigest, key: Ed25519PublicKey) -> str | None:
     """Why the digest is not signed by `key` (None: it is)."""
     if digest.key != fingerprint(key):
         return f"it was signed by key {digest.key}, not by the public key given ({fingerprint(key)})"
@@ -166,7 +168,7 @@ class WitnessLine:
     """A line of a witness file: its number, and the digest on it or why it is none."""
 
     number: int
-    digest: Optional[SignedDigest]
+    digest: SignedDigest | None
     problem: str = ""
 
 
@@ -183,8 +185,8 @@ def read_witness(lines: Iterable[str | bytes]) -> list[WitnessLine]:
     return out
 
 
-def holds(digest: SignedDigest, head_position: int, broken_at: Optional[int],
-          hashes: dict[int, str]) -> Optional[str]:
+def holds(digest: SignedDigest, head_position: int, broken_at: int | None,
+          hashes: dict[int, str]) -> str | None:
     """Why the log no longer keeps the digest's promise (None: it does).
 
     `head_position`, `broken_at` and `hashes` are from one verify pass over the log that collected the hash at
@@ -203,12 +205,12 @@ def holds(digest: SignedDigest, head_position: int, broken_at: Optional[int],
 
 
 def check_witness(witness: list[WitnessLine], key: Ed25519PublicKey, head_position: int,
-                  broken_at: Optional[int], hashes: dict[int, str]) -> list[dict[str, Any]]:
+                  broken_at: int | None, hashes: dict[int, str]) -> list[dict[str, Any]]:
     """What is wrong with a witness file against the log, as audit discrepancies: every line that is no digest
     signed by `key`, and the first signed digest that the log no longer keeps (how many later ones fail with it
     is said)."""
     out: list[dict[str, Any]] = []
-    failing: list[tuple[WitnessLine, str]] = []
+    failing: list[tuple[WitnessLine, SignedDigest, str]] = []
     for line in witness:
         if line.digest is None:
             out.append({"figure": f"witness line {line.number}", "live": "a signed digest", "replay": line.problem})
@@ -220,12 +222,12 @@ def check_witness(witness: list[WitnessLine], key: Ed25519PublicKey, head_positi
             continue
         problem = holds(line.digest, head_position, broken_at, hashes)
         if problem is not None:
-            failing.append((line, problem))
+            failing.append((line, line.digest, problem))
     if failing:
-        (line, problem), later = failing[0], len(failing) - 1
+        (line, digest, problem), later = failing[0], len(failing) - 1
         more = f" (and {later} later digest{'s' if later > 1 else ''} with it)" if later else ""
-        out.append({"figure": f"witness line {line.number} ({line.digest.describe()})",
-                    "live": f"signed hash {line.digest.hash}", "replay": problem + more})
+        out.append({"figure": f"witness line {line.number} ({digest.describe()})",
+                    "live": f"signed hash {digest.hash}", "replay": problem + more})
     return out
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import weakref
+from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 DEFAULT_URL = "sqlite:///mutual-ledger.db"
 WRITE = "ledger_write"
@@ -43,7 +44,7 @@ def make_engine(url: str | None = None, *, lock_timeout_s: float = 10.0) -> Engi
     return engine
 
 
-_SOURCES: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
+_SOURCES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def source_url(engine: Engine) -> str:
@@ -55,7 +56,7 @@ def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:
     engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised by every test
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -63,7 +64,7 @@ def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         write = connection.get_execution_options().get(WRITE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 

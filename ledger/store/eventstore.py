@@ -1,4 +1,4 @@
-"""The event store: a recorder (SQL) and a mapper (validation, serialisation) composed.
+"""The event store: a recorder (SQL) and the checks of what comes in (envelope, chunks) composed.
 
 Appends are all-or-nothing per call, positions are gap-free in commit order,
 every event is chained to the one before it by SHA-256, and an append
@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ledger.canonical import GENESIS_HASH
+from ledger.canonical import GENESIS_HASH, seal_text
 from ledger.clock import UTC, format_recorded_at, utc_now
 from ledger.errors import (
     ChainBroken,
@@ -30,11 +32,13 @@ from ledger.errors import (
     ValidationFailed,
 )
 from ledger.events import EventPayload
+from ledger.store.chunks import validate_lines
 from ledger.store.engine import make_engine
-from ledger.store.mapper import (FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, decode_row, effective_value, pending_from_model,
-                                 row_decoder, validate_lines)
-from ledger.store.records import AppendResult, Head, Pending, StoredEvent, fact_text
-from ledger.store.recorder import Recorder, recorder_for
+from ledger.store.envelope import pending_from_model
+from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
+from ledger.store.recorder import Recorder, Row, recorder_for
+from ledger.store.records import AppendResult, Head, Pending, StoredEvent
+from ledger.store.rows import decode_row, effective_value, row_decoder
 from ledger.store.verify import row_hash
 
 MAX_ERRORS_REPORTED = 20
@@ -65,14 +69,14 @@ class EventStore:
         self.clock = clock
 
     # -- writing ------------------------------------------------------------
-    def writers_lock(self):
+    def writers_lock(self) -> AbstractContextManager[None]:
         """A context in which this thread holds the writers' lock: every read and append through this store
         joins one transaction, so the log cannot move between a command's checks and its append
         (ledger/commands/consistency.py). Other writers wait; readers elsewhere do not."""
         return self.recorder.holding_lock()
 
-    def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: Optional[int] = None,
-               metadata: Mapping[str, Any], expected_head: Optional[int] = None) -> AppendResult:
+    def append(self, stream: str, events: Sequence[NewEvent], *, expected_version: int | None = None,
+               metadata: Mapping[str, Any], expected_head: int | None = None) -> AppendResult:
         """Append events to one stream if it is at `expected_version` (None: any; 0: no stream yet) and the log
         at `expected_head` (None: any; see append_pending)."""
         pendings = [
@@ -82,17 +86,17 @@ class EventStore:
         ]
         return self.append_pending(pendings, {stream: expected_version}, expected_head=expected_head)
 
-    def append_pending(self, pendings: list[Pending], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None, *,
-                       expected_head: Optional[int] = None) -> AppendResult:
+    def append_pending(self, pendings: list[Pending], expected: Mapping[str, int | None] | None = None,
+                       on_progress: Callable[[int], None] | None = None, *,
+                       expected_head: int | None = None) -> AppendResult:
         """Append, all or nothing, if each stream in `expected` is at its version and, when `expected_head` is
         given, the log's head is still at that position: the one a command read the books at before checking its
         events against them (LedgerMoved otherwise; ledger/commands/consistency.py)."""
         return self._append_chunks([pendings], expected, on_progress, expected_head=expected_head)
 
-    def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Optional[Mapping[str, Optional[int]]] = None,
-                       on_progress: Optional[Callable[[int], None]] = None, positions: bool = True,
-                       expected_head: Optional[int] = None) -> AppendResult:
+    def _append_chunks(self, chunks: Iterable[list[Pending]], expected: Mapping[str, int | None] | None = None,
+                       on_progress: Callable[[int], None] | None = None, positions: bool = True,
+                       expected_head: int | None = None) -> AppendResult:
         try:
             with self.recorder.writing() as conn:
                 writer = _Writer(self, conn, dict(expected or {}))
@@ -104,8 +108,8 @@ class EventStore:
         except IntegrityError as exc:  # only reachable if someone writes around the lock
             raise LedgerError(f"the database refused the append ({exc.orig}); nothing was written") from None
 
-    def import_lines(self, lines: Iterable[bytes | str], *, default_actor: Optional[str] = None,
-                     on_progress: Optional[Callable[[int], None]] = None) -> ImportResult:
+    def import_lines(self, lines: Iterable[bytes | str], *, default_actor: str | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> ImportResult:
         """Import JSON-lines envelopes, all or nothing.
 
         Lines are validated and sealed a block at a time, and inserted in
@@ -140,8 +144,8 @@ class EventStore:
         try:
             result = self._append_chunks(blocks(), None, on_progress, positions=False)  # (an import reports none)
         except _Refused:
-            result = None
-        if errors:
+            raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written") from None
+        if errors:  # (refused lines always raise _Refused: blocks() raises it last)
             raise ValidationFailed(errors[:MAX_ERRORS_REPORTED], where="import refused, nothing written")
         if result.written:
             self.recorder.settle()
@@ -151,18 +155,21 @@ class EventStore:
     def _check_claims(p: Pending, position: int, version: int, prev_hash: str) -> None:
         problems = []
         if p.claimed_version is not None and p.claimed_version != version:
-            problems.append(FieldError("version", f"is {p.claimed_version} but the stream {p.stream} is ready for version {version}"))
+            problems.append(FieldError("version", f"is {p.claimed_version} but the stream {p.stream} is ready for "
+                                                  f"version {version}"))
         if p.claimed_position is not None and p.claimed_position != position:
-            problems.append(FieldError("position", f"is {p.claimed_position} but the ledger's next position is {position}"))
+            problems.append(FieldError("position", f"is {p.claimed_position} but the ledger's next position is "
+                                                   f"{position}"))
         if p.claimed_prev_hash is not None and p.claimed_prev_hash != prev_hash:
             problems.append(FieldError("prev_hash", "does not match the hash of the ledger's last event"))
         if problems:
             raise ValidationFailed(problems, where=p.where or "append refused, nothing written")
 
     @staticmethod
-    def _check_recorded(p: Pending, recorded: datetime, last: Optional[datetime], now: datetime) -> None:
+    def _check_recorded(p: Pending, recorded: datetime, last: datetime | None, now: datetime) -> None:
         if last is not None and recorded < last:
-            raise ValidationFailed([FieldError("recorded_at", "is earlier than the event before it; recorded times never run backwards")],
+            raise ValidationFailed([FieldError("recorded_at", "is earlier than the event before it; recorded times "
+                                                              "never run backwards")],
                                    where=p.where or "append refused, nothing written")
         if recorded > now:
             raise ValidationFailed([FieldError("recorded_at", "is in the future of the store's clock")],
@@ -173,9 +180,9 @@ class EventStore:
         with self.recorder.reading() as conn:
             return self.recorder.head(conn)
 
-    def read(self, *, after: int = 0, stream: Optional[str] = None, type: Optional[str] = None,
-             date_from: Optional[date] = None, date_to: Optional[date] = None,
-             to_position: Optional[int] = None, recorded_to: Optional[datetime] = None) -> Iterator[StoredEvent]:
+    def read(self, *, after: int = 0, stream: str | None = None, type: str | None = None,
+             date_from: date | None = None, date_to: date | None = None,
+             to_position: int | None = None, recorded_to: datetime | None = None) -> Iterator[StoredEvent]:
         """Events in position order, decoded, optionally filtered."""
         filters = {"stream": stream, "type": type, "date_from": date_from, "date_to": date_to,
                    "to_position": to_position, "recorded_to": recorded_to}
@@ -184,11 +191,11 @@ class EventStore:
             for row in self.recorder.select(conn, after=after, filters=filters):
                 yield decode(row)
 
-    def read_raw(self, *, after: int = 0, filters: Optional[dict[str, Any]] = None) -> Iterator[tuple]:
+    def read_raw(self, *, after: int = 0, filters: dict[str, Any] | None = None) -> Iterator[Row]:
         with self.recorder.reading() as conn:
             yield from self.recorder.select(conn, after=after, filters=filters)
 
-    def recorded(self, pendings: Sequence[Pending]) -> list[Optional[int]]:
+    def recorded(self, pendings: Sequence[Pending]) -> list[int | None]:
         """For each event, the position of the event the log already holds for it, or None.
 
         Held: its key, with the same fact; or, for a derived (`fact:`) key, the same fact under a legacy
@@ -199,7 +206,7 @@ class EventStore:
             return []
         with self.recorder.reading() as conn:
             rows = self.recorder.rows_by_key(conn, list(dict.fromkeys(p.idempotency_key for p in pendings)))
-            found: list[Optional[int]] = []
+            found: list[int | None] = []
             for p in pendings:
                 row = rows.get(p.idempotency_key)
                 if row is None:
@@ -210,10 +217,10 @@ class EventStore:
                              row[7]) != p.content_text():
                     raise IdempotencyConflict(p.idempotency_key, stored.position)
                 found.append(stored.position)
-            missing = [p for p, position in zip(pendings, found) if position is None]
+            missing = [p for p, position in zip(pendings, found, strict=True) if position is None]
             legacy = legacy_replays(self.recorder, conn, missing) if missing else {}
         return [legacy.get(p.idempotency_key) if position is None else position
-                for p, position in zip(pendings, found)]
+                for p, position in zip(pendings, found, strict=True)]
 
     def stream_version(self, stream: str) -> int:
         with self.recorder.reading() as conn:
@@ -227,8 +234,8 @@ def _derived(pendings: list[Pending]) -> bool:
     return any(p.idempotency_key.startswith(FACT_KEY_PREFIX) for p in pendings)
 
 
-def legacy_replays(recorder: Recorder, conn, pendings: Sequence[Pending],
-                   cache: Optional[dict[str, dict[str, int]]] = None) -> dict[str, int]:
+def legacy_replays(recorder: Recorder, conn: Connection, pendings: Sequence[Pending],
+                   cache: dict[str, dict[str, int]] | None = None) -> dict[str, int]:
     """{key: position} of the events with a derived (`fact:`) key that the log holds already under a legacy
     `content:` key (derived before the key was the fact alone: it sealed the actor in). The same fact, on the same
     stream, is the same event, whoever entered it; docs/events.md "Idempotency"."""
@@ -265,13 +272,14 @@ IMPORT_BLOCK = 256  # lines validated and sealed at a time
 IMPORT_CHUNK = 20_000  # sealed rows inserted at a time (one executemany or COPY)
 
 
-_KEY, _STREAM = operator.itemgetter(Pending._fields.index("idempotency_key")), operator.itemgetter(Pending._fields.index("stream"))
+_KEY = operator.itemgetter(Pending._fields.index("idempotency_key"))
+_STREAM = operator.itemgetter(Pending._fields.index("stream"))
 
 
 class _Writer:
     """One write transaction: checks replays and versions and seals chunk after chunk; inserts in big batches."""
 
-    def __init__(self, store: EventStore, conn, expected: dict[str, Optional[int]]) -> None:
+    def __init__(self, store: EventStore, conn: Connection, expected: dict[str, int | None]) -> None:
         self.store, self.conn, self.recorder = store, conn, store.recorder
         self.expected = expected
         self.start = self._sealed_head()
@@ -287,7 +295,7 @@ class _Writer:
         # database (inside this transaction), just like a key recorded before the write began.
         self.written_keys: set[str] = set()
         self.written = 0
-        self.sealed: list[tuple] = []  # rows sealed but not inserted yet
+        self.sealed: list[Row] = []  # rows sealed but not inserted yet
         self.legacy_facts: dict[str, dict[str, int]] = {}  # stream -> {fact text: position} of legacy-keyed events
 
     def _sealed_head(self) -> Head:
@@ -307,7 +315,8 @@ class _Writer:
             raise ChainBroken(position, "the event's content does not match its hash: it was altered")
         return self.recorder.head_of(head)
 
-    def write(self, chunks: Iterable[list[Pending]], on_progress, want_positions: bool = True) -> AppendResult:
+    def write(self, chunks: Iterable[list[Pending]], on_progress: Callable[[int], None] | None,
+              want_positions: bool = True) -> AppendResult:
         """Write the chunks; the result lists every event's position if `want_positions`."""
         positions: list[int] = []
         done = 0  # events of the chunks since on_progress was last told
@@ -351,13 +360,14 @@ class _Writer:
         Returns the new events, their keys, and the position of every event of the chunk (a replay's is
         the original's).
         """
-        keys = list(map(_KEY, chunk))
+        keys: list[str] = list(map(_KEY, chunk))
         written = self.written_keys
+        first: dict[str, Pending] | None
         if len(set(keys)) == len(keys) and written.isdisjoint(keys):
             new, new_keys, first = chunk, keys, None  # the common case: no key repeats within this write
         else:
             new, new_keys, first = [], [], {}
-            for p, key in zip(chunk, keys):
+            for p, key in zip(chunk, keys, strict=True):
                 earlier = first.get(key)
                 if earlier is None:
                     first[key] = p
@@ -422,7 +432,7 @@ class _Writer:
         now_param = recorder.recorded_param(now)
         date_param = recorder.date_param
         last_effective = effective_param = None
-        sha256 = hashlib.sha256
+        sha256, seal = hashlib.sha256, seal_text
         append = self.sealed.append
         for p in new:
             (stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle, recorded_at,
@@ -439,9 +449,7 @@ class _Writer:
             last_recorded = recorded
             if claimed_version is not None or claimed_position is not None or claimed_prev_hash is not None:
                 EventStore._check_claims(p, position, version, prev_hash)
-            # canonical.seal_text, written out: this line runs once per event
-            digest = sha256(f'{head}{position},"prev_hash":"{prev_hash}","recorded_at":"{recorded_text}{middle}{version}}}'
-                            .encode()).hexdigest()
+            digest = sha256(seal(head, position, prev_hash, recorded_text, middle, version).encode()).hexdigest()
             if claimed_hash is not None and claimed_hash != digest:
                 raise ValidationFailed([FieldError("hash", "does not match the event's content and place in the chain: "
                                                    "the file was altered or belongs to another ledger")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -18,7 +19,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def _run(engine: Engine, action, target: str) -> None:
+def _run(engine: Engine, action: Callable[[Config, str], None], target: str) -> None:
     config = alembic_config(engine)
     with engine.connect() as conn:
         config.attributes["connection"] = conn

@@ -1,7 +1,7 @@
-"""Recorders: the only code that speaks SQL to the events table.
+"""Recorders: the only code that speaks SQL to the events table. This module holds what both engines share.
 
-One recorder per engine; both honour the same contract (tests/integration
-run the same tests against each). Writers are serialised so that positions
+One recorder per engine (ledger/store/sqlite.py, ledger/store/postgres.py); both honour the same contract
+(tests/integration run the same tests against each). Writers are serialised so that positions
 are gap-free and equal commit order: SQLite by BEGIN IMMEDIATE, PostgreSQL
 by locking the ledger's one `writer_lock` row (`SELECT … FOR UPDATE`, held
 to commit) before the head is read. A row lock needs UPDATE on the table,
@@ -12,34 +12,48 @@ write), and ledgers in two schemas of one database each have their own.
 
 from __future__ import annotations
 
-import itertools
-import json
-import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
-from ledger.clock import UTC
+from ledger.canonical import GENESIS_HASH
 from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
 from ledger.store.engine import WRITE
-from ledger.store.records import Head
+from ledger.store.records import FOLDED_FIELDS, Head, StoredEvent
 
-COLUMNS = ("position", "stream", "version", "type", "schema_version", "effective_date", "recorded_at",
-           "payload", "metadata", "idempotency_key", "prev_hash", "hash")
+if TYPE_CHECKING:
+    from ledger.store.postgres import PostgresRecorder
+    from ledger.store.sqlite import SQLiteRecorder
+
+__all__ = ["CHUNK", "COLUMNS", "FOLD_COLUMNS", "SELECT_COLUMNS", "PostgresRecorder", "Recorder", "Row",
+           "SQLiteRecorder", "recorder_for"]
+
+COLUMNS: tuple[str, ...] = StoredEvent._fields  # the events table's columns, in the order rows are read and written
 SELECT_COLUMNS = ", ".join(COLUMNS)
-# What the folds of the books read (ledger/store/records.py FoldedEvent).
-FOLD_COLUMNS = "position, stream, type, schema_version, effective_date, payload"
+FOLD_COLUMNS = ", ".join(FOLDED_FIELDS)  # what the folds of the books read (records.FoldedEvent)
 CHUNK = 500
-SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading (SQLite)
-_cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
+Row = tuple[Any, ...]  # a raw driver row
+
+
+class DriverCursor(Protocol):
+    """The part of a DB-API cursor `select` uses (sqlite3's, or psycopg's named one)."""
+
+    def execute(self, query: str, params: Sequence[Any], /) -> object: ...
+    def fetchmany(self, size: int, /) -> list[Any]: ...
+    def close(self) -> None: ...
 
 
 class Recorder:
+    """What both engines share: transactions, the writers' lock, the queries, the insert. A subclass per engine
+    (SQLiteRecorder, PostgresRecorder) says how it marks parameters, stores dates and times, and reads in batches."""
+
     dialect = ""
+    read_errors: tuple[type[Exception], ...] = ()  # errors of a raw driver cursor that mean the store is unavailable
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -69,10 +83,9 @@ class Recorder:
             yield held  # inside holding_lock: its transaction, committed when it ends
             return
         try:
-            with self.engine.connect().execution_options(**{WRITE: True}) as conn:
-                with conn.begin():
-                    self._lock(conn)
-                    yield conn
+            with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+                self._lock(conn)
+                yield conn
         except IntegrityError:
             raise
         except (OperationalError, ProgrammingError) as exc:
@@ -89,12 +102,11 @@ class Recorder:
             yield held  # inside holding_lock: read under the lock, in the transaction that will append
             return
         try:
-            with self.engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
         except (OperationalError, ProgrammingError) as exc:
             raise StoreUnavailable(_describe(exc)) from None
-        except sqlite3.Error as exc:  # raised by the raw cursor of the SQLite read path
+        except self.read_errors as exc:  # raised by a raw driver cursor (the SQLite read path)
             raise StoreUnavailable(_explain(str(exc))) from None
 
     def _lock(self, conn: Connection) -> None:
@@ -110,16 +122,16 @@ class Recorder:
             "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
         ).first()
         if row is None:
-            return Head(0, "0" * 64, None)
+            return Head(0, GENESIS_HASH, None)
         return Head(row[0], row[1], self._recorded(row[2]))
 
-    def last_rows(self, conn: Connection) -> list[tuple]:
+    def last_rows(self, conn: Connection) -> list[Row]:
         """The log's last two rows, newest first, as the driver gives them: what a writer checks the head's seal
         against before it appends."""
         return [tuple(row) for row in conn.exec_driver_sql(
             f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")]
 
-    def head_of(self, row: tuple) -> Head:
+    def head_of(self, row: Row) -> Head:
         return Head(row[0], row[11], self._recorded(row[6]))
 
     def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
@@ -133,8 +145,8 @@ class Recorder:
             out.update({stream: version for stream, version in rows})
         return out
 
-    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple]:
-        out: dict[str, tuple] = {}
+    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, Row]:
+        out: dict[str, Row] = {}
         for chunk in _chunks(keys):
             marks = ", ".join([self.mark] * len(chunk))
             rows = conn.exec_driver_sql(
@@ -143,12 +155,12 @@ class Recorder:
             out.update({row[9]: tuple(row) for row in rows})
         return out
 
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
+    def insert(self, conn: Connection, rows: list[Row]) -> None:
         marks = ", ".join([self.mark] * len(COLUMNS))
         conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
 
-    def select(self, conn: Connection, *, after: int = 0, filters: Optional[dict[str, Any]] = None,
-               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[tuple]:
+    def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
+               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[Row]:
         """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping."""
         where, params = self._where(after, filters or {})
         cursor = self._cursor(conn, batch)
@@ -159,15 +171,23 @@ class Recorder:
         finally:
             cursor.close()
 
-    def _cursor(self, conn: Connection, batch: int):
+    def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
         """A driver cursor that fetches `batch` rows at a time."""
         raise NotImplementedError
+
+    @staticmethod
+    def _driver(conn: Connection) -> Any:
+        """The DB-API connection under a SQLAlchemy one (the fast paths use its cursors directly)."""
+        driver = conn.connection.driver_connection
+        if driver is None:  # (only a connection already closed or invalidated has none)
+            raise StoreUnavailable("the database connection was lost; nothing was written")
+        return driver
 
     def stream_lengths(self, conn: Connection) -> dict[str, int]:
         """How many events each stream holds (one pass over the (stream, version) index)."""
         return dict(conn.exec_driver_sql("SELECT stream, COUNT(*) FROM events GROUP BY stream").all())
 
-    def last_effective_date(self, conn: Connection, filters: Optional[dict[str, Any]] = None) -> Optional[date]:
+    def last_effective_date(self, conn: Connection, filters: dict[str, Any] | None = None) -> date | None:
         """The latest effective date among the events the filters select (None: there are none)."""
         where, params = self._where(0, filters or {})
         found = conn.exec_driver_sql(f"SELECT MAX(effective_date) FROM events WHERE {where}", tuple(params)).scalar()
@@ -217,125 +237,31 @@ class Recorder:
         raise NotImplementedError
 
 
-class SQLiteRecorder(Recorder):
-    """SQLite keeps dates as ISO text and recorded times as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)."""
-
-    dialect = "sqlite"
-    mark = "?"
-    exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
-
-    def stream_list(self, streams: list[str]) -> Any:
-        return json.dumps(streams)
-
-    def param(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    def recorded_param(self, recorded: datetime) -> Any:
-        return recorded.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-    def date_param(self, effective: str) -> Any:
-        return effective
-
-    def _recorded(self, value: Any) -> datetime:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-    def _cursor(self, conn: Connection, batch: int):
-        cursor = conn.connection.driver_connection.cursor()
-        cursor.arraysize = batch
-        return cursor
-
-    def settle(self) -> None:
-        """Copy the write-ahead log into the database file and empty it. Until then every reader looks each page up
-        in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
-        try:
-            with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
-                driver = conn.connection.driver_connection
-                (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
-                driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
-                try:
-                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                finally:
-                    driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
-        except (sqlite3.Error, SQLAlchemyError):
-            pass  # (busy readers, no connection to be had: the log is checkpointed later, as SQLite does by itself)
-
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
-        marks = ", ".join(["?"] * len(COLUMNS))
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
-        except Exception as exc:
-            import sqlite3
-
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise IntegrityError("INSERT INTO events", None, exc) from exc
-            if isinstance(exc, sqlite3.OperationalError):
-                raise OperationalError("INSERT INTO events", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-
-
-class PostgresRecorder(Recorder):
-    dialect = "postgresql"
-    mark = "%s"
-    exclude_clause = "NOT (stream = ANY(%s))"
-
-    def stream_list(self, streams: list[str]) -> Any:
-        return streams
-
-    def _lock(self, conn: Connection) -> None:
-        """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
-        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
-            raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
-                                   "database owner; nothing was written")
-
-    def _cursor(self, conn: Connection, batch: int):
-        """A server-side cursor: the log streams in batches, never all in memory."""
-        cursor = conn.connection.driver_connection.cursor(name=f"ledger_read_{next(_cursor_names)}")
-        cursor.itersize = batch
-        return cursor
-
-    def recorded_param(self, recorded: datetime) -> Any:
-        return recorded
-
-    def date_param(self, effective: str) -> Any:
-        return date.fromisoformat(effective)
-
-    def _recorded(self, value: Any) -> datetime:
-        return value.astimezone(UTC)
-
-    def insert(self, conn: Connection, rows: list[tuple]) -> None:
-        if len(rows) < 50:
-            return super().insert(conn, rows)
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except Exception as exc:
-            import psycopg
-
-            if isinstance(exc, psycopg.errors.IntegrityError):
-                raise IntegrityError("COPY events", None, exc) from exc
-            if isinstance(exc, psycopg.OperationalError):
-                raise OperationalError("COPY events", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-
-
 def recorder_for(engine: Engine) -> Recorder:
+    """The recorder for the engine's database."""
     name = engine.dialect.name
     if name == "sqlite":
+        from ledger.store.sqlite import SQLiteRecorder
+
         return SQLiteRecorder(engine)
     if name == "postgresql":
+        from ledger.store.postgres import PostgresRecorder
+
         return PostgresRecorder(engine)
     raise ValueError(f"unsupported database {name!r}")
+
+
+def __getattr__(name: str) -> Any:
+    """SQLiteRecorder and PostgresRecorder, from the modules that hold them (the names this module used to hold)."""
+    if name == "SQLiteRecorder":
+        from ledger.store.sqlite import SQLiteRecorder
+
+        return SQLiteRecorder
+    if name == "PostgresRecorder":
+        from ledger.store.postgres import PostgresRecorder
+
+        return PostgresRecorder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -1,9 +1,27 @@
-"""The store's small records: a stored event as read back, and one waiting to be written."""
+"""The store's small records: an event as read back (whole, or as the folds read it), and one waiting to be written.
+
+Why two records of a stored event. `StoredEvent` is the whole row: what `mutual log`, export, verify and the
+read side's checks read. `FoldedEvent` is the same event as a replay folds it: the six fields the folds of the
+books read, in StoredEvent's order, and nothing else. A fifth of the replay's time is building rows, and a
+6-tuple is cheaper to build than a 12-tuple whose other six fields are thrown away; a fold that reaches for one
+of them (the stream version, the recorded time, metadata, key or hashes: the store's and the chain's, checked
+on their own pass) fails loudly rather than folding without it.
+
+The field list is StoredEvent's. FoldedEvent repeats six of its lines only because a type checker needs a
+NamedTuple's fields written out (one built from StoredEvent at run time would be untyped for every fold); at
+import it is checked to be a part of StoredEvent, same names, types and order (`_derived_from`),
+and the recorder's column lists are derived from the two (`recorder.COLUMNS`, `recorder.FOLD_COLUMNS`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
+
+from ledger.store.keys import content_text, fact_text
+
+__all__ = ["FOLDED_FIELDS", "AppendResult", "FoldedEvent", "Head", "Pending", "StoredEvent", "content_text",
+           "fact_text"]
 
 
 class StoredEvent(NamedTuple):
@@ -24,10 +42,7 @@ class StoredEvent(NamedTuple):
 
 
 class FoldedEvent(NamedTuple):
-    """A stored event as a replay folds it: what the folds of the books read, and nothing else (a fifth of the
-    replay's time is building rows). The recorded time has done its work in the query that read the event; the
-    stream version, metadata, idempotency key and hashes are the store's and the chain's, checked on their own pass.
-    A fold that reaches for one of them fails loudly rather than folding without it."""
+    """A stored event as a replay folds it: six of StoredEvent's fields, in its order (the module's docstring)."""
 
     position: int
     stream: str
@@ -37,12 +52,25 @@ class FoldedEvent(NamedTuple):
     payload: dict[str, Any]
 
 
+def _derived_from(whole: Any, view: Any) -> tuple[str, ...]:
+    """`view`'s fields, once shown to be some of `whole`'s, in `whole`'s order, with the same annotations."""
+    fields: tuple[str, ...] = view._fields
+    whole_fields: tuple[str, ...] = whole._fields
+    if [n for n in whole_fields if n in fields] != list(fields) \
+            or any(view.__annotations__[n] != whole.__annotations__[n] for n in fields):
+        raise TypeError(f"{view.__name__}'s fields must be {whole.__name__}'s, in its order, with its types")
+    return fields
+
+
+FOLDED_FIELDS = _derived_from(StoredEvent, FoldedEvent)
+
+
 class Head(NamedTuple):
     """The last event of the log: what an auditor writes down."""
 
     position: int
     hash: str
-    recorded_at: Optional[datetime]
+    recorded_at: datetime | None
 
 
 class Pending(NamedTuple):
@@ -50,9 +78,10 @@ class Pending(NamedTuple):
 
     `head` and `middle` are the canonical envelope text around the parts only
     the store can fill in (position, prev_hash, recorded_at, version), so that
-    sealing an event is one string join and one SHA-256. `claimed_*` fields
-    come from an imported envelope: if present they must agree with what the
-    store assigns, so an export re-imports to the same chain.
+    sealing an event is one string join and one SHA-256 (ledger.canonical:
+    envelope_parts, seal_text). `claimed_*` fields come from an imported
+    envelope: if present they must agree with what the store assigns, so an
+    export re-imports to the same chain.
     """
 
     stream: str
@@ -64,33 +93,17 @@ class Pending(NamedTuple):
     idempotency_key: str
     head: str
     middle: str
-    recorded_at: Optional[datetime] = None
-    claimed_version: Optional[int] = None
-    claimed_position: Optional[int] = None
-    claimed_prev_hash: Optional[str] = None
-    claimed_hash: Optional[str] = None
+    recorded_at: datetime | None = None
+    claimed_version: int | None = None
+    claimed_position: int | None = None
+    claimed_prev_hash: str | None = None
+    claimed_hash: str | None = None
     where: str = ""
 
     def content_text(self) -> str:
         """What an idempotent retry must repeat exactly: the business fact (not who recorded it, when, or its
         version; docs/events.md "Idempotency")."""
         return fact_text(self.stream, self.type, self.schema_version, self.effective_date, self.payload_json)
-
-
-def fact_text(stream: str, type_: str, schema_version: int, effective_date: str, payload_json: str) -> str:
-    """The business fact of an event: its stream, type, schema version, effective date and canonical payload.
-
-    Never the metadata (who recorded it and why), the recorded time or the stream version: the same fact
-    entered again, by anyone, at any time, is the same fact. The default idempotency key is its SHA-256.
-    """
-    return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json))
-
-
-def content_text(stream: str, type_: str, schema_version: int, effective_date: str,
-                 payload_json: str, metadata_json: str) -> str:
-    """The text the legacy `content:` keys were derived from (the fact and the metadata): kept so that events
-    recorded under such keys are still recognised when the same fact is entered again."""
-    return "\x1f".join((stream, type_, str(schema_version), effective_date, payload_json, metadata_json))
 
 
 class AppendResult(NamedTuple):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Collection, Optional
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from ledger.canonical import GENESIS_HASH, _quoted, envelope_text, seal_text
+from ledger.canonical import GENESIS_HASH, envelope_text, json_string, seal_text
 from ledger.clock import format_recorded_at
 
 if TYPE_CHECKING:
@@ -19,27 +21,27 @@ class VerifyReport:
     events: int
     head_position: int
     head_hash: str
-    first_bad_position: Optional[int] = None
+    first_bad_position: int | None = None
     problem: str = ""
-    hashes: Optional[dict[int, str]] = None  # the hash found at each position asked for (`collect`), up to the head
+    hashes: dict[int, str] | None = None  # the hash found at each position asked for (`collect`), up to the head
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"intact": self.intact, "events": self.events, "head_position": self.head_position,
                 "head_hash": self.head_hash, "first_bad_position": self.first_bad_position,
                 "problem": self.problem or None}
 
 
-def _recorded_text(value) -> str:
+def _recorded_text(value: str | datetime) -> str:
     if isinstance(value, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff', UTC
         return value.replace(" ", "T") + "Z"
     return format_recorded_at(value)
 
 
-def _date_text(value) -> str:
+def _date_text(value: str | date) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def row_hash(row: tuple, prev_hash: str) -> str:
+def row_hash(row: tuple[Any, ...], prev_hash: str) -> str:
     """The hash a raw row (recorder.COLUMNS) must carry after `prev_hash`: what verify recomputes, and what a
     writer checks the head against before it appends (a chain broken at its head is never extended)."""
     (position, stream, version, type_, schema_version, effective, recorded, payload, metadata, key, _, _) = row
@@ -50,7 +52,7 @@ def row_hash(row: tuple, prev_hash: str) -> str:
     ).encode()).hexdigest()
 
 
-def _unlike_its_hash(*, row_hash: str, **fields) -> str:
+def _unlike_its_hash(*, row_hash: str, **fields: Any) -> str:
     """Why an event's hash is not the hash of its canonical envelope.
 
     Versions before the patterns were anchored on the whole string accepted a key (or stream) ending in a
@@ -71,10 +73,10 @@ def _unlike_its_hash(*, row_hash: str, **fields) -> str:
 
 
 def _ends_in_newline(text: str) -> bool:
-    return text.endswith("\n") and _quoted(text[:-1]) == f'"{text[:-1]}"'
+    return text.endswith("\n") and json_string(text[:-1]) == f'"{text[:-1]}"'
 
 
-def _raw_parts(fields: dict) -> tuple[str, str]:
+def _raw_parts(fields: dict[str, Any]) -> tuple[str, str]:
     """The envelope text as the earlier versions built it: stream, type and key written between quotes as they were."""
     head = (f'{{"effective_date":"{fields["effective_date"]}","idempotency_key":"{fields["idempotency_key"]}"'
             f',"metadata":{fields["metadata_json"]},"payload":{fields["payload_json"]},"position":')
@@ -83,8 +85,8 @@ def _raw_parts(fields: dict) -> tuple[str, str]:
     return head, middle
 
 
-def verify(store: EventStore, *, up_to: Optional[int] = None,
-           on_progress: Optional[Callable[[int], None]] = None,
+def verify(store: EventStore, *, up_to: int | None = None,
+           on_progress: Callable[[int], None] | None = None,
            collect: Collection[int] = ()) -> VerifyReport:
     """Walk the log once; report the first position where anything does not add up.
 
@@ -97,8 +99,8 @@ def verify(store: EventStore, *, up_to: Optional[int] = None,
     count = 0
     filters = {"to_position": up_to} if up_to else None
     wanted = set(collect)
-    hashes: Optional[dict[int, str]] = {} if wanted else None
-    if 0 in wanted:
+    hashes: dict[int, str] | None = {} if wanted else None
+    if hashes is not None and 0 in wanted:
         hashes[0] = GENESIS_HASH
 
     def bad(position: int, problem: str) -> VerifyReport:

@@ -21,7 +21,7 @@ from ledger.events import REGISTRY
 from ledger.events.fastcheck import CALENDAR_DATE, typed_dict_of
 from ledger.events.types import for_python
 from ledger.events.types import EventDate
-from ledger.store import mapper
+from ledger.store import chunks, mapper
 from ledger.store.mapper import validate_lines, validate_lines_one_by_one
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -263,8 +263,8 @@ def test_models_the_typed_dict_cannot_carry_are_left_to_the_model():
 
 
 def test_without_a_chunk_validator_every_line_takes_the_per_line_path(monkeypatch):
-    monkeypatch.setattr(mapper, "_build_chunk_validator", lambda types: None)
-    monkeypatch.setattr(mapper, "_CHUNK", {})
+    monkeypatch.setattr(chunks, "_build_chunk_validator", lambda types: None)  # (ledger.store.mapper's, moved)
+    monkeypatch.setattr(chunks, "_CHUNK", {})
     batch = EXAMPLE_LINES[:50] + [b"{", orjson.dumps({**SEEDS["PaymentDue"], "payload": {}})]
     assert mapper._chunk_check([orjson.loads(line) for line in EXAMPLE_LINES[:3]]) == {0, 1, 2}
     assert validate_lines(batch, 1, "clerk") == validate_lines_one_by_one(batch, 1, "clerk")

@@ -1,0 +1,69 @@
+"""The PostgreSQL recorder: writers serialised by the ledger's `writer_lock` row; big batches inserted with COPY;
+the log read through a named (server-side) psycopg cursor, so it streams in batches and is never all in memory."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ledger.clock import UTC
+from ledger.errors import StoreUnavailable
+from ledger.store.recorder import SELECT_COLUMNS, DriverCursor, Recorder, Row
+
+_cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
+
+
+class PostgresRecorder(Recorder):
+    """PostgreSQL keeps dates as dates and recorded times as timestamptz."""
+
+    dialect = "postgresql"
+    mark = "%s"
+    exclude_clause = "NOT (stream = ANY(%s))"
+
+    def stream_list(self, streams: list[str]) -> Any:
+        return streams
+
+    def _lock(self, conn: Connection) -> None:
+        """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
+        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
+            raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
+                                   "database owner; nothing was written")
+
+    def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
+        """A server-side cursor: the log streams in batches, never all in memory."""
+        cursor: psycopg.ServerCursor[Any] = self._driver(conn).cursor(name=f"ledger_read_{next(_cursor_names)}")
+        cursor.itersize = batch
+        return cursor
+
+    def recorded_param(self, recorded: datetime) -> Any:
+        return recorded
+
+    def date_param(self, effective: str) -> Any:
+        return date.fromisoformat(effective)
+
+    def _recorded(self, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    def insert(self, conn: Connection, rows: list[Row]) -> None:
+        if len(rows) < 50:
+            return super().insert(conn, rows)
+        cursor = self._driver(conn).cursor()
+        try:
+            with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            if isinstance(exc, psycopg.errors.IntegrityError):
+                raise IntegrityError("COPY events", None, exc) from exc
+            if isinstance(exc, psycopg.OperationalError):
+                raise OperationalError("COPY events", None, exc) from exc
+            raise
+        finally:
+            cursor.close()
+
+
