@@ -85,7 +85,7 @@ def main(n: int, appends: int, url: str | None) -> None:
             count = sum(1 for _ in store.read())
         assert count == n
         rows = list(store.read_raw())
-        from ledger.events.equity import IndexValuePublished
+        from ledger.events.coop import IndexValuePublished
         from datetime import date
 
         with timed() as appended:

@@ -16,7 +16,7 @@ figure derived from other facts (docs/rules-equity.md, "What accrue posts"):
   in force at the year's start.
 
 The member's debt share year by year and the reserve are folds
-(`ledger/equity_state.py`): they are computed on read from the receipts,
+(`ledger/coop/`): they are computed on read from the receipts,
 charges, extra payments and index values, whatever order those were entered
 in. `plan_accruals` is pure: given a reader of streams it returns the events
 still missing through `through`. Every event has a deterministic idempotency
@@ -36,15 +36,21 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Callable, Sequence
 
-from ledger import equity_state as S
+from ledger.calendar import add_months, member_year_bounds
+from ledger.coop.dwelling import charges_budget_on, leaving_date
+from ledger.coop.fold import RATE_QUANTUM, Fact, effective, first_event, payload_of
+from ledger.coop.index import index_rate, index_values
+from ledger.coop.member import Admission, admission_of
+from ledger.coop.mortgage import mortgage_terms
+from ledger.coop.society import society_state
 from ledger.errors import LedgerError
-from ledger.events.equity import MortgageYearPosted, PaymentDue, PaymentIndexed
 from ledger.events.base import EventPayload
+from ledger.events.coop import MortgageYearPosted, PaymentDue, PaymentIndexed
 from ledger.money import ZERO, money_text, round_money
 from ledger.rules.mortgage import next_payment, post_year, solve_first_payment
 from ledger.rules.payments import indexed_amount, indexed_payment
 
-RATE_QUANTUM = S.RATE_QUANTUM
+RATE_QUANTUM = RATE_QUANTUM
 # What moves the lender's balance between its years: a top-up adds to it, a prepayment takes from it.
 LENDER_MOVES = {"TopUpLoanDrawn": 1, "MortgagePrepaid": -1}
 Reader = Callable[[str], Sequence]
@@ -83,8 +89,8 @@ class IndexBook:
     def rate(self, series: str, year_end: date, needed_for: str) -> Decimal:
         values = self.series.get(series)
         if values is None:
-            values = self.series[series] = S.index_values(self.read(f"index-{series}"))
-        rate, missing = S.index_rate(values, year_end)
+            values = self.series[series] = index_values(self.read(f"index-{series}"))
+        rate, missing = index_rate(values, year_end)
         if rate is None:
             raise MissingIndexValue(series, missing, needed_for)
         return rate
@@ -108,20 +114,20 @@ def _split(total: Decimal, month: int) -> Decimal:
 
 def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: IndexBook) -> list[Planned]:
     events = read(mortgage_stream)
-    found = S.first_event(events, "CollectiveMortgageDrawn")
+    found = first_event(events, "CollectiveMortgageDrawn")
     if found is None:
         return []
     drawn_on, drawn = found
     keys = {e.idempotency_key for e in events}
-    posted = {int(S.payload_of(e)["year"]): S.payload_of(e) for e in events if e.type == "MortgageYearPosted"}
+    posted = {int(payload_of(e)["year"]): payload_of(e) for e in events if e.type == "MortgageYearPosted"}
     principal = Decimal(drawn["principal"])
-    terms = S.mortgage_terms(drawn, principal)
+    terms = mortgage_terms(drawn, principal)
     payment = Decimal(drawn["first_payment"]) if drawn.get("first_payment") else solve_first_payment(terms)
     out: list[Planned] = []
     debt = principal
     counted_top_ups: set[int] = set()
     for year in range(1, terms.term_years + 1):
-        start, end = S.member_year_bounds(drawn_on, year)
+        start, end = member_year_bounds(drawn_on, year)
         if end > through:
             break
         if year in posted:
@@ -132,7 +138,7 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
             continue
         for e in events:
             if e.type in LENDER_MOVES and e.effective_date <= end and e.position not in counted_top_ups:
-                debt += LENDER_MOVES[e.type] * Decimal(S.payload_of(e)["amount"])
+                debt += LENDER_MOVES[e.type] * Decimal(payload_of(e)["amount"])
                 counted_top_ups.add(e.position)
         rate = _index_rate(book, drawn, end, f"year {year} of mortgage {drawn['mortgage_id']}")
         row = post_year(terms, year, debt, payment, rate)
@@ -150,11 +156,11 @@ def _posting(row) -> MortgageYearPosted:
                               equity_stake="0")
 
 
-def _annual_on(adm: S.Admission, events: Sequence, on: date) -> Decimal:
+def _annual_on(adm: Admission, events: Sequence, on: date) -> Decimal:
     """The annual payment in force on a date: at admission, then as indexed or reduced."""
     annual = adm.annual_payment
-    for e in S.effective((e for e in events if e.type in ("PaymentIndexed", "PaymentReductionAgreed")), on):
-        annual = Decimal(S.payload_of(e)["annual_payment"])
+    for e in effective((e for e in events if e.type in ("PaymentIndexed", "PaymentReductionAgreed")), on):
+        annual = Decimal(payload_of(e)["annual_payment"])
     return annual
 
 
@@ -162,13 +168,13 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
     """The indexation and dues a member's terms call for through `through` (none after leaving)."""
     stream = f"member-{member_id}"
     events = list(read(stream))
-    adm = S.admission_of(events)
+    adm = admission_of(events)
     if adm is None:
         return []
     dwelling_events = read(f"dwelling-{adm.dwelling_id}")
     society_events = read(f"society-{adm.coop_id}")
     keys = {e.idempotency_key for e in events}
-    left_on = S.leaving_date(dwelling_events, member_id)
+    left_on = leaving_date(dwelling_events, member_id)
     out: list[Planned] = []
     pending: list = []  # planned events as facts, so the annual payment in force sees them
     position = 10**15
@@ -180,18 +186,18 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
         keys.add(key)
         out.append(Planned(stream, payload, on, key))
         position += 1
-        pending.append(S.Fact(position, stream, 0, payload.event_type, payload.schema_version, on,
+        pending.append(Fact(position, stream, 0, payload.event_type, payload.schema_version, on,
                               payload.model_dump(mode="json"), key))
 
     year = 0
     while True:
         year += 1
-        start, end = S.member_year_bounds(adm.admitted_on, year)
+        start, end = member_year_bounds(adm.admitted_on, year)
         if start > through or (left_on is not None and start >= left_on):
             break
         # 1. indexation of the payment at the start of the year (from year 2)
         if year > 1:
-            policy = S.society_state(society_events, start).payment_indexation
+            policy = society_state(society_events, start).payment_indexation
             if policy is not None:
                 prev_end = start - timedelta(days=1)
                 rate = book.rate(policy["series"], prev_end, f"the {start.isoformat()} payment indexation of member {member_id}")
@@ -204,10 +210,10 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
                 add(PaymentIndexed(member_id=member_id, period=str(start.year), index_change=_rate_text(rate),
                                    annual_payment=money_text(new)), start, f"accrue:indexed:{member_id}:{year}")
         # 2. monthly dues of the year
-        budget = S.charges_budget_on(dwelling_events, start)
+        budget = charges_budget_on(dwelling_events, start)
         for month in range(12):
             n = (year - 1) * 12 + month
-            on = S.add_months(adm.admitted_on, n)
+            on = add_months(adm.admitted_on, n)
             if on > through or (left_on is not None and on >= left_on):
                 break
             annual = _annual_on(adm, events + pending, on)

@@ -54,7 +54,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
 
     `coops` and `funds` restrict the books to those societies (a replay worker's share); None means all.
     """
-    from projections.equity import coop_show, dwelling_show
+    from projections.coop import coop_show, dwelling_show
     from projections.jak import JakIndex, fund, holder
 
     named = societies(view)

@@ -1,403 +1,37 @@
-"""Pure folds over the shared-equity events: dwellings, members, co-ops, mortgages, the register.
+"""A member on a date: the fold of their stream, their member-years, their units and the payout on leaving.
 
-No I/O and no SQLAlchemy: every function takes lists of events (anything with
-the attributes of `ledger.store.StoredEvent`: position, stream, type,
-schema_version, effective_date, payload, idempotency_key) and a date, and
-returns what the books say on that date. The read side
-(`projections/equity.py`) feeds them from a `LedgerView`; the command
-handlers (`ledger/commands/equity.py`) feed them the current log to check
-invariants; the accrual engine (`ledger/accrual.py`) builds on them.
-
-Conventions (docs/rules-equity.md, "Projections"):
-- an event counts from its effective date; same-day events in log order;
-- a member occupies a dwelling from admission until the effective date of a
-  `LeaseAssigned` naming them outgoing (the leaving date, exclusive);
-- the debt share starts at `MemberAdmitted.debt_share`; a `MortgageYearPosted`
-  on the member's stream sets it to `closing_debt - equity_stake`; an extra
-  payment lowers it; a payment reduction raises it by the units sold at the
-  unit value of the day; unit transfers on the dwelling between the co-op
-  (financed) or CLT and the member move it by their price.
+- the debt share starts at `MemberAdmitted.debt_share`; with a schedule (ledger/coop/mortgage.py) the fold
+  computes each member-year's debt-share year as it passes the year's last day, otherwise a `MortgageYearPosted`
+  on the member's stream sets it to `closing_debt - equity_stake`; an extra payment lowers it; a payment
+  reduction raises it by the units sold at the unit value of the day; unit transfers on the dwelling between
+  the co-op (financed) or CLT and the member move it by their price.
 """
 
 from __future__ import annotations
 
-import re
-
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from operator import attrgetter
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
+from decimal import Decimal, localcontext
+from typing import Optional, Sequence
 
+from ledger.calendar import member_year_bounds
+from ledger.coop.dwelling import DwellingState, charges_timeline, dwelling_state, leaving_date, units_json, value_on
+from ledger.coop.fold import PRECISION, _d, effective, payload_of
+from ledger.coop.mortgage import DebtShareSchedule
+from ledger.coop.society import resale_formula_on, resale_policy, stake_timeline
 from ledger.errors import NotFound
 from ledger.events.base import REGISTRY
 from ledger.money import ZERO, round_money
-from ledger.rules.mortgage import MortgageKind, MortgageTerms, next_payment, post_year, solve_first_payment
-from ledger.rules.resale import ResalePolicy, repaid_equity, resale_payout
-from ledger.rules.units import round_units, unit_value, unitise
+from ledger.rules.mortgage import next_payment, post_year
+from ledger.rules.resale import repaid_equity, resale_payout
+from ledger.rules.units import unitise
 
 D = Decimal
-PRECISION = 40
-RATE_QUANTUM = D("0.000001")
-MAX_SHARE_CAPITAL = D("20000")
-MEMBERSHIP_SHARE = D("1")
-
-
-class Fact(NamedTuple):
-    """An event not yet in the log (a command's pending event), shaped like a StoredEvent for the folds."""
-
-    position: int
-    stream: str
-    version: int
-    type: str
-    schema_version: int
-    effective_date: date
-    payload: dict
-    idempotency_key: str
-
-
-def payload_of(event) -> dict:
-    """The payload at its type's current schema version (upcast only when older)."""
-    cls = REGISTRY.get(event.type)
-    if cls is None or event.schema_version == cls.schema_version:
-        return event.payload
-    from ledger.events.base import upcast
-
-    return upcast(cls, dict(event.payload), event.schema_version)
-
-
-def effective(events: Iterable, as_of: Optional[date] = None) -> list:
-    """Events in effect by `as_of` (all when None), in effective-date order, log order breaking ties."""
-    chosen = list(events) if as_of is None else [e for e in events if e.effective_date <= as_of]
-    chosen.sort(key=_EFFECTIVE_ORDER)
-    return chosen
-
-
-_EFFECTIVE_ORDER = attrgetter("effective_date", "position")
-
-
-def anniversary(start: date, years: int) -> date:
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February in a common year
-        return date(start.year + years, 3, 1)
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's last day."""
-    year, month = divmod(start.month - 1 + months, 12)
-    year, month = start.year + year, month + 1
-    day = start.day
-    while True:
-        try:
-            return date(year, month, day)
-        except ValueError:
-            day -= 1
-
-
-def member_year_bounds(admitted: date, year: int) -> tuple[date, date]:
-    """Member-year `year` (1-based) runs from the (year-1)th anniversary to the day before the year-th."""
-    return anniversary(admitted, year - 1), anniversary(admitted, year) - timedelta(days=1)
-
-
-def _d(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else D(value)
 
 
 def _current_version(type_: str) -> int:
     cls = REGISTRY.get(type_)
     return cls.schema_version if cls is not None else -1
-
-
-# --- societies --------------------------------------------------------------------------------
-
-
-@dataclass
-class SocietyState:
-    society_id: str
-    kind: str
-    name: str
-    registered_on: date
-    clt_id: Optional[str]
-    reserve: Decimal = ZERO
-    reserve_in: Decimal = ZERO
-    reserve_out: Decimal = ZERO
-    reserve_spent: Decimal = ZERO
-    payment_indexation: Optional[dict] = None
-    deposit_rule: Optional[dict] = None
-    equity_stake_fraction: Decimal = ZERO
-    resale: Optional[dict] = None
-    resale_from: Optional[date] = None
-
-
-# What `mutual accrue` wrote before the reserve was a fold: a member-year's surplus, frozen when accrue ran. The read
-# side now computes it from the receipts, charges and mortgage payment of the year, so such a transfer reads as
-# nothing (docs/rules-equity.md, "Ledgers written before the reserve was a fold"); `record` refuses the wording.
-DERIVED_TRANSFER = re.compile(r"member \S+ year [0-9]+: payments less charges, mortgage and equity stake")
-
-
-def derived_transfer(payload: dict) -> bool:
-    return DERIVED_TRANSFER.fullmatch(payload.get("purpose") or "") is not None
-
-
-def first_event(events: Sequence, type_: str) -> Optional[tuple[date, dict]]:
-    """The effective date and payload of the stream's first event of a type (its registration, its drawdown)."""
-    for e in events:
-        if e.type == type_:
-            return e.effective_date, payload_of(e)
-    return None
-
-
-def society_state(events: Sequence, as_of: date) -> SocietyState:
-    found = first_event(events, "SocietyRegistered")
-    if found is None:
-        raise NotFound("no SocietyRegistered event on this stream")
-    registered_on, p = found
-    state = SocietyState(p["society_id"], p["kind"], p["name"], registered_on, p.get("clt_id"))
-    for e in effective(events, as_of):
-        t, p = e.type, payload_of(e)
-        if t == "ReserveTransferred":
-            if derived_transfer(p):
-                continue  # the reserve's share of a member-year is folded from the facts (coop show)
-            amount = _d(p["amount"])
-            state.reserve += amount
-            if amount >= 0:
-                state.reserve_in += amount
-            else:
-                state.reserve_out -= amount
-        elif t == "ReserveSpent":
-            state.reserve -= _d(p["amount"])
-            state.reserve_spent += _d(p["amount"])
-        elif t == "PaymentIndexationPolicySet":
-            state.payment_indexation = p
-        elif t == "DepositRuleSet":
-            state.deposit_rule = p
-        elif t == "EquityStakePolicySet":
-            state.equity_stake_fraction = _d(p["fraction"])
-        elif t == "ResaleFormulaSet":
-            state.resale, state.resale_from = p, e.effective_date
-    return state
-
-
-def resale_formula_on(events: Sequence, on: date) -> Optional[dict]:
-    """The resale formula in force on a date (None: no formula recorded, i.e. no deduction)."""
-    found = None
-    for e in effective((e for e in events if e.type == "ResaleFormulaSet"), on):
-        found = payload_of(e)
-    return found
-
-
-def resale_policy(resale: Optional[dict]) -> ResalePolicy:
-    if not resale:
-        return ResalePolicy()
-    cap = resale.get("appreciation_cap")
-    return ResalePolicy(deduction=_d(resale["deduction"]), appreciation_cap=None if cap is None else _d(cap),
-                        minimum_tenure_years=int(resale.get("minimum_tenure_years") or 0))
-
-
-# --- dwellings --------------------------------------------------------------------------------
-
-
-@dataclass
-class DwellingState:
-    dwelling_id: str
-    coop_id: str
-    registered_on: date
-    total_units: Decimal
-    clt_units: Decimal
-    value: Decimal
-    value_basis: str = "valuation"
-    valued_on: Optional[date] = None
-    charges: dict = field(default_factory=dict)
-    charges_from: Optional[date] = None
-    leases: list = field(default_factory=list)  # (date, outgoing, incoming)
-
-    @property
-    def unit_value(self) -> Decimal:
-        return unit_value(self.value, self.total_units)
-
-    @property
-    def charges_budget(self) -> Decimal:
-        return sum((_d(v) for v in self.charges.values()), ZERO)
-
-
-CHARGE_HEADS = ("management", "maintenance", "insurance", "services", "sinking_fund")
-
-
-def dwelling_state(events: Sequence, as_of: date, basis: Optional[str] = None) -> DwellingState:
-    """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
-    found = first_event(events, "DwellingRegistered")
-    if found is None:
-        raise NotFound("no DwellingRegistered event on this stream")
-    registered_on, p = found
-    state = DwellingState(p["dwelling_id"], p["coop_id"], registered_on, _d(p["units"]), _d(p["clt_units"]),
-                          _d(p["value"]), valued_on=registered_on)
-    for e in effective(events, as_of):
-        t = e.type
-        if t == "DwellingRevalued":
-            p = payload_of(e)
-            if basis is None or p.get("basis", "valuation") == basis:
-                state.value, state.value_basis, state.valued_on = _d(p["value"]), p.get("basis", "valuation"), e.effective_date
-        elif t == "UnitsTransferred":
-            p = payload_of(e)
-            units = _d(p["units"])
-            if p["from_holder"] == "clt":
-                state.clt_units -= units
-            if p["to_holder"] == "clt":
-                state.clt_units += units
-        elif t == "ChargesBudgetSet":
-            p = payload_of(e)
-            state.charges = {k: p[k] for k in CHARGE_HEADS}
-            state.charges_from = e.effective_date
-        elif t == "LeaseAssigned":
-            p = payload_of(e)
-            state.leases.append((e.effective_date, p["outgoing_member_id"], p.get("incoming_member_id")))
-    return state
-
-
-def value_on(events: Sequence, on: date, basis: Optional[str] = None) -> Decimal:
-    return dwelling_state(events, on, basis).value
-
-
-def leaving_date(dwelling_events: Sequence, member_id: str) -> Optional[date]:
-    """The first assignment of the lease away from the member, whatever the query date."""
-    for e in effective(dwelling_events):
-        if e.type == "LeaseAssigned" and payload_of(e)["outgoing_member_id"] == member_id:
-            return e.effective_date
-    return None
-
-
-class Timeline:
-    """A value set by events from their effective dates (a policy, a budget), read on any date by bisection."""
-
-    def __init__(self, events: Iterable, type_: str, value: Callable[[dict], Any], before: Any = ZERO) -> None:
-        chosen = effective(e for e in events if e.type == type_)
-        self.dates = [e.effective_date for e in chosen]
-        self.values = [value(payload_of(e)) for e in chosen]
-        self.before = before
-
-    def on(self, day: date) -> Any:
-        i = bisect_right(self.dates, day)
-        return self.values[i - 1] if i else self.before
-
-
-def _budget(p: dict) -> Decimal:
-    return sum((_d(p[k]) for k in CHARGE_HEADS), ZERO)
-
-
-def charges_timeline(dwelling_events: Sequence) -> Timeline:
-    """The dwelling's yearly charges budget, from each `ChargesBudgetSet`."""
-    return Timeline(dwelling_events, "ChargesBudgetSet", _budget)
-
-
-def charges_budget_on(dwelling_events: Sequence, on: date) -> Decimal:
-    return charges_timeline(dwelling_events).on(on)
-
-
-# --- index series and the debt share's terms -------------------------------------------------
-
-
-def index_values(events: Sequence) -> dict[str, Decimal]:
-    return {payload_of(e)["period"]: _d(payload_of(e)["value"]) for e in events if e.type == "IndexValuePublished"}
-
-
-def index_periods(values: dict[str, Decimal], year_end: date) -> tuple[str, str]:
-    """The two periods whose values give the index rate of a year ending on `year_end` (before, now)."""
-    if any(len(p) == 7 for p in values):  # a monthly series
-        return f"{year_end.year - 1}-{year_end.month:02d}", f"{year_end.year}-{year_end.month:02d}"
-    return str(year_end.year - 1), str(year_end.year)
-
-
-def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
-    """The index rate of a year ending on `year_end`, rounded half up to six places; or (None, the missing period).
-
-    S(E.year) / S(E.year - 1) - 1 for an annual series (periods `YYYY`), S(E's month) / S(12 months before) - 1
-    for a monthly one (`YYYY-MM`).
-    """
-    before, now = index_periods(values, year_end)
-    for period in (before, now):
-        if period not in values:
-            return None, period
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return (values[now] / values[before] - 1).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP), None
-
-
-def mortgage_terms(drawn: dict, principal: Decimal) -> MortgageTerms:
-    """The terms of a drawn mortgage applied to `principal` (the whole loan, or one member's debt share)."""
-    return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), D(drawn["rate"]),
-                         D(drawn.get("tilt") or "0"), drawn.get("compounding") or "annual")
-
-
-def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, dict]) -> Optional[dict]:
-    """The drawn mortgage a member's debt share follows: the one admission names, else the co-op's only one."""
-    if mortgage_id:
-        return coop_mortgages.get(mortgage_id)
-    if len(coop_mortgages) == 1:
-        return next(iter(coop_mortgages.values()))
-    return None
-
-
-def drawn_by_coop(drawn_events: Iterable) -> dict[str, dict[str, dict]]:
-    """Every co-op's drawn mortgages, by co-op and mortgage id (the first drawing of each mortgage)."""
-    found: dict[str, dict[str, dict]] = {}
-    for e in drawn_events:
-        p = payload_of(e)
-        found.setdefault(p["coop_id"], {}).setdefault(p["mortgage_id"], p)
-    return found
-
-
-@dataclass(frozen=True)
-class DebtShareSchedule:
-    """What a member's debt share follows year by year: the mortgage's terms on the share and its index series.
-
-    The debt share's years are a fold of these facts (docs/rules-equity.md, "The debt share's years"), never
-    events posted when a command ran: an extra payment or a receipt recorded late still counts.
-    """
-
-    mortgage_id: str
-    drawn: dict
-    terms: MortgageTerms
-    first_payment: Decimal
-    series: Optional[str]
-    index: dict
-
-    def rate(self, year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
-        """The year's index rate, or (None, what is missing)."""
-        if not self.series:
-            if self.terms.kind is MortgageKind.CONVENTIONAL:
-                return ZERO, None
-            return None, f"mortgage {self.mortgage_id} is {self.terms.kind.value} but names no index_series"
-        rate, missing = index_rate(self.index, year_end)
-        if rate is None:
-            return None, f"index {self.series} has no value for period {missing}"
-        return rate, None
-
-
-def debt_share_schedule(adm: "Admission", drawn: Optional[dict], index_events: Sequence = ()) -> Optional[DebtShareSchedule]:
-    """The schedule of a member's debt share under `drawn` (None: no mortgage, or no debt share)."""
-    if drawn is None or adm.debt_share <= 0:
-        return None
-    terms = mortgage_terms(drawn, adm.debt_share)
-    if drawn.get("first_payment"):
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            first = round_money(D(drawn["first_payment"]) * adm.debt_share / D(drawn["principal"]))
-    else:
-        first = solve_first_payment(terms)
-    return DebtShareSchedule(drawn["mortgage_id"], drawn, terms, first, drawn.get("index_series") or None,
-                             index_values(index_events))
-
-
-def schedule_of(adm: "Admission", coop_mortgages: dict[str, dict], read: Callable[[str], Sequence]) -> Optional[DebtShareSchedule]:
-    """A member's debt-share schedule, reading the index series it needs through `read(stream)`."""
-    drawn = member_mortgage(adm.mortgage_id, coop_mortgages)
-    series = drawn.get("index_series") if drawn is not None else None
-    return debt_share_schedule(adm, drawn, read(f"index-{series}") if series else ())
-
-
-# --- members ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -492,11 +126,6 @@ class MemberLedger:
     def received_in_open_year(self) -> Decimal:
         """Receipts not yet in a closed year: held until the year closes (or the member leaves mid-year)."""
         return self.payments_received - sum((y.received for y in self.years), ZERO)
-
-
-def stake_timeline(society_events: Sequence) -> Timeline:
-    """The `% to equity stake` policy in force on any date (0 when none is recorded)."""
-    return Timeline(society_events, "EquityStakePolicySet", lambda p: _d(p["fraction"]))
 
 
 class _Years:
@@ -728,11 +357,6 @@ class MemberPosition:
         }
 
 
-def _units_json(holding_clt: Decimal, member: Decimal, financed: Decimal, total: Decimal) -> dict:
-    return {"clt": round_units(holding_clt), "member": round_units(member), "financed": round_units(financed),
-            "total": round_units(total)}
-
-
 def member_position(member_events: Sequence, dwelling_events: Sequence, society_events: Sequence,
                     as_of: date, schedule: Optional[DebtShareSchedule] = None) -> MemberPosition:
     """Units, equity and the payout a member would get on leaving on `as_of` (after arrears).
@@ -755,11 +379,11 @@ def member_position(member_events: Sequence, dwelling_events: Sequence, society_
         due_at_leaving = payout["payout"]
         payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
                       payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
-        units = _units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units, dwelling.total_units)
+        units = units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units, dwelling.total_units)
         return MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO, payout,
                               debt_share=ZERO, principal_repaid=at_leaving.principal_repaid)
     holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
-    units = _units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
+    units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
     payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
     value_at_admission = value_on(dwelling_events, adm.admitted_on)
     equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
@@ -804,46 +428,3 @@ def _payout(lg: MemberLedger, dwelling_events: Sequence, policy_json: Optional[d
         "valuation_basis": basis or "valuation",
         "formula_in_force": policy_json,
     }
-
-
-# --- mortgages --------------------------------------------------------------------------------
-
-
-@dataclass
-class MortgageState:
-    mortgage_id: str
-    coop_id: str
-    terms: dict
-    drawn_on: date
-    debt: Decimal
-    principal: Decimal
-    top_ups: Decimal
-    years_posted: int
-    last_posting: Optional[dict]
-    scheduled_payment: Optional[Decimal] = None
-    prepaid: Decimal = ZERO  # members' staircasing money passed to the lender
-
-
-def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
-    """The lender's balance on a date: principal + top-ups - prepayments + each posted year's
-    interest + indexation - payment (a fold of the amounts, so a top-up recorded late still counts)."""
-    found = first_event(events, "CollectiveMortgageDrawn")
-    if found is None:
-        raise NotFound("no CollectiveMortgageDrawn event on this stream")
-    drawn_on, p = found
-    state = MortgageState(p["mortgage_id"], p["coop_id"], p, drawn_on, ZERO, ZERO, ZERO, 0, None)
-    for e in effective(events, as_of):
-        t, p = e.type, payload_of(e)
-        if t == "CollectiveMortgageDrawn":
-            state.debt += _d(p["principal"])
-            state.principal += _d(p["principal"])
-        elif t == "TopUpLoanDrawn":
-            state.debt += _d(p["amount"])
-            state.top_ups += _d(p["amount"])
-        elif t == "MortgagePrepaid":
-            state.debt -= _d(p["amount"])
-            state.prepaid += _d(p["amount"])
-        elif t == "MortgageYearPosted":
-            state.debt += _d(p["interest"]) + _d(p["indexation"]) - _d(p["payment"])
-            state.years_posted, state.last_posting = int(p["year"]), p
-    return state

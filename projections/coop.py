@@ -1,6 +1,6 @@
 """Point-in-time views of the shared-equity co-op: member, dwelling, co-op, register.
 
-Each is a pure fold (ledger/equity_state.py) over the streams a `LedgerView`
+Each is a pure fold (ledger/coop/) over the streams a `LedgerView`
 hands it, so `as_known_at` (recorded time) is the view's business and
 `as_of` (effective date) the fold's. A member query reads three streams
 through the (stream, version) index: the member's, their dwelling's and
@@ -15,21 +15,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from ledger import equity_state as S
+from ledger.coop import member as fold_member
+from ledger.coop.dwelling import charges_budget_on, dwelling_state, leaving_date, units_json
+from ledger.coop.fold import _d, payload_of
+from ledger.coop.member import Admission, MemberPosition, MemberYear, admission_of
+from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
+from ledger.coop.society import MEMBERSHIP_SHARE, society_state
 from ledger.errors import NotFound
 from ledger.money import ZERO, round_money
 from projections.view import LedgerView, check_as_of
 
 
-def _admissions(view: LedgerView) -> list[S.Admission]:
+def _admissions(view: LedgerView) -> list[Admission]:
     """Every admission known to the view (one per member stream), in log order (remembered by the view)."""
     found = view.__dict__.get("_admissions")
     if found is None:
-        found = view.__dict__["_admissions"] = [S.admission_of([e]) for e in view.of_type("MemberAdmitted")]
+        found = view.__dict__["_admissions"] = [admission_of([e]) for e in view.of_type("MemberAdmitted")]
     return found
 
 
-def _admissions_to(view: LedgerView, dwelling_id: str) -> list[S.Admission]:
+def _admissions_to(view: LedgerView, dwelling_id: str) -> list[Admission]:
     """The admissions to one dwelling, earliest first (the index is remembered by the view)."""
     index = view.__dict__.get("_admissions_by_dwelling")
     if index is None:
@@ -43,7 +48,7 @@ def _check_exists(events: list, as_of: date, what: str) -> None:
     check_as_of(events, as_of, what)
 
 
-def member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPosition:
+def member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
     """A member's position (remembered by the view: co-op, dwelling and audit totals all ask for it)."""
     cache = view.__dict__.setdefault("_member_positions", {})
     key = (member_id, as_of)
@@ -52,19 +57,19 @@ def member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPo
     return cache[key]
 
 
-def _member_position(view: LedgerView, member_id: str, as_of: date) -> S.MemberPosition:
+def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
     stream = f"member-{member_id}"
     events = _until(view, stream, as_of)
     if not events:
         events = view.require(stream, f"member {member_id}")
-    adm = S.admission_of(events)
+    adm = admission_of(events)
     if adm is None:
         raise NotFound(f"member {member_id}: the stream {stream} has no MemberAdmitted event")
     if as_of < adm.admitted_on:
         raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
                        f"admitted on {adm.admitted_on.isoformat()}")
     dwelling = view.require(f"dwelling-{adm.dwelling_id}", f"dwelling {adm.dwelling_id} of member {member_id}")
-    return S.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
+    return fold_member.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
 
 
 def _policies(view: LedgerView, coop_id: str) -> list:
@@ -77,12 +82,12 @@ def coop_mortgages(view: LedgerView) -> dict[str, dict[str, dict]]:
     """Every co-op's drawn mortgages (remembered by the view)."""
     found = view.__dict__.get("_coop_mortgages")
     if found is None:
-        found = view.__dict__["_coop_mortgages"] = S.drawn_by_coop(view.of_type("CollectiveMortgageDrawn"))
+        found = view.__dict__["_coop_mortgages"] = drawn_by_coop(view.of_type("CollectiveMortgageDrawn"))
     return found
 
 
-def schedule_for(view: LedgerView, adm: S.Admission) -> Optional[S.DebtShareSchedule]:
-    return S.schedule_of(adm, coop_mortgages(view).get(adm.coop_id, {}), view.stream)
+def schedule_for(view: LedgerView, adm: Admission) -> Optional[DebtShareSchedule]:
+    return schedule_of(adm, coop_mortgages(view).get(adm.coop_id, {}), view.stream)
 
 
 def _until(view: LedgerView, stream: str, as_of: date) -> list:
@@ -106,14 +111,14 @@ def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
 def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
     events = view.require(f"dwelling-{dwelling_id}", f"dwelling {dwelling_id}")
     _check_exists(events, as_of, f"dwelling {dwelling_id}")
-    state = S.dwelling_state(events, as_of)
+    state = dwelling_state(events, as_of)
     occupant = _occupant(view, dwelling_id, events, as_of)
     if occupant is not None:
         position = member_position(view, occupant, as_of)
         units = position.units
         debt = position.ledger.debt_share
     else:
-        units = S._units_json(state.clt_units, ZERO, state.total_units - state.clt_units, state.total_units)
+        units = units_json(state.clt_units, ZERO, state.total_units - state.clt_units, state.total_units)
         debt = ZERO
     return {
         "dwelling": dwelling_id,
@@ -130,12 +135,12 @@ def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
         "occupant": occupant,
         "occupant_debt_share": round_money(debt),
         "charges_budget": round_money(state.charges_budget),
-        "charges": {k: S._d(v) for k, v in sorted(state.charges.items())},
+        "charges": {k: _d(v) for k, v in sorted(state.charges.items())},
         "leases": [{"on": on, "outgoing": out, "incoming": inc} for on, out, inc in state.leases],
     }
 
 
-def occupant_of(admissions: list[S.Admission], dwelling_events: list, dwelling_id: str, as_of: date) -> Optional[str]:
+def occupant_of(admissions: list[Admission], dwelling_events: list, dwelling_id: str, as_of: date) -> Optional[str]:
     """The member admitted to the dwelling on or before `as_of` who has not left by then (latest admission wins).
 
     `admissions` must be in admission-date order (ties in log order).
@@ -144,7 +149,7 @@ def occupant_of(admissions: list[S.Admission], dwelling_events: list, dwelling_i
     for adm in admissions:
         if adm.dwelling_id != dwelling_id or adm.admitted_on > as_of:
             continue
-        left = S.leaving_date(dwelling_events, adm.member_id)
+        left = leaving_date(dwelling_events, adm.member_id)
         if left is None or left > as_of:
             found = adm.member_id
     return found
@@ -157,11 +162,11 @@ def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: list, as_of: 
 def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
     society_events = view.require(f"society-{coop_id}", f"society {coop_id}")
     _check_exists(society_events, as_of, f"society {coop_id}")
-    society = S.society_state(society_events, as_of)
+    society = society_state(society_events, as_of)
     admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
     members, debt_shares, arrears, charges_collected, received, due = [], ZERO, ZERO, ZERO, ZERO, ZERO
     staircased, added_for_units, open_receipts, from_members, blocked = ZERO, ZERO, ZERO, [], []
-    closed_years: list[S.MemberYear] = []
+    closed_years: list[MemberYear] = []
     for adm in admissions:
         if adm.admitted_on > as_of:
             continue
@@ -183,17 +188,17 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
             arrears += lg.arrears
     dwellings, budget = [], ZERO
     for e in view.of_type("DwellingRegistered"):
-        p = S.payload_of(e)
+        p = payload_of(e)
         if p["coop_id"] != coop_id or e.effective_date > as_of:
             continue
         dwellings.append(p["dwelling_id"])
-        budget += S.charges_budget_on(view.stream(e.stream), as_of)
+        budget += charges_budget_on(view.stream(e.stream), as_of)
     mortgages, mortgage_debt, top_ups, prepaid = [], ZERO, ZERO, ZERO
     for e in view.of_type("CollectiveMortgageDrawn"):
-        p = S.payload_of(e)
+        p = payload_of(e)
         if p["coop_id"] != coop_id or e.effective_date > as_of or p["mortgage_id"] in mortgages:
             continue
-        state = S.mortgage_state(view.stream(e.stream), as_of)
+        state = mortgage_state(view.stream(e.stream), as_of)
         mortgages.append(state.mortgage_id)
         mortgage_debt += state.debt
         top_ups += state.top_ups
@@ -237,7 +242,7 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
     }
 
 
-def _allocation(years: list[S.MemberYear], open_receipts: Decimal) -> dict:
+def _allocation(years: list[MemberYear], open_receipts: Decimal) -> dict:
     """Where the members' receipts went: each closed member-year's charges, mortgage payment, equity stake and
     the rest to (or, in deficit, from) the reserve; receipts of years not yet closed are held."""
     def total(attribute: str) -> Decimal:
@@ -273,24 +278,24 @@ def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
     """Members and shares on `as_of`; a member may vote while admitted (not left) and holding at least £1."""
     society_events = view.require(f"society-{society_id}", f"society {society_id}")
     _check_exists(society_events, as_of, f"society {society_id}")
-    society = S.society_state(society_events, as_of)
+    society = society_state(society_events, as_of)
     holders: dict[str, Decimal] = {}
     for type_, sign in (("ShareCapitalBought", 1), ("ShareCapitalWithdrawn", -1)):
         for e in view.of_type(type_):
-            p = S.payload_of(e)
+            p = payload_of(e)
             if p["society_id"] == society_id and e.effective_date <= as_of:
-                holders[p["member_id"]] = holders.get(p["member_id"], ZERO) + sign * S._d(p["amount"])
+                holders[p["member_id"]] = holders.get(p["member_id"], ZERO) + sign * _d(p["amount"])
     admitted = {a.member_id: a for a in _admissions(view) if a.coop_id == society_id and a.admitted_on <= as_of}
     rows = []
     for member_id in sorted(set(holders) | set(admitted)):
         adm = admitted.get(member_id)
         left = None
         if adm is not None:
-            left = S.leaving_date(view.stream(f"dwelling-{adm.dwelling_id}"), member_id)
+            left = leaving_date(view.stream(f"dwelling-{adm.dwelling_id}"), member_id)
             if left is not None and left > as_of:
                 left = None
         shares = holders.get(member_id, ZERO)
-        is_member = adm is not None and left is None if society.kind == "coop" else shares >= S.MEMBERSHIP_SHARE
+        is_member = adm is not None and left is None if society.kind == "coop" else shares >= MEMBERSHIP_SHARE
         rows.append({
             "member": member_id,
             "shares": round_money(shares),
@@ -298,7 +303,7 @@ def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
             "left_on": left,
             "dwelling": adm.dwelling_id if adm else None,
             "member_on_date": bool(is_member),
-            "may_vote": bool(is_member and shares >= S.MEMBERSHIP_SHARE),
+            "may_vote": bool(is_member and shares >= MEMBERSHIP_SHARE),
         })
     return {
         "society": society_id,

@@ -33,9 +33,14 @@ from typing import Any, Iterable, Optional
 
 import orjson
 
-from ledger import equity_state as S
 from ledger.accrual import plan_accruals
 from ledger.commands.consistency import checks_again
+from ledger.coop.dwelling import dwelling_state, leaving_date
+from ledger.coop.fold import Fact, first_event, payload_of
+from ledger.coop.index import index_values
+from ledger.coop.member import Admission, MemberPosition, admission_of, member_ledger, member_position
+from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
+from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
 from ledger.errors import FieldError, ValidationFailed
 from ledger.jak_state import COMPUTED_ON_READ
 from ledger.periods import PRIOR_PERIOD, PeriodGuard
@@ -75,28 +80,28 @@ class World(StoreSource):
     def add(self, stream: str, type_: str, schema_version: int, on: date, payload: dict, key: str) -> None:
         self.stream(stream)
         self._next += 1
-        fact = S.Fact(self._next, stream, 0, type_, schema_version, on, payload, key)
+        fact = Fact(self._next, stream, 0, type_, schema_version, on, payload, key)
         self._streams[stream].append(fact)
         if type_ in self._types:
             self._types[type_].append(fact)
         if (stream, type_) in self._typed:
             self._typed[(stream, type_)].append(fact)
 
-    def admissions(self) -> list[S.Admission]:
-        return [a for a in (S.admission_of([e]) for e in self.of_type("MemberAdmitted")) if a is not None]
+    def admissions(self) -> list[Admission]:
+        return [a for a in (admission_of([e]) for e in self.of_type("MemberAdmitted")) if a is not None]
 
-    def schedule(self, adm: S.Admission) -> Optional[S.DebtShareSchedule]:
+    def schedule(self, adm: Admission) -> Optional[DebtShareSchedule]:
         """The member's debt-share schedule, as the read side folds it (projections/equity.py)."""
-        mortgages = S.drawn_by_coop(self.of_type("CollectiveMortgageDrawn")).get(adm.coop_id, {})
-        return S.schedule_of(adm, mortgages, self.stream)
+        mortgages = drawn_by_coop(self.of_type("CollectiveMortgageDrawn")).get(adm.coop_id, {})
+        return schedule_of(adm, mortgages, self.stream)
 
-    def member_position(self, member_id: str, on: date) -> S.MemberPosition:
+    def member_position(self, member_id: str, on: date) -> MemberPosition:
         """A member's position as `member show` gives it (the co-op's policies and the debt share's schedule)."""
         events = self.stream(f"member-{member_id}")
-        adm = S.admission_of(events)
+        adm = admission_of(events)
         society = [e for e in self.stream(f"society-{adm.coop_id}")
                    if e.type in ("ResaleFormulaSet", "EquityStakePolicySet")]
-        return S.member_position(events, self.stream(f"dwelling-{adm.dwelling_id}"), society, on, self.schedule(adm))
+        return member_position(events, self.stream(f"dwelling-{adm.dwelling_id}"), society, on, self.schedule(adm))
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class Recorded:
 
 def _society(world: World, society_id: str, on: date, field: str) -> list[FieldError]:
     events = world.stream(f"society-{society_id}")
-    found = S.first_event(events, "SocietyRegistered")
+    found = first_event(events, "SocietyRegistered")
     if found is None:
         return [FieldError(field, f"society {society_id} is not registered")]
     if on < found[0]:
@@ -125,7 +130,7 @@ def _occupant(world: World, dwelling_id: str, on: date) -> Optional[str]:
     for adm in sorted((a for a in world.admissions() if a.dwelling_id == dwelling_id), key=lambda a: a.admitted_on):
         if adm.admitted_on > on:
             continue
-        left = S.leaving_date(dwelling_events, adm.member_id)
+        left = leaving_date(dwelling_events, adm.member_id)
         if left is None or left > on:
             found = adm.member_id
     return found
@@ -157,7 +162,7 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
     errors: list[FieldError] = []
 
     if type_ == "SocietyRegistered":
-        if S.first_event(world.stream(stream), "SocietyRegistered") is not None:
+        if first_event(world.stream(stream), "SocietyRegistered") is not None:
             return [FieldError("payload.society_id", f"society {sid} is already registered")]
         if p.get("clt_id"):
             errors += _society(world, p["clt_id"], on, "payload.clt_id")
@@ -165,11 +170,11 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
     if kind == "society":
         return _society(world, sid, on, "stream") + _society_event(world, type_, p)
     if type_ == "IndexValuePublished":
-        if p["period"] in S.index_values(world.stream(stream)):
+        if p["period"] in index_values(world.stream(stream)):
             return [FieldError("payload.period", f"index {p['series']} already has a value for period {p['period']}")]
         return []
     if type_ == "DwellingRegistered":
-        if S.first_event(world.stream(stream), "DwellingRegistered") is not None:
+        if first_event(world.stream(stream), "DwellingRegistered") is not None:
             return [FieldError("payload.dwelling_id", f"dwelling {sid} is already registered")]
         if D(p["clt_units"]) > D(p["units"]):
             errors.append(FieldError("payload.clt_units", "must not exceed the dwelling's units"))
@@ -177,14 +182,14 @@ def check(world: World, stream: str, type_: str, on: date, p: dict) -> list[Fiel
     if kind == "dwelling":
         return _dwelling_event(world, stream, sid, type_, on, p)
     if type_ == "CollectiveMortgageDrawn":
-        if S.first_event(world.stream(stream), "CollectiveMortgageDrawn") is not None:
+        if first_event(world.stream(stream), "CollectiveMortgageDrawn") is not None:
             return [FieldError("payload.mortgage_id", f"mortgage {sid} is already drawn; a further loan is a TopUpLoanDrawn")]
         if p["kind"] != "conventional" and not p.get("index_series"):
             errors.append(FieldError("payload.index_series", f"is required for a {p['kind']} mortgage"))
         errors += _terms_applied(p)
         return errors + _society(world, p["coop_id"], on, "payload.coop_id")
     if kind == "mortgage":
-        found = S.first_event(world.stream(stream), "CollectiveMortgageDrawn")
+        found = first_event(world.stream(stream), "CollectiveMortgageDrawn")
         if found is None:
             return [FieldError("stream", f"mortgage {sid} has not been drawn")]
         if on < found[0]:
@@ -202,8 +207,8 @@ def _prepayment(world: World, drawn: dict, on: date, amount: Decimal) -> list[Fi
     coop = drawn["coop_id"]
     held = sum((world.member_position(a.member_id, on).ledger.extra_paid for a in world.admissions()
                 if a.coop_id == coop and a.admitted_on <= on), D(0))
-    for mortgage in S.drawn_by_coop(world.of_type("CollectiveMortgageDrawn")).get(coop, {}):
-        held -= S.mortgage_state(world.stream(f"mortgage-{mortgage}"), on).prepaid
+    for mortgage in drawn_by_coop(world.of_type("CollectiveMortgageDrawn")).get(coop, {}):
+        held -= mortgage_state(world.stream(f"mortgage-{mortgage}"), on).prepaid
     if amount > held:
         return [FieldError("payload.amount", f"is more than the {held} of members' extra payments co-op {coop} "
                                              f"holds on {on.isoformat()}")]
@@ -227,7 +232,7 @@ def _terms_applied(p: dict) -> list[FieldError]:
 def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
     if type_ == "ReserveTransferred" and D(p["amount"]) == 0:
         return [FieldError("payload.amount", "must not be zero")]
-    if type_ == "ReserveTransferred" and S.derived_transfer(p):
+    if type_ == "ReserveTransferred" and derived_transfer(p):
         return [FieldError("payload.purpose", "is the wording of a member-year's surplus, which the books compute "
                                               "from the year's receipts, charges and mortgage payment: describe "
                                               "the transfer in other words")]
@@ -238,7 +243,7 @@ def _society_event(world: World, type_: str, p: dict) -> list[FieldError]:
 
 def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p: dict) -> list[FieldError]:
     events = world.stream(stream)
-    found = S.first_event(events, "DwellingRegistered")
+    found = first_event(events, "DwellingRegistered")
     if found is None:
         return [FieldError("stream", f"dwelling {sid} is not registered")]
     if on < found[0]:
@@ -246,7 +251,7 @@ def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p
     if type_ == "UnitsTransferred":
         if p["from_holder"] == p["to_holder"]:
             return [FieldError("payload.to_holder", "must differ from from_holder")]
-        state = S.dwelling_state(events, on)
+        state = dwelling_state(events, on)
         occupant = _occupant(world, sid, on)
         if occupant is not None:
             holding = world.member_position(occupant, on).units
@@ -272,10 +277,10 @@ def _dwelling_event(world: World, stream: str, sid: str, type_: str, on: date, p
 def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: dict) -> list[FieldError]:
     events = world.stream(stream)
     if type_ == "MemberAdmitted":
-        if S.admission_of(events) is not None:
+        if admission_of(events) is not None:
             return [FieldError("payload.member_id", f"member {sid} is already admitted")]
         errors = _society(world, p["coop_id"], on, "payload.coop_id")
-        found = S.first_event(world.stream(f"dwelling-{p['dwelling_id']}"), "DwellingRegistered")
+        found = first_event(world.stream(f"dwelling-{p['dwelling_id']}"), "DwellingRegistered")
         if found is None:
             return errors + [FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is not registered")]
         if found[1]["coop_id"] != p["coop_id"]:
@@ -287,26 +292,26 @@ def _member_event(world: World, stream: str, sid: str, type_: str, on: date, p: 
             errors.append(FieldError("payload.dwelling_id", f"dwelling {p['dwelling_id']} is occupied by member "
                                                             f"{occupant} on {on.isoformat()}"))
         mortgage = world.stream(f"mortgage-{p['mortgage_id']}") if p.get("mortgage_id") else None
-        if mortgage is not None and S.first_event(mortgage, "CollectiveMortgageDrawn") is None:
+        if mortgage is not None and first_event(mortgage, "CollectiveMortgageDrawn") is None:
             errors.append(FieldError("payload.mortgage_id", f"mortgage {p['mortgage_id']} has not been drawn"))
-        dwelling = S.dwelling_state(world.stream(f"dwelling-{p['dwelling_id']}"), on) if found and on >= found[0] else None
+        dwelling = dwelling_state(world.stream(f"dwelling-{p['dwelling_id']}"), on) if found and on >= found[0] else None
         if dwelling is not None and D(p["deposit"]) + D(p["debt_share"]) > (dwelling.total_units - dwelling.clt_units) * dwelling.unit_value + D("0.01"):
             errors.append(FieldError("payload.debt_share", "deposit + debt_share exceed the value of the dwelling's non-CLT units"))
         return errors
-    adm = S.admission_of(events)
+    adm = admission_of(events)
     if adm is None:
         return [FieldError("stream", f"member {sid} has not been admitted")]
     if type_ in ("ShareCapitalBought", "ShareCapitalWithdrawn", "DividendPaid"):
         errors = _society(world, p["society_id"], on, "payload.society_id")
-        held = S.member_ledger(events, world.stream(f"dwelling-{adm.dwelling_id}"), on).share_capital.get(p["society_id"], D(0))
-        if type_ == "ShareCapitalBought" and held + D(p["amount"]) > S.MAX_SHARE_CAPITAL:
+        held = member_ledger(events, world.stream(f"dwelling-{adm.dwelling_id}"), on).share_capital.get(p["society_id"], D(0))
+        if type_ == "ShareCapitalBought" and held + D(p["amount"]) > MAX_SHARE_CAPITAL:
             errors.append(FieldError("payload.amount", f"would bring member {sid}'s share capital in {p['society_id']} "
                                                        f"to {held + D(p['amount'])}, above the legal maximum of £20,000"))
         if type_ == "ShareCapitalWithdrawn" and D(p["amount"]) > held:
             errors.append(FieldError("payload.amount", f"is more than the {held} member {sid} holds in {p['society_id']}"))
         return errors
     dwelling_events = world.stream(f"dwelling-{adm.dwelling_id}")
-    left = S.leaving_date(dwelling_events, sid)
+    left = leaving_date(dwelling_events, sid)
     if on < adm.admitted_on:
         return [FieldError("effective_date", f"{on.isoformat()} is before member {sid} was admitted "
                                              f"({adm.admitted_on.isoformat()})")]
@@ -402,7 +407,7 @@ class Accrued:
 def planned_accruals(world: World, through: date, coop: Optional[str] = None) -> list:
     """What accrual would post through `through` (for one co-op, or all)."""
     admissions = [a for a in world.admissions() if coop is None or a.coop_id == coop]
-    mortgages = [p["mortgage_id"] for p in (S.payload_of(e) for e in world.of_type("CollectiveMortgageDrawn"))
+    mortgages = [p["mortgage_id"] for p in (payload_of(e) for e in world.of_type("CollectiveMortgageDrawn"))
                  if coop is None or p["coop_id"] == coop]
     return plan_accruals(world.stream, members=[a.member_id for a in admissions], mortgages=mortgages, through=through)
 
