@@ -36,23 +36,33 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Callable, Sequence
 
+from ledger import streams
 from ledger.calendar import add_months, member_year_bounds
 from ledger.coop.dwelling import charges_budget_on, leaving_date
-from ledger.coop.fold import RATE_QUANTUM, Fact, effective, first_event, payload_of
+from ledger.coop.fold import RATE_QUANTUM, Fact, effective, first_of, of_type
 from ledger.coop.index import index_rate, index_values
 from ledger.coop.member import Admission, admission_of
 from ledger.coop.mortgage import mortgage_terms
+from ledger.coop.payloads import Amount, Drawdown, LenderYear, NewPayment
 from ledger.coop.society import society_state
 from ledger.errors import LedgerError
 from ledger.events.base import EventPayload
-from ledger.events.coop import MortgageYearPosted, PaymentDue, PaymentIndexed
+from ledger.events.coop import (
+    CollectiveMortgageDrawn,
+    MortgagePrepaid,
+    MortgageYearPosted,
+    PaymentDue,
+    PaymentIndexed,
+    PaymentReductionAgreed,
+    TopUpLoanDrawn,
+)
 from ledger.money import ZERO, money_text, round_money
 from ledger.rules.mortgage import next_payment, post_year, solve_first_payment
 from ledger.rules.payments import indexed_amount, indexed_payment
 
 RATE_QUANTUM = RATE_QUANTUM
 # What moves the lender's balance between its years: a top-up adds to it, a prepayment takes from it.
-LENDER_MOVES = {"TopUpLoanDrawn": 1, "MortgagePrepaid": -1}
+LENDER_MOVES = {TopUpLoanDrawn.event_type: 1, MortgagePrepaid.event_type: -1}
 Reader = Callable[[str], Sequence]
 
 
@@ -64,7 +74,7 @@ class MissingIndexValue(AccrualError):
     def __init__(self, series: str, period: str, needed_for: str) -> None:
         self.series, self.period = series, period
         super().__init__(f"index {series} has no value for period {period} (needed for {needed_for}); "
-                         f"publish it with an IndexValuePublished event on stream index-{series}")
+                         f"publish it with an IndexValuePublished event on stream {streams.index(series)}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class IndexBook:
     def rate(self, series: str, year_end: date, needed_for: str) -> Decimal:
         values = self.series.get(series)
         if values is None:
-            values = self.series[series] = index_values(self.read(f"index-{series}"))
+            values = self.series[series] = index_values(self.read(streams.index(series)))
         rate, missing = index_rate(values, year_end)
         if rate is None:
             raise MissingIndexValue(series, missing, needed_for)
@@ -114,12 +124,12 @@ def _split(total: Decimal, month: int) -> Decimal:
 
 def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: IndexBook) -> list[Planned]:
     events = read(mortgage_stream)
-    found = first_event(events, "CollectiveMortgageDrawn")
-    if found is None:
+    drawdown = first_of(events, CollectiveMortgageDrawn)
+    if drawdown is None:
         return []
-    drawn_on, drawn = found
+    drawn_on, drawn = drawdown.effective_date, Drawdown.of(drawdown).document
     keys = {e.idempotency_key for e in events}
-    posted = {int(payload_of(e)["year"]): payload_of(e) for e in events if e.type == "MortgageYearPosted"}
+    posted = {y.year: y.document for y in map(LenderYear.of, of_type(events, MortgageYearPosted))}
     principal = Decimal(drawn["principal"])
     terms = mortgage_terms(drawn, principal)
     payment = Decimal(drawn["first_payment"]) if drawn.get("first_payment") else solve_first_payment(terms)
@@ -138,7 +148,7 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
             continue
         for e in events:
             if e.type in LENDER_MOVES and e.effective_date <= end and e.position not in counted_top_ups:
-                debt += LENDER_MOVES[e.type] * Decimal(payload_of(e)["amount"])
+                debt += LENDER_MOVES[e.type] * Amount.of(e).amount
                 counted_top_ups.add(e.position)
         rate = _index_rate(book, drawn, end, f"year {year} of mortgage {drawn['mortgage_id']}")
         row = post_year(terms, year, debt, payment, rate)
@@ -159,20 +169,20 @@ def _posting(row) -> MortgageYearPosted:
 def _annual_on(adm: Admission, events: Sequence, on: date) -> Decimal:
     """The annual payment in force on a date: at admission, then as indexed or reduced."""
     annual = adm.annual_payment
-    for e in effective((e for e in events if e.type in ("PaymentIndexed", "PaymentReductionAgreed")), on):
-        annual = Decimal(payload_of(e)["annual_payment"])
+    for e in effective(of_type(events, PaymentIndexed, PaymentReductionAgreed), on):
+        annual = NewPayment.of(e).annual_payment
     return annual
 
 
 def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) -> list[Planned]:
     """The indexation and dues a member's terms call for through `through` (none after leaving)."""
-    stream = f"member-{member_id}"
+    stream = streams.member(member_id)
     events = list(read(stream))
     adm = admission_of(events)
     if adm is None:
         return []
-    dwelling_events = read(f"dwelling-{adm.dwelling_id}")
-    society_events = read(f"society-{adm.coop_id}")
+    dwelling_events = read(streams.dwelling(adm.dwelling_id))
+    society_events = read(streams.society(adm.coop_id))
     keys = {e.idempotency_key for e in events}
     left_on = leaving_date(dwelling_events, member_id)
     out: list[Planned] = []
@@ -230,7 +240,7 @@ def plan_accruals(read: Reader, *, members: Sequence[str], mortgages: Sequence[s
     book = IndexBook(read)
     out: list[Planned] = []
     for mortgage in mortgages:
-        out.extend(plan_mortgage(read, f"mortgage-{mortgage}", through, book))
+        out.extend(plan_mortgage(read, streams.mortgage(mortgage), through, book))
     for member in members:
         out.extend(plan_member(read, member, through, book))
     return out

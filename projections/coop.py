@@ -15,14 +15,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
+from ledger import streams
 from ledger.coop import member as fold_member
 from ledger.coop.dwelling import charges_budget_on, dwelling_state, leaving_date, units_json
-from ledger.coop.fold import _d, payload_of
+from ledger.coop.fold import dec
 from ledger.coop.member import Admission, MemberPosition, MemberYear, admission_of
 from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
+from ledger.coop.payloads import Drawdown, DwellingRegistration, Shares
 from ledger.coop.society import MEMBERSHIP_SHARE, society_state
 from ledger.errors import NotFound
+from ledger.events.base import EventPayload
+from ledger.events.coop import (
+    CollectiveMortgageDrawn,
+    DwellingRegistered,
+    EquityStakePolicySet,
+    MemberAdmitted,
+    ResaleFormulaSet,
+    ShareCapitalBought,
+    ShareCapitalWithdrawn,
+)
 from ledger.money import ZERO, round_money
+from ledger.store import StoredEvent
 from projections.view import LedgerView, check_as_of
 
 
@@ -30,7 +43,7 @@ def _admissions(view: LedgerView) -> list[Admission]:
     """Every admission known to the view (one per member stream), in log order (remembered by the view)."""
     found = view.__dict__.get("_admissions")
     if found is None:
-        found = view.__dict__["_admissions"] = [admission_of([e]) for e in view.of_type("MemberAdmitted")]
+        found = view.__dict__["_admissions"] = [admission_of([e]) for e in view.of_type(MemberAdmitted.event_type)]
     return found
 
 
@@ -58,7 +71,7 @@ def member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosi
 
 
 def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
-    stream = f"member-{member_id}"
+    stream = streams.member(member_id)
     events = _until(view, stream, as_of)
     if not events:
         events = view.require(stream, f"member {member_id}")
@@ -68,21 +81,21 @@ def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPos
     if as_of < adm.admitted_on:
         raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
                        f"admitted on {adm.admitted_on.isoformat()}")
-    dwelling = view.require(f"dwelling-{adm.dwelling_id}", f"dwelling {adm.dwelling_id} of member {member_id}")
+    dwelling = view.require(streams.dwelling(adm.dwelling_id), f"dwelling {adm.dwelling_id} of member {member_id}")
     return fold_member.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
 
 
 def _policies(view: LedgerView, coop_id: str) -> list:
     """The co-op's policies a member's fold reads: the resale formula and the `% to equity stake`."""
-    stream = f"society-{coop_id}"
-    return _typed(view, stream, "ResaleFormulaSet") + _typed(view, stream, "EquityStakePolicySet")
+    stream = streams.society(coop_id)
+    return _typed(view, stream, ResaleFormulaSet) + _typed(view, stream, EquityStakePolicySet)
 
 
 def coop_mortgages(view: LedgerView) -> dict[str, dict[str, dict]]:
     """Every co-op's drawn mortgages (remembered by the view)."""
     found = view.__dict__.get("_coop_mortgages")
     if found is None:
-        found = view.__dict__["_coop_mortgages"] = drawn_by_coop(view.of_type("CollectiveMortgageDrawn"))
+        found = view.__dict__["_coop_mortgages"] = drawn_by_coop(view.of_type(CollectiveMortgageDrawn.event_type))
     return found
 
 
@@ -95,21 +108,21 @@ def _until(view: LedgerView, stream: str, as_of: date) -> list:
     return view.stream_until(stream, as_of)
 
 
-def _typed(view: LedgerView, stream: str, type_: str) -> list:
+def _typed(view: LedgerView, stream: str, cls: type[EventPayload]) -> list[StoredEvent]:
     """One type of event of one stream (a co-op's stream also carries every member's reserve transfers)."""
-    return view.stream_of_type(stream, type_)
+    return view.stream_of_type(stream, cls.event_type)
 
 
 def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
     data = member_position(view, member_id, as_of).to_json()
-    corrections = view.corrections(f"member-{member_id}")
+    corrections = view.corrections(streams.member(member_id))
     if corrections:  # only when there are any: the JSON of an uncorrected member is the fold's, unchanged
         data["corrections"] = corrections
     return data
 
 
 def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
-    events = view.require(f"dwelling-{dwelling_id}", f"dwelling {dwelling_id}")
+    events = view.require(streams.dwelling(dwelling_id), f"dwelling {dwelling_id}")
     _check_exists(events, as_of, f"dwelling {dwelling_id}")
     state = dwelling_state(events, as_of)
     occupant = _occupant(view, dwelling_id, events, as_of)
@@ -135,7 +148,7 @@ def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
         "occupant": occupant,
         "occupant_debt_share": round_money(debt),
         "charges_budget": round_money(state.charges_budget),
-        "charges": {k: _d(v) for k, v in sorted(state.charges.items())},
+        "charges": {k: dec(v) for k, v in sorted(state.charges.items())},
         "leases": [{"on": on, "outgoing": out, "incoming": inc} for on, out, inc in state.leases],
     }
 
@@ -160,7 +173,7 @@ def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: list, as_of: 
 
 
 def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
-    society_events = view.require(f"society-{coop_id}", f"society {coop_id}")
+    society_events = view.require(streams.society(coop_id), f"society {coop_id}")
     _check_exists(society_events, as_of, f"society {coop_id}")
     society = society_state(society_events, as_of)
     admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
@@ -187,16 +200,16 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
             debt_shares += lg.debt_share
             arrears += lg.arrears
     dwellings, budget = [], ZERO
-    for e in view.of_type("DwellingRegistered"):
-        p = payload_of(e)
-        if p["coop_id"] != coop_id or e.effective_date > as_of:
+    for e in view.of_type(DwellingRegistered.event_type):
+        registration = DwellingRegistration.of(e)
+        if registration.coop_id != coop_id or e.effective_date > as_of:
             continue
-        dwellings.append(p["dwelling_id"])
+        dwellings.append(registration.dwelling_id)
         budget += charges_budget_on(view.stream(e.stream), as_of)
     mortgages, mortgage_debt, top_ups, prepaid = [], ZERO, ZERO, ZERO
-    for e in view.of_type("CollectiveMortgageDrawn"):
-        p = payload_of(e)
-        if p["coop_id"] != coop_id or e.effective_date > as_of or p["mortgage_id"] in mortgages:
+    for e in view.of_type(CollectiveMortgageDrawn.event_type):
+        drawn = Drawdown.of(e)
+        if drawn.coop_id != coop_id or e.effective_date > as_of or drawn.mortgage_id in mortgages:
             continue
         state = mortgage_state(view.stream(e.stream), as_of)
         mortgages.append(state.mortgage_id)
@@ -276,22 +289,22 @@ def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Deci
 
 def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
     """Members and shares on `as_of`; a member may vote while admitted (not left) and holding at least £1."""
-    society_events = view.require(f"society-{society_id}", f"society {society_id}")
+    society_events = view.require(streams.society(society_id), f"society {society_id}")
     _check_exists(society_events, as_of, f"society {society_id}")
     society = society_state(society_events, as_of)
     holders: dict[str, Decimal] = {}
-    for type_, sign in (("ShareCapitalBought", 1), ("ShareCapitalWithdrawn", -1)):
-        for e in view.of_type(type_):
-            p = payload_of(e)
-            if p["society_id"] == society_id and e.effective_date <= as_of:
-                holders[p["member_id"]] = holders.get(p["member_id"], ZERO) + sign * _d(p["amount"])
+    for cls, sign in ((ShareCapitalBought, 1), (ShareCapitalWithdrawn, -1)):
+        for e in view.of_type(cls.event_type):
+            held = Shares.of(e)
+            if held.society_id == society_id and e.effective_date <= as_of:
+                holders[held.member_id] = holders.get(held.member_id, ZERO) + sign * held.amount
     admitted = {a.member_id: a for a in _admissions(view) if a.coop_id == society_id and a.admitted_on <= as_of}
     rows = []
     for member_id in sorted(set(holders) | set(admitted)):
         adm = admitted.get(member_id)
         left = None
         if adm is not None:
-            left = leaving_date(view.stream(f"dwelling-{adm.dwelling_id}"), member_id)
+            left = leaving_date(view.stream(streams.dwelling(adm.dwelling_id)), member_id)
             if left is not None and left > as_of:
                 left = None
         shares = holders.get(member_id, ZERO)

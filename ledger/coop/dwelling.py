@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Optional, Sequence
+from typing import Optional
 
-from ledger.coop.fold import Timeline, _d, effective, first_event, payload_of
+from ledger.coop.fold import Event, Events, Timeline, dec, effective, first_of, of_type, on, run
+from ledger.coop.payloads import CHARGE_HEADS, Assignment, Budget, DwellingRegistration, Revaluation, Transfer
 from ledger.errors import NotFound
+from ledger.events.coop import ChargesBudgetSet, DwellingRegistered, DwellingRevalued, LeaseAssigned, UnitsTransferred
 from ledger.money import ZERO
 from ledger.rules.units import round_units, unit_value
+
+__all__ = ["CHARGE_HEADS", "DwellingState", "charges_budget_on", "charges_timeline", "dwelling_state", "leaving_date",
+           "units_json", "value_on"]
 
 
 @dataclass
@@ -27,9 +32,10 @@ class DwellingState:
     value: Decimal
     value_basis: str = "valuation"
     valued_on: Optional[date] = None
-    charges: dict = field(default_factory=dict)
+    charges: dict[str, str] = field(default_factory=dict)
     charges_from: Optional[date] = None
-    leases: list = field(default_factory=list)  # (date, outgoing, incoming)
+    leases: list[tuple[date, str, Optional[str]]] = field(default_factory=list)  # (date, outgoing, incoming)
+    basis: Optional[str] = field(default=None, repr=False, compare=False)  # the revaluations folded (None: all)
 
     @property
     def unit_value(self) -> Decimal:
@@ -37,68 +43,72 @@ class DwellingState:
 
     @property
     def charges_budget(self) -> Decimal:
-        return sum((_d(v) for v in self.charges.values()), ZERO)
+        return sum((dec(v) for v in self.charges.values()), ZERO)
 
 
-CHARGE_HEADS = ("management", "maintenance", "insurance", "services", "sinking_fund")
+def _revalued(state: DwellingState, e: Event) -> None:
+    r = Revaluation.of(e)
+    if state.basis is None or r.basis == state.basis:
+        state.value, state.value_basis, state.valued_on = r.value, r.basis, e.effective_date
 
 
-def dwelling_state(events: Sequence, as_of: date, basis: Optional[str] = None) -> DwellingState:
+def _transferred(state: DwellingState, e: Event) -> None:
+    t = Transfer.of(e)
+    if t.from_holder == "clt":
+        state.clt_units -= t.units
+    if t.to_holder == "clt":
+        state.clt_units += t.units
+
+
+def _budget_set(state: DwellingState, e: Event) -> None:
+    state.charges, state.charges_from = Budget.of(e).heads, e.effective_date
+
+
+def _assigned(state: DwellingState, e: Event) -> None:
+    a = Assignment.of(e)
+    state.leases.append((e.effective_date, a.outgoing_member_id, a.incoming_member_id))
+
+
+DWELLING_FOLD = on(
+    (DwellingRevalued, _revalued),
+    (UnitsTransferred, _transferred),
+    (ChargesBudgetSet, _budget_set),
+    (LeaseAssigned, _assigned),
+)
+
+
+def dwelling_state(events: Events, as_of: date, basis: Optional[str] = None) -> DwellingState:
     """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
-    found = first_event(events, "DwellingRegistered")
-    if found is None:
+    registered = first_of(events, DwellingRegistered)
+    if registered is None:
         raise NotFound("no DwellingRegistered event on this stream")
-    registered_on, p = found
-    state = DwellingState(p["dwelling_id"], p["coop_id"], registered_on, _d(p["units"]), _d(p["clt_units"]),
-                          _d(p["value"]), valued_on=registered_on)
-    for e in effective(events, as_of):
-        t = e.type
-        if t == "DwellingRevalued":
-            p = payload_of(e)
-            if basis is None or p.get("basis", "valuation") == basis:
-                state.value, state.value_basis, state.valued_on = _d(p["value"]), p.get("basis", "valuation"), e.effective_date
-        elif t == "UnitsTransferred":
-            p = payload_of(e)
-            units = _d(p["units"])
-            if p["from_holder"] == "clt":
-                state.clt_units -= units
-            if p["to_holder"] == "clt":
-                state.clt_units += units
-        elif t == "ChargesBudgetSet":
-            p = payload_of(e)
-            state.charges = {k: p[k] for k in CHARGE_HEADS}
-            state.charges_from = e.effective_date
-        elif t == "LeaseAssigned":
-            p = payload_of(e)
-            state.leases.append((e.effective_date, p["outgoing_member_id"], p.get("incoming_member_id")))
-    return state
+    r = DwellingRegistration.of(registered)
+    state = DwellingState(r.dwelling_id, r.coop_id, registered.effective_date, r.units, r.clt_units, r.value,
+                          valued_on=registered.effective_date, basis=basis)
+    return run(DWELLING_FOLD, state, effective(events, as_of))
 
 
-def value_on(events: Sequence, on: date, basis: Optional[str] = None) -> Decimal:
-    return dwelling_state(events, on, basis).value
+def value_on(events: Events, day: date, basis: Optional[str] = None) -> Decimal:
+    return dwelling_state(events, day, basis).value
 
 
-def leaving_date(dwelling_events: Sequence, member_id: str) -> Optional[date]:
+def leaving_date(dwelling_events: Events, member_id: str) -> Optional[date]:
     """The first assignment of the lease away from the member, whatever the query date."""
-    for e in effective(dwelling_events):
-        if e.type == "LeaseAssigned" and payload_of(e)["outgoing_member_id"] == member_id:
+    for e in effective(of_type(dwelling_events, LeaseAssigned)):
+        if Assignment.of(e).outgoing_member_id == member_id:
             return e.effective_date
     return None
 
 
-def _budget(p: dict) -> Decimal:
-    return sum((_d(p[k]) for k in CHARGE_HEADS), ZERO)
-
-
-def charges_timeline(dwelling_events: Sequence) -> Timeline:
+def charges_timeline(dwelling_events: Events) -> Timeline[Decimal]:
     """The dwelling's yearly charges budget, from each `ChargesBudgetSet`."""
-    return Timeline(dwelling_events, "ChargesBudgetSet", _budget)
+    return Timeline(dwelling_events, ChargesBudgetSet, lambda e: Budget.of(e).total, ZERO)
 
 
-def charges_budget_on(dwelling_events: Sequence, on: date) -> Decimal:
-    return charges_timeline(dwelling_events).on(on)
+def charges_budget_on(dwelling_events: Events, day: date) -> Decimal:
+    return charges_timeline(dwelling_events).on(day)
 
 
-def units_json(holding_clt: Decimal, member: Decimal, financed: Decimal, total: Decimal) -> dict:
+def units_json(holding_clt: Decimal, member: Decimal, financed: Decimal, total: Decimal) -> dict[str, Decimal]:
     return {"clt": round_units(holding_clt), "member": round_units(member), "financed": round_units(financed),
             "total": round_units(total)}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Optional, Sequence
+from typing import Optional
 
-from ledger.coop.fold import PRECISION, RATE_QUANTUM, _d, payload_of
+from ledger.coop.fold import PRECISION, RATE_QUANTUM, Events, of_type
+from ledger.coop.payloads import IndexValue
+from ledger.events.coop import IndexValuePublished
 
 
-def index_values(events: Sequence) -> dict[str, Decimal]:
-    return {payload_of(e)["period"]: _d(payload_of(e)["value"]) for e in events if e.type == "IndexValuePublished"}
+def index_values(events: Events) -> dict[str, Decimal]:
+    """A series' values by period (`YYYY` or `YYYY-MM`)."""
+    return {v.period: v.value for v in map(IndexValue.of, of_type(events, IndexValuePublished))}
 
 
 def index_periods(values: dict[str, Decimal], year_end: date) -> tuple[str, str]:
@@ -32,4 +35,5 @@ def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Optional[Dec
             return None, period
     with localcontext() as ctx:
         ctx.prec = PRECISION
-        return (values[now] / values[before] - 1).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP), None
+        rate: Decimal = (values[now] / values[before] - 1).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
+        return rate, None

@@ -5,6 +5,10 @@
   on the member's stream sets it to `closing_debt - equity_stake`; an extra payment lowers it; a payment
   reduction raises it by the units sold at the unit value of the day; unit transfers on the dwelling between
   the co-op (financed) or CLT and the member move it by their price.
+- the money is the rules': the annual payment at signing (`rules.payments.annual_payment`), the charges the
+  receipts paid (`charges_collected`, FIFO over the dues through `allocate_payment`), a member-year's
+  `% to equity stake` (`allocate_payment`) and its reserve movement (`reserve_movement`), the debt share's year
+  (`rules.mortgage.post_year`), units (`rules.units`) and the payout (`rules.resale`).
 """
 
 from __future__ import annotations
@@ -12,26 +16,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
-from typing import Optional, Sequence
+from typing import Any, Optional
 
 from ledger.calendar import member_year_bounds
 from ledger.coop.dwelling import DwellingState, charges_timeline, dwelling_state, leaving_date, units_json, value_on
-from ledger.coop.fold import PRECISION, _d, effective, payload_of
+from ledger.coop.fold import PRECISION, Event, Events, Payload, effective, first_of, of_type, on
 from ledger.coop.mortgage import DebtShareSchedule
+from ledger.coop.payloads import AdmissionTerms, Amount, Due, LenderYear, NewPayment, Payout, Receipt, Shares, Transfer
 from ledger.coop.society import resale_formula_on, resale_policy, stake_timeline
 from ledger.errors import NotFound
-from ledger.events.base import REGISTRY
+from ledger.events.coop import (
+    DividendPaid,
+    EquityPaidOut,
+    ExtraPaymentReceived,
+    MemberAdmitted,
+    MortgageYearPosted,
+    PaymentDue,
+    PaymentIndexed,
+    PaymentReceived,
+    PaymentReductionAgreed,
+    ShareCapitalBought,
+    ShareCapitalWithdrawn,
+    UnitsTransferred,
+)
 from ledger.money import ZERO, round_money
 from ledger.rules.mortgage import next_payment, post_year
+from ledger.rules.payments import allocate_payment, annual_payment, charges_collected, reserve_movement
 from ledger.rules.resale import repaid_equity, resale_payout
 from ledger.rules.units import unitise
-
-D = Decimal
-
-
-def _current_version(type_: str) -> int:
-    cls = REGISTRY.get(type_)
-    return cls.schema_version if cls is not None else -1
 
 
 @dataclass
@@ -48,18 +60,17 @@ class Admission:
 
     @property
     def annual_payment(self) -> Decimal:
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return round_money(self.net_salary * self.payment_rate)
+        """The payment fixed at signing, at the rate the admission recorded."""
+        return annual_payment(self.net_salary, self.payment_rate, rate_checked=False)
 
 
-def admission_of(member_events: Sequence) -> Optional[Admission]:
-    for e in member_events:
-        if e.type == "MemberAdmitted":
-            p = payload_of(e)
-            return Admission(p["member_id"], p["coop_id"], p["dwelling_id"], e.effective_date, _d(p["net_salary"]),
-                             _d(p["payment_rate"]), _d(p["deposit"]), _d(p["debt_share"]), p.get("mortgage_id"))
-    return None
+def admission_of(member_events: Events) -> Optional[Admission]:
+    e = first_of(member_events, MemberAdmitted)
+    if e is None:
+        return None
+    t = AdmissionTerms.of(e)
+    return Admission(t.member_id, t.coop_id, t.dwelling_id, e.effective_date, t.net_salary, t.payment_rate, t.deposit,
+                     t.debt_share, t.mortgage_id)
 
 
 @dataclass(frozen=True)
@@ -73,12 +84,12 @@ class MemberYear:
     charges: Decimal  # the dwelling's charges budget in force at the year's start
     payment: Decimal  # the mortgage payment on the debt share
     equity_stake: Decimal  # the `% to equity stake` of a surplus, which lowers the debt share
-    posting: Optional[dict]  # the debt share's year (interest, indexation, closing debt), if it had one
+    posting: Optional[Payload]  # the debt share's year (interest, indexation, closing debt), if it had one
 
     @property
     def reserve(self) -> Decimal:
         """What the year adds to (or, in deficit, draws from) the co-op's reserve."""
-        return self.received - self.charges - self.payment - self.equity_stake
+        return reserve_movement(self.received, self.charges, self.payment, self.equity_stake)
 
 
 @dataclass
@@ -96,13 +107,13 @@ class MemberLedger:
     payments_received: Decimal
     charges_due: Decimal
     charges_collected: Decimal
-    share_capital: dict  # society -> amount
+    share_capital: dict[str, Decimal]  # society -> amount
     dividends: Decimal
     paid_out: Decimal
     arrears_deducted: Decimal
     years_posted: int
-    last_posting: Optional[dict]
-    years: list = field(default_factory=list)  # MemberYear, closed years in order
+    last_posting: Optional[Payload]
+    years: list[MemberYear] = field(default_factory=list)  # closed years in order
     years_blocked: Optional[str] = None  # why no later year could be closed (a missing index value)
 
     @property
@@ -128,10 +139,117 @@ class MemberLedger:
         return self.payments_received - sum((y.received for y in self.years), ZERO)
 
 
+class _Member:
+    """The running figures of a member's fold; one method per event class (MEMBER_FOLD)."""
+
+    def __init__(self, adm: Admission, dwelling_events: Events, left_on: Optional[date],
+                 schedule: Optional[DebtShareSchedule]) -> None:
+        self.adm, self.dwelling_events, self.left_on, self.schedule = adm, dwelling_events, left_on, schedule
+        self.debt = adm.debt_share
+        self.received = self.added = self.extra = ZERO
+        self.deposit = adm.deposit
+        self.annual = adm.annual_payment
+        self.due = self.charges_due = ZERO
+        self.dues: list[tuple[Decimal, Decimal]] = []  # (amount, charges) in order, for the FIFO charges allocation
+        self.shares: dict[str, Decimal] = {}
+        self.dividends = self.paid_out = self.deducted = ZERO
+        self.posted: dict[int, Payload] = {}
+        self.years = 0
+        self.last: Optional[Payload] = None
+
+    def payment_received(self, e: Event) -> None:
+        self.received += Receipt.of(e).amount
+
+    def payment_due(self, e: Event) -> None:
+        due = Due.of(e)
+        self.due += due.amount
+        self.charges_due += due.charges
+        self.dues.append(due)
+
+    def lender_year(self, e: Event) -> None:
+        if self.schedule is not None:  # with a schedule the fold computes the year itself
+            return
+        y = LenderYear.of(e)
+        self.debt = y.closing_debt - y.equity_stake
+        self.posted[y.year] = y.document
+        self.years, self.last = max(self.years, y.year), y.document
+
+    def extra_payment(self, e: Event) -> None:
+        applied = min(Amount.of(e).amount, self.debt)
+        self.debt -= applied
+        self.extra += applied
+
+    def payment_indexed(self, e: Event) -> None:
+        self.annual = NewPayment.of(e).annual_payment
+
+    def payment_reduced(self, e: Event) -> None:
+        reduction = NewPayment.of(e)
+        self.annual = reduction.annual_payment
+        if reduction.units_sold:
+            uv = dwelling_state(self.dwelling_events, e.effective_date).unit_value
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                price = round_money(reduction.units_sold * uv)
+            self.debt += price
+            self.added += price
+
+    def units_transferred(self, e: Event) -> None:
+        """The dwelling's unit transfers move the occupant's debt share and deposit while they live there."""
+        if e.effective_date < self.adm.admitted_on or (self.left_on is not None and e.effective_date >= self.left_on):
+            return
+        t = Transfer.of(e)
+        price, src, dst = t.price, t.from_holder, t.to_holder
+        if dst == "financed" and src in ("member", "clt"):
+            self.debt += price
+            self.added += price
+        elif src == "financed" and dst in ("member", "clt"):
+            applied = min(price, self.debt)
+            self.debt -= applied
+            if dst == "member":
+                self.extra += applied
+        elif src == "clt" and dst == "member":
+            self.deposit += price
+        elif src == "member" and dst == "clt":
+            self.deposit = max(self.deposit - price, ZERO)
+
+    def _shares(self, e: Event, sign: int) -> None:
+        s = Shares.of(e)
+        self.shares[s.society_id] = self.shares.get(s.society_id, ZERO) + sign * s.amount
+
+    def shares_bought(self, e: Event) -> None:
+        self._shares(e, 1)
+
+    def shares_withdrawn(self, e: Event) -> None:
+        self._shares(e, -1)
+
+    def dividend(self, e: Event) -> None:
+        self.dividends += Amount.of(e).amount
+
+    def paid(self, e: Event) -> None:
+        payout = Payout.of(e)
+        self.paid_out += payout.amount
+        self.deducted += payout.arrears_deducted
+
+
+MEMBER_FOLD = on(
+    (PaymentReceived, _Member.payment_received),  # the two commonest events first
+    (PaymentDue, _Member.payment_due),
+    (MortgageYearPosted, _Member.lender_year),
+    (ExtraPaymentReceived, _Member.extra_payment),
+    (PaymentIndexed, _Member.payment_indexed),
+    (PaymentReductionAgreed, _Member.payment_reduced),
+    (UnitsTransferred, _Member.units_transferred),
+    (ShareCapitalBought, _Member.shares_bought),
+    (ShareCapitalWithdrawn, _Member.shares_withdrawn),
+    (DividendPaid, _Member.dividend),
+    (EquityPaidOut, _Member.paid),
+)
+
+
 class _Years:
     """The member-years closed as the fold passes each year's last day: the debt share's year and the reserve."""
 
-    def __init__(self, adm: Admission, dwelling_events: Sequence, society_events: Sequence,
+    def __init__(self, adm: Admission, dwelling_events: Events, society_events: Events,
                  schedule: Optional[DebtShareSchedule], as_of: date, left_on: Optional[date]) -> None:
         self.adm, self.schedule = adm, schedule
         self.charges, self.stake = charges_timeline(dwelling_events), stake_timeline(society_events)
@@ -149,14 +267,14 @@ class _Years:
         closable = end <= self.as_of and (self.left_on is None or end < self.left_on) and self.blocked is None
         self.next_end = end if closable else None
 
-    def close(self, lg: "_Running", posted: dict) -> None:
-        """Close year `self.year`: post the debt share's year from the schedule (or the recorded one) and the reserve."""
+    def close(self, m: _Member) -> None:
+        """Close year `self.year`: the debt share's year from the schedule (or the recorded one), and the reserve."""
         k = self.year
         start, end = member_year_bounds(self.adm.admitted_on, k)
-        received = lg.received - self.received_before
+        received = m.received - self.received_before
         charges = self.charges.on(start)
         payment = stake = ZERO
-        posting = None
+        posting: Optional[Payload] = None
         schedule = self.schedule
         if schedule is not None and k <= schedule.terms.term_years:
             rate, missing = schedule.rate(end)
@@ -164,38 +282,31 @@ class _Years:
                 self.blocked = f"year {k} of member {self.adm.member_id} ends {end.isoformat()}: {missing}"
                 self.next_end = None
                 return
-            row = post_year(schedule.terms, k, lg.debt, self.scheduled, rate)
+            row = post_year(schedule.terms, k, m.debt, self.scheduled, rate)
             payment = row.payment
             fraction = self.stake.on(end)
-            surplus = received - charges - payment
-            if fraction and surplus > 0:
-                with localcontext() as ctx:
-                    ctx.prec = PRECISION
-                    stake = min(round_money(surplus * fraction), row.closing_debt)
+            if fraction:
+                allocation = allocate_payment(received, arrears=ZERO, charges_due=charges, mortgage_due=payment,
+                                              equity_stake_fraction=fraction)
+                if allocation.surplus > 0:
+                    stake = min(allocation.to_equity_stake, row.closing_debt)
             posting = {"year": k, "opening_debt": row.opening_debt, "interest": row.interest, "payment": row.payment,
                        "indexation": row.indexation, "closing_debt": row.closing_debt, "index_rate": row.index_rate,
                        "equity_stake": stake}
-            lg.debt = row.closing_debt - stake
-            lg.years, lg.last = k, posting
+            m.debt = row.closing_debt - stake
+            m.years, m.last = k, posting
             self.scheduled = next_payment(schedule.terms, self.scheduled, rate)
-        elif k in posted:  # no schedule: the debt share's year as the co-op recorded it
-            posting = posted[k]
-            payment, stake = _d(posting["payment"]), _d(posting.get("equity_stake") or "0")
+        elif k in m.posted:  # no schedule: the debt share's year as the co-op recorded it
+            posting = m.posted[k]
+            recorded: Any = posting
+            payment, stake = Decimal(recorded["payment"]), Decimal(recorded.get("equity_stake") or "0")
         self.closed.append(MemberYear(k, start, end, received, charges, payment, stake, posting))
-        self.received_before = lg.received
+        self.received_before = m.received
         self.year += 1
         self._advance()
 
 
-@dataclass
-class _Running:
-    debt: Decimal
-    received: Decimal = ZERO
-    years: int = 0
-    last: Optional[dict] = None
-
-
-def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: date, society_events: Sequence = (),
+def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, society_events: Events = (),
                   schedule: Optional[DebtShareSchedule] = None) -> MemberLedger:
     """Fold a member's stream (and the unit transfers of their dwelling while they live there) to `as_of`.
 
@@ -208,102 +319,23 @@ def member_ledger(member_events: Sequence, dwelling_events: Sequence, as_of: dat
     if adm is None:
         raise NotFound("no MemberAdmitted event on this member's stream")
     left_on = leaving_date(dwelling_events, adm.member_id)
-    run = _Running(adm.debt_share)
-    added, deposit, extra = ZERO, adm.deposit, ZERO
-    annual = adm.annual_payment
-    due = charges_due = ZERO
-    dues: list[tuple[Decimal, Decimal]] = []  # (amount, charges) in order, for the FIFO charges allocation
-    shares: dict[str, Decimal] = {}
-    dividends = paid_out = deducted = ZERO
-    posted: dict[int, dict] = {}
+    m = _Member(adm, dwelling_events, left_on, schedule)
     years = _Years(adm, dwelling_events, society_events, schedule, as_of, left_on)
-    # The dwelling's unit transfers affect the occupant's debt share and deposit while they live there.
-    events = effective(list(member_events) + [e for e in dwelling_events if e.type == "UnitsTransferred"], as_of)
-    due_version, received_version = _current_version("PaymentDue"), _current_version("PaymentReceived")
-    for e in events:
+    handlers = MEMBER_FOLD.get
+    for e in effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], as_of):
         while years.next_end is not None and e.effective_date > years.next_end:
-            years.close(run, posted)
-        t = e.type
-        # The two commonest events (monthly dues and receipts) first, with their payloads read inline.
-        if t == "PaymentReceived":
-            run.received += D((e.payload if e.schema_version == received_version else payload_of(e))["amount"])
-        elif t == "PaymentDue":
-            p = e.payload if e.schema_version == due_version else payload_of(e)
-            amount = D(p["amount"])
-            due += amount
-            charges = p.get("charges")
-            part = D(charges) if charges else ZERO
-            if part > amount:
-                part = amount
-            charges_due += part
-            dues.append((amount, part))
-        elif t == "MortgageYearPosted":
-            if schedule is None:  # with a schedule the fold computes the year itself
-                p = payload_of(e)
-                run.debt = _d(p["closing_debt"]) - _d(p.get("equity_stake") or "0")
-                posted[int(p["year"])] = p
-                run.years, run.last = max(run.years, int(p["year"])), p
-        elif t == "ExtraPaymentReceived":
-            applied = min(_d(payload_of(e)["amount"]), run.debt)
-            run.debt -= applied
-            extra += applied
-        elif t == "PaymentIndexed":
-            annual = _d(payload_of(e)["annual_payment"])
-        elif t == "PaymentReductionAgreed":
-            p = payload_of(e)
-            annual = _d(p["annual_payment"])
-            units = _d(p["units_sold"])
-            if units:
-                uv = dwelling_state(dwelling_events, e.effective_date).unit_value
-                with localcontext() as ctx:
-                    ctx.prec = PRECISION
-                    price = round_money(units * uv)
-                run.debt += price
-                added += price
-        elif t == "UnitsTransferred":
-            if e.effective_date < adm.admitted_on or (left_on is not None and e.effective_date >= left_on):
-                continue
-            p = payload_of(e)
-            price, src, dst = _d(p["price"]), p["from_holder"], p["to_holder"]
-            if dst == "financed" and src in ("member", "clt"):
-                run.debt += price
-                added += price
-            elif src == "financed" and dst in ("member", "clt"):
-                applied = min(price, run.debt)
-                run.debt -= applied
-                if dst == "member":
-                    extra += applied
-            elif src == "clt" and dst == "member":
-                deposit += price
-            elif src == "member" and dst == "clt":
-                deposit = max(deposit - price, ZERO)
-        elif t in ("ShareCapitalBought", "ShareCapitalWithdrawn"):
-            p = payload_of(e)
-            sign = 1 if t == "ShareCapitalBought" else -1
-            shares[p["society_id"]] = shares.get(p["society_id"], ZERO) + sign * _d(p["amount"])
-        elif t == "DividendPaid":
-            dividends += _d(payload_of(e)["amount"])
-        elif t == "EquityPaidOut":
-            p = payload_of(e)
-            paid_out += _d(p["amount"])
-            deducted += _d(p.get("arrears_deducted") or "0")
+            years.close(m)
+        handler = handlers(e.type)
+        if handler is not None:
+            handler(m, e)
     while years.next_end is not None:
-        years.close(run, posted)
-    received = run.received
-    # Receipts pay the oldest dues first, and within a due the charges first.
-    collected, remaining = ZERO, received
-    if remaining >= due:  # every due paid: every charge collected
-        collected, dues = charges_due, []
-    for amount, part in dues:
-        if remaining <= 0:
-            break
-        paid = amount if amount < remaining else remaining
-        collected += part if part < paid else paid
-        remaining -= paid
+        years.close(m)
+    collected = charges_collected(m.received, m.dues, m.due, m.charges_due)
     if left_on is not None and left_on > as_of:
         left_on = None
-    return MemberLedger(adm, left_on, run.debt, added, deposit, extra, annual, due, received, charges_due, collected,
-                        shares, dividends, paid_out, deducted, run.years, run.last, years.closed, years.blocked)
+    return MemberLedger(adm, left_on, m.debt, m.added, m.deposit, m.extra, m.annual, m.due, m.received, m.charges_due,
+                        collected, m.shares, m.dividends, m.paid_out, m.deducted, m.years, m.last, years.closed,
+                        years.blocked)
 
 
 @dataclass(frozen=True)
@@ -357,7 +389,7 @@ class MemberPosition:
         }
 
 
-def member_position(member_events: Sequence, dwelling_events: Sequence, society_events: Sequence,
+def member_position(member_events: Events, dwelling_events: Events, society_events: Events,
                     as_of: date, schedule: Optional[DebtShareSchedule] = None) -> MemberPosition:
     """Units, equity and the payout a member would get on leaving on `as_of` (after arrears).
 
@@ -367,8 +399,8 @@ def member_position(member_events: Sequence, dwelling_events: Sequence, society_
     """
     lg = member_ledger(member_events, dwelling_events, as_of, society_events, schedule)
     adm = lg.admission
-    on = lg.left_on or as_of
-    policy_json = resale_formula_on(society_events, on)
+    day = lg.left_on or as_of
+    policy_json = resale_formula_on(society_events, day)
     basis = (policy_json or {}).get("valuation_basis") or None
     dwelling = dwelling_state(dwelling_events, as_of)
     if lg.left_on is not None:
@@ -392,23 +424,23 @@ def member_position(member_events: Sequence, dwelling_events: Sequence, society_
                           equity, payout)
 
 
-def _payout(lg: MemberLedger, dwelling_events: Sequence, policy_json: Optional[dict], basis: Optional[str],
-            on: date, gross_equity: Optional[Decimal] = None) -> dict:
-    """The resale formula in force on `on`, capped at the member's gross equity, arrears deducted."""
+def _payout(lg: MemberLedger, dwelling_events: Events, policy_json: Optional[Payload], basis: Optional[str],
+            day: date, gross_equity: Optional[Decimal] = None) -> dict[str, Any]:
+    """The resale formula in force on `day`, capped at the member's gross equity, arrears deducted."""
     adm = lg.admission
     policy = resale_policy(policy_json)
     at_admission = dwelling_state(dwelling_events, adm.admitted_on, basis)
-    now = dwelling_state(dwelling_events, on, basis)
+    now = dwelling_state(dwelling_events, day, basis)
     uv0, uv1 = at_admission.unit_value, now.unit_value
     with localcontext() as ctx:
         ctx.prec = PRECISION
         funded_units = (adm.deposit + adm.debt_share) / uv0
     if gross_equity is None:
-        actual = dwelling_state(dwelling_events, on)
+        actual = dwelling_state(dwelling_events, day)
         gross_equity = unitise(actual.total_units, actual.clt_units, actual.unit_value, lg.debt_share).gross_equity
     formula = resale_payout(deposit=lg.deposit, principal_repaid=lg.principal_repaid, funded_units=funded_units,
                             unit_value_at_admission=uv0, unit_value_at_leaving=uv1, admission_date=adm.admitted_on,
-                            leaving_date=max(on, adm.admitted_on), policy=policy)
+                            leaving_date=max(day, adm.admitted_on), policy=policy)
     gross = min(formula.gross, max(gross_equity, ZERO))
     arrears = round_money(lg.arrears)
     deducted = min(arrears, gross)

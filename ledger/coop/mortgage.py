@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 from ledger import streams
-from ledger.coop.fold import PRECISION, _d, effective, first_event, payload_of
+from ledger.coop.fold import PRECISION, Event, Events, Payload, effective, first_of, on, run
 from ledger.coop.index import index_rate, index_values
+from ledger.coop.payloads import Amount, Drawdown, LenderYear
 from ledger.errors import NotFound
+from ledger.events.coop import CollectiveMortgageDrawn, MortgagePrepaid, MortgageYearPosted, TopUpLoanDrawn
 from ledger.money import ZERO, round_money
 from ledger.rules.mortgage import MortgageKind, MortgageTerms, solve_first_payment
 
@@ -18,15 +21,16 @@ if TYPE_CHECKING:
     from ledger.coop.member import Admission
 
 D = Decimal
+Drawn = Payload  # a CollectiveMortgageDrawn's payload: the terms as the lender recorded them
 
 
-def mortgage_terms(drawn: dict, principal: Decimal) -> MortgageTerms:
+def mortgage_terms(drawn: Drawn, principal: Decimal) -> MortgageTerms:
     """The terms of a drawn mortgage applied to `principal` (the whole loan, or one member's debt share)."""
     return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), D(drawn["rate"]),
                          D(drawn.get("tilt") or "0"), drawn.get("compounding") or "annual")
 
 
-def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, dict]) -> Optional[dict]:
+def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, Drawn]) -> Optional[Drawn]:
     """The drawn mortgage a member's debt share follows: the one admission names, else the co-op's only one."""
     if mortgage_id:
         return coop_mortgages.get(mortgage_id)
@@ -35,12 +39,11 @@ def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, dict])
     return None
 
 
-def drawn_by_coop(drawn_events: Iterable) -> dict[str, dict[str, dict]]:
+def drawn_by_coop(drawn_events: Iterable[Event]) -> dict[str, dict[str, Drawn]]:
     """Every co-op's drawn mortgages, by co-op and mortgage id (the first drawing of each mortgage)."""
-    found: dict[str, dict[str, dict]] = {}
-    for e in drawn_events:
-        p = payload_of(e)
-        found.setdefault(p["coop_id"], {}).setdefault(p["mortgage_id"], p)
+    found: dict[str, dict[str, Drawn]] = {}
+    for d in map(Drawdown.of, drawn_events):
+        found.setdefault(d.coop_id, {}).setdefault(d.mortgage_id, d.document)
     return found
 
 
@@ -53,11 +56,11 @@ class DebtShareSchedule:
     """
 
     mortgage_id: str
-    drawn: dict
+    drawn: Drawn
     terms: MortgageTerms
     first_payment: Decimal
     series: Optional[str]
-    index: dict
+    index: dict[str, Decimal]
 
     def rate(self, year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
         """The year's index rate, or (None, what is missing)."""
@@ -71,7 +74,8 @@ class DebtShareSchedule:
         return rate, None
 
 
-def debt_share_schedule(adm: "Admission", drawn: Optional[dict], index_events: Sequence = ()) -> Optional[DebtShareSchedule]:
+def debt_share_schedule(adm: Admission, drawn: Optional[Drawn],
+                        index_events: Events = ()) -> Optional[DebtShareSchedule]:
     """The schedule of a member's debt share under `drawn` (None: no mortgage, or no debt share)."""
     if drawn is None or adm.debt_share <= 0:
         return None
@@ -86,10 +90,11 @@ def debt_share_schedule(adm: "Admission", drawn: Optional[dict], index_events: S
                              index_values(index_events))
 
 
-def schedule_of(adm: "Admission", coop_mortgages: dict[str, dict], read: Callable[[str], Sequence]) -> Optional[DebtShareSchedule]:
+def schedule_of(adm: Admission, coop_mortgages: dict[str, Drawn],
+                read: Callable[[str], Events]) -> Optional[DebtShareSchedule]:
     """A member's debt-share schedule, reading the index series it needs through `read(stream)`."""
     drawn = member_mortgage(adm.mortgage_id, coop_mortgages)
-    series = drawn.get("index_series") if drawn is not None else None
+    series: Any = drawn.get("index_series") if drawn is not None else None
     return debt_share_schedule(adm, drawn, read(streams.index(series)) if series else ())
 
 
@@ -97,37 +102,55 @@ def schedule_of(adm: "Admission", coop_mortgages: dict[str, dict], read: Callabl
 class MortgageState:
     mortgage_id: str
     coop_id: str
-    terms: dict
+    terms: Drawn
     drawn_on: date
     debt: Decimal
     principal: Decimal
     top_ups: Decimal
     years_posted: int
-    last_posting: Optional[dict]
+    last_posting: Optional[Payload]
     scheduled_payment: Optional[Decimal] = None
     prepaid: Decimal = ZERO  # members' staircasing money passed to the lender
 
 
-def mortgage_state(events: Sequence, as_of: date) -> MortgageState:
+def _drawn(state: MortgageState, e: Event) -> None:
+    principal = Drawdown.of(e).principal
+    state.debt += principal
+    state.principal += principal
+
+
+def _topped_up(state: MortgageState, e: Event) -> None:
+    amount = Amount.of(e).amount
+    state.debt += amount
+    state.top_ups += amount
+
+
+def _prepaid(state: MortgageState, e: Event) -> None:
+    amount = Amount.of(e).amount
+    state.debt -= amount
+    state.prepaid += amount
+
+
+def _lender_year(state: MortgageState, e: Event) -> None:
+    y = LenderYear.of(e)
+    state.debt += y.interest + y.indexation - y.payment
+    state.years_posted, state.last_posting = y.year, y.document
+
+
+MORTGAGE_FOLD = on(
+    (CollectiveMortgageDrawn, _drawn),
+    (TopUpLoanDrawn, _topped_up),
+    (MortgagePrepaid, _prepaid),
+    (MortgageYearPosted, _lender_year),
+)
+
+
+def mortgage_state(events: Events, as_of: date) -> MortgageState:
     """The lender's balance on a date: principal + top-ups - prepayments + each posted year's
     interest + indexation - payment (a fold of the amounts, so a top-up recorded late still counts)."""
-    found = first_event(events, "CollectiveMortgageDrawn")
-    if found is None:
+    drawn = first_of(events, CollectiveMortgageDrawn)
+    if drawn is None:
         raise NotFound("no CollectiveMortgageDrawn event on this stream")
-    drawn_on, p = found
-    state = MortgageState(p["mortgage_id"], p["coop_id"], p, drawn_on, ZERO, ZERO, ZERO, 0, None)
-    for e in effective(events, as_of):
-        t, p = e.type, payload_of(e)
-        if t == "CollectiveMortgageDrawn":
-            state.debt += _d(p["principal"])
-            state.principal += _d(p["principal"])
-        elif t == "TopUpLoanDrawn":
-            state.debt += _d(p["amount"])
-            state.top_ups += _d(p["amount"])
-        elif t == "MortgagePrepaid":
-            state.debt -= _d(p["amount"])
-            state.prepaid += _d(p["amount"])
-        elif t == "MortgageYearPosted":
-            state.debt += _d(p["interest"]) + _d(p["indexation"]) - _d(p["payment"])
-            state.years_posted, state.last_posting = int(p["year"]), p
-    return state
+    d = Drawdown.of(drawn)
+    state = MortgageState(d.mortgage_id, d.coop_id, d.document, drawn.effective_date, ZERO, ZERO, ZERO, 0, None)
+    return run(MORTGAGE_FOLD, state, effective(events, as_of))

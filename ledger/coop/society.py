@@ -6,10 +6,20 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Optional, Sequence
+from typing import Any, Optional
 
-from ledger.coop.fold import Timeline, _d, effective, first_event, payload_of
+from ledger.coop.fold import Event, Events, Payload, Timeline, dec, effective, first_of, of_type, on, run
+from ledger.coop.payloads import Document, ReserveMove, SocietyRegistration, StakePolicy
 from ledger.errors import NotFound
+from ledger.events.coop import (
+    DepositRuleSet,
+    EquityStakePolicySet,
+    PaymentIndexationPolicySet,
+    ResaleFormulaSet,
+    ReserveSpent,
+    ReserveTransferred,
+    SocietyRegistered,
+)
 from ledger.money import ZERO
 from ledger.rules.resale import ResalePolicy
 
@@ -28,10 +38,10 @@ class SocietyState:
     reserve_in: Decimal = ZERO
     reserve_out: Decimal = ZERO
     reserve_spent: Decimal = ZERO
-    payment_indexation: Optional[dict] = None
-    deposit_rule: Optional[dict] = None
+    payment_indexation: Optional[Payload] = None
+    deposit_rule: Optional[Payload] = None
     equity_stake_fraction: Decimal = ZERO
-    resale: Optional[dict] = None
+    resale: Optional[Payload] = None
     resale_from: Optional[date] = None
 
 
@@ -41,57 +51,78 @@ class SocietyState:
 DERIVED_TRANSFER = re.compile(r"member \S+ year [0-9]+: payments less charges, mortgage and equity stake")
 
 
-def derived_transfer(payload: dict) -> bool:
-    return DERIVED_TRANSFER.fullmatch(payload.get("purpose") or "") is not None
+def derived_transfer(purpose: Optional[str]) -> bool:
+    return DERIVED_TRANSFER.fullmatch(purpose or "") is not None
 
 
-def society_state(events: Sequence, as_of: date) -> SocietyState:
-    found = first_event(events, "SocietyRegistered")
-    if found is None:
+def _transferred(state: SocietyState, e: Event) -> None:
+    move = ReserveMove.of(e)
+    if derived_transfer(move.purpose):
+        return  # the reserve's share of a member-year is folded from the facts (coop show)
+    state.reserve += move.amount
+    if move.amount >= 0:
+        state.reserve_in += move.amount
+    else:
+        state.reserve_out -= move.amount
+
+
+def _spent(state: SocietyState, e: Event) -> None:
+    amount = ReserveMove.of(e).amount
+    state.reserve -= amount
+    state.reserve_spent += amount
+
+
+def _indexation(state: SocietyState, e: Event) -> None:
+    state.payment_indexation = Document.of(e).document
+
+
+def _deposit_rule(state: SocietyState, e: Event) -> None:
+    state.deposit_rule = Document.of(e).document
+
+
+def _stake(state: SocietyState, e: Event) -> None:
+    state.equity_stake_fraction = StakePolicy.of(e).fraction
+
+
+def _resale(state: SocietyState, e: Event) -> None:
+    state.resale_from, state.resale = Document.of(e)
+
+
+SOCIETY_FOLD = on(
+    (ReserveTransferred, _transferred),
+    (ReserveSpent, _spent),
+    (PaymentIndexationPolicySet, _indexation),
+    (DepositRuleSet, _deposit_rule),
+    (EquityStakePolicySet, _stake),
+    (ResaleFormulaSet, _resale),
+)
+
+
+def society_state(events: Events, as_of: date) -> SocietyState:
+    registered = first_of(events, SocietyRegistered)
+    if registered is None:
         raise NotFound("no SocietyRegistered event on this stream")
-    registered_on, p = found
-    state = SocietyState(p["society_id"], p["kind"], p["name"], registered_on, p.get("clt_id"))
-    for e in effective(events, as_of):
-        t, p = e.type, payload_of(e)
-        if t == "ReserveTransferred":
-            if derived_transfer(p):
-                continue  # the reserve's share of a member-year is folded from the facts (coop show)
-            amount = _d(p["amount"])
-            state.reserve += amount
-            if amount >= 0:
-                state.reserve_in += amount
-            else:
-                state.reserve_out -= amount
-        elif t == "ReserveSpent":
-            state.reserve -= _d(p["amount"])
-            state.reserve_spent += _d(p["amount"])
-        elif t == "PaymentIndexationPolicySet":
-            state.payment_indexation = p
-        elif t == "DepositRuleSet":
-            state.deposit_rule = p
-        elif t == "EquityStakePolicySet":
-            state.equity_stake_fraction = _d(p["fraction"])
-        elif t == "ResaleFormulaSet":
-            state.resale, state.resale_from = p, e.effective_date
-    return state
+    r = SocietyRegistration.of(registered)
+    state = SocietyState(r.society_id, r.kind, r.name, registered.effective_date, r.clt_id)
+    return run(SOCIETY_FOLD, state, effective(events, as_of))
 
 
-def resale_formula_on(events: Sequence, on: date) -> Optional[dict]:
+def resale_formula_on(events: Events, day: date) -> Optional[Payload]:
     """The resale formula in force on a date (None: no formula recorded, i.e. no deduction)."""
     found = None
-    for e in effective((e for e in events if e.type == "ResaleFormulaSet"), on):
-        found = payload_of(e)
+    for e in effective(of_type(events, ResaleFormulaSet), day):
+        found = Document.of(e).document
     return found
 
 
-def resale_policy(resale: Optional[dict]) -> ResalePolicy:
+def resale_policy(resale: Optional[Payload]) -> ResalePolicy:
     if not resale:
         return ResalePolicy()
-    cap = resale.get("appreciation_cap")
-    return ResalePolicy(deduction=_d(resale["deduction"]), appreciation_cap=None if cap is None else _d(cap),
+    cap: Any = resale.get("appreciation_cap")
+    return ResalePolicy(deduction=dec(resale["deduction"]), appreciation_cap=None if cap is None else dec(cap),
                         minimum_tenure_years=int(resale.get("minimum_tenure_years") or 0))
 
 
-def stake_timeline(society_events: Sequence) -> Timeline:
+def stake_timeline(society_events: Events) -> Timeline[Decimal]:
     """The `% to equity stake` policy in force on any date (0 when none is recorded)."""
-    return Timeline(society_events, "EquityStakePolicySet", lambda p: _d(p["fraction"]))
+    return Timeline(society_events, EquityStakePolicySet, lambda e: StakePolicy.of(e).fraction, ZERO)
