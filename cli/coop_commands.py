@@ -171,7 +171,8 @@ def record(obj, source, actor, as_json: bool) -> None:
         try:
             envelopes.append(orjson.loads(line))
         except orjson.JSONDecodeError as exc:
-            raise ValidationFailed([FieldError("line", f"{number} is not JSON ({exc})")], where="nothing written")
+            raise ValidationFailed([FieldError("line", f"{number} is not JSON ({exc})")],
+                                   where="nothing written") from exc
     result = run(obj.store, envelopes, actor=_actor(actor))
     summary = {"checked": result.checked, "written": result.written, "already_recorded": result.already_recorded,
                "head_position": result.head_position, "head_hash": result.head_hash}

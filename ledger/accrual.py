@@ -31,15 +31,15 @@ error naming the series and the period.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Callable, Sequence
 
 from ledger import streams
 from ledger.calendar import add_months, member_year_bounds
 from ledger.coop.dwelling import charges_budget_on, leaving_date
-from ledger.coop.fold import RATE_QUANTUM, Fact, effective, first_of, of_type
+from ledger.coop.fold import RATE_QUANTUM, Events, Fact, Payload, effective, first_of, of_type
 from ledger.coop.index import index_rate, index_values
 from ledger.coop.member import Admission, admission_of
 from ledger.coop.mortgage import mortgage_terms
@@ -57,13 +57,12 @@ from ledger.events.coop import (
     TopUpLoanDrawn,
 )
 from ledger.money import ZERO, money_text, round_money
-from ledger.rules.mortgage import next_payment, post_year, solve_first_payment
+from ledger.rules.mortgage import MortgageYear, next_payment, post_year, solve_first_payment
 from ledger.rules.payments import indexed_amount, indexed_payment
 
-RATE_QUANTUM = RATE_QUANTUM
 # What moves the lender's balance between its years: a top-up adds to it, a prepayment takes from it.
 LENDER_MOVES = {TopUpLoanDrawn.event_type: 1, MortgagePrepaid.event_type: -1}
-Reader = Callable[[str], Sequence]
+Reader = Callable[[str], Events]
 
 
 class AccrualError(LedgerError):
@@ -94,7 +93,8 @@ class IndexBook:
     """Index values by series, read once per run."""
 
     def __init__(self, read: Reader) -> None:
-        self.read, self.series = read, {}
+        self.read = read
+        self.series: dict[str, dict[str, Decimal]] = {}
 
     def rate(self, series: str, year_end: date, needed_for: str) -> Decimal:
         values = self.series.get(series)
@@ -102,11 +102,11 @@ class IndexBook:
             values = self.series[series] = index_values(self.read(streams.index(series)))
         rate, missing = index_rate(values, year_end)
         if rate is None:
-            raise MissingIndexValue(series, missing, needed_for)
+            raise MissingIndexValue(series, str(missing), needed_for)
         return rate
 
 
-def _index_rate(book: IndexBook, drawn: dict, year_end: date, what: str) -> Decimal:
+def _index_rate(book: IndexBook, drawn: Payload, year_end: date, what: str) -> Decimal:
     series = drawn.get("index_series")
     if not series:
         if drawn["kind"] == "conventional":
@@ -137,7 +137,7 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
     debt = principal
     counted_top_ups: set[int] = set()
     for year in range(1, terms.term_years + 1):
-        start, end = member_year_bounds(drawn_on, year)
+        _, end = member_year_bounds(drawn_on, year)
         if end > through:
             break
         if year in posted:
@@ -159,14 +159,15 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
     return out
 
 
-def _posting(row) -> MortgageYearPosted:
-    return MortgageYearPosted(year=row.year, opening_debt=money_text(row.opening_debt), interest=money_text(row.interest),
+def _posting(row: MortgageYear) -> MortgageYearPosted:
+    return MortgageYearPosted(year=row.year, opening_debt=money_text(row.opening_debt),
+                              interest=money_text(row.interest),
                               payment=money_text(row.payment), indexation=money_text(row.indexation),
                               closing_debt=money_text(row.closing_debt), index_rate=_rate_text(row.index_rate),
                               equity_stake="0")
 
 
-def _annual_on(adm: Admission, events: Sequence, on: date) -> Decimal:
+def _annual_on(adm: Admission, events: Events, on: date) -> Decimal:
     """The annual payment in force on a date: at admission, then as indexed or reduced."""
     annual = adm.annual_payment
     for e in effective(of_type(events, PaymentIndexed, PaymentReductionAgreed), on):
@@ -186,7 +187,7 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
     keys = {e.idempotency_key for e in events}
     left_on = leaving_date(dwelling_events, member_id)
     out: list[Planned] = []
-    pending: list = []  # planned events as facts, so the annual payment in force sees them
+    pending: list[Fact] = []  # planned events as facts, so the annual payment in force sees them
     position = 10**15
 
     def add(payload: EventPayload, on: date, key: str) -> None:
@@ -202,7 +203,7 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
     year = 0
     while True:
         year += 1
-        start, end = member_year_bounds(adm.admitted_on, year)
+        start, _ = member_year_bounds(adm.admitted_on, year)
         if start > through or (left_on is not None and start >= left_on):
             break
         # 1. indexation of the payment at the start of the year (from year 2)
@@ -210,8 +211,9 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
             policy = society_state(society_events, start).payment_indexation
             if policy is not None:
                 prev_end = start - timedelta(days=1)
-                rate = book.rate(policy["series"], prev_end, f"the {start.isoformat()} payment indexation of member {member_id}")
-                current = _annual_on(adm, events + pending, prev_end)
+                rate = book.rate(policy["series"], prev_end,
+                                 f"the {start.isoformat()} payment indexation of member {member_id}")
+                current = _annual_on(adm, [*events, *pending], prev_end)
                 margin = Decimal(policy["margin"])
                 if policy.get("floor_at_zero", True):
                     new = indexed_payment(current, rate, margin)
@@ -226,7 +228,7 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
             on = add_months(adm.admitted_on, n)
             if on > through or (left_on is not None and on >= left_on):
                 break
-            annual = _annual_on(adm, events + pending, on)
+            annual = _annual_on(adm, [*events, *pending], on)
             amount = _split(annual, month)
             charges = min(_split(budget, month), amount)
             if amount > 0:

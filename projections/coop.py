@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Optional
+from typing import Any, cast
 
 from ledger import streams
 from ledger.coop import member as fold_member
 from ledger.coop.dwelling import charges_budget_on, dwelling_state, leaving_date, units_json
-from ledger.coop.fold import dec
+from ledger.coop.fold import Events, dec
 from ledger.coop.member import Admission, MemberPosition, MemberYear, admission_of
-from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
+from ledger.coop.mortgage import DebtShareSchedule, Drawn, drawn_by_coop, mortgage_state, schedule_of
 from ledger.coop.payloads import Drawdown, DwellingRegistration, Shares
 from ledger.coop.society import MEMBERSHIP_SHARE, society_state
 from ledger.errors import NotFound
@@ -44,20 +44,20 @@ def _admissions(view: LedgerView) -> list[Admission]:
     found = view.__dict__.get("_admissions")
     if found is None:
         found = view.__dict__["_admissions"] = [admission_of([e]) for e in view.of_type(MemberAdmitted.event_type)]
-    return found
+    return cast(list[Admission], found)
 
 
 def _admissions_to(view: LedgerView, dwelling_id: str) -> list[Admission]:
     """The admissions to one dwelling, earliest first (the index is remembered by the view)."""
     index = view.__dict__.get("_admissions_by_dwelling")
     if index is None:
-        index = view.__dict__["_admissions_by_dwelling"] = {}
+        index = view.__dict__["_admissions_by_dwelling"] = cast(dict[str, list[Admission]], {})
         for adm in sorted(_admissions(view), key=lambda a: a.admitted_on):
             index.setdefault(adm.dwelling_id, []).append(adm)
-    return index.get(dwelling_id, [])
+    return cast(list[Admission], index.get(dwelling_id, []))
 
 
-def _check_exists(events: list, as_of: date, what: str) -> None:
+def _check_exists(events: list[StoredEvent], as_of: date, what: str) -> None:
     check_as_of(events, as_of, what)
 
 
@@ -67,7 +67,7 @@ def member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosi
     key = (member_id, as_of)
     if key not in cache:
         cache[key] = _member_position(view, member_id, as_of)
-    return cache[key]
+    return cast(MemberPosition, cache[key])
 
 
 def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
@@ -85,13 +85,13 @@ def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPos
     return fold_member.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
 
 
-def _policies(view: LedgerView, coop_id: str) -> list:
+def _policies(view: LedgerView, coop_id: str) -> list[StoredEvent]:
     """The co-op's policies a member's fold reads: the resale formula and the `% to equity stake`."""
     stream = streams.society(coop_id)
     return _typed(view, stream, ResaleFormulaSet) + _typed(view, stream, EquityStakePolicySet)
 
 
-def coop_mortgages(view: LedgerView) -> dict[str, dict[str, dict]]:
+def coop_mortgages(view: LedgerView) -> dict[str, dict[str, Drawn]]:
     """Every co-op's drawn mortgages (remembered by the view)."""
     found = view.__dict__.get("_coop_mortgages")
     if found is None:
@@ -99,11 +99,11 @@ def coop_mortgages(view: LedgerView) -> dict[str, dict[str, dict]]:
     return found
 
 
-def schedule_for(view: LedgerView, adm: Admission) -> Optional[DebtShareSchedule]:
+def schedule_for(view: LedgerView, adm: Admission) -> DebtShareSchedule | None:
     return schedule_of(adm, coop_mortgages(view).get(adm.coop_id, {}), view.stream)
 
 
-def _until(view: LedgerView, stream: str, as_of: date) -> list:
+def _until(view: LedgerView, stream: str, as_of: date) -> list[StoredEvent]:
     """A stream's events effective on or before `as_of` (the fold needs no later ones): fewer rows to decode."""
     return view.stream_until(stream, as_of)
 
@@ -113,7 +113,7 @@ def _typed(view: LedgerView, stream: str, cls: type[EventPayload]) -> list[Store
     return view.stream_of_type(stream, cls.event_type)
 
 
-def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
+def member_show(view: LedgerView, member_id: str, as_of: date) -> dict[str, Any]:
     data = member_position(view, member_id, as_of).to_json()
     corrections = view.corrections(streams.member(member_id))
     if corrections:  # only when there are any: the JSON of an uncorrected member is the fold's, unchanged
@@ -121,7 +121,7 @@ def member_show(view: LedgerView, member_id: str, as_of: date) -> dict:
     return data
 
 
-def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
+def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict[str, Any]:
     events = view.require(streams.dwelling(dwelling_id), f"dwelling {dwelling_id}")
     _check_exists(events, as_of, f"dwelling {dwelling_id}")
     state = dwelling_state(events, as_of)
@@ -153,7 +153,7 @@ def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict:
     }
 
 
-def occupant_of(admissions: list[Admission], dwelling_events: list, dwelling_id: str, as_of: date) -> Optional[str]:
+def occupant_of(admissions: list[Admission], dwelling_events: Events, dwelling_id: str, as_of: date) -> str | None:
     """The member admitted to the dwelling on or before `as_of` who has not left by then (latest admission wins).
 
     `admissions` must be in admission-date order (ties in log order).
@@ -168,11 +168,11 @@ def occupant_of(admissions: list[Admission], dwelling_events: list, dwelling_id:
     return found
 
 
-def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: list, as_of: date) -> Optional[str]:
+def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: Events, as_of: date) -> str | None:
     return occupant_of(_admissions_to(view, dwelling_id), dwelling_events, dwelling_id, as_of)
 
 
-def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
+def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
     society_events = view.require(streams.society(coop_id), f"society {coop_id}")
     _check_exists(society_events, as_of, f"society {coop_id}")
     society = society_state(society_events, as_of)
@@ -255,7 +255,7 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict:
     }
 
 
-def _allocation(years: list[MemberYear], open_receipts: Decimal) -> dict:
+def _allocation(years: list[MemberYear], open_receipts: Decimal) -> dict[str, Any]:
     """Where the members' receipts went: each closed member-year's charges, mortgage payment, equity stake and
     the rest to (or, in deficit, from) the reserve; receipts of years not yet closed are held."""
     def total(attribute: str) -> Decimal:
@@ -271,7 +271,8 @@ def _allocation(years: list[MemberYear], open_receipts: Decimal) -> dict:
     }
 
 
-def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Decimal, added_for_units: Decimal) -> dict:
+def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Decimal,
+                    added_for_units: Decimal) -> dict[str, Any]:
     """The co-op's debt against its members' debt shares: where every pound of the difference is.
 
     debt + debt added to shares for units = members' debt shares + top-up loans + prepayments held, while the members'
@@ -287,7 +288,7 @@ def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Deci
     }
 
 
-def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
+def register_show(view: LedgerView, society_id: str, as_of: date) -> dict[str, Any]:
     """Members and shares on `as_of`; a member may vote while admitted (not left) and holding at least £1."""
     society_events = view.require(streams.society(society_id), f"society {society_id}")
     _check_exists(society_events, as_of, f"society {society_id}")
@@ -299,7 +300,7 @@ def register_show(view: LedgerView, society_id: str, as_of: date) -> dict:
             if held.society_id == society_id and e.effective_date <= as_of:
                 holders[held.member_id] = holders.get(held.member_id, ZERO) + sign * held.amount
     admitted = {a.member_id: a for a in _admissions(view) if a.coop_id == society_id and a.admitted_on <= as_of}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for member_id in sorted(set(holders) | set(admitted)):
         adm = admitted.get(member_id)
         left = None

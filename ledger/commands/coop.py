@@ -35,12 +35,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import orjson
 
 from ledger import streams
-from ledger.accrual import plan_accruals
+from ledger.accrual import Planned, plan_accruals
 from ledger.commands.consistency import checks_again
 from ledger.coop.dwelling import dwelling_state, leaving_date
 from ledger.coop.fold import Fact, Payload, first_of
@@ -123,7 +123,7 @@ class World(StoreSource):
     def admissions(self) -> list[Admission]:
         return [a for a in (admission_of([e]) for e in self.of_type(MemberAdmitted.event_type)) if a is not None]
 
-    def schedule(self, adm: Admission) -> Optional[DebtShareSchedule]:
+    def schedule(self, adm: Admission) -> DebtShareSchedule | None:
         """The member's debt-share schedule, as the read side folds it (projections/coop.py)."""
         mortgages = drawn_by_coop(self.of_type(CollectiveMortgageDrawn.event_type)).get(adm.coop_id, {})
         return schedule_of(adm, mortgages, self.stream)
@@ -185,7 +185,7 @@ def _society(world: World, society_id: str, on: date, field: str) -> list[FieldE
     return []
 
 
-def _occupant(world: World, dwelling_id: str, on: date) -> Optional[str]:
+def _occupant(world: World, dwelling_id: str, on: date) -> str | None:
     dwelling_events = world.stream(streams.dwelling(dwelling_id))
     found = None
     for adm in sorted((a for a in world.admissions() if a.dwelling_id == dwelling_id), key=lambda a: a.admitted_on):
@@ -467,7 +467,7 @@ def not_before_admission(world: World, ev: Proposed) -> list[FieldError]:
     return []
 
 
-def _left(world: World, ev: Proposed) -> Optional[date]:
+def _left(world: World, ev: Proposed) -> date | None:
     return leaving_date(world.stream(streams.dwelling(_admission(world, ev).dwelling_id)), ev.id)
 
 
@@ -549,7 +549,8 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     add(table, "mortgage", [MortgageYearPosted, TopUpLoanDrawn], gate(mortgage_drawn))
     add(table, "mortgage", [MortgagePrepaid], gate(mortgage_drawn), prepayment_held)
     add(table, "member", [MemberAdmitted], gate(member_not_admitted_twice), coop_registered,
-        gate(admitted_to_a_registered_dwelling), admitted_to_a_dwelling_of_the_coop, dwelling_unoccupied, admission_mortgage_drawn,
+        gate(admitted_to_a_registered_dwelling), admitted_to_a_dwelling_of_the_coop, dwelling_unoccupied,
+        admission_mortgage_drawn,
         admission_within_value)
     add(table, "member", [ShareCapitalBought], gate(member_admitted), shares_society_registered,
         share_capital_within_maximum)
@@ -611,7 +612,7 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
         pending, errors = pending_from_envelope(envelope, default_actor=actor, where=where)
-        if errors:
+        if errors or pending is None:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
         if pending.type in COMPUTED_ON_READ:
             raise ValidationFailed([FieldError("type", f"a {pending.type} is not recorded: "
@@ -619,7 +620,8 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
                                    where=f"{where} refused, nothing written")
         command = CHECKED_BY_ITS_COMMAND.get(pending.type)
         if command is not None:
-            raise ValidationFailed([FieldError("type", f"a {pending.type} is recorded with `{command}`, which checks it")],
+            raise ValidationFailed([FieldError("type",
+                                               f"a {pending.type} is recorded with `{command}`, which checks it")],
                                    where=f"{where} refused, nothing written")
         built.append(pending)
     # An event the log holds already (its key with the same fact) is a replay: it is not checked again (its checks
@@ -627,7 +629,7 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
     recorded = store.recorded(built)
     pendings: list[Pending] = []
     seen: dict[str, Pending] = {}  # the batch's keys so far: an event repeated in the batch is one event
-    for number, (pending, position) in enumerate(zip(built, recorded), start=1):
+    for number, (pending, position) in enumerate(zip(built, recorded, strict=True), start=1):
         where = f"event {number}"
         pendings.append(pending)
         earlier = seen.setdefault(pending.idempotency_key, pending)
@@ -638,17 +640,20 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         if pending.type in EQUITY_TYPES:
             problems = check(world, pending.stream, pending.type, on, payload)
             if problems:
-                raise ValidationFailed(problems, where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
+                raise ValidationFailed(problems,
+                                       where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
         problem = _closed(guard, world, pending, payload, on)
         if problem is not None:
-            raise ValidationFailed([problem], where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
+            raise ValidationFailed([problem],
+                                   where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
         world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
     result = store.append_pending(pendings, expected, expected_head=world.head)
-    return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position, result.head.hash)
+    return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position,
+                    result.head.hash)
 
 
-def _closed(guard: PeriodGuard, world: World, pending: Pending, payload: dict, on: date) -> Optional[FieldError]:
+def _closed(guard: PeriodGuard, world: World, pending: Pending, payload: Payload, on: date) -> FieldError | None:
     """The closed-period rule (ledger/periods.py); a retry of an event already recorded is the store's business."""
     if guard.already_recorded(pending.stream, pending.idempotency_key):
         return None
@@ -660,10 +665,10 @@ class Accrued:
     through: date
     planned: int
     written: int
-    by_type: dict
+    by_type: dict[str, int]
 
 
-def planned_accruals(world: World, through: date, coop: Optional[str] = None) -> list:
+def planned_accruals(world: World, through: date, coop: str | None = None) -> list[Planned]:
     """What accrual would post through `through` (for one co-op, or all)."""
     admissions = [a for a in world.admissions() if coop is None or a.coop_id == coop]
     mortgages = [d.mortgage_id for d in map(Drawdown.of, world.of_type(CollectiveMortgageDrawn.event_type))

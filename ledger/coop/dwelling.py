@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Optional
 
 from ledger.coop.fold import Event, Events, Timeline, dec, effective, first_of, of_type, on, run
 from ledger.coop.payloads import CHARGE_HEADS, Assignment, Budget, DwellingRegistration, Revaluation, Transfer
@@ -31,11 +30,11 @@ class DwellingState:
     clt_units: Decimal
     value: Decimal
     value_basis: str = "valuation"
-    valued_on: Optional[date] = None
+    valued_on: date | None = None
     charges: dict[str, str] = field(default_factory=dict)
-    charges_from: Optional[date] = None
-    leases: list[tuple[date, str, Optional[str]]] = field(default_factory=list)  # (date, outgoing, incoming)
-    basis: Optional[str] = field(default=None, repr=False, compare=False)  # the revaluations folded (None: all)
+    charges_from: date | None = None
+    leases: list[tuple[date, str, str | None]] = field(default_factory=list)  # (date, outgoing, incoming)
+    basis: str | None = field(default=None, repr=False, compare=False)  # the revaluations folded (None: all)
 
     @property
     def unit_value(self) -> Decimal:
@@ -77,7 +76,7 @@ DWELLING_FOLD = on(
 )
 
 
-def dwelling_state(events: Events, as_of: date, basis: Optional[str] = None) -> DwellingState:
+def dwelling_state(events: Events, as_of: date, basis: str | None = None) -> DwellingState:
     """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
     registered = first_of(events, DwellingRegistered)
     if registered is None:
@@ -88,11 +87,11 @@ def dwelling_state(events: Events, as_of: date, basis: Optional[str] = None) -> 
     return run(DWELLING_FOLD, state, effective(events, as_of))
 
 
-def value_on(events: Events, day: date, basis: Optional[str] = None) -> Decimal:
+def value_on(events: Events, day: date, basis: str | None = None) -> Decimal:
     return dwelling_state(events, day, basis).value
 
 
-def leaving_date(dwelling_events: Events, member_id: str) -> Optional[date]:
+def leaving_date(dwelling_events: Events, member_id: str) -> date | None:
     """The first assignment of the lease away from the member, whatever the query date."""
     for e in effective(of_type(dwelling_events, LeaseAssigned)):
         if Assignment.of(e).outgoing_member_id == member_id:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Generic, NamedTuple, Optional, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ledger.events.base import REGISTRY, EventPayload, upcast
 from ledger.money import ZERO
@@ -75,7 +75,7 @@ def payload_of(event: Event) -> Payload:
 E = TypeVar("E", bound=Event)
 
 
-def effective(events: Iterable[E], as_of: Optional[date] = None) -> list[E]:
+def effective(events: Iterable[E], as_of: date | None = None) -> list[E]:
     """Events in effect by `as_of` (all when None), in effective-date order, log order breaking ties."""
     chosen = list(events) if as_of is None else [e for e in events if e.effective_date <= as_of]
     chosen.sort(key=_EFFECTIVE_ORDER)
@@ -96,7 +96,7 @@ def of_type(events: Iterable[E], *classes: type[EventPayload]) -> list[E]:
     return [e for e in events if e.type in names]
 
 
-def first_of(events: Iterable[E], cls: type[EventPayload]) -> Optional[E]:
+def first_of(events: Iterable[E], cls: type[EventPayload]) -> E | None:
     """The stream's first event of a class (its registration, its drawdown)."""
     name = cls.event_type
     for e in events:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Optional
 
 from ledger.coop.fold import PRECISION, RATE_QUANTUM, Events, of_type
 from ledger.coop.payloads import IndexValue
@@ -23,7 +22,7 @@ def index_periods(values: dict[str, Decimal], year_end: date) -> tuple[str, str]
     return str(year_end.year - 1), str(year_end.year)
 
 
-def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
+def index_rate(values: dict[str, Decimal], year_end: date) -> tuple[Decimal | None, str | None]:
     """The index rate of a year ending on `year_end`, rounded half up to six places; or (None, the missing period).
 
     S(E.year) / S(E.year - 1) - 1 for an annual series (periods `YYYY`), S(E's month) / S(12 months before) - 1

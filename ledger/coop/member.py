@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
-from typing import Any, Optional
+from typing import Any
 
 from ledger.calendar import member_year_bounds
 from ledger.coop.dwelling import DwellingState, charges_timeline, dwelling_state, leaving_date, units_json, value_on
@@ -56,7 +56,7 @@ class Admission:
     payment_rate: Decimal
     deposit: Decimal
     debt_share: Decimal
-    mortgage_id: Optional[str]
+    mortgage_id: str | None
 
     @property
     def annual_payment(self) -> Decimal:
@@ -64,7 +64,7 @@ class Admission:
         return annual_payment(self.net_salary, self.payment_rate, rate_checked=False)
 
 
-def admission_of(member_events: Events) -> Optional[Admission]:
+def admission_of(member_events: Events) -> Admission | None:
     e = first_of(member_events, MemberAdmitted)
     if e is None:
         return None
@@ -84,7 +84,7 @@ class MemberYear:
     charges: Decimal  # the dwelling's charges budget in force at the year's start
     payment: Decimal  # the mortgage payment on the debt share
     equity_stake: Decimal  # the `% to equity stake` of a surplus, which lowers the debt share
-    posting: Optional[Payload]  # the debt share's year (interest, indexation, closing debt), if it had one
+    posting: Payload | None  # the debt share's year (interest, indexation, closing debt), if it had one
 
     @property
     def reserve(self) -> Decimal:
@@ -97,7 +97,7 @@ class MemberLedger:
     """A member's running figures on one date (before units and the payout are worked out)."""
 
     admission: Admission
-    left_on: Optional[date]
+    left_on: date | None
     debt_share: Decimal
     debt_added: Decimal  # debt taken on after admission (units sold back, units bought from the CLT on credit)
     deposit: Decimal  # the admission deposit plus units bought outright from the CLT
@@ -112,9 +112,9 @@ class MemberLedger:
     paid_out: Decimal
     arrears_deducted: Decimal
     years_posted: int
-    last_posting: Optional[Payload]
+    last_posting: Payload | None
     years: list[MemberYear] = field(default_factory=list)  # closed years in order
-    years_blocked: Optional[str] = None  # why no later year could be closed (a missing index value)
+    years_blocked: str | None = None  # why no later year could be closed (a missing index value)
 
     @property
     def arrears(self) -> Decimal:
@@ -142,8 +142,8 @@ class MemberLedger:
 class _Member:
     """The running figures of a member's fold; one method per event class (MEMBER_FOLD)."""
 
-    def __init__(self, adm: Admission, dwelling_events: Events, left_on: Optional[date],
-                 schedule: Optional[DebtShareSchedule]) -> None:
+    def __init__(self, adm: Admission, dwelling_events: Events, left_on: date | None,
+                 schedule: DebtShareSchedule | None) -> None:
         self.adm, self.dwelling_events, self.left_on, self.schedule = adm, dwelling_events, left_on, schedule
         self.debt = adm.debt_share
         self.received = self.added = self.extra = ZERO
@@ -155,7 +155,7 @@ class _Member:
         self.dividends = self.paid_out = self.deducted = ZERO
         self.posted: dict[int, Payload] = {}
         self.years = 0
-        self.last: Optional[Payload] = None
+        self.last: Payload | None = None
 
     def payment_received(self, e: Event) -> None:
         self.received += Receipt.of(e).amount
@@ -250,16 +250,16 @@ class _Years:
     """The member-years closed as the fold passes each year's last day: the debt share's year and the reserve."""
 
     def __init__(self, adm: Admission, dwelling_events: Events, society_events: Events,
-                 schedule: Optional[DebtShareSchedule], as_of: date, left_on: Optional[date]) -> None:
+                 schedule: DebtShareSchedule | None, as_of: date, left_on: date | None) -> None:
         self.adm, self.schedule = adm, schedule
         self.charges, self.stake = charges_timeline(dwelling_events), stake_timeline(society_events)
         self.as_of, self.left_on = as_of, left_on
         self.closed: list[MemberYear] = []
-        self.blocked: Optional[str] = None
+        self.blocked: str | None = None
         self.scheduled = schedule.first_payment if schedule is not None else ZERO
         self.received_before = ZERO
         self.year = 1
-        self.next_end: Optional[date] = None
+        self.next_end: date | None = None
         self._advance()
 
     def _advance(self) -> None:
@@ -274,7 +274,7 @@ class _Years:
         received = m.received - self.received_before
         charges = self.charges.on(start)
         payment = stake = ZERO
-        posting: Optional[Payload] = None
+        posting: Payload | None = None
         schedule = self.schedule
         if schedule is not None and k <= schedule.terms.term_years:
             rate, missing = schedule.rate(end)
@@ -307,7 +307,7 @@ class _Years:
 
 
 def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, society_events: Events = (),
-                  schedule: Optional[DebtShareSchedule] = None) -> MemberLedger:
+                  schedule: DebtShareSchedule | None = None) -> MemberLedger:
     """Fold a member's stream (and the unit transfers of their dwelling while they live there) to `as_of`.
 
     With a `schedule` the debt share's years are computed as the fold passes each member-year's last day
@@ -344,15 +344,15 @@ class MemberPosition:
     as_of: date
     ledger: MemberLedger
     dwelling: DwellingState
-    units: dict
+    units: dict[str, Decimal]
     unit_value: Decimal
     gross_equity: Decimal
     repaid_equity: Decimal
-    payout: dict
-    debt_share: Optional[Decimal] = None  # after leaving: none (it passed to the co-op)
-    principal_repaid: Optional[Decimal] = None  # after leaving: frozen at the leaving date
+    payout: dict[str, Any]
+    debt_share: Decimal | None = None  # after leaving: none (it passed to the co-op)
+    principal_repaid: Decimal | None = None  # after leaving: frozen at the leaving date
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         lg = self.ledger
         adm = lg.admission
         return {
@@ -390,7 +390,7 @@ class MemberPosition:
 
 
 def member_position(member_events: Events, dwelling_events: Events, society_events: Events,
-                    as_of: date, schedule: Optional[DebtShareSchedule] = None) -> MemberPosition:
+                    as_of: date, schedule: DebtShareSchedule | None = None) -> MemberPosition:
     """Units, equity and the payout a member would get on leaving on `as_of` (after arrears).
 
     A member who has left is shown as on their leaving date: no units, no debt
@@ -424,8 +424,8 @@ def member_position(member_events: Events, dwelling_events: Events, society_even
                           equity, payout)
 
 
-def _payout(lg: MemberLedger, dwelling_events: Events, policy_json: Optional[Payload], basis: Optional[str],
-            day: date, gross_equity: Optional[Decimal] = None) -> dict[str, Any]:
+def _payout(lg: MemberLedger, dwelling_events: Events, policy_json: Payload | None, basis: str | None,
+            day: date, gross_equity: Decimal | None = None) -> dict[str, Any]:
     """The resale formula in force on `day`, capped at the member's gross equity, arrears deducted."""
     adm = lg.admission
     policy = resale_policy(policy_json)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from ledger import streams
 from ledger.coop.fold import PRECISION, Event, Events, Payload, effective, first_of, on, run
@@ -15,7 +15,7 @@ from ledger.coop.payloads import Amount, Drawdown, LenderYear
 from ledger.errors import NotFound
 from ledger.events.coop import CollectiveMortgageDrawn, MortgagePrepaid, MortgageYearPosted, TopUpLoanDrawn
 from ledger.money import ZERO, round_money
-from ledger.rules.mortgage import MortgageKind, MortgageTerms, solve_first_payment
+from ledger.rules.mortgage import Compounding, MortgageKind, MortgageTerms, solve_first_payment
 
 if TYPE_CHECKING:
     from ledger.coop.member import Admission
@@ -27,10 +27,10 @@ Drawn = Payload  # a CollectiveMortgageDrawn's payload: the terms as the lender 
 def mortgage_terms(drawn: Drawn, principal: Decimal) -> MortgageTerms:
     """The terms of a drawn mortgage applied to `principal` (the whole loan, or one member's debt share)."""
     return MortgageTerms(MortgageKind(drawn["kind"]), principal, int(drawn["term_years"]), D(drawn["rate"]),
-                         D(drawn.get("tilt") or "0"), drawn.get("compounding") or "annual")
+                         D(drawn.get("tilt") or "0"), Compounding(drawn.get("compounding") or "annual"))
 
 
-def member_mortgage(mortgage_id: Optional[str], coop_mortgages: dict[str, Drawn]) -> Optional[Drawn]:
+def member_mortgage(mortgage_id: str | None, coop_mortgages: dict[str, Drawn]) -> Drawn | None:
     """The drawn mortgage a member's debt share follows: the one admission names, else the co-op's only one."""
     if mortgage_id:
         return coop_mortgages.get(mortgage_id)
@@ -59,10 +59,10 @@ class DebtShareSchedule:
     drawn: Drawn
     terms: MortgageTerms
     first_payment: Decimal
-    series: Optional[str]
+    series: str | None
     index: dict[str, Decimal]
 
-    def rate(self, year_end: date) -> tuple[Optional[Decimal], Optional[str]]:
+    def rate(self, year_end: date) -> tuple[Decimal | None, str | None]:
         """The year's index rate, or (None, what is missing)."""
         if not self.series:
             if self.terms.kind is MortgageKind.CONVENTIONAL:
@@ -74,8 +74,8 @@ class DebtShareSchedule:
         return rate, None
 
 
-def debt_share_schedule(adm: Admission, drawn: Optional[Drawn],
-                        index_events: Events = ()) -> Optional[DebtShareSchedule]:
+def debt_share_schedule(adm: Admission, drawn: Drawn | None,
+                        index_events: Events = ()) -> DebtShareSchedule | None:
     """The schedule of a member's debt share under `drawn` (None: no mortgage, or no debt share)."""
     if drawn is None or adm.debt_share <= 0:
         return None
@@ -91,7 +91,7 @@ def debt_share_schedule(adm: Admission, drawn: Optional[Drawn],
 
 
 def schedule_of(adm: Admission, coop_mortgages: dict[str, Drawn],
-                read: Callable[[str], Events]) -> Optional[DebtShareSchedule]:
+                read: Callable[[str], Events]) -> DebtShareSchedule | None:
     """A member's debt-share schedule, reading the index series it needs through `read(stream)`."""
     drawn = member_mortgage(adm.mortgage_id, coop_mortgages)
     series: Any = drawn.get("index_series") if drawn is not None else None
@@ -108,8 +108,8 @@ class MortgageState:
     principal: Decimal
     top_ups: Decimal
     years_posted: int
-    last_posting: Optional[Payload]
-    scheduled_payment: Optional[Decimal] = None
+    last_posting: Payload | None
+    scheduled_payment: Decimal | None = None
     prepaid: Decimal = ZERO  # members' staircasing money passed to the lender
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from ledger.coop.fold import Event, Payload, dec, payload_of
 
@@ -21,7 +21,7 @@ class SocietyRegistration(NamedTuple):  # SocietyRegistered
     society_id: str
     kind: str
     name: str
-    clt_id: Optional[str]
+    clt_id: str | None
 
     @classmethod
     def of(cls, e: Event) -> SocietyRegistration:
@@ -106,7 +106,7 @@ class Budget(NamedTuple):  # ChargesBudgetSet
 
 class Assignment(NamedTuple):  # LeaseAssigned
     outgoing_member_id: str
-    incoming_member_id: Optional[str]
+    incoming_member_id: str | None
 
     @classmethod
     def of(cls, e: Event) -> Assignment:
@@ -169,7 +169,7 @@ class AdmissionTerms(NamedTuple):  # MemberAdmitted
     payment_rate: Decimal
     deposit: Decimal
     debt_share: Decimal
-    mortgage_id: Optional[str]
+    mortgage_id: str | None
 
     @classmethod
     def of(cls, e: Event) -> AdmissionTerms:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from ledger.coop.fold import Event, Events, Payload, Timeline, dec, effective, first_of, of_type, on, run
 from ledger.coop.payloads import Document, ReserveMove, SocietyRegistration, StakePolicy
@@ -33,16 +33,16 @@ class SocietyState:
     kind: str
     name: str
     registered_on: date
-    clt_id: Optional[str]
+    clt_id: str | None
     reserve: Decimal = ZERO
     reserve_in: Decimal = ZERO
     reserve_out: Decimal = ZERO
     reserve_spent: Decimal = ZERO
-    payment_indexation: Optional[Payload] = None
-    deposit_rule: Optional[Payload] = None
+    payment_indexation: Payload | None = None
+    deposit_rule: Payload | None = None
     equity_stake_fraction: Decimal = ZERO
-    resale: Optional[Payload] = None
-    resale_from: Optional[date] = None
+    resale: Payload | None = None
+    resale_from: date | None = None
 
 
 # What `mutual accrue` wrote before the reserve was a fold: a member-year's surplus, frozen when accrue ran. The read
@@ -51,7 +51,7 @@ class SocietyState:
 DERIVED_TRANSFER = re.compile(r"member \S+ year [0-9]+: payments less charges, mortgage and equity stake")
 
 
-def derived_transfer(purpose: Optional[str]) -> bool:
+def derived_transfer(purpose: str | None) -> bool:
     return DERIVED_TRANSFER.fullmatch(purpose or "") is not None
 
 
@@ -107,7 +107,7 @@ def society_state(events: Events, as_of: date) -> SocietyState:
     return run(SOCIETY_FOLD, state, effective(events, as_of))
 
 
-def resale_formula_on(events: Events, day: date) -> Optional[Payload]:
+def resale_formula_on(events: Events, day: date) -> Payload | None:
     """The resale formula in force on a date (None: no formula recorded, i.e. no deduction)."""
     found = None
     for e in effective(of_type(events, ResaleFormulaSet), day):
@@ -115,7 +115,7 @@ def resale_formula_on(events: Events, day: date) -> Optional[Payload]:
     return found
 
 
-def resale_policy(resale: Optional[Payload]) -> ResalePolicy:
+def resale_policy(resale: Payload | None) -> ResalePolicy:
     if not resale:
         return ResalePolicy()
     cap: Any = resale.get("appreciation_cap")

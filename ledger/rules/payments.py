@@ -114,7 +114,7 @@ def allocate_payment(
         surplus=remaining,
         to_equity_stake=to_equity_stake,
         to_reserve=remaining - to_equity_stake,
-        unpaid=sum(dues) - sum(paid),
+        unpaid=sum(dues, ZERO) - sum(paid, ZERO),
     )
 
 
