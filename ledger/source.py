@@ -27,7 +27,7 @@ source serves one question (a query, a command's checks).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Iterable, Iterator, Optional, Protocol
+from typing import Any, Iterable, Iterator, Optional, Protocol
 
 from ledger.corrections import REVERSAL, correction_rows, corrected, typed_corrected
 from ledger.errors import NotFound
@@ -56,7 +56,7 @@ class EventSource(Protocol):
     def require(self, name: str, what: str) -> list[StoredEvent]:
         """A stream that must exist: NotFound naming `what` otherwise."""
 
-    def corrections(self, stream: str) -> list[dict]:
+    def corrections(self, stream: str) -> list[dict[str, Any]]:
         """The corrections of a stream, in the order they were recorded."""
 
 
@@ -82,7 +82,7 @@ class StoreSource:
         self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
         self._types: dict[str, list[StoredEvent]] = {}
 
-    def _read(self, **filters) -> Iterator[StoredEvent]:
+    def _read(self, **filters: Any) -> Iterator[StoredEvent]:
         return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
 
     # -- corrections ----------------------------------------------------------
@@ -102,7 +102,7 @@ class StoreSource:
             found = self._raw[name] = list(self._read(stream=name))
         return found
 
-    def corrections(self, stream: str) -> list[dict]:
+    def corrections(self, stream: str) -> list[dict[str, Any]]:
         if stream not in self.reversals():
             return []
         return correction_rows(self._raw_stream(stream))
@@ -207,10 +207,10 @@ class ReplaySource(StoreSource):
             self._apply_corrections()
 
     def _apply_corrections(self) -> None:
-        streams, touched = self._streams, set()
-        folded = {t: [e for e in found if e.stream not in self._reversals or t == REVERSAL]
+        streams, touched, reversals = self._streams, set(), self._reversals or {}
+        folded = {t: [e for e in found if e.stream not in reversals or t == REVERSAL]
                   for t, found in self._by_type.items()}
-        for name in self._reversals:
+        for name in reversals:
             self._raw[name] = streams[name]
             streams[name] = corrected(streams[name])
             for e in streams[name]:

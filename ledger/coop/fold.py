@@ -92,6 +92,9 @@ def dec(value: Any) -> Decimal:
 
 def of_type(events: Iterable[E], *classes: type[EventPayload]) -> list[E]:
     """The events of these event classes, in the order given."""
+    if len(classes) == 1:
+        name = classes[0].event_type
+        return [e for e in events if e.type == name]
     names = {cls.event_type for cls in classes}
     return [e for e in events if e.type in names]
 

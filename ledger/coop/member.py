@@ -13,16 +13,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from operator import itemgetter
 from typing import Any
 
 from ledger.calendar import member_year_bounds
 from ledger.coop.dwelling import DwellingState, charges_timeline, dwelling_state, leaving_date, units_json, value_on
 from ledger.coop.fold import PRECISION, Event, Events, Payload, effective, first_of, of_type, on
 from ledger.coop.mortgage import DebtShareSchedule
-from ledger.coop.payloads import AdmissionTerms, Amount, Due, LenderYear, NewPayment, Payout, Receipt, Shares, Transfer
+from ledger.coop.payloads import (
+    AdmissionTerms,
+    Amount,
+    Due,
+    LenderYear,
+    NewPayment,
+    Payout,
+    Shares,
+    Transfer,
+    due_of,
+    receipt_of,
+)
 from ledger.coop.society import resale_formula_on, resale_policy, stake_timeline
 from ledger.errors import NotFound
 from ledger.events.coop import (
@@ -139,32 +152,50 @@ class MemberLedger:
         return self.payments_received - sum((y.received for y in self.years), ZERO)
 
 
+_AMOUNT, _CHARGES = itemgetter(0), itemgetter(1)
+
+
 class _Member:
-    """The running figures of a member's fold; one method per event class (MEMBER_FOLD)."""
+    """The running figures of a member's fold; one method per event class (MEMBER_FOLD).
+
+    Receipts and dues (most of a member's events) are kept in order and added up when a year closes and at the end.
+    """
+
+    __slots__ = (
+        "added",
+        "adm",
+        "annual",
+        "debt",
+        "deducted",
+        "deposit",
+        "dividends",
+        "dues",
+        "dwelling_events",
+        "extra",
+        "last",
+        "left_on",
+        "paid_out",
+        "posted",
+        "receipts",
+        "schedule",
+        "shares",
+        "years",
+    )
 
     def __init__(self, adm: Admission, dwelling_events: Events, left_on: date | None,
                  schedule: DebtShareSchedule | None) -> None:
         self.adm, self.dwelling_events, self.left_on, self.schedule = adm, dwelling_events, left_on, schedule
         self.debt = adm.debt_share
-        self.received = self.added = self.extra = ZERO
+        self.receipts: list[Decimal] = []
+        self.added = self.extra = ZERO
         self.deposit = adm.deposit
         self.annual = adm.annual_payment
-        self.due = self.charges_due = ZERO
-        self.dues: list[tuple[Decimal, Decimal]] = []  # (amount, charges) in order, for the FIFO charges allocation
+        self.dues: list[Due] = []  # (amount, charges) in order, for the FIFO charges allocation
         self.shares: dict[str, Decimal] = {}
         self.dividends = self.paid_out = self.deducted = ZERO
         self.posted: dict[int, Payload] = {}
         self.years = 0
         self.last: Payload | None = None
-
-    def payment_received(self, e: Event) -> None:
-        self.received += Receipt.of(e).amount
-
-    def payment_due(self, e: Event) -> None:
-        due = Due.of(e)
-        self.due += due.amount
-        self.charges_due += due.charges
-        self.dues.append(due)
 
     def lender_year(self, e: Event) -> None:
         if self.schedule is not None:  # with a schedule the fold computes the year itself
@@ -232,8 +263,6 @@ class _Member:
 
 
 MEMBER_FOLD = on(
-    (PaymentReceived, _Member.payment_received),  # the two commonest events first
-    (PaymentDue, _Member.payment_due),
     (MortgageYearPosted, _Member.lender_year),
     (ExtraPaymentReceived, _Member.extra_payment),
     (PaymentIndexed, _Member.payment_indexed),
@@ -257,7 +286,7 @@ class _Years:
         self.closed: list[MemberYear] = []
         self.blocked: str | None = None
         self.scheduled = schedule.first_payment if schedule is not None else ZERO
-        self.received_before = ZERO
+        self.counted = 0  # the receipts in closed years
         self.year = 1
         self.next_end: date | None = None
         self._advance()
@@ -271,7 +300,7 @@ class _Years:
         """Close year `self.year`: the debt share's year from the schedule (or the recorded one), and the reserve."""
         k = self.year
         start, end = member_year_bounds(self.adm.admitted_on, k)
-        received = m.received - self.received_before
+        received = sum(m.receipts[self.counted:], ZERO)
         charges = self.charges.on(start)
         payment = stake = ZERO
         posting: Payload | None = None
@@ -301,7 +330,7 @@ class _Years:
             recorded: Any = posting
             payment, stake = Decimal(recorded["payment"]), Decimal(recorded.get("equity_stake") or "0")
         self.closed.append(MemberYear(k, start, end, received, charges, payment, stake, posting))
-        self.received_before = m.received
+        self.counted = len(m.receipts)
         self.year += 1
         self._advance()
 
@@ -321,19 +350,35 @@ def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, s
     left_on = leaving_date(dwelling_events, adm.member_id)
     m = _Member(adm, dwelling_events, left_on, schedule)
     years = _Years(adm, dwelling_events, society_events, schedule, as_of, left_on)
-    handlers = MEMBER_FOLD.get
+    # The two commonest events (a member's monthly dues and receipts) go straight to their lists, read by their
+    # accessors; the others to their MEMBER_FOLD handler.
+    collect: dict[str, tuple[Callable[[Event], Any], Callable[[Any], None]]] = {
+        PaymentReceived.event_type: (receipt_of, m.receipts.append),
+        PaymentDue.event_type: (due_of, m.dues.append),
+    }
+    collected_by, handlers = collect.get, MEMBER_FOLD.get
+    next_end = years.next_end
     for e in effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], as_of):
-        while years.next_end is not None and e.effective_date > years.next_end:
-            years.close(m)
-        handler = handlers(e.type)
+        if next_end is not None and e.effective_date > next_end:
+            while next_end is not None and e.effective_date > next_end:
+                years.close(m)
+                next_end = years.next_end
+        t = e.type
+        entry = collected_by(t)
+        if entry is not None:
+            entry[1](entry[0](e))
+            continue
+        handler = handlers(t)
         if handler is not None:
             handler(m, e)
     while years.next_end is not None:
         years.close(m)
-    collected = charges_collected(m.received, m.dues, m.due, m.charges_due)
+    received = sum(m.receipts, ZERO)
+    due, charges_due = sum(map(_AMOUNT, m.dues), ZERO), sum(map(_CHARGES, m.dues), ZERO)
+    collected = charges_collected(received, m.dues, due, charges_due)
     if left_on is not None and left_on > as_of:
         left_on = None
-    return MemberLedger(adm, left_on, m.debt, m.added, m.deposit, m.extra, m.annual, m.due, m.received, m.charges_due,
+    return MemberLedger(adm, left_on, m.debt, m.added, m.deposit, m.extra, m.annual, due, received, charges_due,
                         collected, m.shares, m.dividends, m.paid_out, m.deducted, m.years, m.last, years.closed,
                         years.blocked)
 

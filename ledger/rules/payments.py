@@ -120,18 +120,22 @@ def allocate_payment(
 
 def charges_collected(received: Decimal, dues: Iterable[tuple[Decimal, Decimal]], total_due: Decimal,
                       total_charges: Decimal) -> Decimal:
-    """The charges a member's receipts have paid: receipts pay the oldest dues first (FIFO), each due allocated by
-    `allocate_payment` (its charges first, then the rest of it). `dues` are (amount, charges part) in order;
-    when the receipts cover `total_due` every charge (`total_charges`) is collected."""
+    """The charges a member's receipts have paid: receipts pay the oldest dues first (FIFO): each due they cover
+    whole has its charges collected; the first due they cover only in part is allocated by `allocate_payment` (its
+    charges first, then the rest of it); later dues get nothing. `dues` are (amount, charges part) in order; when the
+    receipts cover `total_due` every charge (`total_charges`) is collected."""
     if received >= total_due:
         return total_charges
     collected, remaining = ZERO, received
     for amount, part in dues:
-        if remaining <= 0:
-            break
-        allocation = allocate_payment(remaining, arrears=ZERO, charges_due=part, mortgage_due=amount - part)
-        collected += allocation.to_charges
-        remaining = allocation.surplus
+        if remaining >= amount:
+            collected += part
+            remaining -= amount
+            continue
+        if remaining > 0:
+            allocation = allocate_payment(remaining, arrears=ZERO, charges_due=part, mortgage_due=amount - part)
+            collected += allocation.to_charges
+        break
     return collected
 
 
