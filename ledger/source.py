@@ -26,10 +26,11 @@ source serves one question (a query, a command's checks).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Optional, Protocol
+from typing import Any, Protocol
 
-from ledger.corrections import REVERSAL, correction_rows, corrected, typed_corrected
+from ledger.corrections import REVERSAL, corrected, correction_rows, typed_corrected
 from ledger.errors import NotFound
 from ledger.events.base import REGISTRY
 from ledger.store import EventStore, StoredEvent
@@ -39,7 +40,7 @@ from ledger.store.mapper import consistent, current_payload
 class EventSource(Protocol):
     """What every fold, projection and command reads the books through."""
 
-    as_known_at: Optional[datetime]
+    as_known_at: datetime | None
 
     def stream(self, name: str) -> list[StoredEvent]:
         """A stream's events in order, corrections applied."""
@@ -73,11 +74,11 @@ def current(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
 class StoreSource:
     """The books as the store has them (as known at `as_known_at`), each stream and type scan read once."""
 
-    def __init__(self, store: EventStore, as_known_at: Optional[datetime] = None) -> None:
+    def __init__(self, store: EventStore, as_known_at: datetime | None = None) -> None:
         self.store = store
         self.as_known_at = as_known_at
         self._streams: dict[str, list[StoredEvent]] = {}
-        self._reversals: Optional[dict[str, list[StoredEvent]]] = None
+        self._reversals: dict[str, list[StoredEvent]] | None = None
         self._raw: dict[str, list[StoredEvent]] = {}
         self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
         self._types: dict[str, list[StoredEvent]] = {}
@@ -179,7 +180,7 @@ class ReplaySource(StoreSource):
     gives them applies it (a replay's events carry no recorded time).
     """
 
-    def __init__(self, events: Iterable[StoredEvent], as_known_at: Optional[datetime] = None) -> None:
+    def __init__(self, events: Iterable[StoredEvent], as_known_at: datetime | None = None) -> None:
         super().__init__(store=None, as_known_at=as_known_at)  # type: ignore[arg-type]
         by_type: dict[str, list[StoredEvent]] = {}
         streams = self._streams
@@ -247,4 +248,4 @@ class ReplaySource(StoreSource):
         return {type_: len(events) for type_, events in sorted(self._by_type.items())}
 
 
-__all__ = ["EventSource", "StoreSource", "ReplaySource", "current"]
+__all__ = ["EventSource", "ReplaySource", "StoreSource", "current"]

@@ -38,4 +38,4 @@ def kind_and_id(stream: str) -> tuple[str, str]:
     return kind, sid
 
 
-__all__ = ["society", "dwelling", "member", "mortgage", "index", "account", "loan", "kind_and_id"]
+__all__ = ["account", "dwelling", "index", "kind_and_id", "loan", "member", "mortgage", "society"]

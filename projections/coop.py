@@ -11,6 +11,7 @@ a back office, not the hot path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -172,33 +173,51 @@ def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: Events, as_of
     return occupant_of(_admissions_to(view, dwelling_id), dwelling_events, dwelling_id, as_of)
 
 
-def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
-    society_events = view.require(streams.society(coop_id), f"society {coop_id}")
-    _check_exists(society_events, as_of, f"society {coop_id}")
-    society = society_state(society_events, as_of)
-    admissions = [a for a in _admissions(view) if a.coop_id == coop_id]
-    members, debt_shares, arrears, charges_collected, received, due = [], ZERO, ZERO, ZERO, ZERO, ZERO
-    staircased, added_for_units, open_receipts, from_members, blocked = ZERO, ZERO, ZERO, [], []
-    closed_years: list[MemberYear] = []
-    for adm in admissions:
-        if adm.admitted_on > as_of:
+@dataclass
+class _Members:
+    """A co-op's members on a date, added up: what `coop show` says of them."""
+
+    current: list[str] = field(default_factory=list)  # admitted and not left
+    debt_shares: Decimal = ZERO
+    arrears: Decimal = ZERO
+    charges_collected: Decimal = ZERO
+    received: Decimal = ZERO
+    due: Decimal = ZERO
+    staircased: Decimal = ZERO
+    added_for_units: Decimal = ZERO
+    open_receipts: Decimal = ZERO
+    closed_years: list[MemberYear] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    @property
+    def reserve_moves(self) -> list[Decimal]:
+        return [y.reserve for y in self.closed_years]
+
+
+def _members(view: LedgerView, coop_id: str, as_of: date) -> _Members:
+    found = _Members()
+    for adm in _admissions(view):
+        if adm.coop_id != coop_id or adm.admitted_on > as_of:
             continue
-        position = member_position(view, adm.member_id, as_of)
-        lg = position.ledger
-        charges_collected += lg.charges_collected
-        received += lg.payments_received
-        due += lg.payments_due
-        staircased += lg.extra_paid
-        added_for_units += lg.debt_added
-        open_receipts += lg.received_in_open_year
-        from_members += [y.reserve for y in lg.years]
-        closed_years += lg.years
+        lg = member_position(view, adm.member_id, as_of).ledger
+        found.charges_collected += lg.charges_collected
+        found.received += lg.payments_received
+        found.due += lg.payments_due
+        found.staircased += lg.extra_paid
+        found.added_for_units += lg.debt_added
+        found.open_receipts += lg.received_in_open_year
+        found.closed_years += lg.years
         if lg.years_blocked:
-            blocked.append(lg.years_blocked)
+            found.blocked.append(lg.years_blocked)
         if lg.left_on is None:
-            members.append(adm.member_id)
-            debt_shares += lg.debt_share
-            arrears += lg.arrears
+            found.current.append(adm.member_id)
+            found.debt_shares += lg.debt_share
+            found.arrears += lg.arrears
+    return found
+
+
+def _dwellings(view: LedgerView, coop_id: str, as_of: date) -> tuple[list[str], Decimal]:
+    """The co-op's dwellings on a date and their charges budgets, added up."""
     dwellings, budget = [], ZERO
     for e in view.of_type(DwellingRegistered.event_type):
         registration = DwellingRegistration.of(e)
@@ -206,21 +225,43 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
             continue
         dwellings.append(registration.dwelling_id)
         budget += charges_budget_on(view.stream(e.stream), as_of)
-    mortgages, mortgage_debt, top_ups, prepaid = [], ZERO, ZERO, ZERO
+    return dwellings, budget
+
+
+@dataclass
+class _Lenders:
+    """The co-op's collective mortgages on a date, added up."""
+
+    mortgages: list[str] = field(default_factory=list)
+    debt: Decimal = ZERO
+    top_ups: Decimal = ZERO
+    prepaid: Decimal = ZERO
+
+
+def _lenders(view: LedgerView, coop_id: str, as_of: date) -> _Lenders:
+    found = _Lenders()
     for e in view.of_type(CollectiveMortgageDrawn.event_type):
         drawn = Drawdown.of(e)
-        if drawn.coop_id != coop_id or e.effective_date > as_of or drawn.mortgage_id in mortgages:
+        if drawn.coop_id != coop_id or e.effective_date > as_of or drawn.mortgage_id in found.mortgages:
             continue
         state = mortgage_state(view.stream(e.stream), as_of)
-        mortgages.append(state.mortgage_id)
-        mortgage_debt += state.debt
-        top_ups += state.top_ups
-        prepaid += state.prepaid
-    debt = mortgage_debt if mortgages else debt_shares
-    prepayments_held = staircased - prepaid
-    reserve_in = society.reserve_in + sum((r for r in from_members if r > 0), ZERO)
-    reserve_out = society.reserve_out - sum((r for r in from_members if r < 0), ZERO)
-    reserve = society.reserve + sum(from_members, ZERO)
+        found.mortgages.append(state.mortgage_id)
+        found.debt += state.debt
+        found.top_ups += state.top_ups
+        found.prepaid += state.prepaid
+    return found
+
+
+def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
+    society_events = view.require(streams.society(coop_id), f"society {coop_id}")
+    _check_exists(society_events, as_of, f"society {coop_id}")
+    society = society_state(society_events, as_of)
+    m = _members(view, coop_id, as_of)
+    dwellings, budget = _dwellings(view, coop_id, as_of)
+    lenders = _lenders(view, coop_id, as_of)
+    debt = lenders.debt if lenders.mortgages else m.debt_shares
+    prepayments_held = m.staircased - lenders.prepaid
+    from_members = m.reserve_moves
     return {
         "coop": coop_id,
         "name": society.name,
@@ -228,27 +269,27 @@ def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
         "as_of": as_of,
         "registered_on": society.registered_on,
         "debt": round_money(debt),
-        "mortgage_debt": round_money(mortgage_debt),
-        "top_up_loans": round_money(top_ups),
-        "members_debt_shares": round_money(debt_shares),
-        "mortgages": sorted(mortgages),
-        "reserve": round_money(reserve),
-        "reserve_in": round_money(reserve_in),
-        "reserve_out": round_money(reserve_out),
+        "mortgage_debt": round_money(lenders.debt),
+        "top_up_loans": round_money(lenders.top_ups),
+        "members_debt_shares": round_money(m.debt_shares),
+        "mortgages": sorted(lenders.mortgages),
+        "reserve": round_money(society.reserve + sum(from_members, ZERO)),
+        "reserve_in": round_money(society.reserve_in + sum((r for r in from_members if r > 0), ZERO)),
+        "reserve_out": round_money(society.reserve_out - sum((r for r in from_members if r < 0), ZERO)),
         "reserve_spent": round_money(society.reserve_spent),
-        "reserve_incomplete": sorted(blocked),
+        "reserve_incomplete": sorted(m.blocked),
         "prepayments_held": round_money(prepayments_held),
-        "mortgage_prepaid": round_money(prepaid),
-        "receipts_allocation": _allocation(closed_years, open_receipts),
-        "debt_reconciliation": _reconciliation(mortgage_debt if mortgages else debt_shares, debt_shares, top_ups,
-                                               prepayments_held, added_for_units),
-        "charges_collected": round_money(charges_collected),
+        "mortgage_prepaid": round_money(lenders.prepaid),
+        "receipts_allocation": _allocation(m.closed_years, m.open_receipts),
+        "debt_reconciliation": _reconciliation(debt, m.debt_shares, lenders.top_ups, prepayments_held,
+                                               m.added_for_units),
+        "charges_collected": round_money(m.charges_collected),
         "charges_budget": round_money(budget),
-        "payments_due": round_money(due),
-        "payments_received": round_money(received),
-        "arrears": round_money(arrears),
-        "members": sorted(members),
-        "member_count": len(members),
+        "payments_due": round_money(m.due),
+        "payments_received": round_money(m.received),
+        "arrears": round_money(m.arrears),
+        "members": sorted(m.current),
+        "member_count": len(m.current),
         "dwellings": sorted(dwellings),
         "resale_formula": society.resale,
         "equity_stake_fraction": society.equity_stake_fraction,
