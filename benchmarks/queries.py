@@ -25,6 +25,7 @@ import click
 import orjson
 
 from benchmarks.common import fresh_store, timed
+from ledger.calendar import add_months
 from ledger.store import EventStore
 from ledger.store.engine import make_engine
 
@@ -42,11 +43,6 @@ def _p(pence: int) -> str:
 def _env(stream, type_, on, payload, key, out):
     out.append(orjson.dumps({"stream": stream, "type": type_, "effective_date": on.isoformat(), "payload": payload,
                              "metadata": {"actor": "bench"}, "idempotency_key": key}))
-
-
-def _add_months(start: date, months: int) -> date:
-    year, month = divmod(start.month - 1 + months, 12)
-    return date(start.year + year, month + 1, min(start.day, 28))
 
 
 def generate(events: int, seed: int = 11) -> tuple[list[bytes], list[tuple[str, date]]]:
@@ -105,7 +101,7 @@ def generate(events: int, seed: int = 11) -> tuple[list[bytes], list[tuple[str, 
                      {"dwelling_id": dwelling, "value": _p(value), "basis": "valuation", "index_series": None},
                      f"rv-{dwelling}-{year}", out)
             for month in range(12):
-                due_on = _add_months(year_start, month)
+                due_on = add_months(year_start, month)
                 part = annual * (month + 1) // 12 - annual * month // 12
                 period = f"{due_on.year}-{due_on.month:02d}"
                 _env(f"member-{member}", "PaymentDue", due_on,
@@ -138,8 +134,8 @@ def generate(events: int, seed: int = 11) -> tuple[list[bytes], list[tuple[str, 
 @click.option("--db", default=None, help="A PostgreSQL URL (a schema is created and dropped); default: a temporary SQLite file.")
 @click.option("--seed", default=11, show_default=True)
 def main(events: int, queries: int, db: str | None, seed: int) -> None:
-    from ledger import equity_state as S
-    from projections.equity import member_show
+    from ledger.coop.member import admission_of, member_position
+    from projections.coop import member_show
     from projections.view import LedgerView
 
     lines, admitted = generate(events, seed)
@@ -175,17 +171,17 @@ def main(events: int, queries: int, db: str | None, seed: int) -> None:
             end = START + timedelta(days=(YEARS + 2) * 365)
             for member, _ in admitted:
                 mev = streams[f"member-{member}"]
-                adm = S.admission_of(mev)
-                S.member_position(mev, streams[f"dwelling-{adm.dwelling_id}"], streams[f"society-{adm.coop_id}"], end)
+                adm = admission_of(mev)
+                member_position(mev, streams[f"dwelling-{adm.dwelling_id}"], streams[f"society-{adm.coop_id}"], end)
         same = all(
-            S.member_position(streams[f"member-{m}"], streams[f"dwelling-d{m[1:]}"],
-                              streams[f"society-{S.admission_of(streams[f'member-{m}']).coop_id}"], d).to_json() == a
+            member_position(streams[f"member-{m}"], streams[f"dwelling-d{m[1:]}"],
+                              streams[f"society-{admission_of(streams[f'member-{m}']).coop_id}"], d).to_json() == a
             for m, d, a in checked)
         report = {
             "engine": "sqlite" if db is None or db.startswith("sqlite") else "postgresql",
             "events": result.written,
             "members": len(admitted),
-            "coops": len({S.admission_of(streams[f"member-{m}"]).coop_id for m, _ in admitted}),
+            "coops": len({admission_of(streams[f"member-{m}"]).coop_id for m, _ in admitted}),
             "events_per_member_stream": round(statistics.mean(len(streams[f"member-{m}"]) for m, _ in admitted)),
             "import_s": round(imported["seconds"], 2),
             "queries": queries,

@@ -87,7 +87,7 @@ def main(n: int, appends: int, url: str | None) -> None:
         rows = list(store.read_raw())
         from datetime import date
 
-        from ledger.events.equity import IndexValuePublished
+        from ledger.events.coop import IndexValuePublished
 
         with timed() as appended:
             for i in range(appends):

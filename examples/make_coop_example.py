@@ -29,11 +29,11 @@ import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ledger.commands.equity import accrue, record  # noqa: E402
-from ledger.equity_state import add_months  # noqa: E402
+from ledger.commands.coop import accrue, record  # noqa: E402
+from ledger.calendar import add_months  # noqa: E402
 from ledger.store import EventStore, migrate  # noqa: E402
 from ledger.store.engine import make_engine  # noqa: E402
-from projections.equity import member_show  # noqa: E402
+from projections.coop import member_show  # noqa: E402
 from projections.view import LedgerView  # noqa: E402
 
 ACTOR = "example-clerk"

@@ -16,7 +16,7 @@ figure derived from other facts (docs/rules-equity.md, "What accrue posts"):
   in force at the year's start.
 
 The member's debt share year by year and the reserve are folds
-(`ledger/equity_state.py`): they are computed on read from the receipts,
+(`ledger/coop/`): they are computed on read from the receipts,
 charges, extra payments and index values, whatever order those were entered
 in. `plan_accruals` is pure: given a reader of streams it returns the events
 still missing through `through`. Every event has a deterministic idempotency
@@ -31,23 +31,38 @@ error naming the series and the period.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Callable, Sequence
 
-from ledger import equity_state as S
+from ledger import streams
+from ledger.calendar import add_months, member_year_bounds
+from ledger.coop.dwelling import charges_budget_on, leaving_date
+from ledger.coop.fold import RATE_QUANTUM, Events, Fact, Payload, effective, first_of, of_type
+from ledger.coop.index import index_rate, index_values
+from ledger.coop.member import Admission, admission_of
+from ledger.coop.mortgage import mortgage_terms
+from ledger.coop.payloads import Amount, Drawdown, LenderYear, NewPayment
+from ledger.coop.society import society_state
 from ledger.errors import LedgerError
-from ledger.events.equity import MortgageYearPosted, PaymentDue, PaymentIndexed
 from ledger.events.base import EventPayload
+from ledger.events.coop import (
+    CollectiveMortgageDrawn,
+    MortgagePrepaid,
+    MortgageYearPosted,
+    PaymentDue,
+    PaymentIndexed,
+    PaymentReductionAgreed,
+    TopUpLoanDrawn,
+)
 from ledger.money import ZERO, money_text, round_money
-from ledger.rules.mortgage import next_payment, post_year, solve_first_payment
+from ledger.rules.mortgage import MortgageYear, next_payment, post_year, solve_first_payment
 from ledger.rules.payments import indexed_amount, indexed_payment
 
-RATE_QUANTUM = S.RATE_QUANTUM
 # What moves the lender's balance between its years: a top-up adds to it, a prepayment takes from it.
-LENDER_MOVES = {"TopUpLoanDrawn": 1, "MortgagePrepaid": -1}
-Reader = Callable[[str], Sequence]
+LENDER_MOVES = {TopUpLoanDrawn.event_type: 1, MortgagePrepaid.event_type: -1}
+Reader = Callable[[str], Events]
 
 
 class AccrualError(LedgerError):
@@ -58,7 +73,7 @@ class MissingIndexValue(AccrualError):
     def __init__(self, series: str, period: str, needed_for: str) -> None:
         self.series, self.period = series, period
         super().__init__(f"index {series} has no value for period {period} (needed for {needed_for}); "
-                         f"publish it with an IndexValuePublished event on stream index-{series}")
+                         f"publish it with an IndexValuePublished event on stream {streams.index(series)}")
 
 
 @dataclass(frozen=True)
@@ -78,19 +93,20 @@ class IndexBook:
     """Index values by series, read once per run."""
 
     def __init__(self, read: Reader) -> None:
-        self.read, self.series = read, {}
+        self.read = read
+        self.series: dict[str, dict[str, Decimal]] = {}
 
     def rate(self, series: str, year_end: date, needed_for: str) -> Decimal:
         values = self.series.get(series)
         if values is None:
-            values = self.series[series] = S.index_values(self.read(f"index-{series}"))
-        rate, missing = S.index_rate(values, year_end)
+            values = self.series[series] = index_values(self.read(streams.index(series)))
+        rate, missing = index_rate(values, year_end)
         if rate is None:
-            raise MissingIndexValue(series, missing, needed_for)
+            raise MissingIndexValue(series, str(missing), needed_for)
         return rate
 
 
-def _index_rate(book: IndexBook, drawn: dict, year_end: date, what: str) -> Decimal:
+def _index_rate(book: IndexBook, drawn: Payload, year_end: date, what: str) -> Decimal:
     series = drawn.get("index_series")
     if not series:
         if drawn["kind"] == "conventional":
@@ -108,20 +124,20 @@ def _split(total: Decimal, month: int) -> Decimal:
 
 def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: IndexBook) -> list[Planned]:
     events = read(mortgage_stream)
-    found = S.first_event(events, "CollectiveMortgageDrawn")
-    if found is None:
+    drawdown = first_of(events, CollectiveMortgageDrawn)
+    if drawdown is None:
         return []
-    drawn_on, drawn = found
+    drawn_on, drawn = drawdown.effective_date, Drawdown.of(drawdown).document
     keys = {e.idempotency_key for e in events}
-    posted = {int(S.payload_of(e)["year"]): S.payload_of(e) for e in events if e.type == "MortgageYearPosted"}
+    posted = {y.year: y.document for y in map(LenderYear.of, of_type(events, MortgageYearPosted))}
     principal = Decimal(drawn["principal"])
-    terms = S.mortgage_terms(drawn, principal)
+    terms = mortgage_terms(drawn, principal)
     payment = Decimal(drawn["first_payment"]) if drawn.get("first_payment") else solve_first_payment(terms)
     out: list[Planned] = []
     debt = principal
     counted_top_ups: set[int] = set()
     for year in range(1, terms.term_years + 1):
-        start, end = S.member_year_bounds(drawn_on, year)
+        _, end = member_year_bounds(drawn_on, year)
         if end > through:
             break
         if year in posted:
@@ -132,7 +148,7 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
             continue
         for e in events:
             if e.type in LENDER_MOVES and e.effective_date <= end and e.position not in counted_top_ups:
-                debt += LENDER_MOVES[e.type] * Decimal(S.payload_of(e)["amount"])
+                debt += LENDER_MOVES[e.type] * Amount.of(e).amount
                 counted_top_ups.add(e.position)
         rate = _index_rate(book, drawn, end, f"year {year} of mortgage {drawn['mortgage_id']}")
         row = post_year(terms, year, debt, payment, rate)
@@ -143,34 +159,35 @@ def plan_mortgage(read: Reader, mortgage_stream: str, through: date, book: Index
     return out
 
 
-def _posting(row) -> MortgageYearPosted:
-    return MortgageYearPosted(year=row.year, opening_debt=money_text(row.opening_debt), interest=money_text(row.interest),
+def _posting(row: MortgageYear) -> MortgageYearPosted:
+    return MortgageYearPosted(year=row.year, opening_debt=money_text(row.opening_debt),
+                              interest=money_text(row.interest),
                               payment=money_text(row.payment), indexation=money_text(row.indexation),
                               closing_debt=money_text(row.closing_debt), index_rate=_rate_text(row.index_rate),
                               equity_stake="0")
 
 
-def _annual_on(adm: S.Admission, events: Sequence, on: date) -> Decimal:
+def _annual_on(adm: Admission, events: Events, on: date) -> Decimal:
     """The annual payment in force on a date: at admission, then as indexed or reduced."""
     annual = adm.annual_payment
-    for e in S.effective((e for e in events if e.type in ("PaymentIndexed", "PaymentReductionAgreed")), on):
-        annual = Decimal(S.payload_of(e)["annual_payment"])
+    for e in effective(of_type(events, PaymentIndexed, PaymentReductionAgreed), on):
+        annual = NewPayment.of(e).annual_payment
     return annual
 
 
 def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) -> list[Planned]:
     """The indexation and dues a member's terms call for through `through` (none after leaving)."""
-    stream = f"member-{member_id}"
+    stream = streams.member(member_id)
     events = list(read(stream))
-    adm = S.admission_of(events)
+    adm = admission_of(events)
     if adm is None:
         return []
-    dwelling_events = read(f"dwelling-{adm.dwelling_id}")
-    society_events = read(f"society-{adm.coop_id}")
+    dwelling_events = read(streams.dwelling(adm.dwelling_id))
+    society_events = read(streams.society(adm.coop_id))
     keys = {e.idempotency_key for e in events}
-    left_on = S.leaving_date(dwelling_events, member_id)
+    left_on = leaving_date(dwelling_events, member_id)
     out: list[Planned] = []
-    pending: list = []  # planned events as facts, so the annual payment in force sees them
+    pending: list[Fact] = []  # planned events as facts, so the annual payment in force sees them
     position = 10**15
 
     def add(payload: EventPayload, on: date, key: str) -> None:
@@ -180,22 +197,23 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
         keys.add(key)
         out.append(Planned(stream, payload, on, key))
         position += 1
-        pending.append(S.Fact(position, stream, 0, payload.event_type, payload.schema_version, on,
+        pending.append(Fact(position, stream, 0, payload.event_type, payload.schema_version, on,
                               payload.model_dump(mode="json"), key))
 
     year = 0
     while True:
         year += 1
-        start, end = S.member_year_bounds(adm.admitted_on, year)
+        start, _ = member_year_bounds(adm.admitted_on, year)
         if start > through or (left_on is not None and start >= left_on):
             break
         # 1. indexation of the payment at the start of the year (from year 2)
         if year > 1:
-            policy = S.society_state(society_events, start).payment_indexation
+            policy = society_state(society_events, start).payment_indexation
             if policy is not None:
                 prev_end = start - timedelta(days=1)
-                rate = book.rate(policy["series"], prev_end, f"the {start.isoformat()} payment indexation of member {member_id}")
-                current = _annual_on(adm, events + pending, prev_end)
+                rate = book.rate(policy["series"], prev_end,
+                                 f"the {start.isoformat()} payment indexation of member {member_id}")
+                current = _annual_on(adm, [*events, *pending], prev_end)
                 margin = Decimal(policy["margin"])
                 if policy.get("floor_at_zero", True):
                     new = indexed_payment(current, rate, margin)
@@ -204,13 +222,13 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
                 add(PaymentIndexed(member_id=member_id, period=str(start.year), index_change=_rate_text(rate),
                                    annual_payment=money_text(new)), start, f"accrue:indexed:{member_id}:{year}")
         # 2. monthly dues of the year
-        budget = S.charges_budget_on(dwelling_events, start)
+        budget = charges_budget_on(dwelling_events, start)
         for month in range(12):
             n = (year - 1) * 12 + month
-            on = S.add_months(adm.admitted_on, n)
+            on = add_months(adm.admitted_on, n)
             if on > through or (left_on is not None and on >= left_on):
                 break
-            annual = _annual_on(adm, events + pending, on)
+            annual = _annual_on(adm, [*events, *pending], on)
             amount = _split(annual, month)
             charges = min(_split(budget, month), amount)
             if amount > 0:
@@ -224,7 +242,7 @@ def plan_accruals(read: Reader, *, members: Sequence[str], mortgages: Sequence[s
     book = IndexBook(read)
     out: list[Planned] = []
     for mortgage in mortgages:
-        out.extend(plan_mortgage(read, f"mortgage-{mortgage}", through, book))
+        out.extend(plan_mortgage(read, streams.mortgage(mortgage), through, book))
     for member in members:
         out.extend(plan_member(read, member, through, book))
     return out

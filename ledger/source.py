@@ -40,7 +40,7 @@ from ledger.store.mapper import consistent, current_payload
 class EventSource(Protocol):
     """What every fold, projection and command reads the books through."""
 
-    as_known_at: Optional[datetime]
+    as_known_at: datetime | None
 
     def stream(self, name: str) -> list[StoredEvent]:
         """A stream's events in order, corrections applied."""
@@ -80,11 +80,11 @@ def current(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
 class StoreSource:
     """The books as the store has them (as known at `as_known_at`), each stream and type scan read once."""
 
-    def __init__(self, store: EventStore, as_known_at: Optional[datetime] = None) -> None:
+    def __init__(self, store: EventStore, as_known_at: datetime | None = None) -> None:
         self.store = store
         self.as_known_at = as_known_at
         self._streams: dict[str, list[StoredEvent]] = {}
-        self._reversals: Optional[dict[str, list[StoredEvent]]] = None
+        self._reversals: dict[str, list[StoredEvent]] | None = None
         self._raw: dict[str, list[StoredEvent]] = {}
         self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
         self._types: dict[str, list[StoredEvent]] = {}

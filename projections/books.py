@@ -28,7 +28,7 @@ def books(view: EventSource, as_of: date, *, coops: Optional[Iterable[str]] = No
 
     `coops` and `funds` restrict the books to those societies (a replay worker's portion); None means all.
     """
-    from projections.equity import coop_show, dwelling_show
+    from projections.coop import coop_show, dwelling_show
     from projections.jak import JakIndex, fund, holder
 
     # projections/equity.py and projections/jak.py still annotate a StoreSource, ledger/jak_state.py a Reader of its

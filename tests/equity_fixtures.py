@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from ledger import equity_state as S
-from ledger.commands.equity import accrue, record
+from ledger.calendar import add_months, anniversary, member_year_bounds
+from ledger.commands.coop import accrue, record
 from ledger.money import ZERO, money_text, round_money
 from ledger.rules.payments import indexed_amount
 from tests.unit import annex_figures as A
@@ -99,11 +99,11 @@ def annex_setup(total_units: str, clt_units: str, debt: D) -> list[dict]:
     ]
     budget = A.FIRST_YEAR_CHARGES
     for year in range(1, 31):
-        start = S.anniversary(ADMITTED, year - 1)
+        start = anniversary(ADMITTED, year - 1)
         lines.append(charges("d1", budget, start))
         budget = indexed_amount(budget, A.INFLATION + A.CHARGES_ABOVE_RPI)
         if year >= 3:
-            lines.append(revalue("d1", property_value_at_end(year), S.anniversary(ADMITTED, year)))
+            lines.append(revalue("d1", property_value_at_end(year), anniversary(ADMITTED, year)))
     return lines
 
 
@@ -111,8 +111,8 @@ def run_annex(store, total_units: str, clt_units: str, debt: D, years: int = 30)
     """Record the annex inputs, then for each year accrue the dues, pay them in full, and close the year."""
     record(store, annex_setup(total_units, clt_units, debt), actor=ACTOR)
     for year in range(1, years + 1):
-        start, end = S.member_year_bounds(ADMITTED, year)
-        last_due = S.add_months(start, 11)
+        start, end = member_year_bounds(ADMITTED, year)
+        last_due = add_months(start, 11)
         accrue(store, last_due, actor=ACTOR)
         dues = sum((D(e.payload["amount"]) for e in store.read(stream="member-a1", type="PaymentDue")
                     if start <= e.effective_date <= end), ZERO)
@@ -121,9 +121,9 @@ def run_annex(store, total_units: str, clt_units: str, debt: D, years: int = 30)
 
 
 def end_of_year(year: int) -> date:
-    return S.anniversary(ADMITTED, year) - timedelta(days=1)
+    return anniversary(ADMITTED, year) - timedelta(days=1)
 
 
 def leaving_date(year: int) -> date:
     """Leaving "at the end of year k": the k-th anniversary, when the year's property inflation is in the value."""
-    return S.anniversary(ADMITTED, year)
+    return anniversary(ADMITTED, year)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.events.equity import IndexValuePublished, SocietyRegistered
+from ledger.events.coop import IndexValuePublished, SocietyRegistered
 from ledger.store import NewEvent
 
 ACTOR = {"actor": "test-clerk"}

@@ -163,7 +163,7 @@ def close_period(store: EventStore, society_id: str, start: date, end: date, act
 
 def accruals_due(store: EventStore, society_id: str, through: date) -> list[Any]:
     """The accruals (lender's years, indexation, dues) of a co-op still to be posted through a date."""
-    from ledger.commands.equity import World, planned_accruals
+    from ledger.commands.coop import World, planned_accruals
 
     return planned_accruals(World(store), through, coop=society_id)
 

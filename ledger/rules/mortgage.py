@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from enum import Enum
+from enum import StrEnum
 
 from ledger.money import ZERO, round_money
 from ledger.money import exact_decimal as _decimal
@@ -50,13 +50,13 @@ PRECISION = 40
 ONE = Decimal(1)
 
 
-class MortgageKind(str, Enum):
+class MortgageKind(StrEnum):
     INDEX_LINKED = "index-linked"
     CONVENTIONAL = "conventional"
     TILTED = "tilted"
 
 
-class Compounding(str, Enum):
+class Compounding(StrEnum):
     """How often interest is computed: yearly (the annexes) or monthly within each year."""
 
     ANNUAL = "annual"

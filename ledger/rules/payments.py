@@ -16,6 +16,7 @@ rounded equity-stake share, so the allocation always adds up to the receipt.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -29,7 +30,6 @@ MAX_PAYMENT_RATE = Decimal("0.35")
 PAYMENT_INDEX_MARGIN = Decimal("0.005")
 
 
-
 def _amount(name: str, value: object) -> Decimal:
     value = _decimal(name, value)
     if value < 0:
@@ -37,11 +37,15 @@ def _amount(name: str, value: object) -> Decimal:
     return value
 
 
-def annual_payment(net_salary: Decimal, payment_rate: Decimal) -> Decimal:
-    """The payment fixed at signing: a share of net salary the member can afford."""
+def annual_payment(net_salary: Decimal, payment_rate: Decimal, *, rate_checked: bool = True) -> Decimal:
+    """The payment fixed at signing: a share of net salary the member can afford.
+
+    A new admission's rate must be 30 to 35 per cent; the books compute the payment of an admission already
+    recorded (`rate_checked=False`) at the rate it was signed at, whatever it is.
+    """
     net_salary = _amount("net_salary", net_salary)
     payment_rate = _decimal("payment_rate", payment_rate)
-    if not MIN_PAYMENT_RATE <= payment_rate <= MAX_PAYMENT_RATE:
+    if rate_checked and not MIN_PAYMENT_RATE <= payment_rate <= MAX_PAYMENT_RATE:
         raise ValueError("payment_rate must be between 0.30 and 0.35 of net salary")
     with localcontext() as ctx:
         ctx.prec = PRECISION
@@ -110,10 +114,34 @@ def allocate_payment(
         surplus=remaining,
         to_equity_stake=to_equity_stake,
         to_reserve=remaining - to_equity_stake,
-        unpaid=sum(dues) - sum(paid),
+        unpaid=sum(dues, ZERO) - sum(paid, ZERO),
     )
 
 
-def reserve_movement(payments: Decimal, charges: Decimal, mortgage_payment: Decimal) -> Decimal:
-    """The co-op's surplus (+) or deficit (-) for a period: the annexes' "Surplus/deficit"."""
-    return _decimal("payments", payments) - _decimal("charges", charges) - _decimal("mortgage_payment", mortgage_payment)
+def charges_collected(received: Decimal, dues: Iterable[tuple[Decimal, Decimal]], total_due: Decimal,
+                      total_charges: Decimal) -> Decimal:
+    """The charges a member's receipts have paid: receipts pay the oldest dues first (FIFO): each due they cover
+    whole has its charges collected; the first due they cover only in part is allocated by `allocate_payment` (its
+    charges first, then the rest of it); later dues get nothing. `dues` are (amount, charges part) in order; when the
+    receipts cover `total_due` every charge (`total_charges`) is collected."""
+    if received >= total_due:
+        return total_charges
+    collected, remaining = ZERO, received
+    for amount, part in dues:
+        if remaining >= amount:
+            collected += part
+            remaining -= amount
+            continue
+        if remaining > 0:
+            allocation = allocate_payment(remaining, arrears=ZERO, charges_due=part, mortgage_due=amount - part)
+            collected += allocation.to_charges
+        break
+    return collected
+
+
+def reserve_movement(payments: Decimal, charges: Decimal, mortgage_payment: Decimal,
+                     equity_stake: Decimal = ZERO) -> Decimal:
+    """The co-op's surplus (+) or deficit (-) for a period: the annexes' "Surplus/deficit", less the part of a
+    surplus the `% to equity stake` policy turned into debt reduction."""
+    return (_decimal("payments", payments) - _decimal("charges", charges)
+            - _decimal("mortgage_payment", mortgage_payment) - _decimal("equity_stake", equity_stake))

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from ledger.commands.equity import EQUITY_TYPES
+from ledger.commands.coop import EQUITY_TYPES
 
 
 def run(backend, *args, actor="clerk-a", input=None):

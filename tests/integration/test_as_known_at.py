@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 from freezegun import freeze_time
 
-from ledger.events.equity import ReserveSpent
+from ledger.events.coop import ReserveSpent
 from ledger.store import NewEvent
 from projections.view import LedgerView
 from tests.factories import ACTOR

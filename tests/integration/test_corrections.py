@@ -10,12 +10,12 @@ import pytest
 
 from ledger.commands import jak
 from ledger.commands.audit import close_period, reverse_event
-from ledger.commands.equity import record
+from ledger.commands.coop import record
 from ledger.errors import ValidationFailed
 from ledger.events import REGISTRY
 from ledger.events.base import json_defaults
 from projections import jak as read_jak
-from projections.equity import member_show
+from projections.coop import member_show
 from projections.view import LedgerView, ReplayView
 from tests.equity_fixtures import ACTOR, ev, received
 from tests.integration.test_equity_projections import small_coop
@@ -207,7 +207,7 @@ def test_record_refuses_correction_and_close_events_it_cannot_check(store):
 
 
 def test_record_checks_every_event_type_or_names_the_command_that_does(store):
-    from ledger.commands.equity import CHECKED_BY_ITS_COMMAND, EQUITY_TYPES
+    from ledger.commands.coop import CHECKED_BY_ITS_COMMAND, EQUITY_TYPES
 
     assert not EQUITY_TYPES & CHECKED_BY_ITS_COMMAND.keys()
     assert EQUITY_TYPES | CHECKED_BY_ITS_COMMAND.keys() == REGISTRY.keys()
@@ -270,11 +270,11 @@ def test_a_loan_instalment_corrected_shows_in_loan_shows_corrections(loan_books)
 
 def test_a_command_handler_reads_the_corrected_books_not_the_raw_log(backend):
     """A reversed event no longer counts for the invariants that commands check."""
-    from ledger.commands.equity import World
+    from ledger.commands.coop import World
     from ledger.corrections import REVERSAL
 
     store = backend.store()
-    from ledger.events.equity import ReserveSpent
+    from ledger.events.coop import ReserveSpent
     from ledger.store import NewEvent
     from datetime import date
 

@@ -29,8 +29,8 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
 
     Through the per-stream query path, or (one_pass) folded from a single pass over the log as an audit does.
     """
-    from projections import equity, jak
-    from projections.books import societies
+    from projections import coop as coop_views, jak
+    from projections.books import books, societies
     from projections.view import LedgerView, ReplayView
     from ledger.errors import NotFound
 
@@ -50,12 +50,12 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
     named = societies(view)
     for day in days:
         for member in members:
-            show("member", equity.member_show, view, member, day)
+            show("member", coop_views.member_show, view, member, day)
         for dwelling in dwellings:
-            show("dwelling", equity.dwelling_show, view, dwelling, day)
+            show("dwelling", coop_views.dwelling_show, view, dwelling, day)
         for coop in named["coop"]:
-            show("coop", equity.coop_show, view, coop, day)
-            show("register", equity.register_show, view, coop, day)
+            show("coop", coop_views.coop_show, view, coop, day)
+            show("register", coop_views.register_show, view, coop, day)
         for fund in named["fund"]:
             show("fund", jak.fund, view, fund, day)
         reader = view

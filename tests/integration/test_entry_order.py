@@ -16,9 +16,9 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ledger.commands.equity import accrue, record
+from ledger.commands.coop import accrue, record
 from ledger.money import money_text
-from projections.equity import coop_show, dwelling_show, member_show, register_show
+from projections.coop import coop_show, dwelling_show, member_show, register_show
 from projections.view import LedgerView
 from tests.conftest import BACKENDS, fresh_backend
 from tests.equity_fixtures import ACTOR, admit, charges, dwelling, ev, index_series, received, revalue, society

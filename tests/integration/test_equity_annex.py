@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from projections.equity import coop_show, dwelling_show, member_show
+from projections.coop import coop_show, dwelling_show, member_show
 from projections.view import LedgerView
 from tests.equity_fixtures import ADMITTED, end_of_year, leaving_date, run_annex
 from tests.unit import annex_figures as A

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from cli.output import dumps
-from ledger import equity_state as S
-from projections.equity import coop_show, member_show
+from ledger.coop.member import admission_of, member_position
+from ledger.coop.mortgage import drawn_by_coop, schedule_of
+from projections.coop import coop_show, member_show
 from projections.view import LedgerView
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
@@ -42,13 +43,13 @@ def test_a_rebuild_from_one_pass_over_the_log_gives_the_same_answers_as_the_per_
         streams[event.stream].append(event)
     view = LedgerView(store)
     for member in ("alice", "bob", "carol", "dan"):
-        adm = S.admission_of(streams[f"member-{member}"])
+        adm = admission_of(streams[f"member-{member}"])
         for on in (date(2016, 12, 31), date(2019, 6, 30), date(2021, 10, 1), date(2025, 3, 31)):
             if on < adm.admitted_on:
                 continue
             drawn = [e for stream in streams.values() for e in stream if e.type == "CollectiveMortgageDrawn"]
-            schedule = S.schedule_of(adm, S.drawn_by_coop(drawn).get(adm.coop_id, {}), streams.__getitem__)
-            rebuilt = S.member_position(streams[f"member-{member}"], streams[f"dwelling-{adm.dwelling_id}"],
+            schedule = schedule_of(adm, drawn_by_coop(drawn).get(adm.coop_id, {}), streams.__getitem__)
+            rebuilt = member_position(streams[f"member-{member}"], streams[f"dwelling-{adm.dwelling_id}"],
                                         streams[f"society-{adm.coop_id}"], on, schedule).to_json()
             assert dumps(rebuilt) == dumps(member_show(view, member, on)), (member, on)
     # and a ledger rebuilt from an export gives the same bytes

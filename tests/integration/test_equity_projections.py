@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger.commands.equity import accrue, record
+from ledger.commands.coop import accrue, record
 from ledger.errors import NotFound, ValidationFailed
-from projections.equity import coop_show, dwelling_show, member_show, register_show
+from projections.coop import coop_show, dwelling_show, member_show, register_show
 from projections.view import LedgerView
 from tests.equity_fixtures import ACTOR, admit, dwelling, ev, index_series, received, revalue, society
 

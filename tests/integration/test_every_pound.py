@@ -14,9 +14,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger.commands.equity import accrue, record
+from ledger.commands.coop import accrue, record
 from ledger.errors import ValidationFailed
-from projections.equity import coop_show
+from projections.coop import coop_show
 from projections.view import LedgerView
 from tests.equity_fixtures import ACTOR, admit, charges, dwelling, ev, index_series, received, revalue, society
 

@@ -166,7 +166,7 @@ def test_two_clerks_admitting_two_members_to_one_dwelling_at_once_admit_one_and_
     from datetime import date
     from decimal import Decimal as D
 
-    from ledger.commands.equity import record
+    from ledger.commands.coop import record
     from ledger.errors import ValidationFailed
     from tests.equity_fixtures import admit, dwelling, society
 
@@ -223,7 +223,7 @@ def test_an_append_checked_against_an_older_head_is_refused_and_writes_nothing(b
 def test_a_command_whose_log_moved_checks_again_and_records_even_events_given_as_a_generator(backend):
     from datetime import date
 
-    from ledger.commands.equity import record
+    from ledger.commands.coop import record
     from tests.equity_fixtures import society
 
     store = backend.store()

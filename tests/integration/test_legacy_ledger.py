@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ledger.store.verify import verify
-from projections.equity import coop_show, member_show
+from projections.coop import coop_show, member_show
 from projections.view import LedgerView
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from ledger.commands.equity import accrue, record
+from ledger.commands.coop import accrue, record
 from ledger.errors import ValidationFailed
 from tests.equity_fixtures import ACTOR, ev, society
 

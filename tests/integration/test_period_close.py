@@ -9,10 +9,10 @@ import pytest
 
 from ledger.commands import jak
 from ledger.commands.audit import close_period, closed_periods, reverse_event
-from ledger.commands.equity import accrue, record
+from ledger.commands.coop import accrue, record
 from ledger.errors import ValidationFailed
 from ledger.periods import prior_period_adjustment
-from projections.equity import member_show
+from projections.coop import member_show
 from projections.view import LedgerView
 from tests.equity_fixtures import ACTOR, received
 from tests.integration.test_equity_projections import small_coop

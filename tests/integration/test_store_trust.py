@@ -133,7 +133,7 @@ def test_eight_clerks_recording_at_once_get_every_event_in(backend):
     import threading
     import time
 
-    from ledger.commands.equity import record
+    from ledger.commands.coop import record
     from tests.factories import envelope
 
     store = backend.store()

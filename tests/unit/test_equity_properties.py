@@ -8,13 +8,15 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import equity_state as S
+from ledger.coop.fold import Fact
+
+from ledger.coop.member import member_ledger, member_position
 
 START = date(2010, 1, 1)
 
 
 def fact(i, stream, type_, on, payload):
-    return S.Fact(i, stream, i, type_, 1, on, payload, f"k{i}")
+    return Fact(i, stream, i, type_, 1, on, payload, f"k{i}")
 
 
 money = st.integers(min_value=1, max_value=400_000_00).map(lambda p: f"{p // 100}.{p % 100:02d}")
@@ -78,13 +80,13 @@ def test_units_conserved_equity_never_negative_payout_within_gross_equity(value,
                                  {"dwelling_id": "d1", "from_holder": "clt", "to_holder": "financed", "units": str(n), "price": "0"}))
             clt_now -= n
         elif kind == "reduction":
-            held = D(S.member_position(member, dwelling, society, on).units["member"])
+            held = D(member_position(member, dwelling, society, on).units["member"])
             sold = min(D(n), held)
             member.append(fact(i, "member-m1", "PaymentReductionAgreed", on,
                                {"member_id": "m1", "annual_payment": "5000", "units_sold": str(sold), "reason": "x"}))
-            current_debt = S.member_ledger(member, dwelling, on).debt_share
+            current_debt = member_ledger(member, dwelling, on).debt_share
     as_of = START + timedelta(days=query_days)
-    position = S.member_position(member, dwelling, society, as_of)
+    position = member_position(member, dwelling, society, as_of)
     u = position.units
     assert D(u["clt"]) + D(u["member"]) + D(u["financed"]) == D(u["total"]) == units
     assert min(D(u["clt"]), D(u["member"]), D(u["financed"])) >= 0

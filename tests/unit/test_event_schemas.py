@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from ledger.canonical import canonical_json, envelope_text
 from decimal import Decimal
 
-from ledger.events.equity import MemberAdmitted
+from ledger.events.coop import MemberAdmitted
 from ledger.money import parse_money
 from ledger.store.mapper import encode_payload
 

@@ -70,7 +70,7 @@ def member() -> None:
 @click.pass_obj
 def member_show(obj, member_id: str, as_of, as_known_at, as_json: bool) -> None:
     """Units, debt share, equity, payout if leaving, arrears and share capital of MEMBER_ID on a date."""
-    from projections.equity import member_show as show
+    from projections.coop import member_show as show
 
     as_of = as_of or date.today()
     _show(f"member {member_id} on {as_of.isoformat()}", show(_view(obj, as_known_at), member_id, as_of), as_json)
@@ -87,7 +87,7 @@ def dwelling() -> None:
 @click.pass_obj
 def dwelling_show(obj, dwelling_id: str, as_of, as_known_at, as_json: bool) -> None:
     """Units by holder, value and occupant of DWELLING_ID on a date."""
-    from projections.equity import dwelling_show as show
+    from projections.coop import dwelling_show as show
 
     as_of = as_of or date.today()
     _show(f"dwelling {dwelling_id} on {as_of.isoformat()}", show(_view(obj, as_known_at), dwelling_id, as_of), as_json)
@@ -104,7 +104,7 @@ def coop() -> None:
 @click.pass_obj
 def coop_show(obj, coop_id: str, as_of, as_known_at, as_json: bool) -> None:
     """Debt, reserve, charges collected and budgeted, and members of COOP_ID on a date."""
-    from projections.equity import coop_show as show
+    from projections.coop import coop_show as show
 
     as_of = as_of or date.today()
     _show(f"co-op {coop_id} on {as_of.isoformat()}", show(_view(obj, as_known_at), coop_id, as_of), as_json)
@@ -116,7 +116,7 @@ def coop_show(obj, coop_id: str, as_of, as_known_at, as_json: bool) -> None:
 @click.pass_obj
 def register(obj, society_id: str, as_of, as_known_at, as_json: bool) -> None:
     """The register of members and shares of SOCIETY_ID on a date, and who may vote."""
-    from projections.equity import register_show
+    from projections.coop import register_show
 
     as_of = as_of or date.today()
     data = register_show(_view(obj, as_known_at), society_id, as_of)
@@ -138,7 +138,7 @@ def accrue(obj, through, actor, as_json: bool) -> None:
 
     The members' debt-share years and the reserve are not posted: the books compute them on read.
     """
-    from ledger.commands.equity import accrue as run
+    from ledger.commands.coop import accrue as run
 
     result = run(obj.store, through, actor=_actor(actor))
     summary = {"through": result.through, "planned": result.planned, "written": result.written,
@@ -161,7 +161,7 @@ def record(obj, source, actor, as_json: bool) -> None:
     The fund's events, corrections and period closes are refused here: each has its own command, which checks it
     (the error names it).
     """
-    from ledger.commands.equity import record as run
+    from ledger.commands.coop import record as run
     from ledger.errors import FieldError, ValidationFailed
 
     envelopes = []
@@ -171,7 +171,8 @@ def record(obj, source, actor, as_json: bool) -> None:
         try:
             envelopes.append(orjson.loads(line))
         except orjson.JSONDecodeError as exc:
-            raise ValidationFailed([FieldError("line", f"{number} is not JSON ({exc})")], where="nothing written")
+            raise ValidationFailed([FieldError("line", f"{number} is not JSON ({exc})")],
+                                   where="nothing written") from exc
     result = run(obj.store, envelopes, actor=_actor(actor))
     summary = {"checked": result.checked, "written": result.written, "already_recorded": result.already_recorded,
                "head_position": result.head_position, "head_hash": result.head_hash}
