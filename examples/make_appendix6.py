@@ -15,7 +15,7 @@ the contracts come from `ledger.rules.fund.group_contracts` (so from
 `ledger.rules.loans.quote`), savings are the 10% pre-saving six months
 ahead and the contracts' after-savings, share deposits come back with the
 last instalment, and the landlord spends its own savings (a withdrawal, no
-fees). Timing follows the forecast's month convention (docs/rules-jak.md):
+fees). Timing follows the forecast's month convention (docs/rules-fund.md):
 payouts, fees and shares on the 1st of the month; instalment k with its
 after-saving on the LAST day of loan month k (the month it falls due in,
 as the report books it); the landlord pays in on 1 January and spends on

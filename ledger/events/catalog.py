@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 
 from ledger.events import REGISTRY
-from ledger.events.jak import AccountKind
+from ledger.events.fund import AccountKind
 
 HEADER = """# Events: the public contract
 

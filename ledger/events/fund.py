@@ -89,9 +89,9 @@ class SavingsWithdrawn(EventPayload):
 
 
 class AfterSavingsReleased(EventPayload):
-    """Written by `mutual jak settle` before the release was a fold; now read as nothing and written by no command.
+    """Written by `mutual fund releases` before the release was a fold; now read as nothing and written by no command.
 
-    The release of a repaid loan's after-savings is computed from the facts on every read (docs/rules-jak.md).
+    The release of a repaid loan's after-savings is computed from the facts on every read (docs/rules-fund.md).
     """
 
     event_type = "AfterSavingsReleased"

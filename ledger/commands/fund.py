@@ -1,7 +1,7 @@
 """JAK fund commands: check the rules against the books, then append (all or nothing).
 
 Every handler reads the streams it needs from the store (as known now),
-folds them with ledger/jak_state.py, refuses with `ValidationFailed` naming
+folds them with ledger/fund/, refuses with `ValidationFailed` naming
 the field and the reason, and otherwise appends to one stream at the
 version it read (a concurrent writer gets a ConcurrencyConflict, never a
 lost update). The contract arithmetic is ledger/rules/loans.py's `quote`;
@@ -19,10 +19,12 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from pydantic import ValidationError
 
+from ledger.canonical import canonical_json
 from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, NotFound, ValidationFailed
+from ledger.events import EventPayload
 from ledger.events.base import field_errors
-from ledger.events.jak import (
+from ledger.events.fund import (
     FeeCharged,
     FundExpense,
     FundPolicySet,
@@ -37,30 +39,21 @@ from ledger.events.jak import (
     ShareDepositBought,
     ShareDepositReleased,
 )
-from ledger.jak_state import (
-    REPORT_POLICY,
-    Fact,
-    FundBooks,
-    JakIndex,
-    account_state,
-    loan_state,
-    lowest_liquidity_from,
-    money,
-    policies,
-    policy_at,
-    read_holder,
-    read_releases,
-)
+from ledger.fund.account import account_state
+from ledger.fund.books import FundBooks
+from ledger.fund.common import Event, money
+from ledger.fund.flows import lowest_liquidity_from
+from ledger.fund.loan import loan_state
+from ledger.fund.policy import REPORT_POLICY, policies, policy_at
+from ledger.fund.reading import FundIndex, read_holder, read_releases
 from ledger.money import ZERO, money_text
 from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
 from ledger.rules.loans import LoanContract, LoanPolicy, quote
 from ledger.rules.points import to_points
 from ledger.source import StoreSource
 from ledger.store import EventStore, NewEvent
-from ledger.canonical import canonical_json
-from ledger.events import EventPayload
 from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
-from ledger.store.records import Head
+from ledger.store.records import FoldedEvent, Head
 
 ONE_DAY = timedelta(days=1)
 
@@ -155,7 +148,7 @@ def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, meta
         payload = event.payload.model_dump(mode="json")
         extra = []
         if stream.startswith("member-"):
-            index = JakIndex(reader)
+            index = FundIndex(reader)
             extra = [index.accounts[a]["fund_id"] for a in index.holder_accounts(stream.partition("-")[2])]
         problem = guard.error(stream, payload, event.effective_date, metadata, extra)
         if problem is not None:
@@ -236,14 +229,14 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
     if kind not in policy.kinds:
         offered = ", ".join(sorted(policy.kinds))
         raise _refuse("kind", f"{kind} is not an account kind of fund {fund} on {on} (offered: {offered})", where)
-    index = JakIndex(reader)
+    index = FundIndex(reader)
     other = index.holder_kind(holder)
     if other is not None and other != holder_kind:
         raise _refuse("holder_kind", f"{holder} already holds accounts as a {other}", where)
     return _append(store, f"account-{account}", [NewEvent(payload, on, f"open:{account}")], reader, actor)
 
 
-def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Fact]:
+def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Event]:
     facts = reader.facts(f"account-{account}")
     if not facts:
         raise _refuse("account", f"no savings account {account} in the books", where)
@@ -295,7 +288,8 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     # the free balance on `on` and on every later date a known event takes effect
     days = sorted({on} | {f.effective_date for f in facts if f.effective_date > on} | {d for d, _, _ in paid if d > on})
     # releases are a fold: with this withdrawal the holder's points fall from `on`, and a later release may come later
-    asked = Fact(1 << 62, f"account-{account}", "SavingsWithdrawn", on, {"account_id": account, "amount": str(amount)})
+    asked = FoldedEvent(1 << 62, f"account-{account}", SavingsWithdrawn.event_type, SavingsWithdrawn.schema_version, on,
+                        {"account_id": account, "amount": str(amount)})
     released = read_releases(reader, opened["holder_id"], days[-1], accounts={account: facts + [asked]})
     lowest = min(account_state(facts, d, paid, released).free_balance for d in days)
     if amount > lowest:
@@ -319,7 +313,7 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
 
 def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, str, Decimal]]:
     out = []
-    for loan in JakIndex(reader).loans.values():
+    for loan in FundIndex(reader).loans.values():
         if loan["account_id"] != account:
             continue
         for f in reader.facts(f"loan-{loan['loan_id']}"):
@@ -348,7 +342,7 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"gift:{giver}:")
     if done is not None:
         return done
-    index = JakIndex(reader)
+    index = FundIndex(reader)
     for field, who in (("from_member_id", giver), ("to_member_id", receiver)):
         kind = index.holder_kind(who)
         if kind is None:
@@ -398,7 +392,7 @@ def contract_terms(reader, amount: Decimal, months: int, *, points: Optional[Dec
     report's terms when none is recorded; the pre-saving rules need a holder
     and are not applied.
     """
-    from ledger.jak_state import JakIndex as Index
+    from ledger.fund.reading import FundIndex as Index
 
     if holder is not None:
         index = Index(reader)
@@ -649,16 +643,15 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
 # --- after-savings release: a fold, reported --------------------------------------------------------------
 
 
-def settle(store: EventStore, *, through: date, fund: Optional[str] = None, actor: Optional[str] = None,
-           reader=None) -> list[dict[str, Any]]:
+def releases(store: EventStore, *, through: date, fund: Optional[str] = None, reader=None) -> list[dict[str, Any]]:
     """The releases of locked after-savings the books show on or before `through`, writing nothing.
 
-    A release is a fold of the facts (ledger.jak_state.holder_releases, the one rule): every repaid loan's
+    A release is a fold of the facts (ledger.fund.releases.holder_releases, the one rule): every repaid loan's
     after-savings are released the day after the holder's points are first back to zero or above. Each is
-    {loan_id, account_id, on, amount}, by date then loan. `actor` is accepted for old callers and unused.
+    {loan_id, account_id, on, amount}, by date then loan.
     """
     reader = reader or StoreReader(store)
-    index = JakIndex(reader)
+    index = FundIndex(reader)
     holders = sorted({g["holder_id"] for g in index.loans.values() if fund is None or g["fund_id"] == fund})
     released = [r for h in holders for r in read_releases(reader, h, through, index)
                 if fund is None or index.loans[r.loan_id]["fund_id"] == fund]
@@ -669,5 +662,5 @@ def settle(store: EventStore, *, through: date, fund: Optional[str] = None, acto
 __all__ = [
     "set_policy", "record_expense", "open_account", "deposit", "withdraw", "gift_points", "contract_terms",
     "grant_loan", "buy_share_deposit", "disburse", "receive_instalment", "release_share_deposit", "write_off",
-    "settle", "split_payment", "standing", "StoreReader", "Split",
+    "releases", "split_payment", "standing", "StoreReader", "Split",
 ]

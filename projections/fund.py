@@ -1,11 +1,14 @@
-"""The JAK fund's read side: the folds of ledger/jak_state.py over an EventSource (ledger/source.py)."""
+"""The JAK fund's read side: the folds of ledger/fund/ over an EventSource (ledger/source.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Optional
 
-from ledger.jak_state import FundBooks, HolderState, JakIndex, LoanState, read_holder, read_loan, read_policies
+from ledger.fund.books import FundBooks
+from ledger.fund.holder import HolderState
+from ledger.fund.loan import LoanState
+from ledger.fund.reading import FundIndex, read_holder, read_loan, read_policies
 from ledger.source import EventSource
 from projections.view import LedgerView
 
@@ -41,4 +44,4 @@ def policies(view: LedgerView, fund_id: str):
     return read_policies(reader(view), fund_id)
 
 
-__all__ = ["holder", "loan", "loan_corrections", "fund", "forecast", "policies", "JakIndex"]
+__all__ = ["holder", "loan", "loan_corrections", "fund", "forecast", "policies", "FundIndex"]

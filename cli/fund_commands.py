@@ -1,4 +1,5 @@
-"""The JAK savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points`, `mutual jak`."""
+"""The savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points` (and `mutual jak settle`, the old name of
+`mutual fund releases`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 
 from cli.output import emit_json, table
 from cli.params import DECIMAL, ISO_DATE, MONEY, TIMESTAMP
+
 
 class IdParam(click.ParamType):
     """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
@@ -110,7 +112,7 @@ def savings() -> None:
 @click.pass_obj
 def savings_show(obj, holder: str, as_of, as_known_at, as_json: bool) -> None:
     """HOLDER's balances per account, locked after-savings, loans and points on a date."""
-    from projections.jak import holder as read
+    from projections.fund import holder as read
 
     state = read(_view(obj, as_known_at), holder, _today(as_of))
     data = state.to_json()
@@ -139,9 +141,9 @@ def savings_show(obj, holder: str, as_of, as_known_at, as_json: bool) -> None:
 @click.pass_obj
 def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_json) -> None:
     """Open savings ACCOUNT for a holder, of a kind the fund's policy offers."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.open_account(obj.store, account, fund=fund, holder=holder, holder_kind=holder_kind, kind=kind,
+    _written(commands.open_account(obj.store, account, fund=fund, holder=holder, holder_kind=holder_kind, kind=kind,
                               on=on, actor=_actor(actor)), as_json, f"account {account} opened")
 
 
@@ -156,9 +158,9 @@ def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_js
 def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) -> None:
     """Deposit into savings ACCOUNT. Entered again (by anyone) it is already recorded: tell two equal deposits on one
     day apart with --reference or --key."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key, reference=reference),
+    _written(commands.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key, reference=reference),
              as_json, "deposit")
 
 
@@ -173,9 +175,9 @@ def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) ->
 @click.pass_obj
 def savings_withdraw(obj, account, amount, on, notice_given_on, key, reference, actor, as_json) -> None:
     """Withdraw from ACCOUNT: refused beyond the free balance, the notice rule or the fund's liquidity."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
+    _written(commands.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
                           actor=_actor(actor), key=key, reference=reference), as_json, "withdrawal")
 
 
@@ -197,9 +199,9 @@ def points() -> None:
 @click.pass_obj
 def points_gift(obj, giver, receiver, amount, on, key, actor, as_json) -> None:
     """Give points from one member to another (never more than the giver holds)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.gift_points(obj.store, giver, receiver, amount, on=on, actor=_actor(actor), key=key),
+    _written(commands.gift_points(obj.store, giver, receiver, amount, on=on, actor=_actor(actor), key=key),
              as_json, "gift")
 
 
@@ -221,7 +223,8 @@ def _loan_rows(data: dict) -> list[tuple[str, object]]:
 @click.pass_obj
 def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
     """LOAN on a date: outstanding, instalments due and received, arrears, fees, points consumed."""
-    from projections.jak import loan as read, loan_corrections
+    from projections.fund import loan as read
+    from projections.fund import loan_corrections
 
     view = _view(obj, as_known_at)
     data = read(view, loan_id, _today(as_of)).to_json()
@@ -239,9 +242,8 @@ def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
 
 
 def quote_json(contract, policy_source: str) -> dict:
+    from ledger.fund.common import money
     from ledger.rules.points import to_points
-
-    from ledger.jak_state import money
 
     return {
         "amount": money(contract.amount),
@@ -280,7 +282,7 @@ def quote_json(contract, policy_source: str) -> dict:
 @click.pass_obj
 def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_json) -> None:
     """Show the whole contract for a loan; writes nothing."""
-    from ledger.commands.jak import contract_terms
+    from ledger.commands.fund import contract_terms
 
     if holder is not None and points_ is not None:
         raise click.UsageError("give either --points or --holder, not both")
@@ -310,9 +312,9 @@ def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_j
 @click.pass_obj
 def loan_grant(obj, loan_id, holder, account, amount, months, on, actor, as_json) -> None:
     """Grant LOAN: the ledger computes the contract, or refuses it with the reasons."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.grant_loan(obj.store, loan_id, holder=holder, account=account, amount=amount, months=months,
+    _written(commands.grant_loan(obj.store, loan_id, holder=holder, account=account, amount=amount, months=months,
                             on=on, actor=_actor(actor)), as_json, f"loan {loan_id} granted")
 
 
@@ -323,9 +325,9 @@ def loan_grant(obj, loan_id, holder, account, amount, months, on, actor, as_json
 @click.pass_obj
 def loan_shares(obj, loan_id, on, actor, as_json) -> None:
     """Record LOAN's share deposit as bought (the whole amount of the contract)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.buy_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, "share deposit")
+    _written(commands.buy_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, "share deposit")
 
 
 @loan.command("disburse")
@@ -335,9 +337,9 @@ def loan_shares(obj, loan_id, on, actor, as_json) -> None:
 @click.pass_obj
 def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
     """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot fund it."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
+    _written(commands.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
 
 
 @loan.command("pay")
@@ -350,9 +352,9 @@ def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
 @click.pass_obj
 def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
     """Receive a payment on LOAN: split into fee, repayment and after-saving (any surplus repays early)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key,
+    _written(commands.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key,
                                     reference=reference), as_json, "instalment")
 
 
@@ -363,9 +365,9 @@ def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
 @click.pass_obj
 def loan_shares_back(obj, loan_id, on, actor, as_json) -> None:
     """Pay a repaid LOAN's share deposit back; refused while the loan runs, or beyond the fund's liquidity."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.release_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json,
+    _written(commands.release_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json,
              "share deposit paid back")
 
 
@@ -378,9 +380,9 @@ def loan_shares_back(obj, loan_id, on, actor, as_json) -> None:
 @click.pass_obj
 def loan_write_off(obj, loan_id, amount, on, reason, actor, as_json) -> None:
     """Write off part or all of LOAN's outstanding balance: the fund bears the loss."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.write_off(obj.store, loan_id, amount, on=on, reason=reason, actor=_actor(actor)), as_json,
+    _written(commands.write_off(obj.store, loan_id, amount, on=on, reason=reason, actor=_actor(actor)), as_json,
              f"loan {loan_id} written off")
 
 
@@ -398,7 +400,7 @@ def fund() -> None:
 @click.pass_obj
 def fund_show(obj, fund_id: str, as_of, as_known_at, as_json: bool) -> None:
     """FUND's liquidity (savings + share capital + fees - loans outstanding - expenses) and totals on a date."""
-    from projections.jak import fund as read
+    from projections.fund import fund as read
 
     data = read(_view(obj, as_known_at), fund_id, _today(as_of))
     if as_json:
@@ -447,9 +449,9 @@ def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, m
     """Set FUND's product policy from a date: fees, share deposit, loan limits and account kinds."""
     from decimal import Decimal
 
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    result = jak.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee, annual_fee=annual_fee,
+    result = commands.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee, annual_fee=annual_fee,
                             share_deposit=share_deposit, minimum_presaving_months=minimum_presaving_months,
                             maximum_loan_multiple=maximum_loan_multiple,
                             kinds=tuple(kinds) or (("jak", Decimal(1), 0),), key=key)
@@ -466,9 +468,9 @@ def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, m
 @click.pass_obj
 def fund_expense(obj, fund_id, amount, on, purpose, key, actor, as_json) -> None:
     """Record an expense of FUND; refused if it would take the fund's liquidity below zero on any later day."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.record_expense(obj.store, fund_id, amount, on=on, purpose=purpose, actor=_actor(actor), key=key),
+    _written(commands.record_expense(obj.store, fund_id, amount, on=on, purpose=purpose, actor=_actor(actor), key=key),
              as_json, f"fund {fund_id} expense")
 
 
@@ -483,8 +485,8 @@ def fund_expense(obj, fund_id, amount, on, purpose, key, actor, as_json) -> None
 @click.pass_obj
 def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> None:
     """FUND's balance year by year under the contracts in force."""
-    from ledger.jak_state import FORECAST_COLUMNS
-    from projections.jak import forecast
+    from ledger.fund.forecast import FORECAST_COLUMNS
+    from projections.fund import forecast
 
     data = forecast(_view(obj, as_known_at), fund_id, years, start, as_of)
     if as_json:
@@ -497,32 +499,27 @@ def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> No
           [(label, *(r[label] for r in rows)) for label in labels])
 
 
-# --- settling --------------------------------------------------------------------------------------
+# --- releases of after-savings --------------------------------------------------------------------------------------
 
 
-@click.group()
-def jak() -> None:
-    """What the ledger computes for the JAK fund from the facts."""
-
-
-@jak.command("settle")
+@fund.command("releases")
 @click.option("--through", type=ISO_DATE, required=True, help="Report the releases on or before this date.")
 @click.option("--fund", default=None, type=ID, help="Only this fund.")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--actor", default=None, hidden=True, help="Accepted for old scripts; nothing is written.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def jak_settle(obj, through, fund, as_known_at, actor, as_json) -> None:
+def fund_releases(obj, through, fund, as_known_at, actor, as_json) -> None:
     """Report the releases of after-savings the books show through --through, writing nothing.
 
     A repaid loan's after-savings are released the day after the holder's
     points are first back to zero or above: the books compute it from the
-    facts on every read (docs/jak-projections.md), so nothing is appended.
+    facts on every read (docs/fund-projections.md), so nothing is appended.
     """
-    from ledger.commands import jak as commands
-    from projections.jak import reader
+    from ledger.commands import fund as commands
+    from projections.fund import reader
 
-    released = commands.settle(obj.store, through=through, fund=fund, reader=reader(_view(obj, as_known_at)))
+    released = commands.releases(obj.store, through=through, fund=fund, reader=reader(_view(obj, as_known_at)))
     if as_json:
         emit_json({"released": released})
     else:
@@ -530,5 +527,12 @@ def jak_settle(obj, through, fund, as_known_at, actor, as_json) -> None:
             click.echo(f"released {r['amount']} of loan {r['loan_id']} in account {r['account_id']} on {r['on']}")
         click.echo(f"{len(released)} release(s)")
 
+
+@click.group()
+def jak() -> None:
+    """Old names, kept for scripts: `mutual jak settle` is `mutual fund releases`."""
+
+
+jak.add_command(fund_releases, name="settle")
 
 COMMANDS = [savings, points, loan, fund, jak]
