@@ -12,6 +12,14 @@ from typing import Any, Optional
 
 from ledger.fund.common import Event, money, ordered
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline
+from ledger.fund.typed import (
+    DEPOSITED,
+    OPENED,
+    WITHDRAWN,
+    account_opened,
+    savings_deposited,
+    savings_withdrawn,
+)
 from ledger.money import ZERO
 from ledger.rules.points import (
     BalanceChange,
@@ -62,7 +70,7 @@ class AccountState:
 
 def account_opening(account_facts: Iterable[Event]) -> Event:
     """The account's (first) `SavingsAccountOpened`: who holds it, in which fund, from when."""
-    opened = [f for f in account_facts if f.type == "SavingsAccountOpened"]
+    opened = [f for f in account_facts if f.type == OPENED]
     if not opened:
         raise ValueError("the account stream has no SavingsAccountOpened")
     return min(opened, key=lambda f: (f.effective_date, f.position))
@@ -77,17 +85,17 @@ def account_state(account_facts: Iterable[Event], as_of: date,
     `AfterSavingsReleased` is read as nothing (the fold recomputes it)."""
     facts = ordered(account_facts)
     opened = account_opening(facts)
-    p = opened.payload
-    state = AccountState(p["account_id"], p["fund_id"], p["holder_id"], p["holder_kind"], p["kind"], opened.effective_date)
+    p = account_opened(opened)
+    state = AccountState(p.account_id, p.fund_id, p.holder_id, p.holder_kind, p.kind, opened.effective_date)
     moves: list[tuple[date, int, str, Optional[str], Decimal]] = []
     for f in facts:
         if f.effective_date > as_of:
             continue
-        q = f.payload
-        if f.type == "SavingsDeposited":
-            moves.append((f.effective_date, f.position, "deposit", q.get("after_saving_for_loan"), Decimal(q["amount"])))
-        elif f.type == "SavingsWithdrawn":
-            moves.append((f.effective_date, f.position, "withdraw", None, Decimal(q["amount"])))
+        if f.type == DEPOSITED:
+            deposit = savings_deposited(f)
+            moves.append((f.effective_date, f.position, "deposit", deposit.loan, deposit.amount))
+        elif f.type == WITHDRAWN:
+            moves.append((f.effective_date, f.position, "withdraw", None, savings_withdrawn(f).amount))
     for on, loan, amount in after_savings:
         if on <= as_of and amount:
             moves.append((on, 0, "deposit", loan, amount))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
+from ledger import streams
 from ledger.errors import NotFound
 from ledger.fund.account import Release, account_opening
 from ledger.fund.common import Event, money_json
@@ -13,6 +14,7 @@ from ledger.fund.forecast import forecast_years, projected_flows
 from ledger.fund.loan import loan_state
 from ledger.fund.policy import policies, policy_at
 from ledger.fund.reading import FundIndex, Reader, known, read_releases
+from ledger.fund.typed import account_opened
 from ledger.money import ZERO
 
 
@@ -23,9 +25,9 @@ class FundBooks:
         self.fund = fund
         self.reader = reader
         self.index = index or FundIndex(reader)
-        self.society = reader.facts(f"society-{fund}")
-        self.accounts = {a: reader.facts(f"account-{a}") for a in self.index.fund_accounts(fund)}
-        self.loans = {x: reader.facts(f"loan-{x}") for x in self.index.fund_loans(fund)}
+        self.society = reader.facts(streams.society(fund))
+        self.accounts = {a: reader.facts(streams.account(a)) for a in self.index.fund_accounts(fund)}
+        self.loans = {x: reader.facts(streams.loan(x)) for x in self.index.fund_loans(fund)}
         if must_exist and not self.society and not self.accounts and not self.loans:
             raise NotFound(f"fund {fund}: no such fund in the books{known(reader)}")
 
@@ -39,7 +41,7 @@ class FundBooks:
 
     def releases(self, through: date) -> list[Release]:
         """The releases of the fund's loans on or before `through` (each holder's, holder_releases), by date."""
-        holders = sorted({self.index.loans[x]["holder_id"] for x in self.loans})
+        holders = sorted({self.index.granted[x].holder_id for x in self.loans})
         found = [r for h in holders for r in read_releases(self.reader, h, through, self.index)
                  if r.loan_id in self.loans]
         return sorted(found, key=lambda r: (r.on, r.loan_id))
@@ -68,7 +70,7 @@ class FundBooks:
             "expenses": position.expenses,
             "liquidity": position.liquidity,
             "accounts": sum(1 for f in opened if f.effective_date <= as_of),
-            "holders": len({f.payload["holder_id"] for f in opened if f.effective_date <= as_of}),
+            "holders": len({account_opened(f).holder_id for f in opened if f.effective_date <= as_of}),
             "loans_granted": sum(1 for s in loans if s.contract.granted_on <= as_of),
             "loans_active": len(active),
             "loans_in_arrears": sum(1 for s in active if s.arrears > 0),

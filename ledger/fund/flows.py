@@ -6,9 +6,29 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from ledger.fund.common import Event
+from ledger.fund.typed import (
+    DEPOSITED,
+    DISBURSED,
+    EXPENSE,
+    FEE,
+    RECEIVED,
+    SHARES_BOUGHT,
+    SHARES_RELEASED,
+    WITHDRAWN,
+    WRITTEN_OFF,
+    fee_charged,
+    fund_expense,
+    instalment_received,
+    loan_disbursed,
+    loan_written_off,
+    savings_deposited,
+    savings_withdrawn,
+    share_deposit_bought,
+    share_deposit_released,
+)
 from ledger.money import ZERO
 from ledger.rules.fund import FundPosition
 
@@ -44,34 +64,42 @@ class Flow(NamedTuple):
     projected: bool = False
 
 
+# The events that move one sum: each type's accessor, and the flows it makes of the sum.
+_ONE_SUM: dict[str, tuple[Callable[[Event], Any], tuple[str, ...]]] = {
+    EXPENSE: (fund_expense, ("expense",)),
+    DEPOSITED: (savings_deposited, ("deposit",)),
+    WITHDRAWN: (savings_withdrawn, ("withdrawal",)),
+    DISBURSED: (loan_disbursed, ("disbursed",)),
+    SHARES_BOUGHT: (share_deposit_bought, ("share_bought",)),
+    SHARES_RELEASED: (share_deposit_released, ("share_released",)),
+    WRITTEN_OFF: (loan_written_off, ("written_off", "write_off_loss")),
+}
+
+
+def event_flows(f: Event) -> list[Flow]:
+    """The cash flows one event makes (none for an event that moves no cash)."""
+    t, on, position = f.type, f.effective_date, f.position
+    one_sum = _ONE_SUM.get(t)
+    if one_sum is not None:
+        read, kinds = one_sum
+        amount = read(f).amount
+        return [Flow(on, position, kind, amount) for kind in kinds]
+    if t == RECEIVED:
+        paid = instalment_received(f)
+        parts = (("repaid", paid.repayment), ("after_saving", paid.after_saving), ("instalment_fee", paid.fee))
+        return [Flow(on, position, kind, amount) for kind, amount in parts if amount]
+    if t == FEE:
+        fee = fee_charged(f)
+        return [Flow(on, position, "setup_fee" if fee.kind == "setup" else "annual_fee", fee.amount)]
+    return []
+
+
 def fund_flows(society: Iterable[Event], accounts: Iterable[Event], loans: Iterable[Event]) -> list[Flow]:
     """Every recorded cash flow of a fund, in effective order. A write-off is a loss (an expense)."""
     flows: list[Flow] = []
-    for f in society:
-        if f.type == "FundExpense":
-            flows.append(Flow(f.effective_date, f.position, "expense", Decimal(f.payload["amount"])))
-    for f in accounts:
-        if f.type == "SavingsDeposited":
-            flows.append(Flow(f.effective_date, f.position, "deposit", Decimal(f.payload["amount"])))
-        elif f.type == "SavingsWithdrawn":
-            flows.append(Flow(f.effective_date, f.position, "withdrawal", Decimal(f.payload["amount"])))
-    for f in loans:
-        p, on = f.payload, f.effective_date
-        if f.type == "LoanDisbursed":
-            flows.append(Flow(on, f.position, "disbursed", Decimal(p["amount"])))
-        elif f.type == "InstalmentReceived":
-            for kind, name in (("repaid", "repayment"), ("after_saving", "after_saving"), ("instalment_fee", "fee")):
-                if Decimal(p[name]):
-                    flows.append(Flow(on, f.position, kind, Decimal(p[name])))
-        elif f.type == "FeeCharged":
-            flows.append(Flow(on, f.position, "setup_fee" if p["kind"] == "setup" else "annual_fee", Decimal(p["amount"])))
-        elif f.type == "ShareDepositBought":
-            flows.append(Flow(on, f.position, "share_bought", Decimal(p["amount"])))
-        elif f.type == "ShareDepositReleased":
-            flows.append(Flow(on, f.position, "share_released", Decimal(p["amount"])))
-        elif f.type == "LoanWrittenOff":
-            flows.append(Flow(on, f.position, "written_off", Decimal(p["amount"])))
-            flows.append(Flow(on, f.position, "write_off_loss", Decimal(p["amount"])))
+    for events in (society, accounts, loans):
+        for f in events:
+            flows += event_flows(f)
     return sorted(flows, key=lambda x: (x.on, x.position))
 
 

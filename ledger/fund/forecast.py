@@ -9,7 +9,7 @@ from typing import Any
 from ledger.calendar import add_months
 from ledger.fund.common import ONE_DAY, Event, money_json
 from ledger.fund.flows import Flow, liquidity_sign, position_of
-from ledger.fund.loan import loan_state
+from ledger.fund.loan import grant_of, loan_state
 from ledger.money import ZERO
 
 
@@ -25,7 +25,7 @@ def projected_flows(loans: dict[str, list[Event]], as_of: date, refund_shares: b
     out: list[Flow] = []
     for facts in loans.values():
         known = [f for f in facts if f.effective_date <= as_of]
-        if not any(f.type == "LoanGranted" for f in known):
+        if grant_of(known) is None:
             continue  # granted after `as_of`: not a contract in force then
         state = loan_state(known, as_of)
         c = state.contract

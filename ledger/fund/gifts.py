@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.fund.common import Event, ordered
+from ledger.fund.typed import GIFTED, points_gifted
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,5 +20,10 @@ class Gift:
 
 
 def gifts_of(facts: Iterable[Event]) -> tuple[Gift, ...]:
-    return tuple(Gift(f.effective_date, f.payload["from_member_id"], f.payload["to_member_id"], Decimal(f.payload["points"]))
-                 for f in ordered(facts) if f.type == "PointsGifted")
+    return tuple(Gift(f.effective_date, *points_gifted(f)) for f in ordered(facts) if f.type == GIFTED)
+
+
+def concerns(gift: Event, holder_id: str) -> bool:
+    """Whether a PointsGifted gives to or takes from `holder_id`."""
+    g = points_gifted(gift)
+    return holder_id in (g.giver, g.receiver)

@@ -8,11 +8,27 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ledger.calendar import add_months
 from ledger.fund.common import Event, money_json, ordered
 from ledger.fund.policy import FACTOR_ONE
+from ledger.fund.typed import (
+    DISBURSED,
+    FEE,
+    GRANTED,
+    RECEIVED,
+    SHARES_BOUGHT,
+    SHARES_RELEASED,
+    WRITTEN_OFF,
+    fee_charged,
+    instalment_received,
+    loan_disbursed,
+    loan_granted,
+    loan_written_off,
+    share_deposit_bought,
+    share_deposit_released,
+)
 from ledger.money import ZERO
 from ledger.rules.loans import LoanPolicy, quote
 from ledger.rules.points import (
@@ -55,22 +71,19 @@ class Contract:
 
 
 def contract_of(fact: Event) -> Contract:
-    p = fact.payload
-    principal, months, used = Decimal(p["principal"]), int(p["months"]), Decimal(p["points_used"])
-    zero_fees = LoanPolicy(ZERO, ZERO, ZERO)
-    recomputed = None
-    if p.get("final_instalment") is None or p.get("first_after_saving") is None or p.get("final_after_saving") is None:
-        recomputed = quote(principal, months, used, zero_fees)
-    instalment = Decimal(p["instalment"])
-    final_instalment = Decimal(p["final_instalment"]) if p.get("final_instalment") else recomputed.final_instalment
-    regular = Decimal(p["after_saving"])
-    first = Decimal(p["first_after_saving"]) if p.get("first_after_saving") is not None else recomputed.first_after_saving
-    final = Decimal(p["final_after_saving"]) if p.get("final_after_saving") is not None else recomputed.final_after_saving
-    schedule = (instalment,) * (months - 1) + (final_instalment,)
-    saved = (final,) if months == 1 else (first,) + (regular,) * (months - 2) + (final,)
-    return Contract(p["loan_id"], p["fund_id"], p["holder_id"], p["account_id"], fact.effective_date, principal,
-                    months, used, schedule, saved, Decimal(p["setup_fee"]), Decimal(p["annual_fee"]),
-                    Decimal(p["share_deposit"]))
+    """A LoanGranted's contract; the schedule figures a grant left out are recomputed from its points used."""
+    g = loan_granted(fact)
+    final_instalment, first, final = g.final_instalment, g.first_after_saving, g.final_after_saving
+    if final_instalment is None or first is None or final is None:
+        recomputed = quote(g.principal, g.months, g.points_used, LoanPolicy(ZERO, ZERO, ZERO))
+        final_instalment = recomputed.final_instalment if final_instalment is None else final_instalment
+        first = recomputed.first_after_saving if first is None else first
+        final = recomputed.final_after_saving if final is None else final
+    months = g.months
+    schedule = (g.instalment,) * (months - 1) + (final_instalment,)
+    saved = (final,) if months == 1 else (first,) + (g.after_saving,) * (months - 2) + (final,)
+    return Contract(g.loan_id, g.fund_id, g.holder_id, g.account_id, fact.effective_date, g.principal, months,
+                    g.points_used, schedule, saved, g.setup_fee, g.annual_fee, g.share_deposit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,72 +198,111 @@ class LoanState:
         return money_json(data, [k for k in data if k not in ("points_used", "points_consumed", "months")])
 
 
+def grant_of(loan_facts: Iterable[Event]) -> Optional[Event]:
+    """The loan's LoanGranted, or None."""
+    return next((f for f in loan_facts if f.type == GRANTED), None)
+
+
+class _Received:
+    """What a loan's stream records up to a date: paid out, repaid, saved, fees, shares (the fold's running sums)."""
+
+    __slots__ = ("disbursed_on", "disbursed", "repaid", "written_off", "repaid_on", "payments", "saved", "fees",
+                 "shares", "shares_back", "changes")
+
+    def __init__(self) -> None:
+        self.disbursed_on: Optional[date] = None
+        self.disbursed = self.repaid = self.written_off = self.saved = ZERO
+        self.fees = self.shares = self.shares_back = ZERO
+        self.repaid_on: Optional[date] = None
+        self.payments = 0
+        self.changes: list[BalanceChange] = []
+
+    def take(self, f: Event) -> None:
+        t, on = f.type, f.effective_date
+        if t == DISBURSED:
+            amount = loan_disbursed(f).amount
+            self.disbursed_on = self.disbursed_on or on
+            self.disbursed += amount
+            self.changes.append(BalanceChange(on, -amount))
+        elif t == RECEIVED:
+            paid = instalment_received(f)
+            self.repaid += paid.repayment
+            self.saved += paid.after_saving
+            self.fees += paid.fee
+            self.payments += 1
+            if paid.repayment:
+                self.changes.append(BalanceChange(on, paid.repayment))
+        elif t == FEE:
+            self.fees += fee_charged(f).amount
+        elif t == SHARES_BOUGHT:
+            self.shares += share_deposit_bought(f).amount
+        elif t == SHARES_RELEASED:
+            self.shares_back += share_deposit_released(f).amount
+        elif t == WRITTEN_OFF:
+            amount = loan_written_off(f).amount
+            self.written_off += amount
+            self.changes.append(BalanceChange(on, amount))
+        if self.disbursed and self.repaid_on is None and self.disbursed - self.repaid - self.written_off <= 0:
+            self.repaid_on = on
+
+    @property
+    def status(self) -> str:
+        if not self.disbursed:
+            return "granted"
+        if self.repaid_on is None:
+            return "disbursed"
+        return "written_off" if self.written_off else "repaid"
+
+
+class _Due(NamedTuple):
+    instalments: int
+    repayment: Decimal
+    after_saving: Decimal
+    fees: Decimal
+    next_due: Optional[date]
+
+
+def _due(c: Contract, got: _Received, as_of: date) -> _Due:
+    """What the schedule has made due by `as_of` (nothing more once the loan is repaid)."""
+    if got.disbursed_on is None:
+        return _Due(0, ZERO, ZERO, ZERO, None)
+    end = min(as_of, got.repaid_on) if got.repaid_on else as_of
+    count, repayment, saving, next_due = 0, ZERO, ZERO, None
+    for k in range(1, c.months + 1):
+        on = add_months(got.disbursed_on, k)
+        if on <= end:
+            count += 1
+            repayment += c.instalments[k - 1]
+            saving += c.after_savings[k - 1]
+        elif next_due is None and got.status == "disbursed":
+            next_due = on
+    if got.repaid_on and got.repaid_on <= as_of:
+        repayment = got.repaid  # repaid in full (early or on time): nothing more falls due
+    fees = c.setup_fee + c.annual_fee * sum(
+        1 for j in range(c.annual_fee_count) if add_months(got.disbursed_on, 12 * j) <= end)
+    return _Due(count, repayment, saving, fees, next_due)
+
+
 def loan_state(loan_facts: Iterable[Event], as_of: date, releases: Iterable[Release] = ()) -> LoanState:
     """Fold a loan stream up to `as_of` (with the holder's releases, `holder_releases`, for its locked after-savings)."""
     facts = ordered(loan_facts)
-    granted = next((f for f in facts if f.type == "LoanGranted"), None)
+    granted = grant_of(facts)
     if granted is None:
         raise ValueError("the loan stream has no LoanGranted")
     c = contract_of(granted)
-    disbursed_on, disbursed, repaid, written_off = None, ZERO, ZERO, ZERO
-    received, saved, fees, shares, shares_back, repaid_on = 0, ZERO, ZERO, ZERO, ZERO, None
-    changes: list[BalanceChange] = []
+    got = _Received()
     for f in facts:
         if f.effective_date > as_of:
             break
-        p = f.payload
-        if f.type == "LoanDisbursed":
-            amount = Decimal(p["amount"])
-            disbursed_on = disbursed_on or f.effective_date
-            disbursed += amount
-            changes.append(BalanceChange(f.effective_date, -amount))
-        elif f.type == "InstalmentReceived":
-            r = Decimal(p["repayment"])
-            repaid += r
-            saved += Decimal(p["after_saving"])
-            fees += Decimal(p["fee"])
-            received += 1
-            if r:
-                changes.append(BalanceChange(f.effective_date, r))
-        elif f.type == "FeeCharged":
-            fees += Decimal(p["amount"])
-        elif f.type == "ShareDepositBought":
-            shares += Decimal(p["amount"])
-        elif f.type == "ShareDepositReleased":
-            shares_back += Decimal(p["amount"])
-        elif f.type == "LoanWrittenOff":
-            amount = Decimal(p["amount"])
-            written_off += amount
-            changes.append(BalanceChange(f.effective_date, amount))
-        if disbursed and repaid_on is None and disbursed - repaid - written_off <= 0:
-            repaid_on = f.effective_date
+        got.take(f)
     # the release (a fold: holder_releases) unlocks all the loan's after-savings from its day on
-    released = saved if any(r.loan_id == c.loan_id and r.on <= as_of for r in releases) else ZERO
-    status = "granted"
-    if disbursed:
-        status = "disbursed"
-        if repaid_on is not None:
-            status = "written_off" if written_off else "repaid"
-    due_rep = due_saved = ZERO
-    count, fees_due, next_due = 0, ZERO, None
-    if disbursed_on is not None:
-        end = min(as_of, repaid_on) if repaid_on else as_of
-        for k in range(1, c.months + 1):
-            on = add_months(disbursed_on, k)
-            if on <= end:
-                count += 1
-                due_rep += c.instalments[k - 1]
-                due_saved += c.after_savings[k - 1]
-            elif next_due is None and status == "disbursed":
-                next_due = on
-        if repaid_on and repaid_on <= as_of:
-            due_rep = repaid  # repaid in full (early or on time): nothing more falls due
-        fees_due = c.setup_fee + c.annual_fee * sum(
-            1 for j in range(c.annual_fee_count) if add_months(disbursed_on, 12 * j) <= end)
-    whole, part = instalments_covered(c, repaid, saved, cleared=status == "repaid")
-    return LoanState(c, as_of, status, disbursed_on, disbursed, repaid, written_off, repaid_on, count, due_rep,
-                     due_saved, whole, saved, released, fees_due, fees, shares, shares_back, next_due,
-                     tuple(changes), part, received)
+    released = got.saved if any(r.loan_id == c.loan_id and r.on <= as_of for r in releases) else ZERO
+    status = got.status
+    due = _due(c, got, as_of)
+    whole, part = instalments_covered(c, got.repaid, got.saved, cleared=status == "repaid")
+    return LoanState(c, as_of, status, got.disbursed_on, got.disbursed, got.repaid, got.written_off, got.repaid_on,
+                     due.instalments, due.repayment, due.after_saving, whole, got.saved, released, due.fees, got.fees,
+                     got.shares, got.shares_back, due.next_due, tuple(got.changes), part, got.payments)
 
 
 def instalments_covered(c: Contract, repaid: Decimal, saved: Decimal, *, cleared: bool = False) -> tuple[int, Decimal]:
@@ -285,11 +337,13 @@ def after_savings_by_account(loan_streams: dict[str, list[Event]]) -> dict[str, 
     """The after-savings paid with instalments, by the account the loan names."""
     out: dict[str, list[tuple[date, str, Decimal]]] = defaultdict(list)
     for facts in loan_streams.values():
-        granted = next((f for f in facts if f.type == "LoanGranted"), None)
+        granted = grant_of(facts)
         if granted is None:
             continue
-        account, loan = granted.payload["account_id"], granted.payload["loan_id"]
+        g = loan_granted(granted)
         for f in facts:
-            if f.type == "InstalmentReceived" and Decimal(f.payload["after_saving"]):
-                out[account].append((f.effective_date, loan, Decimal(f.payload["after_saving"])))
+            if f.type == RECEIVED:
+                saved = instalment_received(f).after_saving
+                if saved:
+                    out[g.account_id].append((f.effective_date, g.loan_id, saved))
     return out

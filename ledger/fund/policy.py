@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Optional
 
 from ledger.fund.common import EPOCH, ONE, Event, ordered
+from ledger.fund.typed import POLICY_SET, policy_set
 from ledger.money import ZERO
 from ledger.rules.loans import LoanPolicy
 from ledger.rules.points import (
@@ -66,14 +67,12 @@ def policies(facts: Iterable[Event]) -> tuple[Policy, ...]:
     """Every FundPolicySet of a fund, in effective order (position breaks ties)."""
     found = []
     for f in ordered(facts):
-        if f.type != "FundPolicySet":
+        if f.type != POLICY_SET:
             continue
-        p = f.payload
-        multiple = p.get("maximum_loan_multiple")
-        kinds = {k["kind"]: Kind(k["kind"], Decimal(k["factor"]), int(k.get("notice_days", 0))) for k in p["account_kinds"]}
-        found.append(Policy(p["fund_id"], f.effective_date, Decimal(p["setup_fee"]), Decimal(p["annual_fee"]),
-                            Decimal(p["share_deposit"]), int(p.get("minimum_presaving_months", 0)),
-                            None if multiple is None else Decimal(multiple), kinds))
+        p = policy_set(f)
+        kinds = {k.kind: Kind(k.kind, k.factor, k.notice_days) for k in p.account_kinds}
+        found.append(Policy(p.fund_id, f.effective_date, p.setup_fee, p.annual_fee, p.share_deposit,
+                            p.minimum_presaving_months, p.maximum_loan_multiple, kinds))
     return tuple(found)
 
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional, Protocol
 
+from ledger import streams
 from ledger.errors import NotFound
 from ledger.fund.account import Release
 from ledger.fund.common import Event
+from ledger.fund.gifts import concerns
 from ledger.fund.holder import HolderState, holder_state
-from ledger.fund.loan import LoanState, loan_state
+from ledger.fund.loan import LoanState, grant_of, loan_state
 from ledger.fund.policy import Policy, policies
 from ledger.fund.releases import holder_releases
+from ledger.fund.typed import (
+    GIFTED,
+    GRANTED,
+    OPENED,
+    Granted,
+    Opened,
+    account_opened,
+    loan_granted,
+)
 
 #
 # A reader is anything with `facts(stream) -> list[Event]` and `facts_of_type(type) -> list[Event]`
@@ -37,38 +48,51 @@ class FundIndex:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.accounts: dict[str, dict] = {}
-        self.loans: dict[str, dict] = {}
-        for f in reader.facts_of_type("SavingsAccountOpened"):
-            self.accounts.setdefault(f.payload["account_id"], f.payload)
-        for f in reader.facts_of_type("LoanGranted"):
-            self.loans.setdefault(f.payload["loan_id"], f.payload)
+        self.opened: dict[str, Opened] = {}  # account -> its (first) opening
+        self.granted: dict[str, Granted] = {}  # loan -> its grant
+        self.accounts: dict[str, dict[str, Any]] = {}  # the same, as the payloads (for readers of the raw fields)
+        self.loans: dict[str, dict[str, Any]] = {}
+        for f in reader.facts_of_type(OPENED):
+            opened = account_opened(f)
+            if opened.account_id not in self.opened:
+                self.opened[opened.account_id], self.accounts[opened.account_id] = opened, f.payload
+        for f in reader.facts_of_type(GRANTED):
+            granted = loan_granted(f)
+            if granted.loan_id not in self.granted:
+                self.granted[granted.loan_id], self.loans[granted.loan_id] = granted, f.payload
         self._gifts: Optional[list[Event]] = None
 
     def gifts(self) -> list[Event]:
         if self._gifts is None:
-            self._gifts = list(self.reader.facts_of_type("PointsGifted"))
+            self._gifts = list(self.reader.facts_of_type(GIFTED))
         return self._gifts
 
+    def holder_gifts(self, holder: str) -> list[Event]:
+        return [g for g in self.gifts() if concerns(g, holder)]
+
     def holder_accounts(self, holder: str) -> list[str]:
-        return sorted(a for a, p in self.accounts.items() if p["holder_id"] == holder)
+        return sorted(a for a, o in self.opened.items() if o.holder_id == holder)
 
     def holder_loans(self, holder: str) -> list[str]:
-        return sorted(x for x, p in self.loans.items() if p["holder_id"] == holder)
+        return sorted(x for x, g in self.granted.items() if g.holder_id == holder)
 
     def fund_accounts(self, fund: str) -> list[str]:
-        return sorted(a for a, p in self.accounts.items() if p["fund_id"] == fund)
+        return sorted(a for a, o in self.opened.items() if o.fund_id == fund)
 
     def fund_loans(self, fund: str) -> list[str]:
-        return sorted(x for x, p in self.loans.items() if p["fund_id"] == fund)
+        return sorted(x for x, g in self.granted.items() if g.fund_id == fund)
+
+    def holder_funds(self, holder: str) -> list[str]:
+        """The funds a holder saves in."""
+        return sorted({self.opened[a].fund_id for a in self.holder_accounts(holder)})
 
     def holders(self, fund: Optional[str] = None) -> list[str]:
-        found = {p["holder_id"] for p in self.accounts.values() if fund is None or p["fund_id"] == fund}
-        found |= {p["holder_id"] for p in self.loans.values() if fund is None or p["fund_id"] == fund}
+        found = {o.holder_id for o in self.opened.values() if fund is None or o.fund_id == fund}
+        found |= {g.holder_id for g in self.granted.values() if fund is None or g.fund_id == fund}
         return sorted(found)
 
     def holder_kind(self, holder: str) -> Optional[str]:
-        kinds = {p["holder_kind"] for p in self.accounts.values() if p["holder_id"] == holder}
+        kinds = {o.holder_kind for o in self.opened.values() if o.holder_id == holder}
         return "coop" if "coop" in kinds else ("member" if kinds else None)
 
 
@@ -76,7 +100,7 @@ def read_holder(reader: Reader, holder_id: str, as_of: date, index: Optional[Fun
     """A holder's balances, locked after-savings, loans and points on `as_of`."""
     index = index or FundIndex(reader)
     accounts, loans = index.holder_accounts(holder_id), index.holder_loans(holder_id)
-    gifts = [g for g in index.gifts() if holder_id in (g.payload["from_member_id"], g.payload["to_member_id"])]
+    gifts = index.holder_gifts(holder_id)
     if not accounts and not loans and not gifts:
         raise NotFound(f"holder {holder_id}: no savings account, loan or points gift in the books{known(reader)}")
     return holder_state(holder_id, as_of, *_holder_streams(reader, holder_id, index))
@@ -85,11 +109,11 @@ def read_holder(reader: Reader, holder_id: str, as_of: date, index: Optional[Fun
 def _holder_streams(reader: Reader, holder_id: str, index: FundIndex) -> tuple:
     """(account streams, loan streams, gifts, society streams of their funds): everything a holder's figures fold."""
     accounts, loans = index.holder_accounts(holder_id), index.holder_loans(holder_id)
-    gifts = [g for g in index.gifts() if holder_id in (g.payload["from_member_id"], g.payload["to_member_id"])]
-    account_streams = {a: reader.facts(f"account-{a}") for a in accounts}
-    loan_streams = {x: reader.facts(f"loan-{x}") for x in loans}
-    funds = {index.accounts[a]["fund_id"] for a in accounts} | {index.loans[x]["fund_id"] for x in loans}
-    policy_facts = {fund: reader.facts(f"society-{fund}") for fund in sorted(funds)}
+    gifts = index.holder_gifts(holder_id)
+    account_streams = {a: reader.facts(streams.account(a)) for a in accounts}
+    loan_streams = {x: reader.facts(streams.loan(x)) for x in loans}
+    funds = {index.opened[a].fund_id for a in accounts} | {index.granted[x].fund_id for x in loans}
+    policy_facts = {fund: reader.facts(streams.society(fund)) for fund in sorted(funds)}
     return account_streams, loan_streams, gifts, policy_facts
 
 
@@ -105,12 +129,12 @@ def read_releases(reader: Reader, holder_id: str, through: date, index: Optional
 
 
 def read_loan(reader: Reader, loan_id: str, as_of: date) -> LoanState:
-    loan_facts = reader.facts(f"loan-{loan_id}")
-    granted = next((f for f in loan_facts if f.type == "LoanGranted"), None)
+    loan_facts = reader.facts(streams.loan(loan_id))
+    granted = grant_of(loan_facts)
     if granted is None:
         raise NotFound(f"loan {loan_id}: no such loan in the books{known(reader)}")
-    return loan_state(loan_facts, as_of, read_releases(reader, granted.payload["holder_id"], as_of))
+    return loan_state(loan_facts, as_of, read_releases(reader, loan_granted(granted).holder_id, as_of))
 
 
 def read_policies(reader: Reader, fund: str) -> tuple[Policy, ...]:
-    return policies(reader.facts(f"society-{fund}"))
+    return policies(reader.facts(streams.society(fund)))
