@@ -10,8 +10,8 @@ Thirty residents, half of them in the scheme: three groups of five borrow
 a loan of double over 48 months; 3.5% set-up, 1% a year, 6% shares; the
 co-op's £2,500-a-year landlord sinking fund, spent every three years.
 
-This is the JAK reading of the appendix (`ledger.rules.fund.APPENDIX_6`):
-the contracts come from `ledger.rules.fund.group_contracts` (so from
+This is the JAK reading of the appendix (`examples.appendix6.APPENDIX_6`):
+the contracts come from `examples.appendix6.group_contracts` (so from
 `ledger.rules.loans.quote`), savings are the 10% pre-saving six months
 ahead and the contracts' after-savings, share deposits come back with the
 last instalment, and the landlord spends its own savings (a withdrawal, no
@@ -26,16 +26,19 @@ have no events.
 from __future__ import annotations
 
 import calendar
+import os
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
 
 import orjson
 
-from ledger.money import money_text, round_money
-from ledger.rules.fund import APPENDIX_6, group_contracts
-from ledger.rules.loans import add_months
-from ledger.rules.points import to_points
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from examples.appendix6 import APPENDIX_6, group_contracts  # noqa: E402
+from ledger.money import money_text, round_money  # noqa: E402
+from ledger.calendar import add_months  # noqa: E402
+from ledger.rules.points import to_points  # noqa: E402
 
 FUND = "app6"
 START = date(2004, 1, 1)

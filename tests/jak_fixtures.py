@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.commands import fund as fund_commands
-from ledger.rules.loans import add_months
+from ledger.calendar import add_months
 
 ACTOR = "test-clerk"
 FUND = "jak1"
@@ -40,7 +40,7 @@ def pay_due(store, loan, disbursed_on, k):
     from ledger.commands.fund import StoreReader, _loan
 
     due = add_months(disbursed_on, k)
-    _, state = _loan(StoreReader(store), loan, due, "test")
+    state = _loan(StoreReader(store), loan, due, "test")
     c = state.contract
     amount = c.instalments[k - 1] + c.after_savings[k - 1] + state.fee_arrears
     amount = min(amount, state.outstanding + c.after_savings[k - 1] + state.fee_arrears)

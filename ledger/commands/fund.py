@@ -1,11 +1,14 @@
-"""JAK fund commands: check the rules against the books, then append (all or nothing).
+"""The savings-and-loans fund's commands: check the rules against the books, then append (all or nothing).
 
 Every handler reads the streams it needs from the store (as known now),
 folds them with ledger/fund/, refuses with `ValidationFailed` naming
 the field and the reason, and otherwise appends to one stream at the
 version it read (a concurrent writer gets a ConcurrencyConflict, never a
-lost update). The contract arithmetic is ledger/rules/loans.py's `quote`;
-the liquidity rule is ledger/rules/fund.py's.
+lost update). Each command's checks are small named functions returning
+the reason they refuse (a FieldError) or None, run in order by
+`_first_refusal`. The contract arithmetic is ledger/rules/loans.py's
+`quote`; the liquidity rule is ledger/rules/fund.py's `funding_refusal`,
+called by every command that takes money out of the fund (`_fundable`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from pydantic import ValidationError
 
+from ledger import streams
+from ledger.calendar import months_between
 from ledger.canonical import canonical_json
 from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, NotFound, ValidationFailed
@@ -42,13 +47,24 @@ from ledger.events.fund import (
 from ledger.fund.account import account_state
 from ledger.fund.books import FundBooks
 from ledger.fund.common import Event, money
-from ledger.fund.flows import lowest_liquidity_from
-from ledger.fund.loan import loan_state
-from ledger.fund.policy import REPORT_POLICY, policies, policy_at
-from ledger.fund.reading import FundIndex, read_holder, read_releases
+from ledger.fund.flows import lowest_position_from
+from ledger.fund.loan import LoanState, after_savings_by_account, grant_of, loan_state
+from ledger.fund.policy import REPORT_POLICY, Policy, policies, policy_at
+from ledger.fund.reading import FundIndex, Reader, read_holder, read_releases
+from ledger.fund.typed import (
+    GRANTED,
+    RECEIVED,
+    WRITTEN_OFF,
+    Opened,
+    account_opened,
+    instalment_received,
+    loan_granted,
+    loan_written_off,
+)
 from ledger.money import ZERO, money_text
 from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
-from ledger.rules.loans import LoanContract, LoanPolicy, quote
+from ledger.rules.fund import funding_refusal
+from ledger.rules.loans import LoanContract, LoanPolicy, consumption, quote
 from ledger.rules.points import to_points
 from ledger.source import StoreSource
 from ledger.store import EventStore, NewEvent
@@ -147,12 +163,36 @@ def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, meta
     for event in events:
         payload = event.payload.model_dump(mode="json")
         extra = []
-        if stream.startswith("member-"):
+        kind, sid = streams.kind_and_id(stream)
+        if kind == "member":
             index = FundIndex(reader)
-            extra = [index.accounts[a]["fund_id"] for a in index.holder_accounts(stream.partition("-")[2])]
+            extra = [index.opened[a].fund_id for a in index.holder_accounts(sid)]
         problem = guard.error(stream, payload, event.effective_date, metadata, extra)
         if problem is not None:
             raise _refuse(problem.field, problem.reason, f"{event.payload.event_type} on {stream}")
+
+
+# A command's checks: small named functions, each returning the reason it refuses (a FieldError) or None. A
+# command lists them in order and is refused, nothing written, by the first that finds an error.
+Check = Callable[[], Optional[FieldError]]
+
+
+def _first_refusal(where: str, *checks: Check) -> None:
+    for check in checks:
+        error = check()
+        if error is not None:
+            raise _refuse(error.field, error.reason, where)
+
+
+def _fundable(reader: StoreReader, fund: str, on: date, amount: Decimal, *, to: str,
+              without_loan: Optional[str] = None) -> Optional[FieldError]:
+    """The fund's liquidity rule (ledger.rules.fund.funding_refusal) at the fund's lowest from `on` on, the
+    flows of `without_loan` (the loan being paid out) left out."""
+    flows = FundBooks(reader, fund).flows()
+    if without_loan is not None:
+        own = {e.position for e in reader.facts(streams.loan(without_loan))}
+        flows = [f for f in flows if f.position not in own]
+    return funding_refusal(lowest_position_from(flows, on), amount, to=to, since=on)
 
 
 def _text(value: Decimal) -> str:
@@ -180,7 +220,7 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
             minimum_presaving_months=minimum_presaving_months,
             maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
             account_kinds=[{"kind": k, "factor": str(f), "notice_days": n} for k, f, n in kinds]))
-    stream = f"society-{fund}"
+    stream = streams.society(fund)
     key = key or _fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), "fund policy", f"policy:{fund}:{on.isoformat()}:")
     if done is not None:
@@ -193,21 +233,48 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
                    key: Optional[str] = None):
     """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
     reader = StoreReader(store)
-    stream = f"society-{fund}"
+    stream = streams.society(fund)
     with _schema("expense"):
         payload = FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose)
     key = key or _fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), "expense", f"expense:{fund}:")
     if done is not None:
         return done
-    books = FundBooks(reader, fund)
-    lowest = lowest_liquidity_from(books.flows(), on)
-    if lowest - amount < 0:
-        raise _refuse("amount", f"the fund's liquidity from {on} is at most {lowest}, less than {amount}", "expense")
+    _first_refusal("expense", lambda: _fundable(reader, fund, on, amount, to="pay out"))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
+def _policy_in_force(reader: StoreReader, fund: str, on: date) -> Optional[Policy]:
+    return policy_at(policies(reader.facts(streams.society(fund))), on)
+
+
+def _has_policy(policy: Optional[Policy], fund: str, on: date, field: str) -> Optional[FieldError]:
+    if policy is None:
+        return FieldError(field, f"fund {fund} has no product policy in force on {on}")
+    return None
+
+
 # --- accounts --------------------------------------------------------------------------------------
+
+
+def _not_open(reader: StoreReader, account: str) -> Optional[FieldError]:
+    if reader.facts(streams.account(account)):
+        return FieldError("account", f"{account} is already open")
+    return None
+
+
+def _kind_offered(policy: Optional[Policy], fund: str, kind: str, on: date) -> Optional[FieldError]:
+    if policy is not None and kind not in policy.kinds:
+        offered = ", ".join(sorted(policy.kinds))
+        return FieldError("kind", f"{kind} is not an account kind of fund {fund} on {on} (offered: {offered})")
+    return None
+
+
+def _same_holder_kind(reader: StoreReader, holder: str, holder_kind: str) -> Optional[FieldError]:
+    other = FundIndex(reader).holder_kind(holder)
+    if other is not None and other != holder_kind:
+        return FieldError("holder_kind", f"{holder} already holds accounts as a {other}")
+    return None
 
 
 @checks_again
@@ -215,35 +282,42 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
                  on: date, actor: str):
     where = f"opening account {account}"
     reader = StoreReader(store)
+    stream = streams.account(account)
     with _schema(where):
         payload = SavingsAccountOpened(account_id=account, fund_id=fund, holder_id=holder, holder_kind=holder_kind,
                                        kind=kind)
-    done = _replay(store, reader, f"account-{account}", f"open:{account}", _same_event(payload, on), where, fixed=True)
+    done = _replay(store, reader, stream, f"open:{account}", _same_event(payload, on), where, fixed=True)
     if done is not None:
         return done
-    if reader.facts(f"account-{account}"):
-        raise _refuse("account", f"{account} is already open", where)
-    policy = policy_at(policies(reader.facts(f"society-{fund}")), on)
-    if policy is None:
-        raise _refuse("fund", f"fund {fund} has no product policy in force on {on}", where)
-    if kind not in policy.kinds:
-        offered = ", ".join(sorted(policy.kinds))
-        raise _refuse("kind", f"{kind} is not an account kind of fund {fund} on {on} (offered: {offered})", where)
-    index = FundIndex(reader)
-    other = index.holder_kind(holder)
-    if other is not None and other != holder_kind:
-        raise _refuse("holder_kind", f"{holder} already holds accounts as a {other}", where)
-    return _append(store, f"account-{account}", [NewEvent(payload, on, f"open:{account}")], reader, actor)
+    policy = _policy_in_force(reader, fund, on)
+    _first_refusal(where,
+                   lambda: _not_open(reader, account),
+                   lambda: _has_policy(policy, fund, on, "fund"),
+                   lambda: _kind_offered(policy, fund, kind, on),
+                   lambda: _same_holder_kind(reader, holder, holder_kind))
+    return _append(store, stream, [NewEvent(payload, on, f"open:{account}")], reader, actor)
 
 
-def _account(reader: StoreReader, account: str, on: date, where: str) -> list[Event]:
-    facts = reader.facts(f"account-{account}")
+def _account_open_on(facts: list[Event], account: str, on: date) -> Optional[FieldError]:
     if not facts:
-        raise _refuse("account", f"no savings account {account} in the books", where)
+        return FieldError("account", f"no savings account {account} in the books")
     opened = facts[0]
     if on < opened.effective_date:
-        raise _refuse("on", f"account {account} was opened on {opened.effective_date}, after {on}", where)
-    return facts
+        return FieldError("on", f"account {account} was opened on {opened.effective_date}, after {on}")
+    return None
+
+
+def _account(reader: StoreReader, account: str, on: date, where: str) -> tuple[list[Event], Opened]:
+    """The account's stream and its opening, refused unless it is open on `on`."""
+    facts = reader.facts(streams.account(account))
+    _first_refusal(where, lambda: _account_open_on(facts, account, on))
+    return facts, account_opened(facts[0])
+
+
+def _loan_exists(reader: StoreReader, loan: Optional[str], field: str) -> Optional[FieldError]:
+    if loan is not None and not reader.facts(streams.loan(loan)):
+        return FieldError(field, f"no loan {loan} in the books")
+    return None
 
 
 @checks_again
@@ -253,7 +327,7 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
     "Idempotency"): entered again, it is already recorded."""
     reader = StoreReader(store)
     where = f"deposit into {account}"
-    stream = f"account-{account}"
+    stream = streams.account(account)
     with _schema(where):
         payload = SavingsDeposited(account_id=account, amount=_text(amount), after_saving_for_loan=after_saving_for_loan,
                                    reference=reference)
@@ -262,9 +336,40 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
     if done is not None:
         return done
     _account(reader, account, on, where)
-    if after_saving_for_loan is not None and not reader.facts(f"loan-{after_saving_for_loan}"):
-        raise _refuse("after_saving_for_loan", f"no loan {after_saving_for_loan} in the books", where)
+    _first_refusal(where, lambda: _loan_exists(reader, after_saving_for_loan, "after_saving_for_loan"))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def _within_free_balance(reader: StoreReader, account: str, facts: list[Event], holder: str, amount: Decimal,
+                         on: date) -> Optional[FieldError]:
+    """Never beyond the free balance on `on` or on any later date a known event takes effect (locked after-savings
+    never count). Releases are a fold: with this withdrawal the holder's points fall from `on`, so a later release
+    may come later."""
+    paid = _after_savings_paid(reader, account)
+    days = sorted({on} | {f.effective_date for f in facts if f.effective_date > on} | {d for d, _, _ in paid if d > on})
+    asked = FoldedEvent(1 << 62, streams.account(account), SavingsWithdrawn.event_type, SavingsWithdrawn.schema_version,
+                        on, {"account_id": account, "amount": str(amount)})
+    released = read_releases(reader, holder, days[-1], accounts={account: [*facts, asked]})
+    lowest = min(account_state(facts, d, paid, released).free_balance for d in days)
+    if amount > lowest:
+        locked = account_state(facts, on, paid, released).locked_balance
+        extra = f" (after-savings of {locked} are locked until their loans are repaid)" if locked else ""
+        return FieldError("amount", f"{amount} is more than the free balance of {lowest}{extra}")
+    return None
+
+
+def _notice_given(policy: Optional[Policy], kind_name: str, on: date,
+                  notice_given_on: Optional[date]) -> Optional[FieldError]:
+    """A kind with notice days needs the notice given at least that many days before `on`."""
+    kind = policy.kinds.get(kind_name) if policy else None
+    if kind is None or kind.notice_days <= 0:
+        return None
+    if notice_given_on is None:
+        return FieldError("notice_given_on", f"is required: a {kind.kind} account needs {kind.notice_days} days' notice")
+    if (on - notice_given_on).days < kind.notice_days:
+        return FieldError("notice_given_on", f"notice given on {notice_given_on} is less than the {kind.notice_days} "
+                                             f"days a {kind.kind} account needs before {on}")
+    return None
 
 
 @checks_again
@@ -274,7 +379,7 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     Without `key`, known by its account, date, amount, notice and `reference`: entered again, already recorded."""
     reader = StoreReader(store)
     where = f"withdrawal from {account}"
-    stream = f"account-{account}"
+    stream = streams.account(account)
     with _schema(where):
         payload = SavingsWithdrawn(account_id=account, amount=_text(amount), reference=reference,
                                    notice_given_on=notice_given_on.isoformat() if notice_given_on else None)
@@ -282,47 +387,50 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"withdraw:{account}:")
     if done is not None:
         return done
-    facts = _account(reader, account, on, where)
-    opened = facts[0].payload
-    paid = _after_savings_paid(reader, account)
-    # the free balance on `on` and on every later date a known event takes effect
-    days = sorted({on} | {f.effective_date for f in facts if f.effective_date > on} | {d for d, _, _ in paid if d > on})
-    # releases are a fold: with this withdrawal the holder's points fall from `on`, and a later release may come later
-    asked = FoldedEvent(1 << 62, f"account-{account}", SavingsWithdrawn.event_type, SavingsWithdrawn.schema_version, on,
-                        {"account_id": account, "amount": str(amount)})
-    released = read_releases(reader, opened["holder_id"], days[-1], accounts={account: facts + [asked]})
-    lowest = min(account_state(facts, d, paid, released).free_balance for d in days)
-    if amount > lowest:
-        locked = account_state(facts, on, paid, released).locked_balance
-        extra = f" (after-savings of {locked} are locked until their loans are repaid)" if locked else ""
-        raise _refuse("amount", f"{amount} is more than the free balance of {lowest}{extra}", where)
-    policy = policy_at(policies(reader.facts(f"society-{opened['fund_id']}")), on)
-    kind = policy.kinds.get(opened["kind"]) if policy else None
-    if kind is not None and kind.notice_days > 0:
-        if notice_given_on is None:
-            raise _refuse("notice_given_on", f"is required: a {kind.kind} account needs {kind.notice_days} days' notice", where)
-        if (on - notice_given_on).days < kind.notice_days:
-            raise _refuse("notice_given_on", f"notice given on {notice_given_on} is less than the {kind.notice_days} "
-                                             f"days a {kind.kind} account needs before {on}", where)
-    books = FundBooks(reader, opened["fund_id"])
-    available = lowest_liquidity_from(books.flows(), on)
-    if available - amount < 0:
-        raise _refuse("amount", f"the fund can pay out at most {available} from {on}, less than {amount}", where)
+    facts, opened = _account(reader, account, on, where)
+    _first_refusal(where,
+                   lambda: _within_free_balance(reader, account, facts, opened.holder_id, amount, on),
+                   lambda: _notice_given(_policy_in_force(reader, opened.fund_id, on), opened.kind, on, notice_given_on),
+                   lambda: _fundable(reader, opened.fund_id, on, amount, to="pay out"))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
 def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, str, Decimal]]:
-    out = []
-    for loan in FundIndex(reader).loans.values():
-        if loan["account_id"] != account:
-            continue
-        for f in reader.facts(f"loan-{loan['loan_id']}"):
-            if f.type == "InstalmentReceived" and Decimal(f.payload["after_saving"]):
-                out.append((f.effective_date, loan["loan_id"], Decimal(f.payload["after_saving"])))
-    return out
+    """The after-savings paid with instalments into `account` (the loans that name it)."""
+    index = FundIndex(reader)
+    named = {x: reader.facts(streams.loan(x)) for x, g in index.granted.items() if g.account_id == account}
+    return after_savings_by_account(named).get(account, [])
 
 
 # --- points ----------------------------------------------------------------------------------------
+
+
+def _points_shape(points: Decimal) -> Optional[FieldError]:
+    if points <= 0 or points != points.quantize(Decimal("0.0001")):
+        return FieldError("points", "must be more than zero with at most 4 decimal places")
+    return None
+
+
+def _not_to_themselves(giver: str, receiver: str) -> Optional[FieldError]:
+    if giver == receiver:
+        return FieldError("to_member_id", "a member cannot give points to themselves")
+    return None
+
+
+def _a_member(index: FundIndex, field: str, who: str) -> Optional[FieldError]:
+    kind = index.holder_kind(who)
+    if kind is None:
+        return FieldError(field, f"{who} holds no savings account in the fund")
+    if kind != "member":
+        return FieldError(field, f"{who} is a co-op: points may only pass between members")
+    return None
+
+
+def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Decimal, on: date) -> Optional[FieldError]:
+    held = read_holder(reader, giver, on, index).points_exact
+    if Fraction(points) > held:
+        return FieldError("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}")
+    return None
 
 
 @checks_again
@@ -331,11 +439,8 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
     """Members only, never more than the giver holds at the end of `on`."""
     reader = StoreReader(store)
     where = f"points gift from {giver}"
-    if points <= 0 or points != points.quantize(Decimal("0.0001")):
-        raise _refuse("points", "must be more than zero with at most 4 decimal places", where)
-    if giver == receiver:
-        raise _refuse("to_member_id", "a member cannot give points to themselves", where)
-    stream = f"member-{giver}"
+    _first_refusal(where, lambda: _points_shape(points), lambda: _not_to_themselves(giver, receiver))
+    stream = streams.member(giver)
     with _schema(where):
         payload = PointsGifted(from_member_id=giver, to_member_id=receiver, points=_points_text(points))
     key = key or _fact_key(stream, payload, on)
@@ -343,15 +448,10 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
     if done is not None:
         return done
     index = FundIndex(reader)
-    for field, who in (("from_member_id", giver), ("to_member_id", receiver)):
-        kind = index.holder_kind(who)
-        if kind is None:
-            raise _refuse(field, f"{who} holds no savings account in the fund", where)
-        if kind != "member":
-            raise _refuse(field, f"{who} is a co-op: points may only pass between members", where)
-    held = read_holder(reader, giver, on, index).points_exact
-    if Fraction(points) > held:
-        raise _refuse("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}", where)
+    _first_refusal(where,
+                   lambda: _a_member(index, "from_member_id", giver),
+                   lambda: _a_member(index, "to_member_id", receiver),
+                   lambda: _points_held(reader, index, giver, points, on))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
@@ -367,13 +467,7 @@ class Standing:
     saved_months: int
 
 
-def months_between(first: date, last: date) -> int:
-    """Whole calendar months from `first` to `last` (a month counts once its day is reached)."""
-    months = (last.year - first.year) * 12 + last.month - first.month
-    return months - (1 if last.day < first.day else 0)
-
-
-def standing(reader, holder: str, on: date, fund: Optional[str] = None) -> Standing:
+def standing(reader: Reader, holder: str, on: date, fund: Optional[str] = None) -> Standing:
     """The holder's points and savings at the end of the day before `on`, and months since their first deposit."""
     state = read_holder(reader, holder, on - ONE_DAY)
     accounts = [a for a in state.accounts if fund is None or a.fund_id == fund]
@@ -382,7 +476,7 @@ def standing(reader, holder: str, on: date, fund: Optional[str] = None) -> Stand
     return Standing(state.points_exact, sum((a.balance for a in accounts), ZERO), saved)
 
 
-def contract_terms(reader, amount: Decimal, months: int, *, points: Optional[Decimal] = None,
+def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Optional[Decimal] = None,
                    holder: Optional[str] = None, fund: Optional[str] = None, on: date) -> tuple[LoanContract, str]:
     """The contract a loan would get, writing nothing: (contract, where its terms came from).
 
@@ -392,18 +486,14 @@ def contract_terms(reader, amount: Decimal, months: int, *, points: Optional[Dec
     report's terms when none is recorded; the pre-saving rules need a holder
     and are not applied.
     """
-    from ledger.fund.reading import FundIndex as Index
-
-    if holder is not None:
-        index = Index(reader)
-        if fund is None:
-            funds = sorted({index.accounts[a]["fund_id"] for a in index.holder_accounts(holder)})
-            if not funds:
-                raise NotFound(f"holder {holder}: no savings account in the books")
-            fund = funds[0]
+    if holder is not None and fund is None:
+        funds = FundIndex(reader).holder_funds(holder)
+        if not funds:
+            raise NotFound(f"holder {holder}: no savings account in the books")
+        fund = funds[0]
     policy, source = REPORT_POLICY, "report terms (no policy recorded)"
     if fund is not None:
-        found = policy_at(policies(reader.facts(f"society-{fund}")), on)
+        found = policy_at(policies(reader.facts(streams.society(fund))), on)
         if found is not None:
             policy, source = found.loan_policy(), f"fund {fund} policy of {found.effective.isoformat()}"
     if holder is None:
@@ -414,12 +504,22 @@ def contract_terms(reader, amount: Decimal, months: int, *, points: Optional[Dec
 
 
 def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) -> LoanContract:
-    from ledger.rules.loans import consumption
-
     available = to_points(s.points)
     if available > 0:
         available = min(available, consumption(amount, months))
     return quote(amount, months, available, policy, savings=s.savings, saved_months=s.saved_months)
+
+
+def _new_loan(reader: StoreReader, loan: str) -> Optional[FieldError]:
+    if reader.facts(streams.loan(loan)):
+        return FieldError("loan_id", f"{loan} is already in the books")
+    return None
+
+
+def _holds_account(opened: Opened, account: str, holder: str) -> Optional[FieldError]:
+    if opened.holder_id != holder:
+        return FieldError("account_id", f"account {account} belongs to {opened.holder_id}, not {holder}")
+    return None
 
 
 @checks_again
@@ -428,26 +528,26 @@ def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amoun
     """The ledger computes the contract from the policy in force and the holder's points; or refuses, with reasons."""
     reader = StoreReader(store)
     where = f"loan {loan}"
-    done = _replay(store, reader, f"loan-{loan}", f"grant:{loan}", lambda e: (
-        e.type == "LoanGranted" and e.effective_date == on and Decimal(e.payload["principal"]) == amount
-        and (e.payload["holder_id"], e.payload["account_id"], e.payload["months"]) == (holder, account, months)),
-        where, fixed=True)
+    stream = streams.loan(loan)
+
+    def same(e: Event) -> bool:
+        if e.type != GRANTED or e.effective_date != on:
+            return False
+        g = loan_granted(e)
+        return g.principal == amount and (g.holder_id, g.account_id, g.months) == (holder, account, months)
+
+    done = _replay(store, reader, stream, f"grant:{loan}", same, where, fixed=True)
     if done is not None:
         return done
-    if reader.facts(f"loan-{loan}"):
-        raise _refuse("loan_id", f"{loan} is already in the books", where)
-    facts = _account(reader, account, on, where)
-    opened = facts[0].payload
-    if opened["holder_id"] != holder:
-        raise _refuse("account_id", f"account {account} belongs to {opened['holder_id']}, not {holder}", where)
-    fund = opened["fund_id"]
-    found = policy_at(policies(reader.facts(f"society-{fund}")), on)
-    if found is None:
-        raise _refuse("fund_id", f"fund {fund} has no product policy in force on {on}", where)
+    _first_refusal(where, lambda: _new_loan(reader, loan))
+    _, opened = _account(reader, account, on, where)
+    fund = opened.fund_id
+    found = _policy_in_force(reader, fund, on)
+    _first_refusal(where, lambda: _holds_account(opened, account, holder),
+                   lambda: _has_policy(found, fund, on, "fund_id"))
+    assert found is not None
     contract = _quote_for(amount, months, standing(reader, holder, on, fund), found.loan_policy())
-    available = lowest_liquidity_from(FundBooks(reader, fund).flows(), on)
-    if available - amount < 0:
-        raise _refuse("amount", f"the fund has {available} to lend from {on}, less than the {amount} asked for", where)
+    _first_refusal(where, lambda: _fundable(reader, fund, on, amount, to="lend"))
     payload = LoanGranted(
         loan_id=loan, fund_id=fund, holder_id=holder, account_id=account, principal=_text(amount), months=months,
         instalment=_text(contract.instalment), points_used=_points_text(contract.available_points),
@@ -455,37 +555,62 @@ def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amoun
         annual_fee=_text(contract.annual_fee), share_deposit=_text(contract.share_deposit),
         final_instalment=_text(contract.final_instalment), first_after_saving=_text(contract.first_after_saving),
         final_after_saving=_text(contract.final_after_saving))
-    return _append(store, f"loan-{loan}", [NewEvent(payload, on, f"grant:{loan}")], reader, actor)
+    return _append(store, stream, [NewEvent(payload, on, f"grant:{loan}")], reader, actor)
 
 
-def _on(on: date) -> Callable[[Any], bool]:
+def _on(on: date) -> Callable[[Event], bool]:
     """A command whose key names its loan, and whose amount the contract fixes: the same if on the same date."""
     return lambda e: e.effective_date == on
 
 
-def _loan(reader: StoreReader, loan: str, on: date, where: str):
-    facts = reader.facts(f"loan-{loan}")
+def _granted_by(facts: list[Event], loan: str, on: date) -> Optional[FieldError]:
     if not facts:
-        raise _refuse("loan_id", f"no loan {loan} in the books", where)
-    granted = next(f for f in facts if f.type == "LoanGranted")
-    if on < granted.effective_date:
-        raise _refuse("on", f"loan {loan} was granted on {granted.effective_date}, after {on}", where)
-    return facts, loan_state(facts, on)  # (what is owed and paid: a release changes none of it)
+        return FieldError("loan_id", f"no loan {loan} in the books")
+    granted = grant_of(facts)
+    if granted is not None and on < granted.effective_date:
+        return FieldError("on", f"loan {loan} was granted on {granted.effective_date}, after {on}")
+    return None
+
+
+def _loan(reader: StoreReader, loan: str, on: date, where: str) -> LoanState:
+    """The loan on `on` (what is owed and paid: a release changes none of it), refused unless granted by then."""
+    facts = reader.facts(streams.loan(loan))
+    _first_refusal(where, lambda: _granted_by(facts, loan, on))
+    return loan_state(facts, on)
+
+
+def _share_deposit_due(state: LoanState) -> Optional[FieldError]:
+    if state.contract.share_deposit - state.share_deposit_paid <= 0:
+        return FieldError("amount", f"the share deposit of {state.contract.share_deposit} is already paid")
+    return None
 
 
 @checks_again
 def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     reader = StoreReader(store)
     where = f"share deposit of loan {loan}"
-    done = _replay(store, reader, f"loan-{loan}", f"shares:{loan}", _on(on), where, fixed=True)
+    done = _replay(store, reader, streams.loan(loan), f"shares:{loan}", _on(on), where, fixed=True)
     if done is not None:
         return done
-    _, state = _loan(reader, loan, on, where)
+    state = _loan(reader, loan, on, where)
+    _first_refusal(where, lambda: _share_deposit_due(state))
     due = state.contract.share_deposit - state.share_deposit_paid
-    if due <= 0:
-        raise _refuse("amount", f"the share deposit of {state.contract.share_deposit} is already paid", where)
     event = NewEvent(ShareDepositBought(loan_id=loan, amount=_text(due)), on, f"shares:{loan}")
-    return _append(store, f"loan-{loan}", [event], reader, actor)
+    return _append(store, streams.loan(loan), [event], reader, actor)
+
+
+def _not_paid_out(state: LoanState, loan: str) -> Optional[FieldError]:
+    if state.disbursed:
+        return FieldError("loan_id", f"loan {loan} was already paid out on {state.disbursed_on}")
+    return None
+
+
+def _share_deposit_paid(state: LoanState) -> Optional[FieldError]:
+    c = state.contract
+    if state.share_deposit_paid < c.share_deposit:
+        return FieldError("share_deposit", f"unpaid: {state.share_deposit_paid} of the {c.share_deposit} share deposit "
+                                           "is paid; the loan is paid out only once it is")
+    return None
 
 
 @checks_again
@@ -494,28 +619,21 @@ def disburse(store: EventStore, loan: str, *, on: date, actor: str):
     deposit is unpaid or the fund cannot fund it (on `on` and every later known date)."""
     reader = StoreReader(store)
     where = f"disbursing loan {loan}"
-    done = _replay(store, reader, f"loan-{loan}", f"disburse:{loan}", _on(on), where, fixed=True)
+    done = _replay(store, reader, streams.loan(loan), f"disburse:{loan}", _on(on), where, fixed=True)
     if done is not None:
         return done
-    _, state = _loan(reader, loan, on, where)
+    state = _loan(reader, loan, on, where)
     c = state.contract
-    if state.disbursed:
-        raise _refuse("loan_id", f"loan {loan} was already paid out on {state.disbursed_on}", where)
-    if state.share_deposit_paid < c.share_deposit:
-        raise _refuse("share_deposit", f"unpaid: {state.share_deposit_paid} of the {c.share_deposit} share deposit "
-                                       "is paid; the loan is paid out only once it is", where)
-    books = FundBooks(reader, c.fund_id)
-    others = [f for f in books.flows() if not (f.position in {x.position for x in reader.facts(f"loan-{loan}")})]
-    available = lowest_liquidity_from(others, on)
-    if available - c.principal < 0:
-        raise _refuse("amount", f"the fund has {available} to lend from {on}, less than the {c.principal} "
-                                "this loan pays out", where)
+    _first_refusal(where,
+                   lambda: _not_paid_out(state, loan),
+                   lambda: _share_deposit_paid(state),
+                   lambda: _fundable(reader, c.fund_id, on, c.principal, to="lend", without_loan=loan))
     events = [NewEvent(LoanDisbursed(loan_id=loan, amount=_text(c.principal)), on, f"disburse:{loan}")]
     if c.setup_fee:
         events.append(NewEvent(FeeCharged(loan_id=loan, kind="setup", amount=_text(c.setup_fee)), on, f"fee:{loan}:setup"))
     if c.annual_fee:
         events.append(NewEvent(FeeCharged(loan_id=loan, kind="annual", amount=_text(c.annual_fee)), on, f"fee:{loan}:annual:1"))
-    return _append(store, f"loan-{loan}", events, reader, actor)
+    return _append(store, streams.loan(loan), events, reader, actor)
 
 
 @dataclass(frozen=True)
@@ -525,7 +643,7 @@ class Split:
     fee: Decimal
 
 
-def split_payment(state, amount: Decimal) -> Split:
+def split_payment(state: LoanState, amount: Decimal) -> Split:
     """Fees due first; then, instalment by instalment, its repayment then its after-saving, for
     the instalments fallen due (or, when none is unpaid, the next one, paid ahead of its date);
     anything more repays the loan early, with no after-saving."""
@@ -557,6 +675,18 @@ def split_payment(state, amount: Decimal) -> Split:
     return Split(rep, sav, fee)
 
 
+def _owing(state: LoanState, loan: str, on: date) -> Optional[FieldError]:
+    if state.status != "disbursed":
+        return FieldError("loan_id", f"loan {loan} is {state.status} on {on}: nothing is owed")
+    return None
+
+
+def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> Optional[FieldError]:
+    if amount > state.outstanding:
+        return FieldError(field, f"{amount} is more than the {state.outstanding} outstanding")
+    return None
+
+
 @checks_again
 def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
                        key: Optional[str] = None, split: Optional[Split] = None, reference: Optional[str] = None):
@@ -568,7 +698,7 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
     """
     reader = StoreReader(store)
     where = f"instalment on loan {loan}"
-    stream = f"loan-{loan}"
+    stream = streams.loan(loan)
     if split is not None:
         amount = split.repayment + split.after_saving + split.fee
     with _schema(where):
@@ -579,27 +709,39 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
     key = key or fact_key(stream, InstalmentReceived.event_type, InstalmentReceived.schema_version, on.isoformat(),
                           canonical_json(received))
 
-    def same(e) -> bool:
-        p = e.payload
-        return (e.type == "InstalmentReceived" and e.effective_date == on and p.get("reference") == reference
-                and Decimal(p["repayment"]) + Decimal(p["after_saving"]) + Decimal(p["fee"]) == amount)
+    def same(e: Event) -> bool:
+        if e.type != RECEIVED or e.effective_date != on:
+            return False
+        paid = instalment_received(e)
+        return paid.reference == reference and paid.repayment + paid.after_saving + paid.fee == amount
 
     done = _replay(store, reader, stream, key, same, where, f"instalment:{loan}:")
     if done is not None:
         return done
-    _, state = _loan(reader, loan, on, where)
-    if state.status != "disbursed":
-        raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: nothing is owed", where)
+    state = _loan(reader, loan, on, where)
+    _first_refusal(where, lambda: _owing(state, loan, on))
     if split is None:
         try:
             split = split_payment(state, amount)
         except ValueError as exc:
             raise _refuse("amount", str(exc), where) from None
-    elif split.repayment > state.outstanding:
-        raise _refuse("repayment", f"{split.repayment} is more than the {state.outstanding} outstanding", where)
+    else:
+        _first_refusal(where, lambda: _within_outstanding(state, split.repayment, "repayment"))
     payload = InstalmentReceived(loan_id=loan, repayment=_text(split.repayment), after_saving=_text(split.after_saving),
                                  fee=_text(split.fee), reference=reference)
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def _repaid(state: LoanState, loan: str, on: date) -> Optional[FieldError]:
+    if state.status != "repaid":
+        return FieldError("loan_id", f"loan {loan} is {state.status} on {on}: shares come back once it is repaid")
+    return None
+
+
+def _shares_held(held: Decimal) -> Optional[FieldError]:
+    if held <= 0:
+        return FieldError("loan_id", "no share deposit is held")
+    return None
 
 
 @checks_again
@@ -607,43 +749,40 @@ def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str)
     """Withdraw a repaid loan's share deposit (refused while the loan runs, or beyond the fund's liquidity)."""
     reader = StoreReader(store)
     where = f"releasing the share deposit of loan {loan}"
-    done = _replay(store, reader, f"loan-{loan}", f"shares-back:{loan}", _on(on), where, fixed=True)
+    done = _replay(store, reader, streams.loan(loan), f"shares-back:{loan}", _on(on), where, fixed=True)
     if done is not None:
         return done
-    _, state = _loan(reader, loan, on, where)
-    if state.status != "repaid":
-        raise _refuse("loan_id", f"loan {loan} is {state.status} on {on}: shares come back once it is repaid", where)
+    state = _loan(reader, loan, on, where)
     held = state.share_deposit_paid - state.share_deposit_released
-    if held <= 0:
-        raise _refuse("loan_id", "no share deposit is held", where)
-    available = lowest_liquidity_from(FundBooks(reader, state.contract.fund_id).flows(), on)
-    if available - held < 0:
-        raise _refuse("amount", f"the fund can pay out at most {available} from {on}, less than {held}", where)
+    _first_refusal(where,
+                   lambda: _repaid(state, loan, on),
+                   lambda: _shares_held(held),
+                   lambda: _fundable(reader, state.contract.fund_id, on, held, to="pay out"))
     event = NewEvent(ShareDepositReleased(loan_id=loan, amount=_text(held)), on, f"shares-back:{loan}")
-    return _append(store, f"loan-{loan}", [event], reader, actor)
+    return _append(store, streams.loan(loan), [event], reader, actor)
 
 
 @checks_again
 def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str):
     reader = StoreReader(store)
     where = f"writing off loan {loan}"
-    done = _replay(store, reader, f"loan-{loan}", f"write-off:{loan}:{on}", lambda e: (
-        e.type == "LoanWrittenOff" and Decimal(e.payload["amount"]) == amount and e.payload["reason"] == reason),
+    done = _replay(store, reader, streams.loan(loan), f"write-off:{loan}:{on}", lambda e: (
+        e.type == WRITTEN_OFF and loan_written_off(e).amount == amount and e.payload["reason"] == reason),
         where, fixed=True)
     if done is not None:
         return done
-    _, state = _loan(reader, loan, on, where)
-    if amount > state.outstanding:
-        raise _refuse("amount", f"{amount} is more than the {state.outstanding} outstanding", where)
+    state = _loan(reader, loan, on, where)
+    _first_refusal(where, lambda: _within_outstanding(state, amount, "amount"))
     with _schema(where):
-        event = NewEvent(LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason), on, f"write-off:{loan}:{on}")
-    return _append(store, f"loan-{loan}", [event], reader, actor)
+        payload = LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason)
+    return _append(store, streams.loan(loan), [NewEvent(payload, on, f"write-off:{loan}:{on}")], reader, actor)
 
 
 # --- after-savings release: a fold, reported --------------------------------------------------------------
 
 
-def releases(store: EventStore, *, through: date, fund: Optional[str] = None, reader=None) -> list[dict[str, Any]]:
+def releases(store: EventStore, *, through: date, fund: Optional[str] = None,
+             reader: Optional[Reader] = None) -> list[dict[str, Any]]:
     """The releases of locked after-savings the books show on or before `through`, writing nothing.
 
     A release is a fold of the facts (ledger.fund.releases.holder_releases, the one rule): every repaid loan's
@@ -652,9 +791,9 @@ def releases(store: EventStore, *, through: date, fund: Optional[str] = None, re
     """
     reader = reader or StoreReader(store)
     index = FundIndex(reader)
-    holders = sorted({g["holder_id"] for g in index.loans.values() if fund is None or g["fund_id"] == fund})
+    holders = sorted({g.holder_id for g in index.granted.values() if fund is None or g.fund_id == fund})
     released = [r for h in holders for r in read_releases(reader, h, through, index)
-                if fund is None or index.loans[r.loan_id]["fund_id"] == fund]
+                if fund is None or index.granted[r.loan_id].fund_id == fund]
     return [{"loan_id": r.loan_id, "account_id": r.account_id, "on": r.on, "amount": money(r.amount)}
             for r in sorted(released, key=lambda r: (r.on, r.loan_id))]
 

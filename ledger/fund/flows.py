@@ -112,11 +112,11 @@ def position_of(flows: Iterable[Flow], as_of: date) -> FundPosition:
     return FundPosition(**totals)
 
 
-def lowest_liquidity_from(flows: list[Flow], day: date) -> Decimal:
-    """The lowest end-of-day liquidity on `day` or any later date a known flow takes effect."""
+def lowest_position_from(flows: list[Flow], day: date) -> FundPosition:
+    """The fund's position at its lowest end-of-day liquidity on `day` or any later date a known flow takes effect
+    (the first such day on a tie)."""
     days = sorted({day} | {f.on for f in flows if f.on > day})
-    position = position_of(flows, day)
-    lowest = position.liquidity
+    position = lowest = position_of(flows, day)
     later = [f for f in flows if f.on > day]
     i = 0
     for d in days[1:]:
@@ -126,5 +126,6 @@ def lowest_liquidity_from(flows: list[Flow], day: date) -> Decimal:
             changes[name] += later[i].amount * sign
             i += 1
         position = position.plus(**changes)
-        lowest = min(lowest, position.liquidity)
+        if position.liquidity < lowest.liquidity:
+            lowest = position
     return lowest

@@ -42,11 +42,11 @@ fund meanwhile earn more, so the true balance can only be higher.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
+from ledger.calendar import add_months
 from ledger.errors import FieldError, ValidationFailed
 from ledger.money import PENNY, ZERO, round_money
 from ledger.money import exact_decimal as _decimal
@@ -403,13 +403,6 @@ def early_repayment(contract: LoanContract, month: int) -> EarlyRepayment:
     held = sum(paid, ZERO)
     locked = 0 if points >= 0 else -int((points / held).to_integral_value(rounding=ROUND_FLOOR))
     return EarlyRepayment(month, balances[month - 1], consumed, points, held, locked)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day-of-month `months` later, the last day when that month is shorter."""
-    number = day.year * 12 + day.month - 1 + months
-    year, month = divmod(number, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True, slots=True)

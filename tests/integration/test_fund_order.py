@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from cli.output import dumps
 from ledger.commands import fund as fund_commands
 from ledger.errors import ValidationFailed
-from ledger.rules.loans import add_months
+from ledger.calendar import add_months
 from projections import fund as read
 from projections.view import LedgerView
 from tests.conftest import fresh_backend

@@ -68,7 +68,7 @@ def _run(store, plan) -> date:
             elif op == "payoff" and loans:
                 from ledger.commands.fund import _loan
 
-                _, state = _loan(StoreReader(store), loans[a % len(loans)], day, "test")
+                state = _loan(StoreReader(store), loans[a % len(loans)], day, "test")
                 owed = state.outstanding + state.fee_arrears + state.after_saving_arrears
                 if owed > 0:
                     fund_commands.receive_instalment(store, loans[a % len(loans)], owed, on=day, actor=ACTOR)
