@@ -1,5 +1,5 @@
-"""The savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points` (and `mutual jak settle`, the old name of
-`mutual fund releases`)."""
+"""The savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points` (and
+`mutual jak settle`, the old name of `mutual fund releases`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import click
 from cli.output import emit_json, table
 from cli.params import DECIMAL, ISO_DATE, MONEY, TIMESTAMP
 
+REFERENCE_HELP = "The bank reference or statement line: tells two equal payments on one day apart."
+
 
 class IdParam(click.ParamType):
     """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
@@ -21,7 +23,8 @@ class IdParam(click.ParamType):
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str) or not self.pattern.fullmatch(value):
-            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)", param, ctx)
+            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)",
+                      param, ctx)
         return value
 
 
@@ -151,8 +154,9 @@ def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_js
 @click.argument("account", type=ID)
 @click.option("--amount", type=MONEY, required=True)
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
-@click.option("--key", default=None, help="Idempotency key (default: derived from the deposit: account, date, amount, reference).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--key", default=None,
+              help="Idempotency key (default: derived from the deposit: account, date, amount, reference).")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
 def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) -> None:
@@ -170,7 +174,7 @@ def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) ->
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
 @click.option("--notice-given-on", type=ISO_DATE, default=None, help="When notice was given (notice accounts).")
 @click.option("--key", default=None, help="Idempotency key (default: derived from the withdrawal).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
 def savings_withdraw(obj, account, amount, on, notice_given_on, key, reference, actor, as_json) -> None:
@@ -273,7 +277,8 @@ def quote_json(contract, policy_source: str) -> dict:
 @loan.command("quote")
 @click.option("--amount", type=MONEY, required=True, help="The loan, e.g. 1200.00.")
 @click.option("--months", type=click.IntRange(1, 600), required=True, help="The term in months.")
-@click.option("--points", "points_", type=DECIMAL, default=None, help="Points available (default 0; not with --holder).")
+@click.option("--points", "points_", type=DECIMAL, default=None,
+              help="Points available (default 0; not with --holder).")
 @click.option("--holder", default=None, type=ID, help="Use this holder's points, savings and fund policy.")
 @click.option("--fund", default=None, type=ID, help="Use this fund's policy in force (default: the holder's fund).")
 @click.option("--on", "on", type=ISO_DATE, default=None, help="The payout date (default: today).")
@@ -336,7 +341,8 @@ def loan_shares(obj, loan_id, on, actor, as_json) -> None:
 @write_options
 @click.pass_obj
 def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
-    """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot fund it."""
+    """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot
+    fund it."""
     from ledger.commands import fund as commands
 
     _written(commands.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
@@ -347,7 +353,7 @@ def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
 @click.option("--amount", type=MONEY, required=True, help="What the borrower paid.")
 @click.option("--on", "on", type=ISO_DATE, required=True)
 @click.option("--key", default=None, help="Idempotency key (default: derived from the loan, date, amount, reference).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
 def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
@@ -451,7 +457,8 @@ def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, m
 
     from ledger.commands import fund as commands
 
-    result = commands.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee, annual_fee=annual_fee,
+    result = commands.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee,
+                            annual_fee=annual_fee,
                             share_deposit=share_deposit, minimum_presaving_months=minimum_presaving_months,
                             maximum_loan_multiple=maximum_loan_multiple,
                             kinds=tuple(kinds) or (("jak", Decimal(1), 0),), key=key)
@@ -477,7 +484,8 @@ def fund_expense(obj, fund_id, amount, on, purpose, key, actor, as_json) -> None
 @fund.command("forecast")
 @click.argument("fund_id", metavar="FUND", type=ID)
 @click.option("--years", type=click.IntRange(1, 100), required=True)
-@click.option("--from", "start", type=ISO_DATE, default=None, help="First day of year 1 (default: the fund's first event).")
+@click.option("--from", "start", type=ISO_DATE, default=None,
+              help="First day of year 1 (default: the fund's first event).")
 @click.option("--as-of", type=ISO_DATE, default=None,
               help="Recorded flows up to this date, contracts after it (default: the fund's last event).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
@@ -493,7 +501,7 @@ def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> No
         emit_json(data)
         return
     rows = data["years"]
-    labels = ("opening_balance",) + FORECAST_COLUMNS + ("written_off", "fund_balance", "lowest_balance")
+    labels = ("opening_balance", *FORECAST_COLUMNS, "written_off", "fund_balance", "lowest_balance")
     table(f"fund {fund_id}: forecast from {data['from']} (recorded through {data['recorded_through']})",
           ["row"] + [f"year {r['year']}" + (" *" if r["projected"] else "") for r in rows],
           [(label, *(r[label] for r in rows)) for label in labels])

@@ -176,7 +176,7 @@ def _loan_flows(
         Flow(month + due - 1, PAYOUT, "fees_on_existing_loans", contract.annual_fee * n)
         for due in contract.annual_fee_months
     ]
-    for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings)):
+    for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings, strict=True)):
         flows.append(Flow(month + k, END, repaid, paid * n, name))
         if after_savings and saved:
             flows.append(Flow(month + k, END, "savings", saved * n, name))
@@ -312,7 +312,7 @@ def _year_row(year: int, flows: list[Flow], groups: tuple[GroupPlan, ...], balan
               lowest: Decimal, unfunded: list[str]) -> ForecastYear:  # fmt: skip
     rows = tuple(
         GroupYear(g.name, *(_total(flows, k, g.name) for k in ("savings", "first_repaid", "second_repaid",
-                                                               "borrowed", "savings_released")))  # fmt: skip
+                                                               "borrowed", "savings_released")))
         for g in groups
     )
     inflows = sum((f.amount for f in flows if f.kind in INFLOWS), ZERO)

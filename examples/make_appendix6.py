@@ -35,10 +35,10 @@ import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examples.appendix6 import APPENDIX_6, group_contracts  # noqa: E402
-from ledger.money import money_text, round_money  # noqa: E402
-from ledger.calendar import add_months  # noqa: E402
-from ledger.rules.points import to_points  # noqa: E402
+from examples.appendix6 import APPENDIX_6, group_contracts
+from ledger.calendar import add_months
+from ledger.money import money_text, round_money
+from ledger.rules.points import to_points
 
 FUND = "app6"
 START = date(2004, 1, 1)
@@ -85,12 +85,12 @@ def loan_events(log: Log, loan: str, holder: str, account: str, contract, month:
             f"shares:{loan}")
     log.add(stream, "LoanDisbursed", paid_out, {"loan_id": loan, "amount": money_text(contract.amount)},
             f"disburse:{loan}")
-    log.add(stream, "FeeCharged", paid_out, {"loan_id": loan, "kind": "setup", "amount": money_text(contract.setup_fee)},
-            f"fee:{loan}:setup")
+    setup = {"loan_id": loan, "kind": "setup", "amount": money_text(contract.setup_fee)}
+    log.add(stream, "FeeCharged", paid_out, setup, f"fee:{loan}:setup")
     for year, due in enumerate(contract.annual_fee_months, start=1):
-        log.add(stream, "FeeCharged", month_start(month + due - 1),
-                {"loan_id": loan, "kind": "annual", "amount": money_text(contract.annual_fee)}, f"fee:{loan}:annual:{year}")
-    for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings), start=1):
+        annual = {"loan_id": loan, "kind": "annual", "amount": money_text(contract.annual_fee)}
+        log.add(stream, "FeeCharged", month_start(month + due - 1), annual, f"fee:{loan}:annual:{year}")
+    for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings, strict=True), start=1):
         log.add(stream, "InstalmentReceived", month_end(month + k - 1),
                 {"loan_id": loan, "repayment": money_text(paid), "after_saving": money_text(saved), "fee": "0.00"},
                 f"instalment:{loan}:{k}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 from ledger.fund.books import FundBooks
 from ledger.fund.holder import HolderState
@@ -35,8 +34,8 @@ def fund(view: LedgerView, fund_id: str, as_of: date) -> dict:
     return FundBooks(reader(view), fund_id).report(as_of)
 
 
-def forecast(view: LedgerView, fund_id: str, years: int, start: Optional[date] = None,
-             as_of: Optional[date] = None) -> dict:
+def forecast(view: LedgerView, fund_id: str, years: int, start: date | None = None,
+             as_of: date | None = None) -> dict:
     return FundBooks(reader(view), fund_id).forecast(years, start, as_of)
 
 
@@ -44,4 +43,4 @@ def policies(view: LedgerView, fund_id: str):
     return read_policies(reader(view), fund_id)
 
 
-__all__ = ["holder", "loan", "loan_corrections", "fund", "forecast", "policies", "FundIndex"]
+__all__ = ["FundIndex", "forecast", "fund", "holder", "loan", "loan_corrections", "policies"]

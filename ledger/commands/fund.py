@@ -13,12 +13,13 @@ called by every command that takes money out of the fund (`_fundable`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -100,7 +101,8 @@ class Replayed(NamedTuple):
 
 def _fact_key(stream: str, payload: EventPayload, on: date) -> str:
     """The default key of a command's event: the business fact (as `mutual import` derives it for the same line)."""
-    return fact_key(stream, payload.event_type, payload.schema_version, on.isoformat(), canonical_json(payload.to_json()))
+    return fact_key(stream, payload.event_type, payload.schema_version, on.isoformat(),
+                    canonical_json(payload.to_json()))
 
 
 def _same_event(payload: EventPayload, on: date) -> Callable[[Any], bool]:
@@ -111,7 +113,7 @@ def _same_event(payload: EventPayload, on: date) -> Callable[[Any], bool]:
 
 
 def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same: Callable[[Any], bool], where: str,
-            legacy_prefix: Optional[str] = None, fixed: bool = False) -> Optional[Replayed]:
+            legacy_prefix: str | None = None, fixed: bool = False) -> Replayed | None:
     """The command's event if the log holds it already, before any rule is checked (a retry is a replay, not a
     refusal): under its key, or, for a derived key, the same fact under a key derived before facts were
     (`legacy_prefix`: `deposit:<account>:`, ..., which counted the stream's versions). A key already used for
@@ -174,7 +176,7 @@ def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, meta
 
 # A command's checks: small named functions, each returning the reason it refuses (a FieldError) or None. A
 # command lists them in order and is refused, nothing written, by the first that finds an error.
-Check = Callable[[], Optional[FieldError]]
+Check = Callable[[], FieldError | None]
 
 
 def _first_refusal(where: str, *checks: Check) -> None:
@@ -185,7 +187,7 @@ def _first_refusal(where: str, *checks: Check) -> None:
 
 
 def _fundable(reader: StoreReader, fund: str, on: date, amount: Decimal, *, to: str,
-              without_loan: Optional[str] = None) -> Optional[FieldError]:
+              without_loan: str | None = None) -> FieldError | None:
     """The fund's liquidity rule (ledger.rules.fund.funding_refusal) at the fund's lowest from `on` on, the
     flows of `without_loan` (the loan being paid out) left out."""
     flows = FundBooks(reader, fund).flows()
@@ -210,8 +212,8 @@ def _points_text(value) -> str:
 @checks_again
 def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee: Decimal = Decimal("0.035"),
                annual_fee: Decimal = Decimal("0.01"), share_deposit: Decimal = Decimal("0.06"),
-               minimum_presaving_months: int = 0, maximum_loan_multiple: Optional[Decimal] = None,
-               kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),), key: Optional[str] = None):
+               minimum_presaving_months: int = 0, maximum_loan_multiple: Decimal | None = None,
+               kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),), key: str | None = None):
     """Record the fund's product policy from `on` (a factor change applies from `on`)."""
     reader = StoreReader(store)
     with _schema("fund policy"):  # (validated whole, so that a bad kind is named by its place: account_kinds.N)
@@ -222,7 +224,8 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
             account_kinds=[{"kind": k, "factor": str(f), "notice_days": n} for k, f, n in kinds]))
     stream = streams.society(fund)
     key = key or _fact_key(stream, payload, on)
-    done = _replay(store, reader, stream, key, _same_event(payload, on), "fund policy", f"policy:{fund}:{on.isoformat()}:")
+    done = _replay(store, reader, stream, key, _same_event(payload, on), "fund policy",
+                   f"policy:{fund}:{on.isoformat()}:")
     if done is not None:
         return done
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
@@ -230,7 +233,7 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
 
 @checks_again
 def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, purpose: str, actor: str,
-                   key: Optional[str] = None):
+                   key: str | None = None):
     """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
     reader = StoreReader(store)
     stream = streams.society(fund)
@@ -244,11 +247,11 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
-def _policy_in_force(reader: StoreReader, fund: str, on: date) -> Optional[Policy]:
+def _policy_in_force(reader: StoreReader, fund: str, on: date) -> Policy | None:
     return policy_at(policies(reader.facts(streams.society(fund))), on)
 
 
-def _has_policy(policy: Optional[Policy], fund: str, on: date, field: str) -> Optional[FieldError]:
+def _has_policy(policy: Policy | None, fund: str, on: date, field: str) -> FieldError | None:
     if policy is None:
         return FieldError(field, f"fund {fund} has no product policy in force on {on}")
     return None
@@ -257,20 +260,20 @@ def _has_policy(policy: Optional[Policy], fund: str, on: date, field: str) -> Op
 # --- accounts --------------------------------------------------------------------------------------
 
 
-def _not_open(reader: StoreReader, account: str) -> Optional[FieldError]:
+def _not_open(reader: StoreReader, account: str) -> FieldError | None:
     if reader.facts(streams.account(account)):
         return FieldError("account", f"{account} is already open")
     return None
 
 
-def _kind_offered(policy: Optional[Policy], fund: str, kind: str, on: date) -> Optional[FieldError]:
+def _kind_offered(policy: Policy | None, fund: str, kind: str, on: date) -> FieldError | None:
     if policy is not None and kind not in policy.kinds:
         offered = ", ".join(sorted(policy.kinds))
         return FieldError("kind", f"{kind} is not an account kind of fund {fund} on {on} (offered: {offered})")
     return None
 
 
-def _same_holder_kind(reader: StoreReader, holder: str, holder_kind: str) -> Optional[FieldError]:
+def _same_holder_kind(reader: StoreReader, holder: str, holder_kind: str) -> FieldError | None:
     other = FundIndex(reader).holder_kind(holder)
     if other is not None and other != holder_kind:
         return FieldError("holder_kind", f"{holder} already holds accounts as a {other}")
@@ -298,7 +301,7 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
     return _append(store, stream, [NewEvent(payload, on, f"open:{account}")], reader, actor)
 
 
-def _account_open_on(facts: list[Event], account: str, on: date) -> Optional[FieldError]:
+def _account_open_on(facts: list[Event], account: str, on: date) -> FieldError | None:
     if not facts:
         return FieldError("account", f"no savings account {account} in the books")
     opened = facts[0]
@@ -314,23 +317,23 @@ def _account(reader: StoreReader, account: str, on: date, where: str) -> tuple[l
     return facts, account_opened(facts[0])
 
 
-def _loan_exists(reader: StoreReader, loan: Optional[str], field: str) -> Optional[FieldError]:
+def _loan_exists(reader: StoreReader, loan: str | None, field: str) -> FieldError | None:
     if loan is not None and not reader.facts(streams.loan(loan)):
         return FieldError(field, f"no loan {loan} in the books")
     return None
 
 
 @checks_again
-def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: Optional[str] = None,
-            after_saving_for_loan: Optional[str] = None, reference: Optional[str] = None):
+def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: str | None = None,
+            after_saving_for_loan: str | None = None, reference: str | None = None):
     """A deposit; without `key`, the deposit is known by its account, date, amount and `reference` (docs/events.md
     "Idempotency"): entered again, it is already recorded."""
     reader = StoreReader(store)
     where = f"deposit into {account}"
     stream = streams.account(account)
     with _schema(where):
-        payload = SavingsDeposited(account_id=account, amount=_text(amount), after_saving_for_loan=after_saving_for_loan,
-                                   reference=reference)
+        payload = SavingsDeposited(account_id=account, amount=_text(amount),
+                                   after_saving_for_loan=after_saving_for_loan, reference=reference)
     key = key or _fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"deposit:{account}:")
     if done is not None:
@@ -341,7 +344,7 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
 
 
 def _within_free_balance(reader: StoreReader, account: str, facts: list[Event], holder: str, amount: Decimal,
-                         on: date) -> Optional[FieldError]:
+                         on: date) -> FieldError | None:
     """Never beyond the free balance on `on` or on any later date a known event takes effect (locked after-savings
     never count). Releases are a fold: with this withdrawal the holder's points fall from `on`, so a later release
     may come later."""
@@ -358,14 +361,15 @@ def _within_free_balance(reader: StoreReader, account: str, facts: list[Event], 
     return None
 
 
-def _notice_given(policy: Optional[Policy], kind_name: str, on: date,
-                  notice_given_on: Optional[date]) -> Optional[FieldError]:
+def _notice_given(policy: Policy | None, kind_name: str, on: date,
+                  notice_given_on: date | None) -> FieldError | None:
     """A kind with notice days needs the notice given at least that many days before `on`."""
     kind = policy.kinds.get(kind_name) if policy else None
     if kind is None or kind.notice_days <= 0:
         return None
     if notice_given_on is None:
-        return FieldError("notice_given_on", f"is required: a {kind.kind} account needs {kind.notice_days} days' notice")
+        return FieldError("notice_given_on",
+                          f"is required: a {kind.kind} account needs {kind.notice_days} days' notice")
     if (on - notice_given_on).days < kind.notice_days:
         return FieldError("notice_given_on", f"notice given on {notice_given_on} is less than the {kind.notice_days} "
                                              f"days a {kind.kind} account needs before {on}")
@@ -374,7 +378,7 @@ def _notice_given(policy: Optional[Policy], kind_name: str, on: date,
 
 @checks_again
 def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str,
-             notice_given_on: Optional[date] = None, key: Optional[str] = None, reference: Optional[str] = None):
+             notice_given_on: date | None = None, key: str | None = None, reference: str | None = None):
     """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity.
     Without `key`, known by its account, date, amount, notice and `reference`: entered again, already recorded."""
     reader = StoreReader(store)
@@ -388,9 +392,10 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     if done is not None:
         return done
     facts, opened = _account(reader, account, on, where)
+    policy = _policy_in_force(reader, opened.fund_id, on)
     _first_refusal(where,
                    lambda: _within_free_balance(reader, account, facts, opened.holder_id, amount, on),
-                   lambda: _notice_given(_policy_in_force(reader, opened.fund_id, on), opened.kind, on, notice_given_on),
+                   lambda: _notice_given(policy, opened.kind, on, notice_given_on),
                    lambda: _fundable(reader, opened.fund_id, on, amount, to="pay out"))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
@@ -405,19 +410,19 @@ def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, s
 # --- points ----------------------------------------------------------------------------------------
 
 
-def _points_shape(points: Decimal) -> Optional[FieldError]:
+def _points_shape(points: Decimal) -> FieldError | None:
     if points <= 0 or points != points.quantize(Decimal("0.0001")):
         return FieldError("points", "must be more than zero with at most 4 decimal places")
     return None
 
 
-def _not_to_themselves(giver: str, receiver: str) -> Optional[FieldError]:
+def _not_to_themselves(giver: str, receiver: str) -> FieldError | None:
     if giver == receiver:
         return FieldError("to_member_id", "a member cannot give points to themselves")
     return None
 
 
-def _a_member(index: FundIndex, field: str, who: str) -> Optional[FieldError]:
+def _a_member(index: FundIndex, field: str, who: str) -> FieldError | None:
     kind = index.holder_kind(who)
     if kind is None:
         return FieldError(field, f"{who} holds no savings account in the fund")
@@ -426,7 +431,7 @@ def _a_member(index: FundIndex, field: str, who: str) -> Optional[FieldError]:
     return None
 
 
-def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Decimal, on: date) -> Optional[FieldError]:
+def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Decimal, on: date) -> FieldError | None:
     held = read_holder(reader, giver, on, index).points_exact
     if Fraction(points) > held:
         return FieldError("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}")
@@ -435,7 +440,7 @@ def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Deci
 
 @checks_again
 def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *, on: date, actor: str,
-                key: Optional[str] = None):
+                key: str | None = None):
     """Members only, never more than the giver holds at the end of `on`."""
     reader = StoreReader(store)
     where = f"points gift from {giver}"
@@ -467,7 +472,7 @@ class Standing:
     saved_months: int
 
 
-def standing(reader: Reader, holder: str, on: date, fund: Optional[str] = None) -> Standing:
+def standing(reader: Reader, holder: str, on: date, fund: str | None = None) -> Standing:
     """The holder's points and savings at the end of the day before `on`, and months since their first deposit."""
     state = read_holder(reader, holder, on - ONE_DAY)
     accounts = [a for a in state.accounts if fund is None or a.fund_id == fund]
@@ -476,8 +481,8 @@ def standing(reader: Reader, holder: str, on: date, fund: Optional[str] = None) 
     return Standing(state.points_exact, sum((a.balance for a in accounts), ZERO), saved)
 
 
-def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Optional[Decimal] = None,
-                   holder: Optional[str] = None, fund: Optional[str] = None, on: date) -> tuple[LoanContract, str]:
+def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Decimal | None = None,
+                   holder: str | None = None, fund: str | None = None, on: date) -> tuple[LoanContract, str]:
     """The contract a loan would get, writing nothing: (contract, where its terms came from).
 
     With a holder: their points, savings and pre-saving months on `on`, and
@@ -510,13 +515,13 @@ def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) ->
     return quote(amount, months, available, policy, savings=s.savings, saved_months=s.saved_months)
 
 
-def _new_loan(reader: StoreReader, loan: str) -> Optional[FieldError]:
+def _new_loan(reader: StoreReader, loan: str) -> FieldError | None:
     if reader.facts(streams.loan(loan)):
         return FieldError("loan_id", f"{loan} is already in the books")
     return None
 
 
-def _holds_account(opened: Opened, account: str, holder: str) -> Optional[FieldError]:
+def _holds_account(opened: Opened, account: str, holder: str) -> FieldError | None:
     if opened.holder_id != holder:
         return FieldError("account_id", f"account {account} belongs to {opened.holder_id}, not {holder}")
     return None
@@ -563,7 +568,7 @@ def _on(on: date) -> Callable[[Event], bool]:
     return lambda e: e.effective_date == on
 
 
-def _granted_by(facts: list[Event], loan: str, on: date) -> Optional[FieldError]:
+def _granted_by(facts: list[Event], loan: str, on: date) -> FieldError | None:
     if not facts:
         return FieldError("loan_id", f"no loan {loan} in the books")
     granted = grant_of(facts)
@@ -579,7 +584,7 @@ def _loan(reader: StoreReader, loan: str, on: date, where: str) -> LoanState:
     return loan_state(facts, on)
 
 
-def _share_deposit_due(state: LoanState) -> Optional[FieldError]:
+def _share_deposit_due(state: LoanState) -> FieldError | None:
     if state.contract.share_deposit - state.share_deposit_paid <= 0:
         return FieldError("amount", f"the share deposit of {state.contract.share_deposit} is already paid")
     return None
@@ -599,13 +604,13 @@ def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
     return _append(store, streams.loan(loan), [event], reader, actor)
 
 
-def _not_paid_out(state: LoanState, loan: str) -> Optional[FieldError]:
+def _not_paid_out(state: LoanState, loan: str) -> FieldError | None:
     if state.disbursed:
         return FieldError("loan_id", f"loan {loan} was already paid out on {state.disbursed_on}")
     return None
 
 
-def _share_deposit_paid(state: LoanState) -> Optional[FieldError]:
+def _share_deposit_paid(state: LoanState) -> FieldError | None:
     c = state.contract
     if state.share_deposit_paid < c.share_deposit:
         return FieldError("share_deposit", f"unpaid: {state.share_deposit_paid} of the {c.share_deposit} share deposit "
@@ -630,9 +635,11 @@ def disburse(store: EventStore, loan: str, *, on: date, actor: str):
                    lambda: _fundable(reader, c.fund_id, on, c.principal, to="lend", without_loan=loan))
     events = [NewEvent(LoanDisbursed(loan_id=loan, amount=_text(c.principal)), on, f"disburse:{loan}")]
     if c.setup_fee:
-        events.append(NewEvent(FeeCharged(loan_id=loan, kind="setup", amount=_text(c.setup_fee)), on, f"fee:{loan}:setup"))
+        setup = FeeCharged(loan_id=loan, kind="setup", amount=_text(c.setup_fee))
+        events.append(NewEvent(setup, on, f"fee:{loan}:setup"))
     if c.annual_fee:
-        events.append(NewEvent(FeeCharged(loan_id=loan, kind="annual", amount=_text(c.annual_fee)), on, f"fee:{loan}:annual:1"))
+        annual = FeeCharged(loan_id=loan, kind="annual", amount=_text(c.annual_fee))
+        events.append(NewEvent(annual, on, f"fee:{loan}:annual:1"))
     return _append(store, streams.loan(loan), events, reader, actor)
 
 
@@ -675,13 +682,13 @@ def split_payment(state: LoanState, amount: Decimal) -> Split:
     return Split(rep, sav, fee)
 
 
-def _owing(state: LoanState, loan: str, on: date) -> Optional[FieldError]:
+def _owing(state: LoanState, loan: str, on: date) -> FieldError | None:
     if state.status != "disbursed":
         return FieldError("loan_id", f"loan {loan} is {state.status} on {on}: nothing is owed")
     return None
 
 
-def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> Optional[FieldError]:
+def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> FieldError | None:
     if amount > state.outstanding:
         return FieldError(field, f"{amount} is more than the {state.outstanding} outstanding")
     return None
@@ -689,7 +696,7 @@ def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> Option
 
 @checks_again
 def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
-                       key: Optional[str] = None, split: Optional[Split] = None, reference: Optional[str] = None):
+                       key: str | None = None, split: Split | None = None, reference: str | None = None):
     """A borrower's payment, split into repayment, after-saving and fee (see split_payment).
 
     Without `key`, the payment is known by what was received: the loan, the date, the amount and `reference`, never
@@ -732,13 +739,13 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
-def _repaid(state: LoanState, loan: str, on: date) -> Optional[FieldError]:
+def _repaid(state: LoanState, loan: str, on: date) -> FieldError | None:
     if state.status != "repaid":
         return FieldError("loan_id", f"loan {loan} is {state.status} on {on}: shares come back once it is repaid")
     return None
 
 
-def _shares_held(held: Decimal) -> Optional[FieldError]:
+def _shares_held(held: Decimal) -> FieldError | None:
     if held <= 0:
         return FieldError("loan_id", "no share deposit is held")
     return None
@@ -781,8 +788,8 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
 # --- after-savings release: a fold, reported --------------------------------------------------------------
 
 
-def releases(store: EventStore, *, through: date, fund: Optional[str] = None,
-             reader: Optional[Reader] = None) -> list[dict[str, Any]]:
+def releases(store: EventStore, *, through: date, fund: str | None = None,
+             reader: Reader | None = None) -> list[dict[str, Any]]:
     """The releases of locked after-savings the books show on or before `through`, writing nothing.
 
     A release is a fold of the facts (ledger.fund.releases.holder_releases, the one rule): every repaid loan's
@@ -799,7 +806,22 @@ def releases(store: EventStore, *, through: date, fund: Optional[str] = None,
 
 
 __all__ = [
-    "set_policy", "record_expense", "open_account", "deposit", "withdraw", "gift_points", "contract_terms",
-    "grant_loan", "buy_share_deposit", "disburse", "receive_instalment", "release_share_deposit", "write_off",
-    "releases", "split_payment", "standing", "StoreReader", "Split",
+    "Split",
+    "StoreReader",
+    "buy_share_deposit",
+    "contract_terms",
+    "deposit",
+    "disburse",
+    "gift_points",
+    "grant_loan",
+    "open_account",
+    "receive_instalment",
+    "record_expense",
+    "release_share_deposit",
+    "releases",
+    "set_policy",
+    "split_payment",
+    "standing",
+    "withdraw",
+    "write_off",
 ]

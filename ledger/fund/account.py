@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 from ledger.fund.common import Event, money, ordered
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline
@@ -39,7 +39,7 @@ class AccountState:
     locked: dict[str, list[BalanceChange]] = field(default_factory=lambda: defaultdict(list))
     deposited: Decimal = ZERO
     withdrawn: Decimal = ZERO
-    first_deposit: Optional[date] = None
+    first_deposit: date | None = None
     released: dict[str, Decimal] = field(default_factory=dict)  # loan -> the locked amount its release moved
 
     @property
@@ -87,7 +87,7 @@ def account_state(account_facts: Iterable[Event], as_of: date,
     opened = account_opening(facts)
     p = account_opened(opened)
     state = AccountState(p.account_id, p.fund_id, p.holder_id, p.holder_kind, p.kind, opened.effective_date)
-    moves: list[tuple[date, int, str, Optional[str], Decimal]] = []
+    moves: list[tuple[date, int, str, str | None, Decimal]] = []
     for f in facts:
         if f.effective_date > as_of:
             continue

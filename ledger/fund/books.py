@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 from ledger import streams
 from ledger.errors import NotFound
@@ -21,7 +21,7 @@ from ledger.money import ZERO
 class FundBooks:
     """A fund's streams, read once: its society stream, its accounts and its loans."""
 
-    def __init__(self, reader: Reader, fund: str, index: Optional[FundIndex] = None, must_exist: bool = True) -> None:
+    def __init__(self, reader: Reader, fund: str, index: FundIndex | None = None, must_exist: bool = True) -> None:
         self.fund = fund
         self.reader = reader
         self.index = index or FundIndex(reader)
@@ -81,7 +81,7 @@ class FundBooks:
         return money_json(data, ("savings", "share_capital", "fees", "loans_outstanding", "expenses", "liquidity",
                                   "arrears", "locked_after_savings"))
 
-    def forecast(self, years: int, start: Optional[date] = None, as_of: Optional[date] = None) -> dict[str, Any]:
+    def forecast(self, years: int, start: date | None = None, as_of: date | None = None) -> dict[str, Any]:
         """Year by year from `start` (default: the first event): recorded flows up to `as_of`
         (default: the last event), then the contracts in force."""
         start = start or self.first_date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 from ledger.money import PENNY, ZERO
 
@@ -46,7 +46,7 @@ def money_json(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return data
 
 
-def _d(value: Optional[str]) -> Decimal:
+def _d(value: str | None) -> Decimal:
     return ZERO if value is None else Decimal(value)
 
 

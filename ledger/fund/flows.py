@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from ledger.fund.common import Event
 from ledger.fund.typed import (

@@ -87,7 +87,7 @@ def forecast_years(flows: list[Flow], start: date, years: int) -> list[dict[str,
     opening = position_of(flows, start - ONE_DAY).liquidity
     for y in range(years):
         first, last = add_months(start, 12 * y), add_months(start, 12 * (y + 1)) - ONE_DAY
-        totals = dict.fromkeys(FORECAST_COLUMNS + ("written_off",), ZERO)
+        totals = dict.fromkeys((*FORECAST_COLUMNS, "written_off"), ZERO)
         lowest = balance = opening
         projected = False
         for day_flows in _by_day(f for f in flows if first <= f.on <= last):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 from ledger.fund.account import AccountState, account_state
 from ledger.fund.common import Event, money
@@ -46,7 +46,7 @@ class HolderState:
         return sum((a.locked_balance for a in self.accounts), ZERO)
 
     @property
-    def first_deposit(self) -> Optional[date]:
+    def first_deposit(self) -> date | None:
         days = [a.first_deposit for a in self.accounts if a.first_deposit]
         return min(days) if days else None
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.calendar import add_months
 from ledger.fund.common import Event, money_json, ordered
@@ -93,11 +93,11 @@ class LoanState:
     contract: Contract
     as_of: date
     status: str  # granted | disbursed | repaid | written_off
-    disbursed_on: Optional[date]
+    disbursed_on: date | None
     disbursed: Decimal
     repaid: Decimal
     written_off: Decimal
-    repaid_on: Optional[date]
+    repaid_on: date | None
     instalments_due: int
     repayment_due: Decimal
     after_saving_due: Decimal
@@ -108,7 +108,7 @@ class LoanState:
     fees_paid: Decimal
     share_deposit_paid: Decimal
     share_deposit_released: Decimal
-    next_due: Optional[date]
+    next_due: date | None
     loan_changes: tuple[BalanceChange, ...]
     instalment_part_paid: Decimal = ZERO  # received towards the instalment after the whole ones
     payments_received: int = 0  # InstalmentReceived events, whatever each paid
@@ -198,7 +198,7 @@ class LoanState:
         return money_json(data, [k for k in data if k not in ("points_used", "points_consumed", "months")])
 
 
-def grant_of(loan_facts: Iterable[Event]) -> Optional[Event]:
+def grant_of(loan_facts: Iterable[Event]) -> Event | None:
     """The loan's LoanGranted, or None."""
     return next((f for f in loan_facts if f.type == GRANTED), None)
 
@@ -206,14 +206,25 @@ def grant_of(loan_facts: Iterable[Event]) -> Optional[Event]:
 class _Received:
     """What a loan's stream records up to a date: paid out, repaid, saved, fees, shares (the fold's running sums)."""
 
-    __slots__ = ("disbursed_on", "disbursed", "repaid", "written_off", "repaid_on", "payments", "saved", "fees",
-                 "shares", "shares_back", "changes")
+    __slots__ = (
+        "changes",
+        "disbursed",
+        "disbursed_on",
+        "fees",
+        "payments",
+        "repaid",
+        "repaid_on",
+        "saved",
+        "shares",
+        "shares_back",
+        "written_off",
+    )
 
     def __init__(self) -> None:
-        self.disbursed_on: Optional[date] = None
+        self.disbursed_on: date | None = None
         self.disbursed = self.repaid = self.written_off = self.saved = ZERO
         self.fees = self.shares = self.shares_back = ZERO
-        self.repaid_on: Optional[date] = None
+        self.repaid_on: date | None = None
         self.payments = 0
         self.changes: list[BalanceChange] = []
 
@@ -259,7 +270,7 @@ class _Due(NamedTuple):
     repayment: Decimal
     after_saving: Decimal
     fees: Decimal
-    next_due: Optional[date]
+    next_due: date | None
 
 
 def _due(c: Contract, got: _Received, as_of: date) -> _Due:
@@ -284,7 +295,8 @@ def _due(c: Contract, got: _Received, as_of: date) -> _Due:
 
 
 def loan_state(loan_facts: Iterable[Event], as_of: date, releases: Iterable[Release] = ()) -> LoanState:
-    """Fold a loan stream up to `as_of` (with the holder's releases, `holder_releases`, for its locked after-savings)."""
+    """Fold a loan stream up to `as_of` (with the holder's releases, `holder_releases`, for its locked
+    after-savings)."""
     facts = ordered(loan_facts)
     granted = grant_of(facts)
     if granted is None:
@@ -319,7 +331,7 @@ def instalments_covered(c: Contract, repaid: Decimal, saved: Decimal, *, cleared
     if cleared:
         return c.months, ZERO
     covered, cum_rep, cum_sav = 0, ZERO, ZERO
-    for instalment, after_saving in zip(c.instalments, c.after_savings):
+    for instalment, after_saving in zip(c.instalments, c.after_savings, strict=True):
         if repaid < cum_rep + instalment or saved < cum_sav + after_saving:
             break
         covered += 1

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from ledger.fund.common import EPOCH, ONE, Event, ordered
 from ledger.fund.typed import POLICY_SET, policy_set
@@ -39,7 +39,7 @@ class Policy:
     annual_fee: Decimal
     share_deposit: Decimal
     minimum_presaving_months: int
-    maximum_loan_multiple: Optional[Decimal]
+    maximum_loan_multiple: Decimal | None
     kinds: dict[str, Kind]
 
     def loan_policy(self) -> LoanPolicy:
@@ -76,7 +76,7 @@ def policies(facts: Iterable[Event]) -> tuple[Policy, ...]:
     return tuple(found)
 
 
-def policy_at(found: tuple[Policy, ...], day: date) -> Optional[Policy]:
+def policy_at(found: tuple[Policy, ...], day: date) -> Policy | None:
     """The policy in force on `day`, or None before the first."""
     best = None
     for p in found:

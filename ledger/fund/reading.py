@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 from ledger import streams
 from ledger.errors import NotFound
@@ -60,7 +60,7 @@ class FundIndex:
             granted = loan_granted(f)
             if granted.loan_id not in self.granted:
                 self.granted[granted.loan_id], self.loans[granted.loan_id] = granted, f.payload
-        self._gifts: Optional[list[Event]] = None
+        self._gifts: list[Event] | None = None
 
     def gifts(self) -> list[Event]:
         if self._gifts is None:
@@ -86,17 +86,17 @@ class FundIndex:
         """The funds a holder saves in."""
         return sorted({self.opened[a].fund_id for a in self.holder_accounts(holder)})
 
-    def holders(self, fund: Optional[str] = None) -> list[str]:
+    def holders(self, fund: str | None = None) -> list[str]:
         found = {o.holder_id for o in self.opened.values() if fund is None or o.fund_id == fund}
         found |= {g.holder_id for g in self.granted.values() if fund is None or g.fund_id == fund}
         return sorted(found)
 
-    def holder_kind(self, holder: str) -> Optional[str]:
+    def holder_kind(self, holder: str) -> str | None:
         kinds = {o.holder_kind for o in self.opened.values() if o.holder_id == holder}
         return "coop" if "coop" in kinds else ("member" if kinds else None)
 
 
-def read_holder(reader: Reader, holder_id: str, as_of: date, index: Optional[FundIndex] = None) -> HolderState:
+def read_holder(reader: Reader, holder_id: str, as_of: date, index: FundIndex | None = None) -> HolderState:
     """A holder's balances, locked after-savings, loans and points on `as_of`."""
     index = index or FundIndex(reader)
     accounts, loans = index.holder_accounts(holder_id), index.holder_loans(holder_id)
@@ -117,8 +117,8 @@ def _holder_streams(reader: Reader, holder_id: str, index: FundIndex) -> tuple:
     return account_streams, loan_streams, gifts, policy_facts
 
 
-def read_releases(reader: Reader, holder_id: str, through: date, index: Optional[FundIndex] = None,
-                  accounts: Optional[dict[str, list[Event]]] = None) -> tuple[Release, ...]:
+def read_releases(reader: Reader, holder_id: str, through: date, index: FundIndex | None = None,
+                  accounts: dict[str, list[Event]] | None = None) -> tuple[Release, ...]:
     """A holder's releases on or before `through` (holder_releases over their streams; `accounts` replaces
     some of their account streams, to ask what a command would change)."""
     index = index or FundIndex(reader)

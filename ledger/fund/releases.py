@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Optional
 
 from ledger.fund.account import AccountState, Release, account_state
 from ledger.fund.common import EPOCH, ONE_DAY, Event
@@ -85,7 +84,7 @@ class PointsCurve:
         i = bisect_right(self.days, day) - 1
         return Fraction(0) if i < 0 else self._at(i, day)
 
-    def first_day_at_or_above_zero(self, start: date, last: date) -> Optional[date]:
+    def first_day_at_or_above_zero(self, start: date, last: date) -> date | None:
         """The first day in start..last whose end-of-day points are >= 0, or None."""
         if last < start:
             return None

@@ -9,7 +9,7 @@ current fields.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from ledger.events.fund import (
     FeeCharged,
@@ -43,7 +43,7 @@ SHARES_RELEASED = ShareDepositReleased.event_type
 WRITTEN_OFF = LoanWrittenOff.event_type
 
 
-def _decimal(value: Optional[str]) -> Optional[Decimal]:
+def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
@@ -61,7 +61,7 @@ class PolicyTerms(NamedTuple):
     annual_fee: Decimal
     share_deposit: Decimal
     minimum_presaving_months: int
-    maximum_loan_multiple: Optional[Decimal]
+    maximum_loan_multiple: Decimal | None
     account_kinds: tuple[KindTerms, ...]
 
 
@@ -91,7 +91,7 @@ class Deposit(NamedTuple):
     """A SavingsDeposited (`loan`: the loan whose after-saving it is, paid separately)."""
 
     amount: Decimal
-    loan: Optional[str]
+    loan: str | None
 
 
 def savings_deposited(e: Event) -> Deposit:
@@ -143,9 +143,9 @@ class Granted(NamedTuple):
     setup_fee: Decimal
     annual_fee: Decimal
     share_deposit: Decimal
-    final_instalment: Optional[Decimal]
-    first_after_saving: Optional[Decimal]
-    final_after_saving: Optional[Decimal]
+    final_instalment: Decimal | None
+    first_after_saving: Decimal | None
+    final_after_saving: Decimal | None
 
 
 def loan_granted(e: Event) -> Granted:
@@ -163,7 +163,7 @@ class Instalment(NamedTuple):
     repayment: Decimal
     after_saving: Decimal
     fee: Decimal
-    reference: Optional[str]
+    reference: str | None
 
 
 def instalment_received(e: Event) -> Instalment:
@@ -184,9 +184,40 @@ def fee_charged(e: Event) -> Fee:
 
 
 __all__ = [
-    "POLICY_SET", "EXPENSE", "OPENED", "DEPOSITED", "WITHDRAWN", "GIFTED", "GRANTED", "DISBURSED", "RECEIVED", "FEE",
-    "SHARES_BOUGHT", "SHARES_RELEASED", "WRITTEN_OFF", "PolicyTerms", "KindTerms", "Opened", "Deposit", "Amount",
-    "Gifted", "Granted", "Instalment", "Fee", "policy_set", "account_opened", "savings_deposited", "savings_withdrawn",
-    "points_gifted", "loan_granted", "loan_disbursed", "instalment_received", "fee_charged", "share_deposit_bought",
-    "share_deposit_released", "loan_written_off", "fund_expense", "amount_of",
+    "DEPOSITED",
+    "DISBURSED",
+    "EXPENSE",
+    "FEE",
+    "GIFTED",
+    "GRANTED",
+    "OPENED",
+    "POLICY_SET",
+    "RECEIVED",
+    "SHARES_BOUGHT",
+    "SHARES_RELEASED",
+    "WITHDRAWN",
+    "WRITTEN_OFF",
+    "Amount",
+    "Deposit",
+    "Fee",
+    "Gifted",
+    "Granted",
+    "Instalment",
+    "KindTerms",
+    "Opened",
+    "PolicyTerms",
+    "account_opened",
+    "amount_of",
+    "fee_charged",
+    "fund_expense",
+    "instalment_received",
+    "loan_disbursed",
+    "loan_granted",
+    "loan_written_off",
+    "points_gifted",
+    "policy_set",
+    "savings_deposited",
+    "savings_withdrawn",
+    "share_deposit_bought",
+    "share_deposit_released",
 ]

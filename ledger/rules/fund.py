@@ -19,8 +19,6 @@ from ledger.errors import FieldError
 from ledger.money import ZERO
 from ledger.money import exact_decimal as _decimal
 
-
-
 # --- liquidity ---------------------------------------------------------------------------------
 
 

@@ -156,7 +156,7 @@ class LoanContract:
         if self.months == 1:
             return (self.final_after_saving,)
         middle = (self.after_saving,) * (self.months - 2)
-        return (self.first_after_saving,) + middle + (self.final_after_saving,)
+        return (self.first_after_saving, *middle, self.final_after_saving)
 
     @property
     def after_savings_total(self) -> Decimal:
@@ -251,7 +251,7 @@ def settling_after_savings(
 def _points_curve(
     available: Decimal, schedule: tuple[Decimal, ...], savings: tuple[Decimal, ...]
 ) -> tuple[PointsMonth, ...]:
-    balances = opening_balances(schedule) + (ZERO,)
+    balances = (*opening_balances(schedule), ZERO)
     curve, points, saved = [], available, ZERO
     for month, owed in enumerate(balances, start=1):
         closing = points - owed + saved
@@ -424,10 +424,9 @@ def dated_flows(contract: LoanContract, disbursed_on: date) -> ContractFlows:
     if isinstance(disbursed_on, datetime) or not isinstance(disbursed_on, date):
         raise TypeError("disbursed_on must be a datetime.date")
     due = [add_months(disbursed_on, k) for k in range(1, contract.months + 1)]
-    loan = (BalanceChange(disbursed_on, -contract.amount),) + tuple(
-        BalanceChange(on, paid) for on, paid in zip(due, contract.instalments)
-    )
-    saved = tuple(BalanceChange(on, paid) for on, paid in zip(due, contract.after_savings) if paid)
+    repaid = (BalanceChange(on, paid) for on, paid in zip(due, contract.instalments, strict=True))
+    loan = (BalanceChange(disbursed_on, -contract.amount), *repaid)
+    saved = tuple(BalanceChange(on, paid) for on, paid in zip(due, contract.after_savings, strict=True) if paid)
     released_on = add_months(disbursed_on, contract.months + 1)
     release = (BalanceChange(released_on, -contract.after_savings_total),) if contract.after_savings_total else ()
     return ContractFlows(loan, saved + release, released_on)
