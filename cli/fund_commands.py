@@ -525,9 +525,7 @@ def fund_releases(obj, through, fund, as_known_at, actor, as_json) -> None:
     facts on every read (docs/fund-projections.md), so nothing is appended.
     """
     from ledger.commands import fund as commands
-    from projections.fund import reader
-
-    released = commands.releases(obj.store, through=through, fund=fund, reader=reader(_view(obj, as_known_at)))
+    released = commands.releases(obj.store, through=through, fund=fund, reader=_view(obj, as_known_at))
     if as_json:
         emit_json({"released": released})
     else:

@@ -1,46 +1,43 @@
-"""The JAK fund's read side: the folds of ledger/fund/ over an EventSource (ledger/source.py)."""
+"""The savings-and-loans fund's read side: the folds of ledger/fund/ over an EventSource (ledger/source.py)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from ledger import streams
 from ledger.fund.books import FundBooks
 from ledger.fund.holder import HolderState
 from ledger.fund.loan import LoanState
+from ledger.fund.policy import Policy
 from ledger.fund.reading import FundIndex, read_holder, read_loan, read_policies
 from ledger.source import EventSource
-from projections.view import LedgerView
 
 
-def reader(view: EventSource) -> EventSource:
-    """The fund's folds read through the source itself (ledger/source.py): its `facts` are its streams."""
-    return view
+def holder(view: EventSource, holder_id: str, as_of: date) -> HolderState:
+    return read_holder(view, holder_id, as_of)
 
 
-def holder(view: LedgerView, holder_id: str, as_of: date) -> HolderState:
-    return read_holder(reader(view), holder_id, as_of)
+def loan(view: EventSource, loan_id: str, as_of: date) -> LoanState:
+    return read_loan(view, loan_id, as_of)
 
 
-def loan(view: LedgerView, loan_id: str, as_of: date) -> LoanState:
-    return read_loan(reader(view), loan_id, as_of)
-
-
-def loan_corrections(view: LedgerView, loan_id: str) -> list[dict]:
+def loan_corrections(view: EventSource, loan_id: str) -> list[dict[str, Any]]:
     """The corrections of a loan's history (docs/audit.md), as known to the view."""
-    return view.corrections(f"loan-{loan_id}")
+    return view.corrections(streams.loan(loan_id))
 
 
-def fund(view: LedgerView, fund_id: str, as_of: date) -> dict:
-    return FundBooks(reader(view), fund_id).report(as_of)
+def fund(view: EventSource, fund_id: str, as_of: date) -> dict[str, Any]:
+    return FundBooks(view, fund_id).report(as_of)
 
 
-def forecast(view: LedgerView, fund_id: str, years: int, start: date | None = None,
-             as_of: date | None = None) -> dict:
-    return FundBooks(reader(view), fund_id).forecast(years, start, as_of)
+def forecast(view: EventSource, fund_id: str, years: int, start: date | None = None,
+             as_of: date | None = None) -> dict[str, Any]:
+    return FundBooks(view, fund_id).forecast(years, start, as_of)
 
 
-def policies(view: LedgerView, fund_id: str):
-    return read_policies(reader(view), fund_id)
+def policies(view: EventSource, fund_id: str) -> tuple[Policy, ...]:
+    return read_policies(view, fund_id)
 
 
 __all__ = ["FundIndex", "forecast", "fund", "holder", "loan", "loan_corrections", "policies"]

@@ -161,7 +161,7 @@ def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, meta
     An event belongs to its fund: the fund's own stream, its loan's or account's fund; a points gift to every
     fund its giver saves in.
     """
-    guard = PeriodGuard(reader.facts, ADVICE_FUND)
+    guard = PeriodGuard(reader.stream, ADVICE_FUND)
     for event in events:
         payload = event.payload.model_dump(mode="json")
         extra = []
@@ -192,7 +192,7 @@ def _fundable(reader: StoreReader, fund: str, on: date, amount: Decimal, *, to: 
     flows of `without_loan` (the loan being paid out) left out."""
     flows = FundBooks(reader, fund).flows()
     if without_loan is not None:
-        own = {e.position for e in reader.facts(streams.loan(without_loan))}
+        own = {e.position for e in reader.stream(streams.loan(without_loan))}
         flows = [f for f in flows if f.position not in own]
     return funding_refusal(lowest_position_from(flows, on), amount, to=to, since=on)
 
@@ -248,7 +248,7 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
 
 
 def _policy_in_force(reader: StoreReader, fund: str, on: date) -> Policy | None:
-    return policy_at(policies(reader.facts(streams.society(fund))), on)
+    return policy_at(policies(reader.stream(streams.society(fund))), on)
 
 
 def _has_policy(policy: Policy | None, fund: str, on: date, field: str) -> FieldError | None:
@@ -261,7 +261,7 @@ def _has_policy(policy: Policy | None, fund: str, on: date, field: str) -> Field
 
 
 def _not_open(reader: StoreReader, account: str) -> FieldError | None:
-    if reader.facts(streams.account(account)):
+    if reader.stream(streams.account(account)):
         return FieldError("account", f"{account} is already open")
     return None
 
@@ -312,13 +312,13 @@ def _account_open_on(facts: list[Event], account: str, on: date) -> FieldError |
 
 def _account(reader: StoreReader, account: str, on: date, where: str) -> tuple[list[Event], Opened]:
     """The account's stream and its opening, refused unless it is open on `on`."""
-    facts = reader.facts(streams.account(account))
+    facts = reader.stream(streams.account(account))
     _first_refusal(where, lambda: _account_open_on(facts, account, on))
     return facts, account_opened(facts[0])
 
 
 def _loan_exists(reader: StoreReader, loan: str | None, field: str) -> FieldError | None:
-    if loan is not None and not reader.facts(streams.loan(loan)):
+    if loan is not None and not reader.stream(streams.loan(loan)):
         return FieldError(field, f"no loan {loan} in the books")
     return None
 
@@ -403,7 +403,7 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
 def _after_savings_paid(reader: StoreReader, account: str) -> list[tuple[date, str, Decimal]]:
     """The after-savings paid with instalments into `account` (the loans that name it)."""
     index = FundIndex(reader)
-    named = {x: reader.facts(streams.loan(x)) for x, g in index.granted.items() if g.account_id == account}
+    named = {x: reader.stream(streams.loan(x)) for x, g in index.granted.items() if g.account_id == account}
     return after_savings_by_account(named).get(account, [])
 
 
@@ -498,7 +498,7 @@ def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Deci
         fund = funds[0]
     policy, source = REPORT_POLICY, "report terms (no policy recorded)"
     if fund is not None:
-        found = policy_at(policies(reader.facts(streams.society(fund))), on)
+        found = policy_at(policies(reader.stream(streams.society(fund))), on)
         if found is not None:
             policy, source = found.loan_policy(), f"fund {fund} policy of {found.effective.isoformat()}"
     if holder is None:
@@ -516,7 +516,7 @@ def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) ->
 
 
 def _new_loan(reader: StoreReader, loan: str) -> FieldError | None:
-    if reader.facts(streams.loan(loan)):
+    if reader.stream(streams.loan(loan)):
         return FieldError("loan_id", f"{loan} is already in the books")
     return None
 
@@ -579,7 +579,7 @@ def _granted_by(facts: list[Event], loan: str, on: date) -> FieldError | None:
 
 def _loan(reader: StoreReader, loan: str, on: date, where: str) -> LoanState:
     """The loan on `on` (what is owed and paid: a release changes none of it), refused unless granted by then."""
-    facts = reader.facts(streams.loan(loan))
+    facts = reader.stream(streams.loan(loan))
     _first_refusal(where, lambda: _granted_by(facts, loan, on))
     return loan_state(facts, on)
 

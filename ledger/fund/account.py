@@ -96,9 +96,9 @@ def account_state(account_facts: Iterable[Event], as_of: date,
             moves.append((f.effective_date, f.position, "deposit", deposit.loan, deposit.amount))
         elif f.type == WITHDRAWN:
             moves.append((f.effective_date, f.position, "withdraw", None, savings_withdrawn(f).amount))
-    for on, loan, amount in after_savings:
-        if on <= as_of and amount:
-            moves.append((on, 0, "deposit", loan, amount))
+    for day, paid_for, paid in after_savings:
+        if day <= as_of and paid:
+            moves.append((day, 0, "deposit", paid_for, paid))
     for r in releases:
         if r.on <= as_of and r.account_id == state.account_id:
             moves.append((r.on, RELEASED_LAST, "release", r.loan_id, ZERO))
@@ -106,12 +106,14 @@ def account_state(account_facts: Iterable[Event], as_of: date,
         if what == "deposit":
             state.deposited += amount
             state.first_deposit = min(state.first_deposit or on, on)
-            free = loan is None or loan in state.released
-            (state.free if free else state.locked[loan]).append(BalanceChange(on, amount))
+            if loan is None or loan in state.released:
+                state.free.append(BalanceChange(on, amount))
+            else:
+                state.locked[loan].append(BalanceChange(on, amount))
         elif what == "withdraw":
             state.withdrawn += amount
             state.free.append(BalanceChange(on, -amount))
-        elif loan not in state.released:
+        elif loan is not None and loan not in state.released:
             amount = sum((c.delta for c in state.locked.get(loan, ())), ZERO)
             state.released[loan] = amount
             if amount:

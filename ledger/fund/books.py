@@ -25,9 +25,9 @@ class FundBooks:
         self.fund = fund
         self.reader = reader
         self.index = index or FundIndex(reader)
-        self.society = reader.facts(streams.society(fund))
-        self.accounts = {a: reader.facts(streams.account(a)) for a in self.index.fund_accounts(fund)}
-        self.loans = {x: reader.facts(streams.loan(x)) for x in self.index.fund_loans(fund)}
+        self.society = reader.stream(streams.society(fund))
+        self.accounts = {a: reader.stream(streams.account(a)) for a in self.index.fund_accounts(fund)}
+        self.loans = {x: reader.stream(streams.loan(x)) for x in self.index.fund_loans(fund)}
         if must_exist and not self.society and not self.accounts and not self.loans:
             raise NotFound(f"fund {fund}: no such fund in the books{known(reader)}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -32,6 +32,10 @@ class Event(Protocol):
 
     @property
     def payload(self) -> dict[str, Any]: ...
+
+
+# Streams by id (an account's, a loan's, a fund's society stream): what the folds of a holder or a fund take.
+Streams = Mapping[str, Sequence[Event]]
 
 
 def money(value: Decimal) -> Decimal:

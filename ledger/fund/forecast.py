@@ -7,13 +7,13 @@ from datetime import date
 from typing import Any
 
 from ledger.calendar import add_months
-from ledger.fund.common import ONE_DAY, Event, money_json
+from ledger.fund.common import ONE_DAY, Streams, money_json
 from ledger.fund.flows import Flow, liquidity_sign, position_of
 from ledger.fund.loan import grant_of, loan_state
 from ledger.money import ZERO
 
 
-def projected_flows(loans: dict[str, list[Event]], as_of: date, refund_shares: bool = True) -> list[Flow]:
+def projected_flows(loans: Streams, as_of: date, refund_shares: bool = True) -> list[Flow]:
     """The flows still to come under the contracts in force on `as_of` (nothing recorded after it is assumed).
 
     A disbursed loan pays the scheduled instalments and after-savings that

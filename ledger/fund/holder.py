@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.fund.account import AccountState, account_state
-from ledger.fund.common import Event, money
+from ledger.fund.common import Event, Streams, money
 from ledger.fund.gifts import Gift, gifts_of
 from ledger.fund.loan import LoanState, after_savings_by_account, loan_state
 from ledger.fund.policy import Policy, factor_on, policies
@@ -84,9 +84,9 @@ class HolderState:
 
 
 
-def holder_state(holder_id: str, as_of: date, account_streams: dict[str, list[Event]],
-                 loan_streams: dict[str, list[Event]], gift_facts: Iterable[Event],
-                 policy_facts: dict[str, list[Event]]) -> HolderState:
+def holder_state(holder_id: str, as_of: date, account_streams: Streams,
+                 loan_streams: Streams, gift_facts: Iterable[Event],
+                 policy_facts: Streams) -> HolderState:
     """A holder's accounts, loans and points on `as_of`, from the streams that concern them.
 
     `account_streams`/`loan_streams` are the holder's own (by id); `policy_facts`

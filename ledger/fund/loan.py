@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.calendar import add_months
-from ledger.fund.common import Event, money_json, ordered
+from ledger.fund.common import Event, Streams, money_json, ordered
 from ledger.fund.policy import FACTOR_ONE
 from ledger.fund.typed import (
     DISBURSED,
@@ -150,6 +150,8 @@ class LoanState:
 
     def due_date(self, k: int) -> date:
         """Instalment k (1..n) falls due k months after the disbursement (docs/rules-fund.md)."""
+        if self.disbursed_on is None:
+            raise ValueError(f"loan {self.contract.loan_id} is not paid out: no instalment falls due")
         return add_months(self.disbursed_on, k)
 
     def to_json(self) -> dict[str, Any]:
@@ -345,7 +347,7 @@ def instalments_covered(c: Contract, repaid: Decimal, saved: Decimal, *, cleared
 
 
 
-def after_savings_by_account(loan_streams: dict[str, list[Event]]) -> dict[str, list[tuple[date, str, Decimal]]]:
+def after_savings_by_account(loan_streams: Streams) -> dict[str, list[tuple[date, str, Decimal]]]:
     """The after-savings paid with instalments, by the account the loan names."""
     out: dict[str, list[tuple[date, str, Decimal]]] = defaultdict(list)
     for facts in loan_streams.values():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from ledger import streams
 from ledger.errors import NotFound
 from ledger.fund.account import Release
-from ledger.fund.common import Event
+from ledger.fund.common import Event, Streams
 from ledger.fund.gifts import concerns
 from ledger.fund.holder import HolderState, holder_state
 from ledger.fund.loan import LoanState, grant_of, loan_state
@@ -23,23 +23,15 @@ from ledger.fund.typed import (
     account_opened,
     loan_granted,
 )
+from ledger.source import EventSource
 
-#
-# A reader is anything with `facts(stream) -> list[Event]` and `facts_of_type(type) -> list[Event]`
-# (an EventSource of ledger/source.py: a StoreSource for queries and commands, a ReplaySource for the audit).
-# These functions only ask the reader for streams; the figures come from the pure folds above.
-
-
-class Reader(Protocol):
-    as_known_at: Any
-
-    def facts(self, stream: str) -> list[Event]: ...
-
-    def facts_of_type(self, type_: str) -> list[Event]: ...
+# A reader is an EventSource (ledger/source.py): a StoreSource for queries and commands, a ReplaySource for the
+# audit. These functions only ask it for streams and types; the figures come from the pure folds.
+Reader = EventSource
 
 
 def known(reader: Reader) -> str:
-    at = getattr(reader, "as_known_at", None)
+    at = reader.as_known_at
     return f" as known at {at.isoformat()}" if at else ""
 
 
@@ -52,11 +44,11 @@ class FundIndex:
         self.granted: dict[str, Granted] = {}  # loan -> its grant
         self.accounts: dict[str, dict[str, Any]] = {}  # the same, as the payloads (for readers of the raw fields)
         self.loans: dict[str, dict[str, Any]] = {}
-        for f in reader.facts_of_type(OPENED):
+        for f in reader.of_type(OPENED):
             opened = account_opened(f)
             if opened.account_id not in self.opened:
                 self.opened[opened.account_id], self.accounts[opened.account_id] = opened, f.payload
-        for f in reader.facts_of_type(GRANTED):
+        for f in reader.of_type(GRANTED):
             granted = loan_granted(f)
             if granted.loan_id not in self.granted:
                 self.granted[granted.loan_id], self.loans[granted.loan_id] = granted, f.payload
@@ -64,7 +56,7 @@ class FundIndex:
 
     def gifts(self) -> list[Event]:
         if self._gifts is None:
-            self._gifts = list(self.reader.facts_of_type(GIFTED))
+            self._gifts = list(self.reader.of_type(GIFTED))
         return self._gifts
 
     def holder_gifts(self, holder: str) -> list[Event]:
@@ -106,19 +98,19 @@ def read_holder(reader: Reader, holder_id: str, as_of: date, index: FundIndex | 
     return holder_state(holder_id, as_of, *_holder_streams(reader, holder_id, index))
 
 
-def _holder_streams(reader: Reader, holder_id: str, index: FundIndex) -> tuple:
+def _holder_streams(reader: Reader, holder_id: str, index: FundIndex) -> tuple[Streams, Streams, list[Event], Streams]:
     """(account streams, loan streams, gifts, society streams of their funds): everything a holder's figures fold."""
     accounts, loans = index.holder_accounts(holder_id), index.holder_loans(holder_id)
     gifts = index.holder_gifts(holder_id)
-    account_streams = {a: reader.facts(streams.account(a)) for a in accounts}
-    loan_streams = {x: reader.facts(streams.loan(x)) for x in loans}
+    account_streams = {a: reader.stream(streams.account(a)) for a in accounts}
+    loan_streams = {x: reader.stream(streams.loan(x)) for x in loans}
     funds = {index.opened[a].fund_id for a in accounts} | {index.granted[x].fund_id for x in loans}
-    policy_facts = {fund: reader.facts(streams.society(fund)) for fund in sorted(funds)}
+    policy_facts = {fund: reader.stream(streams.society(fund)) for fund in sorted(funds)}
     return account_streams, loan_streams, gifts, policy_facts
 
 
 def read_releases(reader: Reader, holder_id: str, through: date, index: FundIndex | None = None,
-                  accounts: dict[str, list[Event]] | None = None) -> tuple[Release, ...]:
+                  accounts: Streams | None = None) -> tuple[Release, ...]:
     """A holder's releases on or before `through` (holder_releases over their streams; `accounts` replaces
     some of their account streams, to ask what a command would change)."""
     index = index or FundIndex(reader)
@@ -129,7 +121,7 @@ def read_releases(reader: Reader, holder_id: str, through: date, index: FundInde
 
 
 def read_loan(reader: Reader, loan_id: str, as_of: date) -> LoanState:
-    loan_facts = reader.facts(streams.loan(loan_id))
+    loan_facts = reader.stream(streams.loan(loan_id))
     granted = grant_of(loan_facts)
     if granted is None:
         raise NotFound(f"loan {loan_id}: no such loan in the books{known(reader)}")
@@ -137,4 +129,4 @@ def read_loan(reader: Reader, loan_id: str, as_of: date) -> LoanState:
 
 
 def read_policies(reader: Reader, fund: str) -> tuple[Policy, ...]:
-    return policies(reader.facts(streams.society(fund)))
+    return policies(reader.stream(streams.society(fund)))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.fund.account import AccountState, Release, account_state
-from ledger.fund.common import EPOCH, ONE_DAY, Event
+from ledger.fund.common import EPOCH, ONE_DAY, Event, Streams
 from ledger.fund.gifts import gifts_of
 from ledger.fund.loan import after_savings_by_account, loan_state
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline, policies
@@ -109,17 +109,20 @@ class PointsCurve:
         return None
 
 
-def _account_tracks(accounts: Iterable[AccountState], found: dict[str, tuple[Policy, ...]]) -> list[tuple]:
-    tracks: list[tuple] = []
+Track = tuple[Iterable[BalanceChange], Iterable[FactorChange]]  # a balance and the factor it earns at
+
+
+def _account_tracks(accounts: Iterable[AccountState], found: dict[str, tuple[Policy, ...]]) -> list[Track]:
+    tracks: list[Track] = []
     for a in accounts:
         tracks.append((a.free, factor_timeline(found.get(a.fund_id, ()), a.kind)))
         tracks.extend((changes, FACTOR_ONE) for changes in a.locked.values())
     return tracks
 
 
-def holder_releases(holder_id: str, through: date, account_streams: dict[str, list[Event]],
-                    loan_streams: dict[str, list[Event]], gift_facts: Iterable[Event],
-                    policy_facts: dict[str, list[Event]]) -> tuple[Release, ...]:
+def holder_releases(holder_id: str, through: date, account_streams: Streams,
+                    loan_streams: Streams, gift_facts: Iterable[Event],
+                    policy_facts: Streams) -> tuple[Release, ...]:
     """The releases of a holder's after-savings on or before `through`: THE rule, for the read side and the commands.
 
     Each loan repaid (not written off) is released the day after the first day, from its repayment on, whose
@@ -131,11 +134,11 @@ def holder_releases(holder_id: str, through: date, account_streams: dict[str, li
     found = {fund: policies(facts) for fund, facts in policy_facts.items()}
     loans = {x: loan_state(facts, date.max) for x, facts in loan_streams.items()}
     waiting = sorted((s.repaid_on, x) for x, s in loans.items()
-                     if s.status == "repaid" and s.repaid_on < through)
+                     if s.status == "repaid" and s.repaid_on is not None and s.repaid_on < through)
     if not waiting:
         return ()
     paid = after_savings_by_account(loan_streams)
-    loan_tracks = [(s.loan_changes, FACTOR_ONE) for s in loans.values()]
+    loan_tracks: list[Track] = [(s.loan_changes, FACTOR_ONE) for s in loans.values()]
     jumps = [(g.on, Fraction(g.points) * (1 if g.receiver == holder_id else -1))
              for g in gifts_of(gift_facts) if holder_id in (g.giver, g.receiver) and g.giver != g.receiver]
     released: list[Release] = []

@@ -136,7 +136,7 @@ def _permuted(facts, shuffle) -> list[tuple]:
 
 
 def _books(store, made, days) -> str:
-    view = read.reader(LedgerView(store))  # (one reader: each stream read once)
+    view = LedgerView(store)  # (one source: each stream read once)
     shown = []
     for day in days:
         shown += [read.holder(view, h, day).to_json() for h in HOLDERS]
