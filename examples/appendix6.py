@@ -216,7 +216,7 @@ def _group_flows(group: GroupPlan, plan: ForecastPlan) -> list[Flow]:
         held = pre + (first.after_savings_total + second.after_savings_total) * group.members
         flows.append(Flow(second_month + second.months, END, "savings_released", held, group.name))
     else:
-        for year, amount in enumerate(group.savings_by_year):
+        for year, amount in enumerate(group.savings_by_year or ()):
             flows += [
                 Flow(12 * year + month, END, "savings", part, group.name)
                 for month, part in enumerate(_monthly(amount))

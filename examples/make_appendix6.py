@@ -30,14 +30,16 @@ import os
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examples.appendix6 import APPENDIX_6, group_contracts
+from examples.appendix6 import APPENDIX_6, ForecastPlan, group_contracts
 from ledger.calendar import add_months
 from ledger.money import money_text, round_money
+from ledger.rules.loans import LoanContract
 from ledger.rules.points import to_points
 
 FUND = "app6"
@@ -61,14 +63,14 @@ def points_text(value: Decimal) -> str:
 
 class Log:
     def __init__(self) -> None:
-        self.lines: list[dict] = []
+        self.lines: list[dict[str, Any]] = []
 
-    def add(self, stream: str, type_: str, on: date, payload: dict, key: str) -> None:
+    def add(self, stream: str, type_: str, on: date, payload: dict[str, Any], key: str) -> None:
         self.lines.append({"stream": stream, "type": type_, "effective_date": on.isoformat(), "payload": payload,
                            "metadata": {"actor": ACTOR}, "idempotency_key": key})
 
 
-def loan_events(log: Log, loan: str, holder: str, account: str, contract, month: int) -> None:
+def loan_events(log: Log, loan: str, holder: str, account: str, contract: LoanContract, month: int) -> None:
     """One contract, paid out at the start of `month` and paid to the day."""
     paid_out = month_start(month)
     stream = f"loan-{loan}"
@@ -98,7 +100,7 @@ def loan_events(log: Log, loan: str, holder: str, account: str, contract, month:
             {"loan_id": loan, "amount": money_text(contract.share_deposit)}, f"shares-back:{loan}")
 
 
-def build(plan=APPENDIX_6) -> list[dict]:
+def build(plan: ForecastPlan = APPENDIX_6) -> list[dict[str, Any]]:
     log = Log()
     policy = plan.policy
     log.add(f"society-{FUND}", "FundPolicySet", START, {

@@ -13,13 +13,13 @@ called by every command that takes money out of the fund (`_fundable`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -68,9 +68,9 @@ from ledger.rules.fund import funding_refusal
 from ledger.rules.loans import LoanContract, LoanPolicy, consumption, quote
 from ledger.rules.points import to_points
 from ledger.source import StoreSource
-from ledger.store import EventStore, NewEvent
+from ledger.store import EventStore, NewEvent, StoredEvent
 from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
-from ledger.store.records import FoldedEvent, Head
+from ledger.store.records import AppendResult, FoldedEvent, Head
 
 ONE_DAY = timedelta(days=1)
 
@@ -85,7 +85,7 @@ class StoreReader(StoreSource):
     def version(self, stream: str) -> int:
         return len(self.raw(stream))  # the recorded version: versions run 1..n without gaps
 
-    def raw(self, stream: str) -> list:
+    def raw(self, stream: str) -> list[StoredEvent]:
         """A stream's events as recorded (reversed ones too), with their idempotency keys."""
         return self._raw_stream(stream)
 
@@ -98,6 +98,10 @@ class Replayed(NamedTuple):
     head: Head
     key: str
 
+
+# What a command returns: what it appended, or (a retry) the event the log already held.
+Written = AppendResult | Replayed
+HolderKind = Literal["member", "coop"]
 
 def _fact_key(stream: str, payload: EventPayload, on: date) -> str:
     """The default key of a command's event: the business fact (as `mutual import` derives it for the same line)."""
@@ -148,14 +152,14 @@ def _schema(where: str) -> Iterator[None]:
                                where=f"{where} refused, nothing written") from None
 
 
-def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str):
+def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str) -> AppendResult:
     metadata = {"actor": actor, **adjustment_metadata()}
     _check_closed(stream, events, reader, metadata)
     return store.append(stream, events, expected_version=reader.version(stream), metadata=metadata,
                         expected_head=reader.head)
 
 
-def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, metadata: dict) -> None:
+def _check_closed(stream: str, events: list[NewEvent], reader: StoreReader, metadata: dict[str, Any]) -> None:
     """No event dated inside a closed period of its fund, unless a prior-period adjustment (ledger/periods.py).
 
     An event belongs to its fund: the fund's own stream, its loan's or account's fund; a points gift to every
@@ -201,7 +205,7 @@ def _text(value: Decimal) -> str:
     return money_text(value)
 
 
-def _points_text(value) -> str:
+def _points_text(value: Decimal) -> str:
     text = format(to_points(Fraction(value)).normalize(), "f")
     return text if "." not in text else text.rstrip("0").rstrip(".")
 
@@ -213,7 +217,8 @@ def _points_text(value) -> str:
 def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee: Decimal = Decimal("0.035"),
                annual_fee: Decimal = Decimal("0.01"), share_deposit: Decimal = Decimal("0.06"),
                minimum_presaving_months: int = 0, maximum_loan_multiple: Decimal | None = None,
-               kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),), key: str | None = None):
+               kinds: tuple[tuple[str, Decimal, int], ...] = (("jak", Decimal(1), 0),),
+               key: str | None = None) -> Written:
     """Record the fund's product policy from `on` (a factor change applies from `on`)."""
     reader = StoreReader(store)
     with _schema("fund policy"):  # (validated whole, so that a bad kind is named by its place: account_kinds.N)
@@ -233,7 +238,7 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
 
 @checks_again
 def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, purpose: str, actor: str,
-                   key: str | None = None):
+                   key: str | None = None) -> Written:
     """A fund expense: refused if it would take the fund's liquidity below zero on any date from `on`."""
     reader = StoreReader(store)
     stream = streams.society(fund)
@@ -281,8 +286,8 @@ def _same_holder_kind(reader: StoreReader, holder: str, holder_kind: str) -> Fie
 
 
 @checks_again
-def open_account(store: EventStore, account: str, *, fund: str, holder: str, holder_kind: str, kind: str,
-                 on: date, actor: str):
+def open_account(store: EventStore, account: str, *, fund: str, holder: str, holder_kind: HolderKind, kind: str,
+                 on: date, actor: str) -> Written:
     where = f"opening account {account}"
     reader = StoreReader(store)
     stream = streams.account(account)
@@ -301,7 +306,7 @@ def open_account(store: EventStore, account: str, *, fund: str, holder: str, hol
     return _append(store, stream, [NewEvent(payload, on, f"open:{account}")], reader, actor)
 
 
-def _account_open_on(facts: list[Event], account: str, on: date) -> FieldError | None:
+def _account_open_on(facts: Sequence[Event], account: str, on: date) -> FieldError | None:
     if not facts:
         return FieldError("account", f"no savings account {account} in the books")
     opened = facts[0]
@@ -310,7 +315,7 @@ def _account_open_on(facts: list[Event], account: str, on: date) -> FieldError |
     return None
 
 
-def _account(reader: StoreReader, account: str, on: date, where: str) -> tuple[list[Event], Opened]:
+def _account(reader: StoreReader, account: str, on: date, where: str) -> tuple[list[StoredEvent], Opened]:
     """The account's stream and its opening, refused unless it is open on `on`."""
     facts = reader.stream(streams.account(account))
     _first_refusal(where, lambda: _account_open_on(facts, account, on))
@@ -325,7 +330,7 @@ def _loan_exists(reader: StoreReader, loan: str | None, field: str) -> FieldErro
 
 @checks_again
 def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str, key: str | None = None,
-            after_saving_for_loan: str | None = None, reference: str | None = None):
+            after_saving_for_loan: str | None = None, reference: str | None = None) -> Written:
     """A deposit; without `key`, the deposit is known by its account, date, amount and `reference` (docs/events.md
     "Idempotency"): entered again, it is already recorded."""
     reader = StoreReader(store)
@@ -343,7 +348,7 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
 
 
-def _within_free_balance(reader: StoreReader, account: str, facts: list[Event], holder: str, amount: Decimal,
+def _within_free_balance(reader: StoreReader, account: str, facts: list[StoredEvent], holder: str, amount: Decimal,
                          on: date) -> FieldError | None:
     """Never beyond the free balance on `on` or on any later date a known event takes effect (locked after-savings
     never count). Releases are a fold: with this withdrawal the holder's points fall from `on`, so a later release
@@ -378,7 +383,7 @@ def _notice_given(policy: Policy | None, kind_name: str, on: date,
 
 @checks_again
 def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, actor: str,
-             notice_given_on: date | None = None, key: str | None = None, reference: str | None = None):
+             notice_given_on: date | None = None, key: str | None = None, reference: str | None = None) -> Written:
     """Refused beyond the free balance (locked after-savings never count), the kind's notice, or the fund's liquidity.
     Without `key`, known by its account, date, amount, notice and `reference`: entered again, already recorded."""
     reader = StoreReader(store)
@@ -440,7 +445,7 @@ def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Deci
 
 @checks_again
 def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *, on: date, actor: str,
-                key: str | None = None):
+                key: str | None = None) -> Written:
     """Members only, never more than the giver holds at the end of `on`."""
     reader = StoreReader(store)
     where = f"points gift from {giver}"
@@ -529,7 +534,7 @@ def _holds_account(opened: Opened, account: str, holder: str) -> FieldError | No
 
 @checks_again
 def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amount: Decimal, months: int,
-               on: date, actor: str):
+               on: date, actor: str) -> Written:
     """The ledger computes the contract from the policy in force and the holder's points; or refuses, with reasons."""
     reader = StoreReader(store)
     where = f"loan {loan}"
@@ -568,7 +573,7 @@ def _on(on: date) -> Callable[[Event], bool]:
     return lambda e: e.effective_date == on
 
 
-def _granted_by(facts: list[Event], loan: str, on: date) -> FieldError | None:
+def _granted_by(facts: Sequence[Event], loan: str, on: date) -> FieldError | None:
     if not facts:
         return FieldError("loan_id", f"no loan {loan} in the books")
     granted = grant_of(facts)
@@ -591,7 +596,7 @@ def _share_deposit_due(state: LoanState) -> FieldError | None:
 
 
 @checks_again
-def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
+def buy_share_deposit(store: EventStore, loan: str, *, on: date, actor: str) -> Written:
     reader = StoreReader(store)
     where = f"share deposit of loan {loan}"
     done = _replay(store, reader, streams.loan(loan), f"shares:{loan}", _on(on), where, fixed=True)
@@ -619,7 +624,7 @@ def _share_deposit_paid(state: LoanState) -> FieldError | None:
 
 
 @checks_again
-def disburse(store: EventStore, loan: str, *, on: date, actor: str):
+def disburse(store: EventStore, loan: str, *, on: date, actor: str) -> Written:
     """Pay the loan out, with its set-up fee and first annual fee; refused when the share
     deposit is unpaid or the fund cannot fund it (on `on` and every later known date)."""
     reader = StoreReader(store)
@@ -696,7 +701,7 @@ def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> FieldE
 
 @checks_again
 def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: date, actor: str,
-                       key: str | None = None, split: Split | None = None, reference: str | None = None):
+                       key: str | None = None, split: Split | None = None, reference: str | None = None) -> Written:
     """A borrower's payment, split into repayment, after-saving and fee (see split_payment).
 
     Without `key`, the payment is known by what was received: the loan, the date, the amount and `reference`, never
@@ -752,7 +757,7 @@ def _shares_held(held: Decimal) -> FieldError | None:
 
 
 @checks_again
-def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str):
+def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str) -> Written:
     """Withdraw a repaid loan's share deposit (refused while the loan runs, or beyond the fund's liquidity)."""
     reader = StoreReader(store)
     where = f"releasing the share deposit of loan {loan}"
@@ -770,7 +775,7 @@ def release_share_deposit(store: EventStore, loan: str, *, on: date, actor: str)
 
 
 @checks_again
-def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str):
+def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason: str, actor: str) -> Written:
     reader = StoreReader(store)
     where = f"writing off loan {loan}"
     done = _replay(store, reader, streams.loan(loan), f"write-off:{loan}:{on}", lambda e: (
