@@ -486,7 +486,7 @@ def standing(reader: Reader, holder: str, on: date, fund: str | None = None) -> 
     return Standing(state.points_exact, sum((a.balance for a in accounts), ZERO), saved)
 
 
-def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Decimal | None = None,
+def contract_terms(reader: Reader | None, amount: Decimal, months: int, *, points: Decimal | None = None,
                    holder: str | None = None, fund: str | None = None, on: date) -> tuple[LoanContract, str]:
     """The contract a loan would get, writing nothing: (contract, where its terms came from).
 
@@ -494,8 +494,13 @@ def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Deci
     their fund's policy in force, every rule applied. Without one: the given
     points (default 0) and the policy of `fund` in force on `on`, or the
     report's terms when none is recorded; the pre-saving rules need a holder
-    and are not applied.
+    and are not applied. `reader` may be None only when neither is given.
     """
+    if reader is None:
+        if holder is not None or fund is not None:
+            raise ValueError("a holder's or a fund's terms are read from the books: no reader given")
+        return quote(amount, months, points if points is not None else ZERO, _relaxed(REPORT_POLICY)), \
+            "report terms (no policy recorded)"
     if holder is not None and fund is None:
         funds = FundIndex(reader).holder_funds(holder)
         if not funds:
@@ -507,10 +512,14 @@ def contract_terms(reader: Reader, amount: Decimal, months: int, *, points: Deci
         if found is not None:
             policy, source = found.loan_policy(), f"fund {fund} policy of {found.effective.isoformat()}"
     if holder is None:
-        relaxed = LoanPolicy(policy.setup_fee_rate, policy.annual_fee_rate, policy.share_deposit_rate)
-        return quote(amount, months, points if points is not None else ZERO, relaxed), source
+        return quote(amount, months, points if points is not None else ZERO, _relaxed(policy)), source
     s = standing(reader, holder, on, fund)
     return _quote_for(amount, months, s, policy), source
+
+
+def _relaxed(policy: LoanPolicy) -> LoanPolicy:
+    """The policy's fees and share deposit without its pre-saving rules (they need a holder)."""
+    return LoanPolicy(policy.setup_fee_rate, policy.annual_fee_rate, policy.share_deposit_rate)
 
 
 def _quote_for(amount: Decimal, months: int, s: Standing, policy: LoanPolicy) -> LoanContract:
