@@ -37,7 +37,20 @@ import orjson
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from examples.appendix6 import APPENDIX_6, ForecastPlan, group_contracts
+from ledger import streams
 from ledger.calendar import add_months
+from ledger.events.fund import (
+    FeeCharged,
+    FundPolicySet,
+    InstalmentReceived,
+    LoanDisbursed,
+    LoanGranted,
+    SavingsAccountOpened,
+    SavingsDeposited,
+    SavingsWithdrawn,
+    ShareDepositBought,
+    ShareDepositReleased,
+)
 from ledger.money import money_text, round_money
 from ledger.rules.loans import LoanContract
 from ledger.rules.points import to_points
@@ -73,8 +86,8 @@ class Log:
 def loan_events(log: Log, loan: str, holder: str, account: str, contract: LoanContract, month: int) -> None:
     """One contract, paid out at the start of `month` and paid to the day."""
     paid_out = month_start(month)
-    stream = f"loan-{loan}"
-    log.add(stream, "LoanGranted", paid_out, {
+    stream = streams.loan(loan)
+    log.add(stream, LoanGranted.event_type, paid_out, {
         "loan_id": loan, "fund_id": FUND, "holder_id": holder, "account_id": account,
         "principal": money_text(contract.amount), "months": contract.months,
         "instalment": money_text(contract.instalment), "points_used": points_text(contract.available_points),
@@ -83,41 +96,41 @@ def loan_events(log: Log, loan: str, holder: str, account: str, contract: LoanCo
         "final_instalment": money_text(contract.final_instalment),
         "first_after_saving": money_text(contract.first_after_saving),
         "final_after_saving": money_text(contract.final_after_saving)}, f"grant:{loan}")
-    log.add(stream, "ShareDepositBought", paid_out, {"loan_id": loan, "amount": money_text(contract.share_deposit)},
-            f"shares:{loan}")
-    log.add(stream, "LoanDisbursed", paid_out, {"loan_id": loan, "amount": money_text(contract.amount)},
+    shares = {"loan_id": loan, "amount": money_text(contract.share_deposit)}
+    log.add(stream, ShareDepositBought.event_type, paid_out, shares, f"shares:{loan}")
+    log.add(stream, LoanDisbursed.event_type, paid_out, {"loan_id": loan, "amount": money_text(contract.amount)},
             f"disburse:{loan}")
     setup = {"loan_id": loan, "kind": "setup", "amount": money_text(contract.setup_fee)}
-    log.add(stream, "FeeCharged", paid_out, setup, f"fee:{loan}:setup")
+    log.add(stream, FeeCharged.event_type, paid_out, setup, f"fee:{loan}:setup")
     for year, due in enumerate(contract.annual_fee_months, start=1):
         annual = {"loan_id": loan, "kind": "annual", "amount": money_text(contract.annual_fee)}
-        log.add(stream, "FeeCharged", month_start(month + due - 1), annual, f"fee:{loan}:annual:{year}")
+        log.add(stream, FeeCharged.event_type, month_start(month + due - 1), annual, f"fee:{loan}:annual:{year}")
     for k, (paid, saved) in enumerate(zip(contract.instalments, contract.after_savings, strict=True), start=1):
-        log.add(stream, "InstalmentReceived", month_end(month + k - 1),
+        log.add(stream, InstalmentReceived.event_type, month_end(month + k - 1),
                 {"loan_id": loan, "repayment": money_text(paid), "after_saving": money_text(saved), "fee": "0.00"},
                 f"instalment:{loan}:{k}")
-    log.add(stream, "ShareDepositReleased", month_end(month + contract.months - 1),
+    log.add(stream, ShareDepositReleased.event_type, month_end(month + contract.months - 1),
             {"loan_id": loan, "amount": money_text(contract.share_deposit)}, f"shares-back:{loan}")
 
 
 def build(plan: ForecastPlan = APPENDIX_6) -> list[dict[str, Any]]:
     log = Log()
     policy = plan.policy
-    log.add(f"society-{FUND}", "FundPolicySet", START, {
+    log.add(streams.society(FUND), FundPolicySet.event_type, START, {
         "fund_id": FUND, "setup_fee": str(policy.setup_fee_rate), "annual_fee": str(policy.annual_fee_rate),
         "share_deposit": str(policy.share_deposit_rate), "minimum_presaving_months": 0,
         "maximum_loan_multiple": None, "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]},
         f"policy:{FUND}:{START}")
     landlord = plan.landlord
-    log.add("account-landlord", "SavingsAccountOpened", START, {
+    log.add("account-landlord", SavingsAccountOpened.event_type, START, {
         "account_id": "landlord", "fund_id": FUND, "holder_id": "coop-landlord", "holder_kind": "coop", "kind": "jak"},
         "open:landlord")
     for year in range(plan.years):
-        log.add("account-landlord", "SavingsDeposited", month_start(12 * year), {
+        log.add("account-landlord", SavingsDeposited.event_type, month_start(12 * year), {
             "account_id": "landlord", "amount": money_text(landlord.saving_per_year), "after_saving_for_loan": None},
             f"landlord:save:{year + 1}")
     for year in range(landlord.spend_every_years, plan.years + 1, landlord.spend_every_years):
-        log.add("account-landlord", "SavingsWithdrawn", month_end(12 * year - 1), {
+        log.add("account-landlord", SavingsWithdrawn.event_type, month_end(12 * year - 1), {
             "account_id": "landlord", "amount": money_text(landlord.saving_per_year * landlord.spend_every_years),
             "notice_given_on": None}, f"landlord:spend:{year}")
     number = 0
@@ -128,10 +141,10 @@ def build(plan: ForecastPlan = APPENDIX_6) -> list[dict[str, Any]]:
         for _ in range(group.members):
             number += 1
             member, account = f"r{number:02d}", f"r{number:02d}-jak"
-            log.add(f"account-{account}", "SavingsAccountOpened", month_start(opened), {
+            log.add(streams.account(account), SavingsAccountOpened.event_type, month_start(opened), {
                 "account_id": account, "fund_id": FUND, "holder_id": member, "holder_kind": "member", "kind": "jak"},
                 f"open:{account}")
-            log.add(f"account-{account}", "SavingsDeposited", month_start(opened), {
+            log.add(streams.account(account), SavingsDeposited.event_type, month_start(opened), {
                 "account_id": account, "amount": money_text(pre), "after_saving_for_loan": None}, f"presave:{account}")
             loan_events(log, f"{member}-1", member, account, first, group.draws_in_month)
             loan_events(log, f"{member}-2", member, account, second, group.draws_in_month + first.months)

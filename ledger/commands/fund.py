@@ -788,7 +788,7 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
     reader = StoreReader(store)
     where = f"writing off loan {loan}"
     done = _replay(store, reader, streams.loan(loan), f"write-off:{loan}:{on}", lambda e: (
-        e.type == WRITTEN_OFF and loan_written_off(e).amount == amount and e.payload["reason"] == reason),
+        e.type == WRITTEN_OFF and loan_written_off(e) == (amount, reason)),
         where, fixed=True)
     if done is not None:
         return done

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from ledger.events.fund import AfterSavingsReleased
 from ledger.fund.account import AccountState, Release, account_state
 from ledger.fund.common import EPOCH, ONE_DAY, Event, Streams
 from ledger.fund.gifts import gifts_of
@@ -26,7 +27,7 @@ from ledger.rules.points import (
 # (`mutual record` and `mutual correct` refuse them with this reason; `mutual import` restores old ledgers as
 # they were, docs/rules-fund.md "Ledgers written before the release was a fold").
 COMPUTED_ON_READ = {
-    "AfterSavingsReleased": "the release of a loan's after-savings is computed from the facts on every read "
+    AfterSavingsReleased.event_type: "the release of a loan's after-savings is computed from the facts on every read "
                             "(the day after the holder's points are back to zero or above once the loan is "
                             "repaid); a recorded one would be ignored. `mutual fund releases` reports them",
 }

@@ -111,8 +111,19 @@ def amount_of(e: Event) -> Amount:
 
 
 # One accessor a type; these types carry one sum, read alike.
-savings_withdrawn = loan_disbursed = share_deposit_bought = share_deposit_released = amount_of
-loan_written_off = fund_expense = amount_of
+savings_withdrawn = loan_disbursed = share_deposit_bought = share_deposit_released = fund_expense = amount_of
+
+
+class WrittenOff(NamedTuple):
+    """A LoanWrittenOff."""
+
+    amount: Decimal
+    reason: str
+
+
+def loan_written_off(e: Event) -> WrittenOff:
+    p = e.payload
+    return WrittenOff(Decimal(p["amount"]), p["reason"])
 
 
 class Gifted(NamedTuple):
@@ -206,6 +217,7 @@ __all__ = [
     "KindTerms",
     "Opened",
     "PolicyTerms",
+    "WrittenOff",
     "account_opened",
     "amount_of",
     "fee_charged",

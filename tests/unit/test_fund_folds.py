@@ -142,7 +142,7 @@ def test_the_year_table_is_the_liquidity_formula():
     log.add("account-a", "SavingsDeposited", date(2024, 1, 1), account_id="a", amount="1000", after_saving_for_loan=None)
     log.add("loan-L", "LoanDisbursed", date(2024, 6, 1), loan_id="L", amount="600")
     log.add("loan-L", "ShareDepositBought", date(2024, 6, 1), loan_id="L", amount="36")
-    log.add("loan-L", "LoanWrittenOff", date(2025, 2, 1), loan_id="L", amount="100")
+    log.add("loan-L", "LoanWrittenOff", date(2025, 2, 1), loan_id="L", amount="100", reason="gone")
     log.add("society-f", "FundExpense", date(2025, 3, 1), fund_id="f", amount="50", purpose="audit")
     flows = fund_flows(log.of("society-f"), log.of("account-a"), log.of("loan-L"))
     rows = forecast_years(flows, date(2024, 1, 1), 2)
