@@ -58,6 +58,26 @@ class AccountState:
     def balance(self) -> Decimal:
         return self.free_balance + self.locked_balance
 
+    def take(self, on: date, what: str, loan: str | None, amount: Decimal) -> None:
+        """A deposit (free, or locked for its loan until the loan's release), a withdrawal (from the free balance),
+        or a loan's release (its locked after-savings move to the free balance)."""
+        if what == "deposit":
+            self.deposited += amount
+            self.first_deposit = min(self.first_deposit or on, on)
+            if loan is None or loan in self.released:
+                self.free.append(BalanceChange(on, amount))
+            else:
+                self.locked[loan].append(BalanceChange(on, amount))
+        elif what == "withdraw":
+            self.withdrawn += amount
+            self.free.append(BalanceChange(on, -amount))
+        elif loan is not None and loan not in self.released:
+            moved = sum((c.delta for c in self.locked.get(loan, ())), ZERO)
+            self.released[loan] = moved
+            if moved:
+                self.locked[loan].append(BalanceChange(on, -moved))
+                self.free.append(BalanceChange(on, moved))
+
     def points(self, found: tuple[Policy, ...], as_of: date) -> Fraction:
         total = Fraction(0)
         if self.free:
@@ -87,7 +107,20 @@ def account_state(account_facts: Iterable[Event], as_of: date,
     opened = account_opening(facts)
     p = account_opened(opened)
     state = AccountState(p.account_id, p.fund_id, p.holder_id, p.holder_kind, p.kind, opened.effective_date)
-    moves: list[tuple[date, int, str, str | None, Decimal]] = []
+    for on, _, what, loan, amount in sorted(_moves(facts, state.account_id, as_of, after_savings, releases),
+                                            key=lambda m: (m[0], m[1])):
+        state.take(on, what, loan, amount)
+    return state
+
+
+Move = tuple[date, int, str, str | None, Decimal]  # (day, order in the day, deposit|withdraw|release, loan, amount)
+
+
+def _moves(facts: Iterable[Event], account_id: str, as_of: date, after_savings: Iterable[tuple[date, str, Decimal]],
+           releases: Iterable[Release]) -> list[Move]:
+    """What moves the account's balances up to `as_of`: its deposits and withdrawals, the after-savings paid with
+    instalments, and its loans' releases (each after everything else of its day)."""
+    moves: list[Move] = []
     for f in facts:
         if f.effective_date > as_of:
             continue
@@ -100,26 +133,9 @@ def account_state(account_facts: Iterable[Event], as_of: date,
         if day <= as_of and paid:
             moves.append((day, 0, "deposit", paid_for, paid))
     for r in releases:
-        if r.on <= as_of and r.account_id == state.account_id:
+        if r.on <= as_of and r.account_id == account_id:
             moves.append((r.on, RELEASED_LAST, "release", r.loan_id, ZERO))
-    for on, _, what, loan, amount in sorted(moves, key=lambda m: (m[0], m[1])):
-        if what == "deposit":
-            state.deposited += amount
-            state.first_deposit = min(state.first_deposit or on, on)
-            if loan is None or loan in state.released:
-                state.free.append(BalanceChange(on, amount))
-            else:
-                state.locked[loan].append(BalanceChange(on, amount))
-        elif what == "withdraw":
-            state.withdrawn += amount
-            state.free.append(BalanceChange(on, -amount))
-        elif loan is not None and loan not in state.released:
-            amount = sum((c.delta for c in state.locked.get(loan, ())), ZERO)
-            state.released[loan] = amount
-            if amount:
-                state.locked[loan].append(BalanceChange(on, -amount))
-                state.free.append(BalanceChange(on, amount))
-    return state
+    return moves
 
 
 RELEASED_LAST = 1 << 62  # a release is taken after everything else dated on its day

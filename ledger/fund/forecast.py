@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ledger.calendar import add_months
 from ledger.fund.common import ONE_DAY, Streams, money_json
 from ledger.fund.flows import Flow, liquidity_sign, position_of
-from ledger.fund.loan import grant_of, loan_state
+from ledger.fund.loan import Contract, LoanState, grant_of, loan_state
 from ledger.money import ZERO
 
 
@@ -28,42 +29,61 @@ def projected_flows(loans: Streams, as_of: date, refund_shares: bool = True) -> 
         if grant_of(known) is None:
             continue  # granted after `as_of`: not a contract in force then
         state = loan_state(known, as_of)
-        c = state.contract
         if state.status in ("repaid", "written_off"):
             continue
-        disbursed_on = state.disbursed_on
-        outstanding = state.outstanding
-        if disbursed_on is None:
-            disbursed_on = max(c.granted_on, as_of + ONE_DAY)
-            out.append(Flow(disbursed_on, 0, "disbursed", c.principal, True))
-            outstanding = c.principal
-            if c.share_deposit > state.share_deposit_paid:
-                out.append(Flow(disbursed_on, 0, "share_bought", c.share_deposit - state.share_deposit_paid, True))
-            if c.setup_fee:
-                out.append(Flow(disbursed_on, 0, "setup_fee", c.setup_fee, True))
-        saved_short = max(sum(c.after_savings[:state.instalments_due], ZERO) - state.after_savings_paid, ZERO) \
-            if state.disbursed_on else ZERO
-        future = [k for k in range(1, c.months + 1) if add_months(disbursed_on, k) > as_of]
-        for idx, k in enumerate(future):
-            last = idx == len(future) - 1
-            on = add_months(disbursed_on, k)
-            paid = outstanding if last else min(c.instalments[k - 1], outstanding)
-            outstanding -= paid
-            if paid:
-                out.append(Flow(on, 0, "repaid", paid, True))
-            saving = c.after_savings[k - 1] + (saved_short if last else ZERO)
-            if saving:
-                out.append(Flow(on, 0, "after_saving", saving, True))
-            if last and refund_shares:
-                held = max(state.share_deposit_paid - state.share_deposit_released, ZERO) if state.disbursed_on \
-                    else c.share_deposit
-                if held:
-                    out.append(Flow(on, 0, "share_released", held, True))
-        for j in range(c.annual_fee_count):
-            on = add_months(disbursed_on, 12 * j)
-            if on > as_of and c.annual_fee:
-                out.append(Flow(on, 0, "annual_fee", c.annual_fee, True))
+        disbursed_on, outstanding, payout = _payout(state, as_of)
+        out += payout
+        out += _instalments(state, disbursed_on, outstanding, as_of, refund_shares)
+        out += _annual_fees(state.contract, disbursed_on, as_of)
     return sorted(out, key=lambda x: (x.on, x.position))
+
+
+def _payout(state: LoanState, as_of: date) -> tuple[date, Decimal, list[Flow]]:
+    """(the day it is paid out, what it owes from then, the payout's flows): a loan not yet paid out is paid out on
+    its grant date or the day after `as_of`, with its share deposit and set-up fee."""
+    c = state.contract
+    if state.disbursed_on is not None:
+        return state.disbursed_on, state.outstanding, []
+    on = max(c.granted_on, as_of + ONE_DAY)
+    flows = [Flow(on, 0, "disbursed", c.principal, True)]
+    if c.share_deposit > state.share_deposit_paid:
+        flows.append(Flow(on, 0, "share_bought", c.share_deposit - state.share_deposit_paid, True))
+    if c.setup_fee:
+        flows.append(Flow(on, 0, "setup_fee", c.setup_fee, True))
+    return on, c.principal, flows
+
+
+def _instalments(state: LoanState, disbursed_on: date, outstanding: Decimal, as_of: date,
+                 refund_shares: bool) -> list[Flow]:
+    """The instalments and after-savings falling due after `as_of`, the last collecting any arrears (and the share
+    deposit back, when `refund_shares`)."""
+    c, flows = state.contract, []
+    saved_short = max(sum(c.after_savings[:state.instalments_due], ZERO) - state.after_savings_paid, ZERO) \
+        if state.disbursed_on else ZERO
+    future = [k for k in range(1, c.months + 1) if add_months(disbursed_on, k) > as_of]
+    for idx, k in enumerate(future):
+        last = idx == len(future) - 1
+        on = add_months(disbursed_on, k)
+        paid = outstanding if last else min(c.instalments[k - 1], outstanding)
+        outstanding -= paid
+        if paid:
+            flows.append(Flow(on, 0, "repaid", paid, True))
+        saving = c.after_savings[k - 1] + (saved_short if last else ZERO)
+        if saving:
+            flows.append(Flow(on, 0, "after_saving", saving, True))
+        if last and refund_shares:
+            held = max(state.share_deposit_paid - state.share_deposit_released, ZERO) if state.disbursed_on \
+                else c.share_deposit
+            if held:
+                flows.append(Flow(on, 0, "share_released", held, True))
+    return flows
+
+
+def _annual_fees(c: Contract, disbursed_on: date, as_of: date) -> list[Flow]:
+    """The annual fees of the anniversaries after `as_of`."""
+    return [Flow(on, 0, "annual_fee", c.annual_fee, True)
+            for on in (add_months(disbursed_on, 12 * j) for j in range(c.annual_fee_count))
+            if on > as_of and c.annual_fee]
 
 
 FORECAST_COLUMNS = ("deposits", "after_savings", "shares_bought", "setup_fees", "annual_fees", "repaid",
