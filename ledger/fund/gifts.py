@@ -21,9 +21,3 @@ class Gift:
 
 def gifts_of(facts: Iterable[Event]) -> tuple[Gift, ...]:
     return tuple(Gift(f.effective_date, *points_gifted(f)) for f in ordered(facts) if f.type == GIFTED)
-
-
-def concerns(gift: Event, holder_id: str) -> bool:
-    """Whether a PointsGifted gives to or takes from `holder_id`."""
-    g = points_gifted(gift)
-    return holder_id in (g.giver, g.receiver)

@@ -9,7 +9,6 @@ from ledger import streams
 from ledger.errors import NotFound
 from ledger.fund.account import Release
 from ledger.fund.common import Event, Streams
-from ledger.fund.gifts import concerns
 from ledger.fund.holder import HolderState, holder_state
 from ledger.fund.loan import LoanState, grant_of, loan_state
 from ledger.fund.policy import Policy, policies
@@ -22,6 +21,7 @@ from ledger.fund.typed import (
     Opened,
     account_opened,
     loan_granted,
+    points_gifted,
 )
 from ledger.source import EventSource
 
@@ -53,6 +53,7 @@ class FundIndex:
             if granted.loan_id not in self.granted:
                 self.granted[granted.loan_id], self.loans[granted.loan_id] = granted, f.payload
         self._gifts: list[Event] | None = None
+        self._gifts_by_holder: dict[str, list[Event]] | None = None
 
     def gifts(self) -> list[Event]:
         if self._gifts is None:
@@ -60,7 +61,15 @@ class FundIndex:
         return self._gifts
 
     def holder_gifts(self, holder: str) -> list[Event]:
-        return [g for g in self.gifts() if concerns(g, holder)]
+        """The gifts a holder gave or received, in the log's order (each gift read once, for every holder)."""
+        if self._gifts_by_holder is None:
+            by_holder: dict[str, list[Event]] = {}
+            for g in self.gifts():
+                gift = points_gifted(g)
+                for who in {gift.giver, gift.receiver}:
+                    by_holder.setdefault(who, []).append(g)
+            self._gifts_by_holder = by_holder
+        return self._gifts_by_holder.get(holder, [])
 
     def holder_accounts(self, holder: str) -> list[str]:
         return sorted(a for a, o in self.opened.items() if o.holder_id == holder)
