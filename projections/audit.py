@@ -55,7 +55,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
     `coops` and `funds` restrict the books to those societies (a replay worker's share); None means all.
     """
     from projections.equity import coop_show, dwelling_show
-    from projections.fund import FundIndex, fund, holder
+    from projections.fund import FundIndex as JakIndex, fund, holder
 
     named = societies(view)
     wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
@@ -80,7 +80,7 @@ def books(view: LedgerView, as_of: date, *, coops: Optional[Iterable[str]] = Non
     if not wanted_funds:
         return {"coops": coops_books, "funds": funds_books}
     reader = view
-    index = FundIndex(reader)
+    index = JakIndex(reader)
     for fund_id in wanted_funds:
         try:
             shown = fund(reader, fund_id, as_of)

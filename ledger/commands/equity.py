@@ -132,7 +132,7 @@ def _occupant(world: World, dwelling_id: str, on: date) -> Optional[str]:
 
 
 # Events `record` cannot check: their own commands compute them from the books (a loan's contract) or hold the
-# fund to its liquidity; an AfterSavingsReleased is not recorded at all (ledger.fund.releases.COMPUTED_ON_READ: the
+# fund to its liquidity; an AfterSavingsReleased is not recorded at all (ledger.jak_state.COMPUTED_ON_READ: the
 # release is a fold). Every event type is either here or in EQUITY_TYPES (a test says so).
 CHECKED_BY_ITS_COMMAND = {
     "EventReversed": "mutual correct", "PeriodClosed": "mutual period close",
