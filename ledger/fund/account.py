@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
-from ledger.fund.common import Event, money, ordered
+from ledger.fund.common import EVENT_ORDER, Event, money, ordered
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline
 from ledger.fund.typed import (
     DEPOSITED,
@@ -58,26 +59,6 @@ class AccountState:
     def balance(self) -> Decimal:
         return self.free_balance + self.locked_balance
 
-    def take(self, on: date, what: str, loan: str | None, amount: Decimal) -> None:
-        """A deposit (free, or locked for its loan until the loan's release), a withdrawal (from the free balance),
-        or a loan's release (its locked after-savings move to the free balance)."""
-        if what == "deposit":
-            self.deposited += amount
-            self.first_deposit = min(self.first_deposit or on, on)
-            if loan is None or loan in self.released:
-                self.free.append(BalanceChange(on, amount))
-            else:
-                self.locked[loan].append(BalanceChange(on, amount))
-        elif what == "withdraw":
-            self.withdrawn += amount
-            self.free.append(BalanceChange(on, -amount))
-        elif loan is not None and loan not in self.released:
-            moved = sum((c.delta for c in self.locked.get(loan, ())), ZERO)
-            self.released[loan] = moved
-            if moved:
-                self.locked[loan].append(BalanceChange(on, -moved))
-                self.free.append(BalanceChange(on, moved))
-
     def points(self, found: tuple[Policy, ...], as_of: date) -> Fraction:
         total = Fraction(0)
         if self.free:
@@ -93,7 +74,7 @@ def account_opening(account_facts: Iterable[Event]) -> Event:
     opened = [f for f in account_facts if f.type == OPENED]
     if not opened:
         raise ValueError("the account stream has no SavingsAccountOpened")
-    return min(opened, key=lambda f: (f.effective_date, f.position))
+    return min(opened, key=EVENT_ORDER)
 
 
 def account_state(account_facts: Iterable[Event], as_of: date,
@@ -107,10 +88,31 @@ def account_state(account_facts: Iterable[Event], as_of: date,
     opened = account_opening(facts)
     p = account_opened(opened)
     state = AccountState(p.account_id, p.fund_id, p.holder_id, p.holder_kind, p.kind, opened.effective_date)
+    free, locked, released = state.free, state.locked, state.released
     for on, _, what, loan, amount in sorted(_moves(facts, state.account_id, as_of, after_savings, releases),
-                                            key=lambda m: (m[0], m[1])):
-        state.take(on, what, loan, amount)
+                                            key=_move_order):
+        # a deposit is free, or locked for its loan until the loan's release; a withdrawal takes from the free
+        # balance; a loan's release moves its locked after-savings to the free balance
+        if what == "deposit":
+            state.deposited += amount
+            state.first_deposit = min(state.first_deposit or on, on)
+            if loan is None or loan in released:
+                free.append(BalanceChange(on, amount))
+            else:
+                locked[loan].append(BalanceChange(on, amount))
+        elif what == "withdraw":
+            state.withdrawn += amount
+            free.append(BalanceChange(on, -amount))
+        elif loan is not None and loan not in released:
+            moved = sum((c.delta for c in locked.get(loan, ())), ZERO)
+            released[loan] = moved
+            if moved:
+                locked[loan].append(BalanceChange(on, -moved))
+                free.append(BalanceChange(on, moved))
     return state
+
+
+_move_order = itemgetter(0, 1)  # (day, order in the day)
 
 
 Move = tuple[date, int, str, str | None, Decimal]  # (day, order in the day, deposit|withdraw|release, loan, amount)

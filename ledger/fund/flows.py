@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ledger.fund.common import Event
@@ -76,31 +77,34 @@ _ONE_SUM: dict[str, tuple[Callable[[Event], Any], tuple[str, ...]]] = {
 }
 
 
-def event_flows(f: Event) -> list[Flow]:
-    """The cash flows one event makes (none for an event that moves no cash)."""
-    t, on, position = f.type, f.effective_date, f.position
-    one_sum = _ONE_SUM.get(t)
-    if one_sum is not None:
-        read, kinds = one_sum
-        amount = read(f).amount
-        return [Flow(on, position, kind, amount) for kind in kinds]
-    if t == RECEIVED:
-        paid = instalment_received(f)
-        parts = (("repaid", paid.repayment), ("after_saving", paid.after_saving), ("instalment_fee", paid.fee))
-        return [Flow(on, position, kind, amount) for kind, amount in parts if amount]
-    if t == FEE:
-        fee = fee_charged(f)
-        return [Flow(on, position, "setup_fee" if fee.kind == "setup" else "annual_fee", fee.amount)]
-    return []
-
-
 def fund_flows(society: Iterable[Event], accounts: Iterable[Event], loans: Iterable[Event]) -> list[Flow]:
     """Every recorded cash flow of a fund, in effective order. A write-off is a loss (an expense)."""
     flows: list[Flow] = []
+    append, one_sum = flows.append, _ONE_SUM
     for events in (society, accounts, loans):
         for f in events:
-            flows += event_flows(f)
-    return sorted(flows, key=lambda x: (x.on, x.position))
+            t = f.type
+            found = one_sum.get(t)
+            if found is not None:
+                read, kinds = found
+                amount = read(f).amount
+                for kind in kinds:
+                    append(Flow(f.effective_date, f.position, kind, amount))
+            elif t == RECEIVED:
+                paid = instalment_received(f)
+                for kind, part in (("repaid", paid.repayment), ("after_saving", paid.after_saving),
+                                   ("instalment_fee", paid.fee)):
+                    if part:
+                        append(Flow(f.effective_date, f.position, kind, part))
+            elif t == FEE:
+                fee = fee_charged(f)
+                append(Flow(f.effective_date, f.position, "setup_fee" if fee.kind == "setup" else "annual_fee",
+                            fee.amount))
+    flows.sort(key=FLOW_ORDER)
+    return flows
+
+
+FLOW_ORDER = itemgetter(0, 1)  # (on, position): the order of a fund's flows
 
 
 def position_of(flows: Iterable[Flow], as_of: date) -> FundPosition:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ledger.calendar import add_months
 from ledger.fund.common import ONE_DAY, Streams, money_json
-from ledger.fund.flows import Flow, liquidity_sign, position_of
+from ledger.fund.flows import FLOW_ORDER, Flow, liquidity_sign, position_of
 from ledger.fund.loan import Contract, LoanState, grant_of, loan_state
 from ledger.money import ZERO
 
@@ -35,7 +35,7 @@ def projected_flows(loans: Streams, as_of: date, refund_shares: bool = True) -> 
         out += payout
         out += _instalments(state, disbursed_on, outstanding, as_of, refund_shares)
         out += _annual_fees(state.contract, disbursed_on, as_of)
-    return sorted(out, key=lambda x: (x.on, x.position))
+    return sorted(out, key=FLOW_ORDER)
 
 
 def _payout(state: LoanState, as_of: date) -> tuple[date, Decimal, list[Flow]]:
@@ -132,7 +132,7 @@ def forecast_years(flows: list[Flow], start: date, years: int) -> list[dict[str,
 
 def _by_day(flows: Iterable[Flow]) -> Iterable[list[Flow]]:
     current: list[Flow] = []
-    for flow in sorted(flows, key=lambda x: (x.on, x.position)):
+    for flow in sorted(flows, key=FLOW_ORDER):
         if current and current[0].on != flow.on:
             yield current
             current = []

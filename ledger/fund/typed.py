@@ -28,6 +28,10 @@ from ledger.events.fund import (
 )
 from ledger.fund.common import Event
 
+# The accessors build their NamedTuples as tuples (`tuple.__new__`, what a replay does for its events): a fold
+# reads every event, and a NamedTuple's own constructor would cost the fold a fifth of its time.
+_new = tuple.__new__
+
 POLICY_SET = FundPolicySet.event_type
 EXPENSE = FundExpense.event_type
 OPENED = SavingsAccountOpened.event_type
@@ -84,7 +88,7 @@ class Opened(NamedTuple):
 
 def account_opened(e: Event) -> Opened:
     p = e.payload
-    return Opened(p["account_id"], p["fund_id"], p["holder_id"], p["holder_kind"], p["kind"])
+    return _new(Opened, (p["account_id"], p["fund_id"], p["holder_id"], p["holder_kind"], p["kind"]))
 
 
 class Deposit(NamedTuple):
@@ -96,7 +100,7 @@ class Deposit(NamedTuple):
 
 def savings_deposited(e: Event) -> Deposit:
     p = e.payload
-    return Deposit(Decimal(p["amount"]), p.get("after_saving_for_loan"))
+    return _new(Deposit, (Decimal(p["amount"]), p.get("after_saving_for_loan")))
 
 
 class Amount(NamedTuple):
@@ -107,7 +111,7 @@ class Amount(NamedTuple):
 
 
 def amount_of(e: Event) -> Amount:
-    return Amount(Decimal(e.payload["amount"]))
+    return _new(Amount, (Decimal(e.payload["amount"]),))
 
 
 # One accessor a type; these types carry one sum, read alike.
@@ -123,7 +127,7 @@ class WrittenOff(NamedTuple):
 
 def loan_written_off(e: Event) -> WrittenOff:
     p = e.payload
-    return WrittenOff(Decimal(p["amount"]), p["reason"])
+    return _new(WrittenOff, (Decimal(p["amount"]), p["reason"]))
 
 
 class Gifted(NamedTuple):
@@ -136,7 +140,7 @@ class Gifted(NamedTuple):
 
 def points_gifted(e: Event) -> Gifted:
     p = e.payload
-    return Gifted(p["from_member_id"], p["to_member_id"], Decimal(p["points"]))
+    return _new(Gifted, (p["from_member_id"], p["to_member_id"], Decimal(p["points"])))
 
 
 class Granted(NamedTuple):
@@ -179,7 +183,8 @@ class Instalment(NamedTuple):
 
 def instalment_received(e: Event) -> Instalment:
     p = e.payload
-    return Instalment(Decimal(p["repayment"]), Decimal(p["after_saving"]), Decimal(p["fee"]), p.get("reference"))
+    return _new(Instalment, (Decimal(p["repayment"]), Decimal(p["after_saving"]), Decimal(p["fee"]),
+                             p.get("reference")))
 
 
 class Fee(NamedTuple):
@@ -191,7 +196,7 @@ class Fee(NamedTuple):
 
 def fee_charged(e: Event) -> Fee:
     p = e.payload
-    return Fee(p["kind"], Decimal(p["amount"]))
+    return _new(Fee, (p["kind"], Decimal(p["amount"])))
 
 
 __all__ = [
