@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING, Any, Optional, TypeVar
 
 import click
 import orjson
 
 from cli.output import emit_json, table
 from cli.params import ISO_DATE, TIMESTAMP
+from cli.store_commands import _actor
+
+if TYPE_CHECKING:
+    from cli.main import Context
+    from projections.view import LedgerView
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _actor(value):
-    if value:
-        return value
-    try:
-        return os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
-    except Exception:  # pragma: no cover
-        return "unknown"
-
-
-def query_options(func):
+def query_options(func: F) -> F:
     func = click.option("--json", "as_json", is_flag=True, help="Print JSON (sorted keys, amounts as strings).")(func)
     func = click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None,
                         help="Recorded time: what the books said as they stood then (default: now).")(func)
@@ -31,7 +29,7 @@ def query_options(func):
     return func
 
 
-def _view(obj, as_known_at):
+def _view(obj: Context, as_known_at: Optional[datetime]) -> LedgerView:
     from projections.view import LedgerView
 
     return LedgerView(obj.store, as_known_at=as_known_at)
@@ -68,7 +66,8 @@ def member() -> None:
 @click.argument("member_id")
 @query_options
 @click.pass_obj
-def member_show(obj, member_id: str, as_of, as_known_at, as_json: bool) -> None:
+def member_show(obj: Context, member_id: str, as_of: Optional[date], as_known_at: Optional[datetime],
+                as_json: bool) -> None:
     """Units, debt share, equity, payout if leaving, arrears and share capital of MEMBER_ID on a date."""
     from projections.coop import member_show as show
 
@@ -85,7 +84,8 @@ def dwelling() -> None:
 @click.argument("dwelling_id")
 @query_options
 @click.pass_obj
-def dwelling_show(obj, dwelling_id: str, as_of, as_known_at, as_json: bool) -> None:
+def dwelling_show(obj: Context, dwelling_id: str, as_of: Optional[date], as_known_at: Optional[datetime],
+                  as_json: bool) -> None:
     """Units by holder, value and occupant of DWELLING_ID on a date."""
     from projections.coop import dwelling_show as show
 
@@ -102,7 +102,8 @@ def coop() -> None:
 @click.argument("coop_id")
 @query_options
 @click.pass_obj
-def coop_show(obj, coop_id: str, as_of, as_known_at, as_json: bool) -> None:
+def coop_show(obj: Context, coop_id: str, as_of: Optional[date], as_known_at: Optional[datetime],
+              as_json: bool) -> None:
     """Debt, reserve, charges collected and budgeted, and members of COOP_ID on a date."""
     from projections.coop import coop_show as show
 
@@ -114,7 +115,8 @@ def coop_show(obj, coop_id: str, as_of, as_known_at, as_json: bool) -> None:
 @click.argument("society_id")
 @query_options
 @click.pass_obj
-def register(obj, society_id: str, as_of, as_known_at, as_json: bool) -> None:
+def register(obj: Context, society_id: str, as_of: Optional[date], as_known_at: Optional[datetime],
+             as_json: bool) -> None:
     """The register of members and shares of SOCIETY_ID on a date, and who may vote."""
     from projections.coop import register_show
 
@@ -133,7 +135,7 @@ def register(obj, society_id: str, as_of, as_known_at, as_json: bool) -> None:
 @click.option("--actor", default=None, help="Recorded as the actor (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def accrue(obj, through, actor, as_json: bool) -> None:
+def accrue(obj: Context, through: date, actor: Optional[str], as_json: bool) -> None:
     """Post the lender's mortgage years, payment indexation and dues through a date (idempotent).
 
     The members' debt-share years and the reserve are not posted: the books compute them on read.
@@ -155,7 +157,7 @@ def accrue(obj, through, actor, as_json: bool) -> None:
 @click.option("--actor", default=None, help="Recorded as the actor of events that name none.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def record(obj, source, actor, as_json: bool) -> None:
+def record(obj: Context, source: IO[bytes], actor: Optional[str], as_json: bool) -> None:
     """Record JSON-lines events from SOURCE (- for stdin), checking the co-op's invariants. All or nothing.
 
     The fund's events, corrections and period closes are refused here: each has its own command, which checks it

@@ -61,7 +61,7 @@ class EventSource(Protocol):
         """The corrections of a stream, in the order they were recorded."""
 
     def facts(self, stream: str) -> list[StoredEvent]:
-        """The fund's folds' name for `stream` (ledger/jak_state.py)."""
+        """Another name for `stream`."""
 
     def facts_of_type(self, type_: str) -> list[StoredEvent]:
         """The fund's folds' name for `of_type` with one type."""

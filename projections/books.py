@@ -29,24 +29,21 @@ def books(view: EventSource, as_of: date, *, coops: Optional[Iterable[str]] = No
     `coops` and `funds` restrict the books to those societies (a replay worker's portion); None means all.
     """
     from projections.coop import coop_show, dwelling_show
-    from projections.jak import JakIndex, fund, holder
+    from projections.fund import FundIndex, fund, holder
 
-    # projections/equity.py and projections/jak.py still annotate a StoreSource, ledger/jak_state.py a Reader of its
-    # own Facts: all read the EventSource surface only, which every source has.
-    folds: Any = view
     named = societies(view)
     wanted_coops = named["coop"] if coops is None else sorted(set(coops) & set(named["coop"]))
     wanted_funds = named["fund"] if funds is None else sorted(set(funds) & set(named["fund"]))
     coops_books: dict[str, Any] = {}
     for coop in wanted_coops:
         try:
-            shown = coop_show(folds, coop, as_of)
+            shown = coop_show(view, coop, as_of)
         except NotFound:
             continue  # registered after as_of
         units = {"clt": Decimal(0), "member": Decimal(0), "financed": Decimal(0), "total": Decimal(0)}
         for dwelling in shown.get("dwellings", []):
             try:
-                held = dwelling_show(folds, dwelling, as_of)["units"]
+                held = dwelling_show(view, dwelling, as_of)["units"]
             except NotFound:
                 continue
             for holder_name in units:
@@ -56,8 +53,8 @@ def books(view: EventSource, as_of: date, *, coops: Optional[Iterable[str]] = No
     funds_books: dict[str, Any] = {}
     if not wanted_funds:
         return {"coops": coops_books, "funds": funds_books}
-    reader = folds
-    index = JakIndex(reader)
+    reader = view
+    index = FundIndex(reader)
     for fund_id in wanted_funds:
         try:
             shown = fund(reader, fund_id, as_of)

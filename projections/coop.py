@@ -18,10 +18,21 @@ from typing import Any, cast
 
 from ledger import streams
 from ledger.coop import member as fold_member
-from ledger.coop.dwelling import charges_budget_on, dwelling_state, leaving_date, units_json
+from ledger.coop.dwelling import (
+    charges_budget_on,
+    dwelling_state,
+    leaving_date,
+    units_json,
+)
 from ledger.coop.fold import Events, dec
 from ledger.coop.member import Admission, MemberPosition, MemberYear, admission_of
-from ledger.coop.mortgage import DebtShareSchedule, Drawn, drawn_by_coop, mortgage_state, schedule_of
+from ledger.coop.mortgage import (
+    DebtShareSchedule,
+    Drawn,
+    drawn_by_coop,
+    mortgage_state,
+    schedule_of,
+)
 from ledger.coop.payloads import Drawdown, DwellingRegistration, Shares
 from ledger.coop.society import MEMBERSHIP_SHARE, society_state
 from ledger.errors import NotFound
@@ -36,11 +47,12 @@ from ledger.events.coop import (
     ShareCapitalWithdrawn,
 )
 from ledger.money import ZERO, round_money
+from ledger.source import EventSource
 from ledger.store import StoredEvent
-from projections.view import LedgerView, check_as_of
+from projections.view import check_as_of
 
 
-def _admissions(view: LedgerView) -> list[Admission]:
+def _admissions(view: EventSource) -> list[Admission]:
     """Every admission known to the view (one per member stream), in log order (remembered by the view)."""
     found = view.__dict__.get("_admissions")
     if found is None:
@@ -48,7 +60,7 @@ def _admissions(view: LedgerView) -> list[Admission]:
     return cast(list[Admission], found)
 
 
-def _admissions_to(view: LedgerView, dwelling_id: str) -> list[Admission]:
+def _admissions_to(view: EventSource, dwelling_id: str) -> list[Admission]:
     """The admissions to one dwelling, earliest first (the index is remembered by the view)."""
     index = view.__dict__.get("_admissions_by_dwelling")
     if index is None:
@@ -62,7 +74,7 @@ def _check_exists(events: list[StoredEvent], as_of: date, what: str) -> None:
     check_as_of(events, as_of, what)
 
 
-def member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
+def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:
     """A member's position (remembered by the view: co-op, dwelling and audit totals all ask for it)."""
     cache = view.__dict__.setdefault("_member_positions", {})
     key = (member_id, as_of)
@@ -71,7 +83,7 @@ def member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosi
     return cast(MemberPosition, cache[key])
 
 
-def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPosition:
+def _member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:
     stream = streams.member(member_id)
     events = _until(view, stream, as_of)
     if not events:
@@ -86,13 +98,13 @@ def _member_position(view: LedgerView, member_id: str, as_of: date) -> MemberPos
     return fold_member.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
 
 
-def _policies(view: LedgerView, coop_id: str) -> list[StoredEvent]:
+def _policies(view: EventSource, coop_id: str) -> list[StoredEvent]:
     """The co-op's policies a member's fold reads: the resale formula and the `% to equity stake`."""
     stream = streams.society(coop_id)
     return _typed(view, stream, ResaleFormulaSet) + _typed(view, stream, EquityStakePolicySet)
 
 
-def coop_mortgages(view: LedgerView) -> dict[str, dict[str, Drawn]]:
+def coop_mortgages(view: EventSource) -> dict[str, dict[str, Drawn]]:
     """Every co-op's drawn mortgages (remembered by the view)."""
     found = view.__dict__.get("_coop_mortgages")
     if found is None:
@@ -100,21 +112,21 @@ def coop_mortgages(view: LedgerView) -> dict[str, dict[str, Drawn]]:
     return found
 
 
-def schedule_for(view: LedgerView, adm: Admission) -> DebtShareSchedule | None:
+def schedule_for(view: EventSource, adm: Admission) -> DebtShareSchedule | None:
     return schedule_of(adm, coop_mortgages(view).get(adm.coop_id, {}), view.stream)
 
 
-def _until(view: LedgerView, stream: str, as_of: date) -> list[StoredEvent]:
+def _until(view: EventSource, stream: str, as_of: date) -> list[StoredEvent]:
     """A stream's events effective on or before `as_of` (the fold needs no later ones): fewer rows to decode."""
     return view.stream_until(stream, as_of)
 
 
-def _typed(view: LedgerView, stream: str, cls: type[EventPayload]) -> list[StoredEvent]:
+def _typed(view: EventSource, stream: str, cls: type[EventPayload]) -> list[StoredEvent]:
     """One type of event of one stream (a co-op's stream also carries every member's reserve transfers)."""
     return view.stream_of_type(stream, cls.event_type)
 
 
-def member_show(view: LedgerView, member_id: str, as_of: date) -> dict[str, Any]:
+def member_show(view: EventSource, member_id: str, as_of: date) -> dict[str, Any]:
     data = member_position(view, member_id, as_of).to_json()
     corrections = view.corrections(streams.member(member_id))
     if corrections:  # only when there are any: the JSON of an uncorrected member is the fold's, unchanged
@@ -122,7 +134,7 @@ def member_show(view: LedgerView, member_id: str, as_of: date) -> dict[str, Any]
     return data
 
 
-def dwelling_show(view: LedgerView, dwelling_id: str, as_of: date) -> dict[str, Any]:
+def dwelling_show(view: EventSource, dwelling_id: str, as_of: date) -> dict[str, Any]:
     events = view.require(streams.dwelling(dwelling_id), f"dwelling {dwelling_id}")
     _check_exists(events, as_of, f"dwelling {dwelling_id}")
     state = dwelling_state(events, as_of)
@@ -169,7 +181,7 @@ def occupant_of(admissions: list[Admission], dwelling_events: Events, dwelling_i
     return found
 
 
-def _occupant(view: LedgerView, dwelling_id: str, dwelling_events: Events, as_of: date) -> str | None:
+def _occupant(view: EventSource, dwelling_id: str, dwelling_events: Events, as_of: date) -> str | None:
     return occupant_of(_admissions_to(view, dwelling_id), dwelling_events, dwelling_id, as_of)
 
 
@@ -194,7 +206,7 @@ class _Members:
         return [y.reserve for y in self.closed_years]
 
 
-def _members(view: LedgerView, coop_id: str, as_of: date) -> _Members:
+def _members(view: EventSource, coop_id: str, as_of: date) -> _Members:
     found = _Members()
     for adm in _admissions(view):
         if adm.coop_id != coop_id or adm.admitted_on > as_of:
@@ -216,7 +228,7 @@ def _members(view: LedgerView, coop_id: str, as_of: date) -> _Members:
     return found
 
 
-def _dwellings(view: LedgerView, coop_id: str, as_of: date) -> tuple[list[str], Decimal]:
+def _dwellings(view: EventSource, coop_id: str, as_of: date) -> tuple[list[str], Decimal]:
     """The co-op's dwellings on a date and their charges budgets, added up."""
     dwellings, budget = [], ZERO
     for e in view.of_type(DwellingRegistered.event_type):
@@ -238,7 +250,7 @@ class _Lenders:
     prepaid: Decimal = ZERO
 
 
-def _lenders(view: LedgerView, coop_id: str, as_of: date) -> _Lenders:
+def _lenders(view: EventSource, coop_id: str, as_of: date) -> _Lenders:
     found = _Lenders()
     for e in view.of_type(CollectiveMortgageDrawn.event_type):
         drawn = Drawdown.of(e)
@@ -252,7 +264,7 @@ def _lenders(view: LedgerView, coop_id: str, as_of: date) -> _Lenders:
     return found
 
 
-def coop_show(view: LedgerView, coop_id: str, as_of: date) -> dict[str, Any]:
+def coop_show(view: EventSource, coop_id: str, as_of: date) -> dict[str, Any]:
     society_events = view.require(streams.society(coop_id), f"society {coop_id}")
     _check_exists(society_events, as_of, f"society {coop_id}")
     society = society_state(society_events, as_of)
@@ -329,7 +341,7 @@ def _reconciliation(debt: Decimal, shares: Decimal, top_ups: Decimal, held: Deci
     }
 
 
-def register_show(view: LedgerView, society_id: str, as_of: date) -> dict[str, Any]:
+def register_show(view: EventSource, society_id: str, as_of: date) -> dict[str, Any]:
     """Members and shares on `as_of`; a member may vote while admitted (not left) and holding at least £1."""
     society_events = view.require(streams.society(society_id), f"society {society_id}")
     _check_exists(society_events, as_of, f"society {society_id}")

@@ -195,7 +195,7 @@ def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = froz
                 conn, filters=bounds.filters(exclude_streams=skip), columns=FOLD_COLUMNS):
             effective = dates.get(effective_text)
             if effective is None:
-                effective = dates[effective_text] = effective_value(effective_text)  # type: ignore[no-untyped-call]  # mapper: untyped
+                effective = dates[effective_text] = effective_value(effective_text)
             yield new(folded, (position, stream, type_, schema_version, effective, loads(payload)))
 
 

@@ -21,7 +21,7 @@ from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import field_errors
-from ledger.jak_state import COMPUTED_ON_READ
+from ledger.fund.releases import COMPUTED_ON_READ
 from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
 from ledger.source import EventSource
 from ledger.store import AppendResult, EventStore, NewEvent, StoredEvent

@@ -80,7 +80,7 @@ from ledger.events.coop import (
     TopUpLoanDrawn,
     UnitsTransferred,
 )
-from ledger.jak_state import COMPUTED_ON_READ
+from ledger.fund.releases import COMPUTED_ON_READ
 from ledger.periods import PRIOR_PERIOD, PeriodGuard
 from ledger.source import StoreSource
 from ledger.store import EventStore, StoredEvent
@@ -585,7 +585,7 @@ def check(world: World, stream: str, type_: str, on: date, p: Payload) -> list[F
 
 
 # Events `record` cannot check: their own commands compute them from the books (a loan's contract) or hold the
-# fund to its liquidity; an AfterSavingsReleased is not recorded at all (ledger.jak_state.COMPUTED_ON_READ: the
+# fund to its liquidity; an AfterSavingsReleased is not recorded at all (ledger.fund.releases.COMPUTED_ON_READ: the
 # release is a fold). Every event type is either here or in EQUITY_TYPES (a test says so).
 CHECKED_BY_ITS_COMMAND = {
     "EventReversed": "mutual correct", "PeriodClosed": "mutual period close",

@@ -11,7 +11,7 @@ import inspect
 from pydantic import BaseModel
 
 from ledger.events import REGISTRY
-from ledger.events.jak import AccountKind
+from ledger.events.fund import AccountKind
 
 HEADER = """# Events: the public contract
 
@@ -174,7 +174,7 @@ same (a row written around the ledger) makes every query name it and its
 position in an error rather than fold it (docs/store.md).
 
 ## Event types
-"""  # noqa: E501 (the generated document's tables: a row is one line)
+"""
 
 
 def _annotation(cls: type, name: str) -> str:

@@ -42,11 +42,11 @@ fund meanwhile earn more, so the true balance can only be higher.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
+from ledger.calendar import add_months
 from ledger.errors import FieldError, ValidationFailed
 from ledger.money import PENNY, ZERO, round_money
 from ledger.money import exact_decimal as _decimal
@@ -156,7 +156,7 @@ class LoanContract:
         if self.months == 1:
             return (self.final_after_saving,)
         middle = (self.after_saving,) * (self.months - 2)
-        return (self.first_after_saving,) + middle + (self.final_after_saving,)
+        return (self.first_after_saving, *middle, self.final_after_saving)
 
     @property
     def after_savings_total(self) -> Decimal:
@@ -251,7 +251,7 @@ def settling_after_savings(
 def _points_curve(
     available: Decimal, schedule: tuple[Decimal, ...], savings: tuple[Decimal, ...]
 ) -> tuple[PointsMonth, ...]:
-    balances = opening_balances(schedule) + (ZERO,)
+    balances = (*opening_balances(schedule), ZERO)
     curve, points, saved = [], available, ZERO
     for month, owed in enumerate(balances, start=1):
         closing = points - owed + saved
@@ -405,13 +405,6 @@ def early_repayment(contract: LoanContract, month: int) -> EarlyRepayment:
     return EarlyRepayment(month, balances[month - 1], consumed, points, held, locked)
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day-of-month `months` later, the last day when that month is shorter."""
-    number = day.year * 12 + day.month - 1 + months
-    year, month = divmod(number, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 @dataclass(frozen=True, slots=True)
 class ContractFlows:
     """A contract as dated balance changes for the points engine (both accounts at factor 1)."""
@@ -431,10 +424,9 @@ def dated_flows(contract: LoanContract, disbursed_on: date) -> ContractFlows:
     if isinstance(disbursed_on, datetime) or not isinstance(disbursed_on, date):
         raise TypeError("disbursed_on must be a datetime.date")
     due = [add_months(disbursed_on, k) for k in range(1, contract.months + 1)]
-    loan = (BalanceChange(disbursed_on, -contract.amount),) + tuple(
-        BalanceChange(on, paid) for on, paid in zip(due, contract.instalments)
-    )
-    saved = tuple(BalanceChange(on, paid) for on, paid in zip(due, contract.after_savings) if paid)
+    repaid = (BalanceChange(on, paid) for on, paid in zip(due, contract.instalments, strict=True))
+    loan = (BalanceChange(disbursed_on, -contract.amount), *repaid)
+    saved = tuple(BalanceChange(on, paid) for on, paid in zip(due, contract.after_savings, strict=True) if paid)
     released_on = add_months(disbursed_on, contract.months + 1)
     release = (BalanceChange(released_on, -contract.after_savings_total),) if contract.after_savings_total else ()
     return ContractFlows(loan, saved + release, released_on)

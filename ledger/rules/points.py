@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, cast
 
 POINTS_QUANTUM = Decimal("0.0001")
 ONE_DAY = timedelta(days=1)
@@ -53,7 +54,7 @@ def _check_exact(name: str, value: object) -> None:
 
 def _exact(name: str, value: object) -> Fraction:
     _check_exact(name, value)
-    return Fraction(value)
+    return Fraction(cast("Decimal | int | Fraction", value))
 
 
 def _day(name: str, value: object) -> date:
@@ -92,7 +93,7 @@ def month_time(first: date, last: date) -> Fraction:
     return head + whole + Fraction(last.day, days_in_month(last))
 
 
-def to_points(value: Fraction) -> Decimal:
+def to_points(value: Fraction | Decimal | int) -> Decimal:
     """The shown figure: 0.0001 of a pound-month, half to even (Python's exact `round`)."""
     return Decimal(round(Fraction(value) * 10_000)).scaleb(-4) + Decimal("0.0000")
 
@@ -173,7 +174,7 @@ class PointsState:
         return to_points(self.accrued_through(day).points)
 
 
-def _as(kind: type, item: object, name: str):
+def _as(kind: type, item: object, name: str) -> Any:
     """Plain (date, amount) pairs are accepted too, and checked the same way."""
     if isinstance(item, kind):
         return item
@@ -245,14 +246,17 @@ def _units_before(day: date, through: bool = False) -> int:
 
 
 def _pence(delta: object) -> int | None:
-    if delta.__class__ is Decimal:
-        if delta.as_tuple().exponent >= -2:
+    if type(delta) is Decimal:
+        if delta.as_tuple().exponent >= -2:  # type: ignore[operator]  # a finite amount's exponent is an int
             return int(delta.scaleb(2))
         scaled = delta.scaleb(2)  # 1.230 is still whole pence
         return int(scaled) if scaled == scaled.to_integral_value() else None
-    if delta.__class__ is int:
+    if type(delta) is int:
         return delta * 100
     return None  # a Fraction, or finer than a penny: the exact Fraction path takes it
+
+
+_NO_FACTOR = Fraction(0)
 
 
 def _accrue_in_pence(changes: list[BalanceChange], factors: list[FactorChange], start: date,
@@ -264,7 +268,7 @@ def _accrue_in_pence(changes: list[BalanceChange], factors: list[FactorChange], 
     change is finer than a penny.
     """
     opening = 0
-    later: list[tuple[date, int, object]] = []
+    later: list[tuple[date, int, int, Fraction]] = []  # (day, 0: a balance change | 1: a factor, pence, factor)
     for c in changes:
         pence = _pence(c.delta)
         if pence is None:
@@ -272,20 +276,20 @@ def _accrue_in_pence(changes: list[BalanceChange], factors: list[FactorChange], 
         if c.on < start:
             opening += pence
         elif c.on <= as_of:
-            later.append((c.on, 0, pence))
-    later += [(f.effective, 1, Fraction(f.factor)) for f in factors if start < f.effective <= as_of]
+            later.append((c.on, 0, pence, _NO_FACTOR))
+    later += [(f.effective, 1, 0, Fraction(f.factor)) for f in factors if start < f.effective <= as_of]
     later.sort(key=lambda item: (item[0], item[1]))  # on one day: balances first, then the factor
     factor, balance, weighted, points = _factor_at(factors, start), opening, 0, Fraction(0)
     last = _units_before(start)
-    for on, kind, value in later:
+    for on, kind, pence, new_factor in later:
         before = _units_before(on)
         weighted += balance * (before - last)
         last = before
         if kind == 0:
-            balance += value
+            balance += pence
         else:
             points += factor * Fraction(weighted, 100 * MONTH_UNITS)
-            factor, weighted = value, 0
+            factor, weighted = new_factor, 0
     weighted += balance * (_units_before(as_of, through=True) - last)
     return points + factor * Fraction(weighted, 100 * MONTH_UNITS)
 

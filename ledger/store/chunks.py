@@ -206,9 +206,9 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
             "stream": Annotated[str, StringConstraints(pattern=pattern)],
             "type": Literal[event_type.event_type],
             # (typing.Optional, not `X | None`: typed_dict_of reads typing.Union)
-            "schema_version": Optional[Annotated[int, Ge(version), Le(version)]],  # noqa: UP045
+            "schema_version": Optional[Annotated[int, Ge(version), Le(version)]],
             "payload": payload,
-            "metadata": Optional[metadata],  # noqa: UP045
+            "metadata": Optional[metadata],
         })
         if member is None:
             return None
@@ -216,7 +216,7 @@ def _build_chunk_validator(types: tuple[type[EventPayload], ...]) -> Any:
     if not members:
         return None
     union: Any = members[0] if len(members) == 1 else Annotated[
-        Union[tuple(members)], Field(discriminator="type")]  # noqa: UP007 (a Union of a run-time tuple of types)
+        Union[tuple(members)], Field(discriminator="type")]
     list_of: Any = list.__class_getitem__(union)  # list[union], with a union built at run time
     return TypeAdapter(list_of).validator  # (pydantic-core's SchemaValidator)
 

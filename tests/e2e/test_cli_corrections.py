@@ -99,13 +99,13 @@ def test_period_close_then_list_and_a_late_payment_needs_an_adjustment(backend):
 
 
 def test_loan_show_lists_a_corrected_instalment(backend):
-    from ledger.commands import jak
+    from ledger.commands import fund as fund_commands
     from tests.jak_fixtures import ACTOR, fund_with_policy, member_account, run_loan
 
     store = backend.store()
     fund_with_policy(store)
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
     run_loan(store, "L1", "m1", member_account(store, "m1"), "1200", 12, date(2024, 2, 1), pay_months=2)
     last = [e.position for e in store.read(stream="loan-L1", type="InstalmentReceived")][-1]
     assert "corrections" not in json.loads(run(backend, "loan", "show", "L1", "--as-of", "2024-05-01", "--json").output)

@@ -1,5 +1,5 @@
 """`mutual loan show` counts the instalments the money received covers, and shows a part-paid one apart
-(issue #10 item 6; docs/jak-projections.md)."""
+(issue #10 item 6; docs/fund-projections.md)."""
 
 from __future__ import annotations
 

@@ -8,13 +8,13 @@ from decimal import Decimal as D
 import orjson
 import pytest
 
-from ledger.commands import jak
+from ledger.commands import fund as fund_commands
 from ledger.commands.audit import close_period, reverse_event
 from ledger.commands.coop import record
 from ledger.errors import ValidationFailed
 from ledger.events import REGISTRY
 from ledger.events.base import json_defaults
-from projections import jak as read_jak
+from projections import fund as read_fund
 from projections.coop import member_show
 from projections.view import LedgerView, ReplayView
 from tests.equity_fixtures import ACTOR, ev, received
@@ -227,7 +227,7 @@ def test_no_command_writes_a_release_of_after_savings_it_is_a_fold(store):
     name, with the reason, by `record` and as a correction's replacement."""
     fund_with_policy(store)
     member_account(store, "m1")
-    jak.deposit(store, "m1-jak", D("10"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "m1-jak", D("10"), on=date(2024, 1, 1), actor=ACTOR)
     head = store.head()
     release = {"account_id": "m1-jak", "loan_id": "L1", "amount": "10.00"}
     line = {"stream": "account-m1-jak", "type": "AfterSavingsReleased", "effective_date": "2024-02-01",
@@ -246,7 +246,7 @@ def test_no_command_writes_a_release_of_after_savings_it_is_a_fold(store):
 def loan_books(store):
     fund_with_policy(store)
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
     account = member_account(store, "m1")
     run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 2, 1), pay_months=3)
     return store
@@ -255,17 +255,17 @@ def loan_books(store):
 def test_a_loan_instalment_corrected_shows_in_loan_shows_corrections(loan_books):
     store = loan_books
     on = date(2024, 6, 15)
-    before = read_jak.loan(LedgerView(store), "L1", on)
+    before = read_fund.loan(LedgerView(store), "L1", on)
     third = [e.position for e in store.read(stream="loan-L1", type="InstalmentReceived")][-1]
     reverse_event(store, third, "the standing order bounced", "treasurer")
     view = LedgerView(store)
-    after = read_jak.loan(view, "L1", on)
+    after = read_fund.loan(view, "L1", on)
     assert after.instalments_received == before.instalments_received - 1
     assert after.outstanding == before.outstanding + D("100.00")
-    [c] = read_jak.loan_corrections(view, "L1")
+    [c] = read_fund.loan_corrections(view, "L1")
     assert c["reversed_position"] == third and c["reason"] == "the standing order bounced"
     known = datetime.now(timezone.utc) - timedelta(days=3650)
-    assert read_jak.loan_corrections(LedgerView(store, known), "L1") == []
+    assert read_fund.loan_corrections(LedgerView(store, known), "L1") == []
 
 
 def test_a_command_handler_reads_the_corrected_books_not_the_raw_log(backend):

@@ -29,7 +29,7 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
 
     Through the per-stream query path, or (one_pass) folded from a single pass over the log as an audit does.
     """
-    from projections import coop as coop_views, jak
+    from projections import coop as coop_views, fund as fund_side
     from projections.books import books, societies
     from projections.view import LedgerView, ReplayView
     from ledger.errors import NotFound
@@ -57,16 +57,16 @@ def _every_projection(store, one_pass: bool = False) -> bytes:
             show("coop", coop_views.coop_show, view, coop, day)
             show("register", coop_views.register_show, view, coop, day)
         for fund in named["fund"]:
-            show("fund", jak.fund, view, fund, day)
+            show("fund", fund_side.fund, view, fund, day)
         reader = view
-        index = jak.JakIndex(reader)
+        index = fund_side.FundIndex(reader)
         for holder in sorted({p["holder_id"] for p in index.accounts.values()}):
-            show("holder", lambda *a: jak.holder(*a).to_json(), reader, holder, day)
+            show("holder", lambda *a: fund_side.holder(*a).to_json(), reader, holder, day)
         for loan in sorted(index.loans):
-            show("loan", lambda *a: jak.loan(*a).to_json(), reader, loan, day)
+            show("loan", lambda *a: fund_side.loan(*a).to_json(), reader, loan, day)
         show("books", books, view, day)
     for fund in named["fund"]:
-        show("forecast", jak.forecast, view, fund, 6)
+        show("forecast", fund_side.forecast, view, fund, 6)
     return "\n".join(out).encode()
 
 

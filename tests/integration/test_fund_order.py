@@ -6,7 +6,7 @@ is followed by random "flow" facts: deposits, instalments paid, gifts of points,
 are recorded through the command handlers in two orders: in effective-date order, and in a random permutation
 that keeps causality (each loan's instalments in date order, since a payment is split against the loan's
 earlier payments; everything after the setup that opens the accounts, pays the loans out and funds the
-withdrawals and gifts), with `mutual jak settle` run at random points in the permuted run. `savings show`,
+withdrawals and gifts), with `mutual fund releases` run at random points in the permuted run. `savings show`,
 `loan show` and `fund show` (the projection functions the CLI calls, as the JSON it prints) must be the same at
 several dates. Before a release of after-savings was a fold, `settle` froze its day when it ran: a deposit or
 gift dated before that day and recorded after it left the release on the old day, and this test failed.
@@ -17,13 +17,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from cli.output import dumps
-from ledger.commands import jak
+from ledger.commands import fund as fund_commands
 from ledger.errors import ValidationFailed
-from ledger.rules.loans import add_months
-from projections import jak as read
+from ledger.calendar import add_months
+from projections import fund as read
 from projections.view import LedgerView
 from tests.conftest import fresh_backend
 from tests.jak_fixtures import ACTOR, FUND, fund_with_policy, member_account
@@ -60,18 +61,18 @@ def _setup(store, savings, granted) -> list[tuple]:
     for holder, kind in KIND.items():
         member_account(store, holder, kind=kind)
     member_account(store, "coop", holder_kind="coop")
-    jak.deposit(store, "coop-jak", D("40000"), on=START, actor=ACTOR)
-    jak.deposit(store, f"{GIVER}-jak", D("3000"), on=START, actor=ACTOR)
+    fund_commands.deposit(store, "coop-jak", D("40000"), on=START, actor=ACTOR)
+    fund_commands.deposit(store, f"{GIVER}-jak", D("3000"), on=START, actor=ACTOR)
     for m, amount in savings.items():
         if amount:
-            jak.deposit(store, f"{m}-{KIND[m]}", amount, on=START, actor=ACTOR)
+            fund_commands.deposit(store, f"{m}-{KIND[m]}", amount, on=START, actor=ACTOR)
     made = []
     for n, (m, amount, months, days) in enumerate(sorted(granted, key=lambda g: g[3])):
         loan, on = f"L{n}", START + timedelta(days=days)
-        jak.grant_loan(store, loan, holder=m, account=f"{m}-{KIND[m]}", amount=amount, months=months, on=on,
+        fund_commands.grant_loan(store, loan, holder=m, account=f"{m}-{KIND[m]}", amount=amount, months=months, on=on,
                        actor=ACTOR)
-        jak.buy_share_deposit(store, loan, on=on, actor=ACTOR)
-        jak.disburse(store, loan, on=on, actor=ACTOR)
+        fund_commands.buy_share_deposit(store, loan, on=on, actor=ACTOR)
+        fund_commands.disburse(store, loan, on=on, actor=ACTOR)
         made.append((loan, m, on, read.loan(LedgerView(store), loan, on).contract))
     return made
 
@@ -107,16 +108,16 @@ def _facts(made, savings, extra) -> list[tuple]:
 def _record(store, fact) -> None:
     on, what, who, amount = fact
     if what == "deposit":
-        jak.deposit(store, f"{who}-{KIND[who]}", amount, on=on, actor=ACTOR)
+        fund_commands.deposit(store, f"{who}-{KIND[who]}", amount, on=on, actor=ACTOR)
     elif what == "withdraw":
-        jak.withdraw(store, f"{who}-{KIND[who]}", amount, on=on, actor=ACTOR)
+        fund_commands.withdraw(store, f"{who}-{KIND[who]}", amount, on=on, actor=ACTOR)
     elif what == "gift":
-        jak.gift_points(store, GIVER, who, amount, on=on, actor=ACTOR)
+        fund_commands.gift_points(store, GIVER, who, amount, on=on, actor=ACTOR)
     elif what == "pay":
-        jak.receive_instalment(store, who, amount, on=on, actor=ACTOR)
+        fund_commands.receive_instalment(store, who, amount, on=on, actor=ACTOR)
     else:  # pay off: everything owed on the day (the loan's own earlier payments are recorded before it)
         state = read.loan(LedgerView(store), who, on)
-        jak.receive_instalment(store, who, state.outstanding + state.fee_arrears + state.after_saving_arrears,
+        fund_commands.receive_instalment(store, who, state.outstanding + state.fee_arrears + state.after_saving_arrears,
                                on=on, actor=ACTOR)
 
 
@@ -135,7 +136,7 @@ def _permuted(facts, shuffle) -> list[tuple]:
 
 
 def _books(store, made, days) -> str:
-    view = read.reader(LedgerView(store))  # (one reader: each stream read once)
+    view = LedgerView(store)  # (one source: each stream read once)
     shown = []
     for day in days:
         shown += [read.holder(view, h, day).to_json() for h in HOLDERS]
@@ -163,18 +164,18 @@ def test_the_same_facts_in_any_entry_order_give_the_same_books(backend, tmp_path
             except ValidationFailed:
                 pass  # refused in date order (e.g. a payment on a loan already paid off): not a fact
         last = max([f[0] for f in accepted] + [START + timedelta(days=61)])
-        released = jak.settle(a, through=last + timedelta(days=400), actor=ACTOR)
+        released = fund_commands.releases(a, through=last + timedelta(days=400))
         seen = START
         for n, fact in enumerate(_permuted(accepted, shuffle)):
             _record(b, fact)  # a fact accepted in date order is accepted in any order
             seen = max(seen, fact[0])
             if n % settles == 0:
-                released += jak.settle(b, through=seen, actor=ACTOR)
-        released += jak.settle(b, through=last + timedelta(days=400), actor=ACTOR)
+                released += fund_commands.releases(b, through=seen)
+        released += fund_commands.releases(b, through=last + timedelta(days=400))
         # the days around every release either run saw (where a release on the wrong day shows), and some others
         days = sorted({START + timedelta(days=61), last, last + timedelta(days=120)}
                       | {add_months(START, k) - timedelta(days=1) for k in range(3, 24, 6)}
                       | {r["on"] - timedelta(days=d) for r in released for d in (0, 1)})
         assert _books(a, made, days) == _books(b, made, days)
         through = last + timedelta(days=120)
-        assert jak.settle(a, through=through, actor=ACTOR) == jak.settle(b, through=through, actor=ACTOR)
+        assert fund_commands.releases(a, through=through) == fund_commands.releases(b, through=through)

@@ -8,14 +8,22 @@ from fractions import Fraction
 
 import pytest
 
-from ledger.commands import jak
-from ledger.commands.jak import StoreReader
+from ledger.commands import fund as fund_commands
+from ledger.commands.fund import StoreReader
 from ledger.errors import ValidationFailed
-from ledger.jak_state import read_holder, read_loan
-from ledger.rules.loans import add_months, early_repayment, quote
-from projections import jak as read
+from ledger.fund.reading import read_holder, read_loan
+from ledger.calendar import add_months
+from ledger.rules.loans import early_repayment, quote
+from projections import fund as read
 from projections.view import LedgerView
-from tests.jak_fixtures import ACTOR, FUND, fund_with_policy, member_account, pay_due, run_loan
+from tests.jak_fixtures import (
+    ACTOR,
+    FUND,
+    fund_with_policy,
+    member_account,
+    pay_due,
+    run_loan,
+)
 
 
 def points(store, holder, on):
@@ -31,7 +39,7 @@ def books(store):
     fund_with_policy(store)
     # a saver whose money lets the fund lend
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
     return store
 
 
@@ -46,12 +54,12 @@ def test_no_pre_savings_after_saving_equals_instalment_and_points_close_at_exact
     # the settling month is February 2025: the points close at exactly zero at its end
     assert points(store, "m1", date(2025, 2, 28)) == 0
     assert points(store, "m1", date(2025, 2, 27)) < 0
-    released = jak.settle(store, through=date(2025, 12, 31), actor=ACTOR)
+    released = fund_commands.releases(store, through=date(2025, 12, 31))
     assert released == [{"loan_id": "L1", "account_id": account, "on": date(2025, 3, 1), "amount": D("1200.00")}]
     # a release is a fold: settle reports what the books show and writes nothing, the same every time
     head = store.head().position
-    assert jak.settle(store, through=date(2025, 12, 31)) == released and store.head().position == head
-    assert jak.settle(store, through=date(2025, 2, 28)) == []  # not yet released then
+    assert fund_commands.releases(store, through=date(2025, 12, 31)) == released and store.head().position == head
+    assert fund_commands.releases(store, through=date(2025, 2, 28)) == []  # not yet released then
     holder = read_holder(StoreReader(store), "m1", date(2025, 3, 1))
     assert holder.locked_after_savings == 0 and holder.savings == D("1200.00")
 
@@ -68,7 +76,7 @@ def test_an_awkward_amount_still_closes_at_zero_without_pre_savings(books):
 def test_pre_savings_covering_half_halve_the_after_saving(books):
     store = books
     account = member_account(store, "m1")
-    jak.deposit(store, account, D("650"), on=date(2024, 1, 1), actor=ACTOR)  # 6 months x 650 = 3,900 points
+    fund_commands.deposit(store, account, D("650"), on=date(2024, 1, 1), actor=ACTOR)  # 6 months x 650 = 3,900 points
     assert points(store, "m1", date(2024, 6, 30)) == 3900
     run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 7, 1))
     state = loan(store, "L1", date(2025, 8, 1))
@@ -80,7 +88,7 @@ def test_pre_savings_covering_half_halve_the_after_saving(books):
 def test_pre_savings_covering_all_need_no_after_saving(books):
     store = books
     account = member_account(store, "m1")
-    jak.deposit(store, account, D("1300"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, account, D("1300"), on=date(2024, 1, 1), actor=ACTOR)
     run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 7, 1))
     state = loan(store, "L1", date(2025, 8, 1))
     assert set(state.contract.after_savings) == {D("0.00")} and state.after_savings_paid == 0
@@ -96,7 +104,7 @@ def test_a_loan_paid_out_mid_month_counts_part_months_by_the_day(books):
     # 15 Feb to 14 Mar at 1,200 is 15/29 of February and 14/31 of March, not one month
     consumed = Fraction(1200) * (Fraction(15, 29) + Fraction(14, 31))
     assert loan(store, "L1", date(2024, 3, 14)).points_consumed == consumed
-    released = jak.settle(store, through=date(2025, 12, 31), actor=ACTOR)
+    released = fund_commands.releases(store, through=date(2025, 12, 31))
     on = released[0]["on"]
     assert points(store, "m1", on - timedelta(days=1)) >= 0 > points(store, "m1", on - timedelta(days=2))
 
@@ -104,8 +112,8 @@ def test_a_loan_paid_out_mid_month_counts_part_months_by_the_day(books):
 def test_a_factor_change_mid_month_applies_from_its_effective_date(store):
     fund_with_policy(store, kinds=(("half", D("0.5"), 0),))
     account = member_account(store, "m1", kind="half")
-    jak.deposit(store, account, D("3100"), on=date(2024, 3, 1), actor=ACTOR)
-    jak.set_policy(store, FUND, on=date(2024, 3, 16), actor=ACTOR, kinds=(("half", D("1"), 0),))
+    fund_commands.deposit(store, account, D("3100"), on=date(2024, 3, 1), actor=ACTOR)
+    fund_commands.set_policy(store, FUND, on=date(2024, 3, 16), actor=ACTOR, kinds=(("half", D("1"), 0),))
     assert points(store, "m1", date(2024, 3, 15)) == 750  # 3,100 x 15/31 x 0.5
     assert points(store, "m1", date(2024, 3, 31)) == 750 + 1600  # + 3,100 x 16/31 x 1
     shown = read.holder(LedgerView(store), "m1", date(2024, 3, 31)).to_json()
@@ -115,14 +123,14 @@ def test_a_factor_change_mid_month_applies_from_its_effective_date(store):
 def test_points_can_be_given_between_members_never_beyond_what_the_giver_holds(books):
     store = books
     a, b = member_account(store, "m1"), member_account(store, "m2")
-    jak.deposit(store, a, D("100"), on=date(2024, 1, 1), actor=ACTOR)
-    jak.gift_points(store, "m1", "m2", D("60"), on=date(2024, 1, 31), actor=ACTOR)
+    fund_commands.deposit(store, a, D("100"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.gift_points(store, "m1", "m2", D("60"), on=date(2024, 1, 31), actor=ACTOR)
     assert points(store, "m1", date(2024, 1, 31)) == 40 and points(store, "m2", date(2024, 1, 31)) == 60
     with pytest.raises(ValidationFailed, match="more than the 40.0000 points m1 holds"):
-        jak.gift_points(store, "m1", "m2", D("41"), on=date(2024, 1, 31), actor=ACTOR)
+        fund_commands.gift_points(store, "m1", "m2", D("41"), on=date(2024, 1, 31), actor=ACTOR)
     member_account(store, "coop1", holder_kind="coop")
     with pytest.raises(ValidationFailed, match="co-op"):
-        jak.gift_points(store, "m1", "coop1", D("1"), on=date(2024, 2, 1), actor=ACTOR)
+        fund_commands.gift_points(store, "m1", "coop1", D("1"), on=date(2024, 2, 1), actor=ACTOR)
     assert b
 
 
@@ -133,12 +141,12 @@ def test_early_repayment_keeps_after_savings_locked_until_points_are_back(books)
     run_loan(store, "L1", "m1", account, "1200", 12, on, pay_months=5)
     state = loan(store, "L1", add_months(on, 6))
     # the 6th payment: instalment 6 and its after-saving, plus everything outstanding
-    jak.receive_instalment(store, "L1", D("700") + D("100"), on=add_months(on, 6), actor=ACTOR)
+    fund_commands.receive_instalment(store, "L1", D("700") + D("100"), on=add_months(on, 6), actor=ACTOR)
     state = loan(store, "L1", add_months(on, 6))
     assert state.status == "repaid" and state.after_savings_paid == D("600.00") and state.repaid == D("1200.00")
     rule = early_repayment(quote(D("1200"), 12), 6)
     assert points(store, "m1", add_months(on, 6) - timedelta(days=1)) == rule.points_at_repayment
-    released = jak.settle(store, through=date(2026, 12, 31), actor=ACTOR)
+    released = fund_commands.releases(store, through=date(2026, 12, 31))
     assert released[0]["amount"] == D("600.00")
     day = released[0]["on"]
     assert day <= add_months(add_months(on, 6), rule.months_locked)
@@ -153,7 +161,7 @@ def test_arrears_are_what_fell_due_and_was_not_received(books):
     assert state.instalments_due == 5 and state.instalments_received == 3
     assert state.repayment_arrears == 200 and state.after_saving_arrears == 200 and state.arrears == 400
     # a late payment clears the oldest first: repayment 4, after-saving 4, repayment 5, ...
-    jak.receive_instalment(store, "L1", D("300"), on=date(2024, 6, 20), actor=ACTOR)
+    fund_commands.receive_instalment(store, "L1", D("300"), on=date(2024, 6, 20), actor=ACTOR)
     after = loan(store, "L1", date(2024, 6, 20))
     assert after.repaid == 500 and after.after_savings_paid == 400 and after.arrears == 100
 
@@ -175,55 +183,55 @@ def test_refusals_name_the_field_and_write_nothing(books):
     account = member_account(store, "m1")
     head = store.head().position
     with pytest.raises(ValidationFailed) as refused:
-        jak.grant_loan(store, "BIG", holder="m1", account=account, amount=D("50000"), months=12,
+        fund_commands.grant_loan(store, "BIG", holder="m1", account=account, amount=D("50000"), months=12,
                        on=date(2024, 2, 1), actor=ACTOR)
     assert "amount" in str(refused.value) and "the fund has 20000.00 to lend" in str(refused.value)
-    jak.grant_loan(store, "L1", holder="m1", account=account, amount=D("1200"), months=12, on=date(2024, 2, 1), actor=ACTOR)
+    fund_commands.grant_loan(store, "L1", holder="m1", account=account, amount=D("1200"), months=12, on=date(2024, 2, 1), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="share_deposit: unpaid"):
-        jak.disburse(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
+        fund_commands.disburse(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
     assert store.head().position == head + 1
     # locked after-savings cannot be withdrawn
-    jak.buy_share_deposit(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
-    jak.disburse(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
+    fund_commands.buy_share_deposit(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
+    fund_commands.disburse(store, "L1", on=date(2024, 2, 1), actor=ACTOR)
     pay_due(store, "L1", date(2024, 2, 1), 1)
     with pytest.raises(ValidationFailed, match="locked"):
-        jak.withdraw(store, account, D("50"), on=date(2024, 3, 2), actor=ACTOR)
+        fund_commands.withdraw(store, account, D("50"), on=date(2024, 3, 2), actor=ACTOR)
 
 
 def test_pre_saving_rules_of_the_policy(store):
     fund_with_policy(store, minimum_presaving_months=6, maximum_loan_multiple=D("3"))
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
     account = member_account(store, "m1")
-    jak.deposit(store, account, D("500"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, account, D("500"), on=date(2024, 1, 1), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="saved_months: 3 months of pre-saving is fewer than the 6 required"):
-        jak.grant_loan(store, "L1", holder="m1", account=account, amount=D("1200"), months=12, on=date(2024, 4, 1), actor=ACTOR)
+        fund_commands.grant_loan(store, "L1", holder="m1", account=account, amount=D("1200"), months=12, on=date(2024, 4, 1), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="more than 3 times savings of 500"):
-        jak.grant_loan(store, "L1", holder="m1", account=account, amount=D("1600"), months=12, on=date(2024, 7, 1), actor=ACTOR)
-    jak.grant_loan(store, "L1", holder="m1", account=account, amount=D("1500"), months=12, on=date(2024, 7, 1), actor=ACTOR)
+        fund_commands.grant_loan(store, "L1", holder="m1", account=account, amount=D("1600"), months=12, on=date(2024, 7, 1), actor=ACTOR)
+    fund_commands.grant_loan(store, "L1", holder="m1", account=account, amount=D("1500"), months=12, on=date(2024, 7, 1), actor=ACTOR)
 
 
 def test_the_notice_rule_and_the_free_balance(books):
     store = books
     account = member_account(store, "m1", kind="notice")
-    jak.deposit(store, account, D("100"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, account, D("100"), on=date(2024, 1, 1), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="notice_given_on: is required"):
-        jak.withdraw(store, account, D("10"), on=date(2024, 2, 1), actor=ACTOR)
+        fund_commands.withdraw(store, account, D("10"), on=date(2024, 2, 1), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="less than the 30 days"):
-        jak.withdraw(store, account, D("10"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 15), actor=ACTOR)
+        fund_commands.withdraw(store, account, D("10"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 15), actor=ACTOR)
     with pytest.raises(ValidationFailed, match="more than the free balance of 100"):
-        jak.withdraw(store, account, D("101"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 1), actor=ACTOR)
-    jak.withdraw(store, account, D("100"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 1), actor=ACTOR)
+        fund_commands.withdraw(store, account, D("101"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.withdraw(store, account, D("100"), on=date(2024, 2, 1), notice_given_on=date(2024, 1, 1), actor=ACTOR)
 
 
 def test_the_fund_refuses_a_withdrawal_it_has_lent_out(store):
     fund_with_policy(store)
     a = member_account(store, "saver")
-    jak.deposit(store, a, D("1000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, a, D("1000"), on=date(2024, 1, 1), actor=ACTOR)
     b = member_account(store, "m1")
     run_loan(store, "L1", "m1", b, "900", 12, date(2024, 2, 1), pay_months=0)
-    with pytest.raises(ValidationFailed, match="the fund can pay out at most"):
-        jak.withdraw(store, a, D("900"), on=date(2024, 2, 2), actor=ACTOR)
+    with pytest.raises(ValidationFailed, match="the fund has 194.50 to pay out from 2024-02-02, less than the 900 asked for"):
+        fund_commands.withdraw(store, a, D("900"), on=date(2024, 2, 2), actor=ACTOR)
 
 
 def test_fund_position_and_as_known_at(backend):
@@ -236,7 +244,7 @@ def test_fund_position_and_as_known_at(backend):
     store = backend.store(clock=clock)
     fund_with_policy(store)
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("5000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("5000"), on=date(2024, 1, 1), actor=ACTOR)
     account = member_account(store, "m1")
     run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 2, 1), pay_months=2)
     cut = now[0]

@@ -13,12 +13,15 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ledger.commands import jak
-from ledger.commands.jak import StoreReader
+from ledger.commands import fund as fund_commands
+from ledger.commands.fund import StoreReader
 from ledger.errors import ValidationFailed
-from ledger.jak_state import FundBooks, JakIndex, position_of, read_holder
+from ledger.fund.books import FundBooks
+from ledger.fund.flows import position_of
+from ledger.fund.reading import FundIndex, read_holder
 from tests.conftest import fresh_backend
 from tests.jak_fixtures import ACTOR, FUND, fund_with_policy, member_account
 
@@ -38,7 +41,7 @@ def _run(store, plan) -> date:
     for i, m in enumerate(MEMBERS):
         member_account(store, m, kind="jak" if i != 1 else "half")
     member_account(store, "coop", holder_kind="coop")
-    jak.deposit(store, "coop-jak", D("2000"), on=START, actor=ACTOR)
+    fund_commands.deposit(store, "coop-jak", D("2000"), on=START, actor=ACTOR)
     day, loans = START, []
     for n, (op, a, b, amount, gap, months) in enumerate(plan):
         day += timedelta(days=gap)
@@ -46,31 +49,31 @@ def _run(store, plan) -> date:
         account = f"{m}-{'half' if a == 1 else 'jak'}"
         try:
             if op == "deposit":
-                jak.deposit(store, account, amount, on=day, actor=ACTOR)
+                fund_commands.deposit(store, account, amount, on=day, actor=ACTOR)
             elif op == "withdraw":
-                jak.withdraw(store, account, amount, on=day, actor=ACTOR)
+                fund_commands.withdraw(store, account, amount, on=day, actor=ACTOR)
             elif op == "gift":
-                jak.gift_points(store, m, other, amount, on=day, actor=ACTOR)
+                fund_commands.gift_points(store, m, other, amount, on=day, actor=ACTOR)
             elif op == "factor":
-                jak.set_policy(store, FUND, on=day, actor=ACTOR,
+                fund_commands.set_policy(store, FUND, on=day, actor=ACTOR,
                                kinds=(("jak", D("1"), 0), ("half", D(b + 1) / 4, 0)))
             elif op == "loan":
                 loan = f"L{n}"
-                jak.grant_loan(store, loan, holder=m, account=account, amount=amount * 2, months=months, on=day, actor=ACTOR)
-                jak.buy_share_deposit(store, loan, on=day, actor=ACTOR)
-                jak.disburse(store, loan, on=day, actor=ACTOR)
+                fund_commands.grant_loan(store, loan, holder=m, account=account, amount=amount * 2, months=months, on=day, actor=ACTOR)
+                fund_commands.buy_share_deposit(store, loan, on=day, actor=ACTOR)
+                fund_commands.disburse(store, loan, on=day, actor=ACTOR)
                 loans.append(loan)
             elif op == "pay" and loans:
-                jak.receive_instalment(store, loans[a % len(loans)], amount, on=day, actor=ACTOR)
+                fund_commands.receive_instalment(store, loans[a % len(loans)], amount, on=day, actor=ACTOR)
             elif op == "payoff" and loans:
-                from ledger.commands.jak import _loan
+                from ledger.commands.fund import _loan
 
-                _, state = _loan(StoreReader(store), loans[a % len(loans)], day, "test")
+                state = _loan(StoreReader(store), loans[a % len(loans)], day, "test")
                 owed = state.outstanding + state.fee_arrears + state.after_saving_arrears
                 if owed > 0:
-                    jak.receive_instalment(store, loans[a % len(loans)], owed, on=day, actor=ACTOR)
+                    fund_commands.receive_instalment(store, loans[a % len(loans)], owed, on=day, actor=ACTOR)
             elif op == "settle":
-                jak.settle(store, through=day, actor=ACTOR)
+                fund_commands.releases(store, through=day)
         except ValidationFailed:
             pass
     return day
@@ -154,7 +157,7 @@ def test_points_of_all_holders_are_savings_times_time_times_factor_less_loans_ti
         store = db.store()
         last = _run(store, plan)
         reader = StoreReader(store)
-        index = JakIndex(reader)
+        index = FundIndex(reader)
         for on in (START + timedelta(days=20), last, last + timedelta(days=100)):
             held = sum((read_holder(reader, h, on, index).points_exact for h in index.holders()), Fraction(0))
             assert held == _brute_force_points(store, on)

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger.commands import jak
+from ledger.commands import fund as fund_commands
 from ledger.commands.audit import close_period, closed_periods, reverse_event
 from ledger.commands.coop import accrue, record
 from ledger.errors import ValidationFailed
@@ -151,7 +151,7 @@ def test_an_import_is_raw_and_not_checked_against_closes_but_its_adjustment_meta
 def fund_books(store):
     fund_with_policy(store)
     member_account(store, "saver")
-    jak.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.deposit(store, "saver-jak", D("20000"), on=date(2024, 1, 1), actor=ACTOR)
     account = member_account(store, "m1")
     run_loan(store, "L1", "m1", account, "1200", 12, date(2024, 2, 1), pay_months=2)
     close_period(store, "jak1", date(2024, 1, 1), date(2024, 6, 30), "treasurer")
@@ -162,15 +162,15 @@ def test_a_jak_instalment_dated_in_a_closed_fund_period_is_refused_unless_adjust
     store = fund_books
     head = store.head().position
     with pytest.raises(ValidationFailed) as refused:
-        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
+        fund_commands.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
     assert "closed period 2024-01-01 to 2024-06-30" in str(refused.value)
     with pytest.raises(ValidationFailed, match="closed period"):
-        jak.deposit(store, "saver-jak", D("5"), on=date(2024, 3, 1), actor=ACTOR)
+        fund_commands.deposit(store, "saver-jak", D("5"), on=date(2024, 3, 1), actor=ACTOR)
     assert store.head().position == head
     with prior_period_adjustment("standing order paid, bank feed was late"):  # (a second payment of 200 that day:
         # told apart from the instalment paid on 2024-04-01 by its reference, docs/events.md "Idempotency")
-        jak.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
+        fund_commands.receive_instalment(store, "L1", D("200"), on=date(2024, 4, 1), actor=ACTOR, reference="late feed 7")
     last = list(store.read(stream="loan-L1"))[-1]
     assert last.metadata == {"actor": ACTOR, "adjustment": "prior-period",
                              "reason": "standing order paid, bank feed was late"}
-    jak.deposit(store, "saver-jak", D("5"), on=date(2024, 7, 1), actor=ACTOR)  # after the close: as usual
+    fund_commands.deposit(store, "saver-jak", D("5"), on=date(2024, 7, 1), actor=ACTOR)  # after the close: as usual

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.errors import InconsistentLog, ValidationFailed
-from ledger.events.jak import LoanGranted
+from ledger.events.fund import LoanGranted
 from ledger.store import NewEvent
 from tests.factories import forge
 

@@ -2,22 +2,19 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger.rules.fund import (
+from examples.appendix6 import (
     APPENDIX_6,
     APPENDIX_6_AS_PRINTED,
     APPENDIX_6_PRINTED,
     ForecastPlan,
-    FundPosition,
     GroupPlan,
     LandlordPlan,
-    can_fund,
     compare,
     forecast,
-    funding_refusal,
     group_contracts,
-    liquidity,
     printed_layout,
 )
+from ledger.rules.fund import FundPosition, can_fund, funding_refusal, liquidity
 
 INFLOW_ROWS = ("landlord_saving", "shares_purchased", "fees_on_new_loans", "fees_on_existing_loans")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from ledger.jak_state import contract_of, instalments_covered, loan_state
-from tests.unit.test_jak_state import Log, granted
+from ledger.fund.loan import contract_of, instalments_covered, loan_state
+from tests.unit.test_fund_folds import Log, granted
 
 
 def paid(log, on, repayment, after_saving, fee="0"):

@@ -10,9 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The domain: events, rules and folds. Standard library and pydantic only: no database, no I/O.
 DOMAIN = ["ledger/coop", "ledger/fund", "ledger/rules", "ledger/accrual.py", "ledger/calendar.py",
-          "ledger/streams.py", "ledger/money.py", "ledger/periods.py", "ledger/equity_state.py",
-          "ledger/jak_state.py", "ledger/events/base.py", "ledger/events/types.py", "ledger/events/coop.py",
-          "ledger/events/fund.py", "ledger/events/equity.py", "ledger/events/jak.py", "ledger/events/audit.py"]
+          "ledger/streams.py", "ledger/money.py", "ledger/periods.py", "ledger/events/base.py",
+          "ledger/events/types.py", "ledger/events/coop.py", "ledger/events/fund.py", "ledger/events/audit.py"]
 
 
 def _files(*roots: str) -> list[Path]:
@@ -24,8 +23,13 @@ def _files(*roots: str) -> list[Path]:
 
 
 def _imports(path: Path) -> set[str]:
+    """What a module imports to run (an import under `if TYPE_CHECKING:` names a type only)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

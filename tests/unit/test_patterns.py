@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from ledger.canonical import canonical_json, envelope_parts, envelope_text
 from ledger.events import REGISTRY
-from ledger.events.jak import AccountKind
+from ledger.events.fund import AccountKind
 from ledger.money import MoneyError, parse_money
 from ledger.store.mapper import _EnvelopeIn, _MetadataIn, _chunk_validator, date_text
 

@@ -1,25 +1,42 @@
-"""The JAK savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points`, `mutual jak`."""
+"""The savings-and-loans fund: `mutual savings`, `mutual loan`, `mutual fund`, `mutual points` (and
+`mutual jak settle`, the old name of `mutual fund releases`)."""
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
 from cli.output import emit_json, table
 from cli.params import DECIMAL, ISO_DATE, MONEY, TIMESTAMP
 
-class IdParam(click.ParamType):
+if TYPE_CHECKING:
+    from cli.main import Context
+    from ledger.commands.fund import Written
+    from ledger.rules.loans import LoanContract
+    from projections.view import LedgerView
+
+F = TypeVar("F", bound=Callable[..., Any])
+HolderKind = Literal["member", "coop"]
+
+REFERENCE_HELP = "The bank reference or statement line: tells two equal payments on one day apart."
+
+
+class IdParam(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2; pyproject allows 8.1)
     """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
 
     name = "id"
     pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str) or not self.pattern.fullmatch(value):
-            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)", param, ctx)
+            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)",
+                      param, ctx)
         return value
 
 
@@ -29,7 +46,7 @@ AS_OF_HELP = "Effective date of the figures (default: today)."
 KNOWN_HELP = "Show the books as they stood at this recorded time (what an earlier audit saw)."
 
 
-def _view(obj, as_known_at):
+def _view(obj: Context, as_known_at: datetime | None) -> LedgerView:
     from projections.view import LedgerView
 
     return LedgerView(obj.store, as_known_at)
@@ -45,26 +62,26 @@ def _actor(value: str | None) -> str:
     return actor(value)
 
 
-def query_options(f):
+def query_options(f: F) -> F:
     f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
     f = click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)(f)
     f = click.option("--as-of", type=ISO_DATE, default=None, help=AS_OF_HELP)(f)
     return f
 
 
-def write_options(f):
+def write_options(f: F) -> F:
     f = _prior_period(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
     f = click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")(f)
     return f
 
 
-def _prior_period(f):
+def _prior_period(f: F) -> F:
     """`--prior-period REASON`: record the command's events as prior-period adjustments (docs/audit.md), the one
     way into a closed period; the reason is kept with them."""
 
     @functools.wraps(f)
-    def run(*args, prior_period=None, **kwargs):
+    def run(*args: Any, prior_period: str | None = None, **kwargs: Any) -> Any:
         if prior_period is None:
             return f(*args, **kwargs)
         if not prior_period.strip():
@@ -76,10 +93,10 @@ def _prior_period(f):
 
     return click.option("--prior-period", "prior_period", metavar="REASON", default=None,
                         help="Record it as a prior-period adjustment, with this reason (needed for a date inside a "
-                             "closed period).")(run)
+                             "closed period).")(cast(F, run))
 
 
-def _written(result, as_json: bool, what: str) -> None:
+def _written(result: Written, as_json: bool, what: str) -> None:
     """What a write command did; a retry of what the log holds already says so, writing nothing (exit 0)."""
     key = getattr(result, "key", None)
     summary = {"written": result.written, "positions": result.positions, "head_position": result.head.position,
@@ -108,9 +125,9 @@ def savings() -> None:
 @click.argument("holder", type=ID)
 @query_options
 @click.pass_obj
-def savings_show(obj, holder: str, as_of, as_known_at, as_json: bool) -> None:
+def savings_show(obj: Context, holder: str, as_of: date | None, as_known_at: datetime | None, as_json: bool) -> None:
     """HOLDER's balances per account, locked after-savings, loans and points on a date."""
-    from projections.jak import holder as read
+    from projections.fund import holder as read
 
     state = read(_view(obj, as_known_at), holder, _today(as_of))
     data = state.to_json()
@@ -137,11 +154,12 @@ def savings_show(obj, holder: str, as_of, as_known_at, as_json: bool) -> None:
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
 @write_options
 @click.pass_obj
-def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_json) -> None:
+def savings_open(obj: Context, account: str, fund: str, holder: str, holder_kind: HolderKind, kind: str, on: date,
+                 actor: str | None, as_json: bool) -> None:
     """Open savings ACCOUNT for a holder, of a kind the fund's policy offers."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.open_account(obj.store, account, fund=fund, holder=holder, holder_kind=holder_kind, kind=kind,
+    _written(commands.open_account(obj.store, account, fund=fund, holder=holder, holder_kind=holder_kind, kind=kind,
                               on=on, actor=_actor(actor)), as_json, f"account {account} opened")
 
 
@@ -149,16 +167,18 @@ def savings_open(obj, account, fund, holder, holder_kind, kind, on, actor, as_js
 @click.argument("account", type=ID)
 @click.option("--amount", type=MONEY, required=True)
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
-@click.option("--key", default=None, help="Idempotency key (default: derived from the deposit: account, date, amount, reference).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--key", default=None,
+              help="Idempotency key (default: derived from the deposit: account, date, amount, reference).")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
-def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) -> None:
+def savings_deposit(obj: Context, account: str, amount: Decimal, on: date, key: str | None, reference: str | None,
+                    actor: str | None, as_json: bool) -> None:
     """Deposit into savings ACCOUNT. Entered again (by anyone) it is already recorded: tell two equal deposits on one
     day apart with --reference or --key."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key, reference=reference),
+    _written(commands.deposit(obj.store, account, amount, on=on, actor=_actor(actor), key=key, reference=reference),
              as_json, "deposit")
 
 
@@ -168,14 +188,15 @@ def savings_deposit(obj, account, amount, on, key, reference, actor, as_json) ->
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
 @click.option("--notice-given-on", type=ISO_DATE, default=None, help="When notice was given (notice accounts).")
 @click.option("--key", default=None, help="Idempotency key (default: derived from the withdrawal).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
-def savings_withdraw(obj, account, amount, on, notice_given_on, key, reference, actor, as_json) -> None:
+def savings_withdraw(obj: Context, account: str, amount: Decimal, on: date, notice_given_on: date | None,
+                     key: str | None, reference: str | None, actor: str | None, as_json: bool) -> None:
     """Withdraw from ACCOUNT: refused beyond the free balance, the notice rule or the fund's liquidity."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
+    _written(commands.withdraw(obj.store, account, amount, on=on, notice_given_on=notice_given_on,
                           actor=_actor(actor), key=key, reference=reference), as_json, "withdrawal")
 
 
@@ -195,11 +216,12 @@ def points() -> None:
 @click.option("--key", default=None, help="Idempotency key.")
 @write_options
 @click.pass_obj
-def points_gift(obj, giver, receiver, amount, on, key, actor, as_json) -> None:
+def points_gift(obj: Context, giver: str, receiver: str, amount: Decimal, on: date, key: str | None, actor: str | None,
+                as_json: bool) -> None:
     """Give points from one member to another (never more than the giver holds)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.gift_points(obj.store, giver, receiver, amount, on=on, actor=_actor(actor), key=key),
+    _written(commands.gift_points(obj.store, giver, receiver, amount, on=on, actor=_actor(actor), key=key),
              as_json, "gift")
 
 
@@ -211,7 +233,7 @@ def loan() -> None:
     """Interest-free loans: quotes, contracts, instalments."""
 
 
-def _loan_rows(data: dict) -> list[tuple[str, object]]:
+def _loan_rows(data: dict[str, Any]) -> list[tuple[str, object]]:
     return [(k, data[k]) for k in sorted(data) if not isinstance(data[k], (list, dict))]
 
 
@@ -219,9 +241,10 @@ def _loan_rows(data: dict) -> list[tuple[str, object]]:
 @click.argument("loan_id", metavar="LOAN", type=ID)
 @query_options
 @click.pass_obj
-def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
+def loan_show(obj: Context, loan_id: str, as_of: date | None, as_known_at: datetime | None, as_json: bool) -> None:
     """LOAN on a date: outstanding, instalments due and received, arrears, fees, points consumed."""
-    from projections.jak import loan as read, loan_corrections
+    from projections.fund import loan as read
+    from projections.fund import loan_corrections
 
     view = _view(obj, as_known_at)
     data = read(view, loan_id, _today(as_of)).to_json()
@@ -238,10 +261,9 @@ def loan_show(obj, loan_id: str, as_of, as_known_at, as_json: bool) -> None:
                    for c in corrections])
 
 
-def quote_json(contract, policy_source: str) -> dict:
+def quote_json(contract: LoanContract, policy_source: str) -> dict[str, Any]:
+    from ledger.fund.common import money
     from ledger.rules.points import to_points
-
-    from ledger.jak_state import money
 
     return {
         "amount": money(contract.amount),
@@ -271,16 +293,18 @@ def quote_json(contract, policy_source: str) -> dict:
 @loan.command("quote")
 @click.option("--amount", type=MONEY, required=True, help="The loan, e.g. 1200.00.")
 @click.option("--months", type=click.IntRange(1, 600), required=True, help="The term in months.")
-@click.option("--points", "points_", type=DECIMAL, default=None, help="Points available (default 0; not with --holder).")
+@click.option("--points", "points_", type=DECIMAL, default=None,
+              help="Points available (default 0; not with --holder).")
 @click.option("--holder", default=None, type=ID, help="Use this holder's points, savings and fund policy.")
 @click.option("--fund", default=None, type=ID, help="Use this fund's policy in force (default: the holder's fund).")
 @click.option("--on", "on", type=ISO_DATE, default=None, help="The payout date (default: today).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_json) -> None:
+def loan_quote(obj: Context, amount: Decimal, months: int, points_: Decimal | None, holder: str | None,
+               fund: str | None, on: date, as_known_at: datetime | None, as_json: bool) -> None:
     """Show the whole contract for a loan; writes nothing."""
-    from ledger.commands.jak import contract_terms
+    from ledger.commands.fund import contract_terms
 
     if holder is not None and points_ is not None:
         raise click.UsageError("give either --points or --holder, not both")
@@ -308,11 +332,12 @@ def loan_quote(obj, amount, months, points_, holder, fund, on, as_known_at, as_j
 @click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
 @write_options
 @click.pass_obj
-def loan_grant(obj, loan_id, holder, account, amount, months, on, actor, as_json) -> None:
+def loan_grant(obj: Context, loan_id: str, holder: str, account: str, amount: Decimal, months: int, on: date,
+               actor: str | None, as_json: bool) -> None:
     """Grant LOAN: the ledger computes the contract, or refuses it with the reasons."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.grant_loan(obj.store, loan_id, holder=holder, account=account, amount=amount, months=months,
+    _written(commands.grant_loan(obj.store, loan_id, holder=holder, account=account, amount=amount, months=months,
                             on=on, actor=_actor(actor)), as_json, f"loan {loan_id} granted")
 
 
@@ -321,11 +346,11 @@ def loan_grant(obj, loan_id, holder, account, amount, months, on, actor, as_json
 @click.option("--on", "on", type=ISO_DATE, required=True)
 @write_options
 @click.pass_obj
-def loan_shares(obj, loan_id, on, actor, as_json) -> None:
+def loan_shares(obj: Context, loan_id: str, on: date, actor: str | None, as_json: bool) -> None:
     """Record LOAN's share deposit as bought (the whole amount of the contract)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.buy_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, "share deposit")
+    _written(commands.buy_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, "share deposit")
 
 
 @loan.command("disburse")
@@ -333,11 +358,12 @@ def loan_shares(obj, loan_id, on, actor, as_json) -> None:
 @click.option("--on", "on", type=ISO_DATE, required=True)
 @write_options
 @click.pass_obj
-def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
-    """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot fund it."""
-    from ledger.commands import jak
+def loan_disburse(obj: Context, loan_id: str, on: date, actor: str | None, as_json: bool) -> None:
+    """Pay LOAN out with its set-up and first annual fee; refused if the share deposit is unpaid or the fund cannot
+    fund it."""
+    from ledger.commands import fund as commands
 
-    _written(jak.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
+    _written(commands.disburse(obj.store, loan_id, on=on, actor=_actor(actor)), as_json, f"loan {loan_id} disbursed")
 
 
 @loan.command("pay")
@@ -345,14 +371,15 @@ def loan_disburse(obj, loan_id, on, actor, as_json) -> None:
 @click.option("--amount", type=MONEY, required=True, help="What the borrower paid.")
 @click.option("--on", "on", type=ISO_DATE, required=True)
 @click.option("--key", default=None, help="Idempotency key (default: derived from the loan, date, amount, reference).")
-@click.option("--reference", default=None, help="The bank reference or statement line: tells two equal payments on one day apart.")
+@click.option("--reference", default=None, help=REFERENCE_HELP)
 @write_options
 @click.pass_obj
-def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
+def loan_pay(obj: Context, loan_id: str, amount: Decimal, on: date, key: str | None, reference: str | None,
+             actor: str | None, as_json: bool) -> None:
     """Receive a payment on LOAN: split into fee, repayment and after-saving (any surplus repays early)."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key,
+    _written(commands.receive_instalment(obj.store, loan_id, amount, on=on, actor=_actor(actor), key=key,
                                     reference=reference), as_json, "instalment")
 
 
@@ -361,11 +388,11 @@ def loan_pay(obj, loan_id, amount, on, key, reference, actor, as_json) -> None:
 @click.option("--on", "on", type=ISO_DATE, required=True)
 @write_options
 @click.pass_obj
-def loan_shares_back(obj, loan_id, on, actor, as_json) -> None:
+def loan_shares_back(obj: Context, loan_id: str, on: date, actor: str | None, as_json: bool) -> None:
     """Pay a repaid LOAN's share deposit back; refused while the loan runs, or beyond the fund's liquidity."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.release_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json,
+    _written(commands.release_share_deposit(obj.store, loan_id, on=on, actor=_actor(actor)), as_json,
              "share deposit paid back")
 
 
@@ -376,11 +403,12 @@ def loan_shares_back(obj, loan_id, on, actor, as_json) -> None:
 @click.option("--reason", required=True, help="Why the fund gives the amount up (kept with the event).")
 @write_options
 @click.pass_obj
-def loan_write_off(obj, loan_id, amount, on, reason, actor, as_json) -> None:
+def loan_write_off(obj: Context, loan_id: str, amount: Decimal, on: date, reason: str, actor: str | None,
+                   as_json: bool) -> None:
     """Write off part or all of LOAN's outstanding balance: the fund bears the loss."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.write_off(obj.store, loan_id, amount, on=on, reason=reason, actor=_actor(actor)), as_json,
+    _written(commands.write_off(obj.store, loan_id, amount, on=on, reason=reason, actor=_actor(actor)), as_json,
              f"loan {loan_id} written off")
 
 
@@ -396,9 +424,9 @@ def fund() -> None:
 @click.argument("fund_id", metavar="FUND", type=ID)
 @query_options
 @click.pass_obj
-def fund_show(obj, fund_id: str, as_of, as_known_at, as_json: bool) -> None:
+def fund_show(obj: Context, fund_id: str, as_of: date | None, as_known_at: datetime | None, as_json: bool) -> None:
     """FUND's liquidity (savings + share capital + fees - loans outstanding - expenses) and totals on a date."""
-    from projections.jak import fund as read
+    from projections.fund import fund as read
 
     data = read(_view(obj, as_known_at), fund_id, _today(as_of))
     if as_json:
@@ -407,19 +435,19 @@ def fund_show(obj, fund_id: str, as_of, as_known_at, as_json: bool) -> None:
         table(f"fund {fund_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
 
 
-class AccountKindParam(click.ParamType):
+class AccountKindParam(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
     """NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30 (the factor a decimal between 0 and 1)."""
 
     name = "kind"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
         parts = str(value).split(":")
         if len(parts) not in (2, 3):
             self.fail(f"{value!r} is not NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30", param, ctx)
         name = ID.convert(parts[0], param, ctx)
-        factor = DECIMAL.convert(parts[1], param, ctx)
+        factor = DECIMAL.convert(parts[1], param, ctx)  # type: ignore[no-untyped-call]  # (cli/params.py)
         if not parts[2:]:
             return name, factor, 0
         if not parts[2].isascii() or not parts[2].isdigit():
@@ -442,14 +470,16 @@ class AccountKindParam(click.ParamType):
 @click.option("--key", default=None, help="Idempotency key.")
 @write_options
 @click.pass_obj
-def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, minimum_presaving_months,
-                maximum_loan_multiple, key, actor, as_json) -> None:
+def fund_policy(obj: Context, fund_id: str, on: date, kinds: tuple[tuple[str, Decimal, int], ...], setup_fee: Decimal,
+                annual_fee: Decimal, share_deposit: Decimal, minimum_presaving_months: int,
+                maximum_loan_multiple: Decimal | None, key: str | None, actor: str | None, as_json: bool) -> None:
     """Set FUND's product policy from a date: fees, share deposit, loan limits and account kinds."""
     from decimal import Decimal
 
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    result = jak.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee, annual_fee=annual_fee,
+    result = commands.set_policy(obj.store, fund_id, on=on, actor=_actor(actor), setup_fee=setup_fee,
+                            annual_fee=annual_fee,
                             share_deposit=share_deposit, minimum_presaving_months=minimum_presaving_months,
                             maximum_loan_multiple=maximum_loan_multiple,
                             kinds=tuple(kinds) or (("jak", Decimal(1), 0),), key=key)
@@ -464,65 +494,62 @@ def fund_policy(obj, fund_id, on, kinds, setup_fee, annual_fee, share_deposit, m
 @click.option("--key", default=None, help="Idempotency key.")
 @write_options
 @click.pass_obj
-def fund_expense(obj, fund_id, amount, on, purpose, key, actor, as_json) -> None:
+def fund_expense(obj: Context, fund_id: str, amount: Decimal, on: date, purpose: str, key: str | None,
+                 actor: str | None, as_json: bool) -> None:
     """Record an expense of FUND; refused if it would take the fund's liquidity below zero on any later day."""
-    from ledger.commands import jak
+    from ledger.commands import fund as commands
 
-    _written(jak.record_expense(obj.store, fund_id, amount, on=on, purpose=purpose, actor=_actor(actor), key=key),
+    _written(commands.record_expense(obj.store, fund_id, amount, on=on, purpose=purpose, actor=_actor(actor), key=key),
              as_json, f"fund {fund_id} expense")
 
 
 @fund.command("forecast")
 @click.argument("fund_id", metavar="FUND", type=ID)
 @click.option("--years", type=click.IntRange(1, 100), required=True)
-@click.option("--from", "start", type=ISO_DATE, default=None, help="First day of year 1 (default: the fund's first event).")
+@click.option("--from", "start", type=ISO_DATE, default=None,
+              help="First day of year 1 (default: the fund's first event).")
 @click.option("--as-of", type=ISO_DATE, default=None,
               help="Recorded flows up to this date, contracts after it (default: the fund's last event).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def fund_forecast(obj, fund_id, years, start, as_of, as_known_at, as_json) -> None:
+def fund_forecast(obj: Context, fund_id: str, years: int, start: date | None, as_of: date | None,
+                  as_known_at: datetime | None, as_json: bool) -> None:
     """FUND's balance year by year under the contracts in force."""
-    from ledger.jak_state import FORECAST_COLUMNS
-    from projections.jak import forecast
+    from ledger.fund.forecast import FORECAST_COLUMNS
+    from projections.fund import forecast
 
     data = forecast(_view(obj, as_known_at), fund_id, years, start, as_of)
     if as_json:
         emit_json(data)
         return
     rows = data["years"]
-    labels = ("opening_balance",) + FORECAST_COLUMNS + ("written_off", "fund_balance", "lowest_balance")
+    labels = ("opening_balance", *FORECAST_COLUMNS, "written_off", "fund_balance", "lowest_balance")
     table(f"fund {fund_id}: forecast from {data['from']} (recorded through {data['recorded_through']})",
           ["row"] + [f"year {r['year']}" + (" *" if r["projected"] else "") for r in rows],
           [(label, *(r[label] for r in rows)) for label in labels])
 
 
-# --- settling --------------------------------------------------------------------------------------
+# --- releases of after-savings --------------------------------------------------------------------------------------
 
 
-@click.group()
-def jak() -> None:
-    """What the ledger computes for the JAK fund from the facts."""
-
-
-@jak.command("settle")
+@fund.command("releases")
 @click.option("--through", type=ISO_DATE, required=True, help="Report the releases on or before this date.")
 @click.option("--fund", default=None, type=ID, help="Only this fund.")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--actor", default=None, hidden=True, help="Accepted for old scripts; nothing is written.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def jak_settle(obj, through, fund, as_known_at, actor, as_json) -> None:
+def fund_releases(obj: Context, through: date, fund: str | None, as_known_at: datetime | None, actor: str | None,
+                  as_json: bool) -> None:
     """Report the releases of after-savings the books show through --through, writing nothing.
 
     A repaid loan's after-savings are released the day after the holder's
     points are first back to zero or above: the books compute it from the
-    facts on every read (docs/jak-projections.md), so nothing is appended.
+    facts on every read (docs/fund-projections.md), so nothing is appended.
     """
-    from ledger.commands import jak as commands
-    from projections.jak import reader
-
-    released = commands.settle(obj.store, through=through, fund=fund, reader=reader(_view(obj, as_known_at)))
+    from ledger.commands import fund as commands
+    released = commands.releases(obj.store, through=through, fund=fund, reader=_view(obj, as_known_at))
     if as_json:
         emit_json({"released": released})
     else:
@@ -530,5 +557,12 @@ def jak_settle(obj, through, fund, as_known_at, actor, as_json) -> None:
             click.echo(f"released {r['amount']} of loan {r['loan_id']} in account {r['account_id']} on {r['on']}")
         click.echo(f"{len(released)} release(s)")
 
+
+@click.group()
+def jak() -> None:
+    """Old names, kept for scripts: `mutual jak settle` is `mutual fund releases`."""
+
+
+jak.add_command(fund_releases, name="settle")
 
 COMMANDS = [savings, points, loan, fund, jak]

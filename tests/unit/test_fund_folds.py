@@ -1,4 +1,4 @@
-"""The JAK folds (ledger/jak_state.py) on hand-made facts: no database."""
+"""The fund's folds (ledger/fund/) on hand-made events: no database."""
 
 from __future__ import annotations
 
@@ -6,30 +6,23 @@ from datetime import date
 from decimal import Decimal as D
 from fractions import Fraction
 
-from ledger.jak_state import (
-    Fact,
-    PointsCurve,
-    Release,
-    account_state,
-    contract_of,
-    factor_on,
-    forecast_years,
-    fund_flows,
-    holder_state,
-    holder_releases,
-    loan_state,
-    policies,
-    position_of,
-)
+from ledger.fund.account import Release, account_state
+from ledger.fund.flows import fund_flows, position_of
+from ledger.fund.forecast import forecast_years
+from ledger.fund.holder import holder_state
+from ledger.fund.loan import contract_of, loan_state
+from ledger.fund.policy import factor_on, policies
+from ledger.fund.releases import PointsCurve, holder_releases
 from ledger.rules.loans import quote
+from ledger.store.records import FoldedEvent
 
 
 class Log:
     def __init__(self) -> None:
-        self.facts: list[Fact] = []
+        self.facts: list[FoldedEvent] = []
 
-    def add(self, stream, type_, on, **payload) -> Fact:
-        fact = Fact(len(self.facts) + 1, stream, type_, on, payload)
+    def add(self, stream, type_, on, **payload) -> FoldedEvent:
+        fact = FoldedEvent(len(self.facts) + 1, stream, type_, 1, on, payload)
         self.facts.append(fact)
         return fact
 
@@ -149,7 +142,7 @@ def test_the_year_table_is_the_liquidity_formula():
     log.add("account-a", "SavingsDeposited", date(2024, 1, 1), account_id="a", amount="1000", after_saving_for_loan=None)
     log.add("loan-L", "LoanDisbursed", date(2024, 6, 1), loan_id="L", amount="600")
     log.add("loan-L", "ShareDepositBought", date(2024, 6, 1), loan_id="L", amount="36")
-    log.add("loan-L", "LoanWrittenOff", date(2025, 2, 1), loan_id="L", amount="100")
+    log.add("loan-L", "LoanWrittenOff", date(2025, 2, 1), loan_id="L", amount="100", reason="gone")
     log.add("society-f", "FundExpense", date(2025, 3, 1), fund_id="f", amount="50", purpose="audit")
     flows = fund_flows(log.of("society-f"), log.of("account-a"), log.of("loan-L"))
     rows = forecast_years(flows, date(2024, 1, 1), 2)

@@ -4,6 +4,9 @@ Streams: `society-<fund id>` (policy, expenses), `account-<id>` (a savings
 account of a member or co-op), `loan-<id>`, `member-<id>` (points gifts).
 """
 
+# The schemas keep `Optional[...]`: the event catalog (docs/events.md, `python -m ledger.events.catalog`) prints each
+# field's annotation as written, and it is the same for every event module.
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -51,8 +54,8 @@ class FundPolicySet(EventPayload):
     annual_fee: NonNegativeRate = Field(description="fraction of the amount borrowed per year, e.g. 0.01")
     share_deposit: NonNegativeRate = Field(description="fraction of the loan bought in fund shares, e.g. 0.06")
     minimum_presaving_months: int = Field(default=0, ge=0, le=600)
-    maximum_loan_multiple: Optional[NonNegativeRate] = Field(default=None,
-                                                             description="loan at most this multiple of savings")
+    maximum_loan_multiple: Optional[NonNegativeRate] = Field(
+        default=None, description="loan at most this multiple of savings")
     account_kinds: list[AccountKind] = Field(min_length=1)
 
 
@@ -91,9 +94,9 @@ class SavingsWithdrawn(EventPayload):
 
 
 class AfterSavingsReleased(EventPayload):
-    """Written by `mutual jak settle` before the release was a fold; now read as nothing and written by no command.
+    """Written by `mutual fund releases` before the release was a fold; now read as nothing and written by no command.
 
-    The release of a repaid loan's after-savings is computed from the facts on every read (docs/rules-jak.md).
+    The release of a repaid loan's after-savings is computed from the facts on every read (docs/rules-fund.md).
     """
 
     event_type = "AfterSavingsReleased"
@@ -196,6 +199,5 @@ class FundExpense(EventPayload):
     purpose: Text
 
 
-__all__ = [name for name in dir() if name[0].isupper()
-           and name not in ("BaseModel", "ConfigDict", "Field", "Literal", "Optional", "Annotated",
-                            "StringConstraints")]
+_IMPORTED = ("BaseModel", "ConfigDict", "Field", "Literal", "Optional", "Annotated", "StringConstraints")
+__all__ = [name for name in dir() if name[0].isupper() and name not in _IMPORTED]
