@@ -191,9 +191,10 @@ class ReplaySource(StoreSource):
         by_type: dict[str, list[StoredEvent]] = {}
         streams = self._streams
         count = 0
-        versions = {name: cls.schema_version for name, cls in REGISTRY.items()}
+        # only types with an upcaster can hold older payloads: the others cost the hot path nothing
+        upcastable = {name: cls.schema_version for name, cls in REGISTRY.items() if cls.schema_version > 1}
         for event in events:
-            if event.schema_version != versions.get(event.type, event.schema_version):
+            if upcastable and event.schema_version != upcastable.get(event.type, event.schema_version):
                 event = next(current([event]))  # lifted once, as a StoreSource does
             stream = streams.get(event.stream)
             if stream is None:
