@@ -45,9 +45,10 @@ from ledger.events.fund import (
     ShareDepositBought,
     ShareDepositReleased,
 )
+from ledger.folded import Event
 from ledger.fund.account import account_state
 from ledger.fund.books import FundBooks
-from ledger.fund.common import Event, money
+from ledger.fund.common import money
 from ledger.fund.flows import lowest_position_from
 from ledger.fund.loan import LoanState, after_savings_by_account, grant_of, loan_state
 from ledger.fund.policy import REPORT_POLICY, Policy, policies, policy_at

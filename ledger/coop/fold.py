@@ -17,9 +17,9 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from ledger import folded
 from ledger.events.base import REGISTRY, EventPayload, upcast
 from ledger.money import ZERO
 
@@ -29,21 +29,12 @@ RATE_QUANTUM = Decimal("0.000001")
 Payload = dict[str, Any]
 
 
-class Event(Protocol):
-    """What a fold reads of an event (a `StoredEvent`, or a `Fact` not yet in the log)."""
+class Event(folded.Event, Protocol):
+    """What a co-op fold reads of an event (ledger/folded.py), with its schema version and key (a `StoredEvent`, or
+    a `Fact` not yet in the log)."""
 
     @property
-    def position(self) -> int: ...
-    @property
-    def stream(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
     def schema_version(self) -> int: ...
-    @property
-    def effective_date(self) -> date: ...
-    @property
-    def payload(self) -> Payload: ...
     @property
     def idempotency_key(self) -> str: ...
 
@@ -78,11 +69,9 @@ E = TypeVar("E", bound=Event)
 def effective(events: Iterable[E], as_of: date | None = None) -> list[E]:
     """Events in effect by `as_of` (all when None), in effective-date order, log order breaking ties."""
     chosen = list(events) if as_of is None else [e for e in events if e.effective_date <= as_of]
-    chosen.sort(key=_EFFECTIVE_ORDER)
+    chosen.sort(key=folded.EFFECTIVE_ORDER)
     return chosen
 
-
-_EFFECTIVE_ORDER = attrgetter("effective_date", "position")
 
 
 def dec(value: Any) -> Decimal:

@@ -11,7 +11,8 @@ from fractions import Fraction
 from operator import itemgetter
 from typing import Any
 
-from ledger.fund.common import EVENT_ORDER, Event, money, ordered
+from ledger.folded import Event
+from ledger.fund.common import EVENT_ORDER, money, ordered
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline
 from ledger.fund.typed import (
     DEPOSITED,

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import streams
 from ledger.errors import NotFound
+from ledger.folded import Event
 from ledger.fund.account import Release, account_opening
-from ledger.fund.common import Event, money_json
+from ledger.fund.common import money_json
 from ledger.fund.flows import Flow, fund_flows, position_of
 from ledger.fund.forecast import forecast_years, projected_flows
 from ledger.fund.loan import loan_state

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any
 
+from ledger.folded import EFFECTIVE_ORDER, Event
 from ledger.money import PENNY, ZERO
 
 ONE_DAY = timedelta(days=1)
@@ -15,32 +15,12 @@ EPOCH = date(1900, 1, 1)
 ONE = Decimal(1)
 
 
-class Event(Protocol):
-    """An event as the folds read it: a StoredEvent or a replay's FoldedEvent (ledger/store/records.py), its
-    payload at its type's current schema version (ledger/source.py lifts it once)."""
-
-    @property
-    def position(self) -> int: ...
-
-    @property
-    def stream(self) -> str: ...
-
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def effective_date(self) -> date: ...
-
-    @property
-    def payload(self) -> dict[str, Any]: ...
-
-
 # Streams by id (an account's, a loan's, a fund's society stream): what the folds of a holder or a fund take.
 Streams = Mapping[str, Sequence[Event]]
 
 
 # (effective date, position): the order a fold takes a stream in (C-level keys: a fold sorts every stream it reads).
-EVENT_ORDER = attrgetter("effective_date", "position")
+EVENT_ORDER = EFFECTIVE_ORDER
 
 
 def money(value: Decimal) -> Decimal:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from ledger.fund.common import Event
+from ledger.folded import Event
 from ledger.fund.typed import (
     DEPOSITED,
     DISBURSED,

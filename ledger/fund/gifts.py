@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ledger.fund.common import Event, ordered
+from ledger.folded import Event
+from ledger.fund.common import ordered
 from ledger.fund.typed import GIFTED, points_gifted
 
 

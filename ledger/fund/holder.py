@@ -9,8 +9,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ledger.folded import Event
 from ledger.fund.account import AccountState, account_state
-from ledger.fund.common import Event, Streams, money
+from ledger.fund.common import Streams, money
 from ledger.fund.gifts import Gift, gifts_of
 from ledger.fund.loan import LoanState, after_savings_by_account, loan_state
 from ledger.fund.policy import Policy, factor_on, policies

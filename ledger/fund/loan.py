@@ -11,7 +11,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.calendar import add_months
-from ledger.fund.common import Event, Streams, money_json, ordered
+from ledger.folded import Event
+from ledger.fund.common import Streams, money_json, ordered
 from ledger.fund.policy import FACTOR_ONE
 from ledger.fund.typed import (
     DISBURSED,

@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledger.fund.common import EPOCH, ONE, Event, ordered
+from ledger.folded import Event
+from ledger.fund.common import EPOCH, ONE, ordered
 from ledger.fund.typed import POLICY_SET, policy_set
 from ledger.money import ZERO
 from ledger.rules.loans import LoanPolicy

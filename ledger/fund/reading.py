@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import streams
 from ledger.errors import NotFound
+from ledger.folded import Event
 from ledger.fund.account import Release
-from ledger.fund.common import Event, Streams
+from ledger.fund.common import Streams
 from ledger.fund.holder import HolderState, holder_state
 from ledger.fund.loan import LoanState, grant_of, loan_state
 from ledger.fund.policy import Policy, policies

@@ -10,8 +10,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.events.fund import AfterSavingsReleased
+from ledger.folded import Event
 from ledger.fund.account import AccountState, Release, account_state
-from ledger.fund.common import EPOCH, ONE_DAY, Event, Streams
+from ledger.fund.common import EPOCH, ONE_DAY, Streams
 from ledger.fund.gifts import gifts_of
 from ledger.fund.loan import after_savings_by_account, loan_state
 from ledger.fund.policy import FACTOR_ONE, Policy, factor_timeline, policies

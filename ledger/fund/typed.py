@@ -26,7 +26,7 @@ from ledger.events.fund import (
     ShareDepositBought,
     ShareDepositReleased,
 )
-from ledger.fund.common import Event
+from ledger.folded import Event
 
 # The accessors build their NamedTuples as tuples (`tuple.__new__`, what a replay does for its events): a fold
 # reads every event, and a NamedTuple's own constructor would cost the fold a fifth of its time.
