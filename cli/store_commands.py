@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, BinaryIO
@@ -13,6 +11,7 @@ import orjson
 
 from cli.output import dumps, emit_json, fail, table
 from cli.params import ISO_DATE, TIMESTAMP
+from cli.params import actor as _actor
 from ledger.store.mapper import to_envelope
 
 if TYPE_CHECKING:
@@ -20,17 +19,6 @@ if TYPE_CHECKING:
     from ledger.store import EventStore
 
 
-def _actor(value: str | None) -> str:
-    if value:
-        return value
-    try:
-        actor = os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
-    except Exception:  # pragma: no cover - no user database in a container
-        return "unknown"
-    if any("\udc80" <= ch <= "\udcff" for ch in actor):  # bytes that are not UTF-8, as Python hands them on
-        fail(f"--actor: the default actor {actor.encode('utf-8', 'surrogateescape')!r} ($MUTUAL_ACTOR or your user "
-             "name) is not valid UTF-8 text; give --actor")
-    return actor
 
 
 @click.command()

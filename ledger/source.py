@@ -27,8 +27,8 @@ source serves one question (a query, a command's checks).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from operator import itemgetter
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Optional, Protocol
 
 from ledger.corrections import REVERSAL, corrected, correction_rows, typed_corrected
