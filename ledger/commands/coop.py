@@ -635,7 +635,8 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         earlier = seen.setdefault(pending.idempotency_key, pending)
         if position is not None or earlier is not pending:
             continue  # (a repeat with another fact under the same key is refused by the append)
-        payload = orjson.loads(pending.payload_json)
+        payload = pending.payload  # at the type's current schema version, as the envelope's check left it
+        assert payload is not None  # (pending_from_envelope always keeps it)
         on = date.fromisoformat(pending.effective_date)
         if pending.type in EQUITY_TYPES:
             problems = check(world, pending.stream, pending.type, on, payload)
@@ -646,7 +647,8 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         if problem is not None:
             raise ValidationFailed([problem],
                                    where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
-        world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
+        world.add(pending.stream, pending.type, REGISTRY[pending.type].schema_version, on, payload,
+                  pending.idempotency_key)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
     result = store.append_pending(pendings, expected, expected_head=world.head)
     return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position,

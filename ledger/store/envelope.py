@@ -22,7 +22,7 @@ from ledger.events.base import field_errors
 from ledger.events.fastcheck import _check_for, quick_check
 from ledger.events.types import NO_NUL_REASON, EventDate, whole
 from ledger.store.keys import HASH_BODY, KEY_BODY, KEY_PATTERN, KEY_REASON, STREAM_BODY, date_text, fact_key
-from ledger.store.payloads import encode_payload
+from ledger.store.payloads import checked_payload
 from ledger.store.records import Pending
 from ledger.store.streams import belongs_elsewhere, check_stream, own_id_errors
 
@@ -151,23 +151,23 @@ def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
                 metadata["actor"] = default_actor
             else:
                 errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
-    payload_json, payload_errors = encode_payload(event_type, envelope["payload"], schema_version, stream)
+    payload_json, current, payload_errors = checked_payload(event_type, envelope["payload"], schema_version, stream)
     if errors or payload_errors:
         return None, errors + payload_errors
     metadata_json = canonical_json(metadata)
     key = get("idempotency_key") or default_key or fact_key(stream, type_name, schema_version, effective, payload_json)
-    return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json,
-                    key, recorded_at, get("version"), get("position"), get("prev_hash"), get("hash"), where), []
+    return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json, key, recorded_at,
+                    get("version"), get("position"), get("prev_hash"), get("hash"), where, current), []
 
 
 def _pending(stream: str, type_: str, schema_version: int, effective: str, payload_json: str, metadata_json: str,
              key: str, recorded_at: datetime | None = None, version: int | None = None,
              position: int | None = None, prev_hash: str | None = None, hash_: str | None = None,
-             where: str = "") -> Pending:
+             where: str = "", payload: dict[str, Any] | None = None) -> Pending:
     """The pending event, its canonical head and middle built by the one encoder (canonical.envelope_parts)."""
     head, middle = envelope_parts(stream, type_, schema_version, effective, payload_json, metadata_json, key)
     return Pending(stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle,
-                   recorded_at, version, position, prev_hash, hash_, where)
+                   recorded_at, version, position, prev_hash, hash_, where, payload)
 
 
 _ENVELOPE_REQUIRED = frozenset({"stream", "type", "effective_date", "payload"})
