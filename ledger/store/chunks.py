@@ -277,6 +277,6 @@ def _fast_builder(default_actor: str | None) -> Callable[[dict[str, Any], int], 
             key = fact_key(stream, type_name, schema_version, effective, payload_json)
         head, middle = parts(stream, type_name, schema_version, effective, payload_json, metadata_json, key)
         return new(cls, (stream, type_name, schema_version, effective, payload_json, metadata_json, key, head, middle,
-                         recorded_at, version, position, prev_hash, hash_, f"line {number}", None))
+                         recorded_at, version, position, prev_hash, hash_, f"line {number}"))
 
     return build

@@ -436,7 +436,7 @@ class _Writer:
         append = self.sealed.append
         for p in new:
             (stream, type_, schema_version, effective, payload_json, metadata_json, key, head, middle, recorded_at,
-             claimed_version, claimed_position, claimed_prev_hash, claimed_hash, _, _) = p
+             claimed_version, claimed_position, claimed_prev_hash, claimed_hash, _) = p
             position += 1
             version = versions[stream] + 1
             versions[stream] = version

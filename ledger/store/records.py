@@ -99,7 +99,6 @@ class Pending(NamedTuple):
     claimed_prev_hash: str | None = None
     claimed_hash: str | None = None
     where: str = ""
-    payload: dict[str, Any] | None = None  # at the type's current schema version, as checked (None: not kept)
 
     def content_text(self) -> str:
         """What an idempotent retry must repeat exactly: the business fact (not who recorded it, when, or its
