@@ -81,7 +81,7 @@ from ledger.events.coop import (
     UnitsTransferred,
 )
 from ledger.fund.releases import COMPUTED_ON_READ
-from ledger.periods import PRIOR_PERIOD, PeriodGuard
+from ledger.periods import ADVICE_RECORD, PRIOR_PERIOD, PeriodGuard
 from ledger.source import StoreSource
 from ledger.store import EventStore, StoredEvent
 from ledger.store.envelope import checked_envelope, pending_from_model
@@ -100,6 +100,7 @@ class World(StoreSource):
         self.head = store.head().position  # before anything is read: an append is refused if the log moves on
         self.versions: dict[str, int] = {}
         self._next = 10**15
+        self._added: list[Any] = []  # the overlay, for a type first scanned after its events were added
 
     def stream(self, name: str) -> list[StoredEvent]:
         """A stream with corrections applied, as the read side shows it (the version is the recorded one)."""
@@ -115,10 +116,20 @@ class World(StoreSource):
         self._next += 1
         fact: Any = Fact(self._next, stream, 0, type_, schema_version, on, payload, key)  # (read as a StoredEvent)
         self._streams[stream].append(fact)
+        self._added.append(fact)
         if type_ in self._types:
             self._types[type_].append(fact)
         if (stream, type_) in self._typed:
             self._typed[(stream, type_)].append(fact)
+
+    def of_type(self, *types: str) -> list[StoredEvent]:
+        """A type scan with the batch's events of the type, whenever the type was first scanned."""
+        for type_ in types:
+            if type_ not in self._types:
+                found = super().of_type(type_)  # (a corrected stream's part comes from the overlaid stream)
+                present = set(map(id, found))
+                self._types[type_] += [f for f in self._added if f.type == type_ and id(f) not in present]
+        return super().of_type(*types)
 
     def admissions(self) -> list[Admission]:
         return [a for a in (admission_of([e]) for e in self.of_type(MemberAdmitted.event_type)) if a is not None]
@@ -599,15 +610,47 @@ CHECKED_BY_ITS_COMMAND = {
 }
 
 
-def record(store: EventStore, envelopes: Iterable[Any], *, actor: str) -> Recorded:
-    """Check every envelope against the books and the batch so far, then append them all or none."""
-    return _record(store, list(envelopes), actor=actor)  # (a list: a second check reads them again)
+def record(store: EventStore, envelopes: Iterable[Any], *, actor: str, advice: str = ADVICE_RECORD) -> Recorded:
+    """Check every envelope against the books and the batch so far, then append them all or none.
+
+    (`advice`: what a refusal inside a closed period tells its writer to do; a typed command passes its own.)"""
+    return _record(store, list(envelopes), actor=actor, advice=advice)  # (a list: a second check reads them again)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A batch `record` would append: its events, which of them the log holds already (their position), and the
+    books with the batch added (the world a typed command's dry run reads its "after" figures from)."""
+
+    world: World
+    pendings: list[Pending]
+    recorded: list[int | None]
+
+
+def check_batch(store: EventStore, envelopes: Iterable[Any], *, actor: str, advice: str = ADVICE_RECORD) -> Checked:
+    """Everything `record` does but the append: the same checks, in the same order (a dry run)."""
+    return _check_batch(World(store), list(envelopes), actor=actor, advice=advice)
+
+
+def occupant_on(world: World, dwelling_id: str, on: date) -> str | None:
+    """Who occupies a dwelling on a date, as the checks see it."""
+    return _occupant(world, dwelling_id, on)
 
 
 @checks_again
-def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
+def _record(store: EventStore, envelopes: list[Any], *, actor: str, advice: str = ADVICE_RECORD) -> Recorded:
     world = World(store)
-    guard = PeriodGuard(world.stream)
+    checked = _check_batch(world, envelopes, actor=actor, advice=advice)
+    pendings = checked.pendings
+    expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
+    result = store.append_pending(pendings, expected, expected_head=world.head)
+    return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position,
+                    result.head.hash)
+
+
+def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str) -> Checked:
+    store = world.store
+    guard = PeriodGuard(world.stream, advice)
     built: list[Pending] = []
     payloads: list[Payload] = []  # each at its type's current schema version, as the envelope's check left it
     for number, envelope in enumerate(envelopes, start=1):
@@ -649,10 +692,7 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
                                    where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
         world.add(pending.stream, pending.type, REGISTRY[pending.type].schema_version, on, payload,
                   pending.idempotency_key)
-    expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
-    result = store.append_pending(pendings, expected, expected_head=world.head)
-    return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position,
-                    result.head.hash)
+    return Checked(world, pendings, recorded)
 
 
 def _closed(guard: PeriodGuard, world: World, pending: Pending, payload: Payload, on: date) -> FieldError | None:
