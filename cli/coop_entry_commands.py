@@ -98,7 +98,7 @@ def entry_options(f: F) -> F:
 # payload fields the commands call by other names (otherwise `payload.bank_reference` is `--bank-reference`)
 OPTION_OF = {"index_series": "--series", "from_holder": "--from", "to_holder": "--to", "coop_id": "--coop",
              "dwelling_id": "--dwelling", "clt_id": "--clt", "society_id": "--society", "mortgage_id": "--mortgage",
-             "valuation_basis": "--basis", "effective_date": "--on"}
+             "valuation_basis": "--basis", "effective_date": "--on", "units": "--units"}
 
 
 def _in_our_words(exc: Any) -> Any:
