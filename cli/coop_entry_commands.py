@@ -176,6 +176,28 @@ def _entry() -> Any:
     return coop_entry
 
 
+COMMON = ("dry_run", "key", "actor", "as_json")
+
+
+def _command(group: click.Group, name: str, build: str, argument: str, metavar: str,
+             *options: Callable[[F], F], doc: tuple[str, str]) -> click.Command:
+    """A command whose options are its builder's keyword arguments as they are (`share buy`, `reserve spend`, ...):
+    declared once here instead of one function each. `doc` is its summary and its worked example."""
+
+    def command(obj: Context, **given: Any) -> None:
+        common = {k: given.pop(k) for k in COMMON}
+        run(obj, getattr(_entry(), build)(given.pop(argument), **given), **common)
+
+    summary, example = doc
+    command.__doc__ = f"{summary}\n\n\b\nExample:\n  {example}\n"
+    decorated: Any = click.pass_obj(command)
+    decorated = entry_options(decorated)
+    for option in reversed(options):
+        decorated = option(decorated)
+    decorated = click.argument(argument, metavar=metavar, type=ID)(decorated)
+    return group.command(name)(decorated)
+
+
 # --- societies --------------------------------------------------------------------------------------------------
 
 
@@ -658,25 +680,13 @@ def share() -> None:
     """Members' share capital (at most £20,000 per member per society)."""
 
 
-def _share_command(name: str, build: str, summary: str, example: str) -> click.Command:
-    """`share buy` and `share withdraw`: the same options, another event."""
-
-    @click.argument("member_id", metavar="MEMBER", type=ID)
-    @click.option("--society", required=True, type=ID)
-    @click.option("--amount", type=MONEY, required=True)
-    @entry_options
-    @click.pass_obj
-    def command(obj: Context, member_id: str, society: str, amount: Decimal, on: date, **common: Any) -> None:
-        run(obj, getattr(_entry(), build)(member_id, society=society, amount=amount, on=on), **common)
-
-    command.__doc__ = f"{summary}\n\n\b\nExample:\n  {example}\n"
-    return share.command(name)(command)
-
-
-_share_command("buy", "buy_shares", "MEMBER buys share capital in a society.",
-               "mutual share buy alice --society riverside --amount 1 --on 2025-04-01")
-_share_command("withdraw", "withdraw_shares", "MEMBER withdraws share capital (no more than they hold).",
-               "mutual share withdraw alice --society riverside --amount 1 --on 2027-04-01")
+SHARE_OPTIONS = (click.option("--society", required=True, type=ID), click.option("--amount", type=MONEY, required=True))
+_command(share, "buy", "buy_shares", "member_id", "MEMBER", *SHARE_OPTIONS,
+         doc=("MEMBER buys share capital in a society.",
+              "mutual share buy alice --society riverside --amount 1 --on 2025-04-01"))
+_command(share, "withdraw", "withdraw_shares", "member_id", "MEMBER", *SHARE_OPTIONS,
+         doc=("MEMBER withdraws share capital (no more than they hold).",
+              "mutual share withdraw alice --society riverside --amount 1 --on 2027-04-01"))
 
 
 @click.group()
@@ -707,36 +717,16 @@ def reserve() -> None:
     """A co-op's reserve: spent, transferred."""
 
 
-@reserve.command("spend")
-@click.argument("coop", type=ID)
-@click.option("--amount", type=MONEY, required=True)
-@click.option("--purpose", required=True, help="What it was spent on.")
-@entry_options
-@click.pass_obj
-def reserve_spend(obj: Context, coop: str, amount: Decimal, purpose: str, on: date, **common: Any) -> None:
-    """Spend from COOP's reserve, e.g. on cyclical repairs; --dry-run shows the reserve before and after.
-
-    \b
-    Example:
-      mutual reserve spend riverside --amount 1850.00 --purpose "boiler, flat 3" --on 2026-02-10
-    """
-    run(obj, _entry().spend_reserve(coop, amount=amount, purpose=purpose, on=on), **common)
-
-
-@reserve.command("transfer")
-@click.argument("coop", type=ID)
-@click.option("--amount", type=SIGNED_AMOUNT, required=True, help="Into the reserve; below zero, out of it.")
-@click.option("--purpose", required=True, help="Why.")
-@entry_options
-@click.pass_obj
-def reserve_transfer(obj: Context, coop: str, amount: Decimal, purpose: str, on: date, **common: Any) -> None:
-    """Move money into (or, below zero, out of) COOP's reserve.
-
-    \b
-    Example:
-      mutual reserve transfer riverside --amount 5000 --purpose "grant from the council" --on 2026-01-15
-    """
-    run(obj, _entry().transfer_reserve(coop, amount=amount, purpose=purpose, on=on), **common)
+_command(reserve, "spend", "spend_reserve", "coop", "COOP",
+         click.option("--amount", type=MONEY, required=True, help="What was spent."),
+         click.option("--purpose", required=True, help="What it was spent on."),
+         doc=("Spend from COOP's reserve, e.g. on cyclical repairs; --dry-run shows the reserve before and after.",
+              'mutual reserve spend riverside --amount 1850.00 --purpose "boiler, flat 3" --on 2026-02-10'))
+_command(reserve, "transfer", "transfer_reserve", "coop", "COOP",
+         click.option("--amount", type=SIGNED_AMOUNT, required=True, help="Into the reserve; below zero, out of it."),
+         click.option("--purpose", required=True, help="Why."),
+         doc=("Move money into (or, below zero, out of) COOP's reserve.",
+              'mutual reserve transfer riverside --amount 5000 --purpose "grant from the council" --on 2026-01-15'))
 
 
 COMMANDS = [society, index, mortgage, policy, payment, units, share, dividend, reserve]
