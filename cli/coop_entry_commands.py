@@ -153,18 +153,33 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _fields(payload: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(payload.items()) if v is not None)
+
+
+def _rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A dict as rows, a nested one a row a part (the formula in force: its deduction, its cap, ...)."""
+    rows: list[tuple[str, Any]] = []
+    for k, v in data.items():
+        if isinstance(v, dict):
+            rows += [(f"{k} {part}", _cell(x)) for part, x in v.items() if x is not None]
+        else:
+            rows.append((k, _cell(v)))
+    return rows
+
+
 def _show_preview(plan: Plan, preview: Any, as_json: bool) -> None:
     if as_json:
         emit_json({"dry_run": True, "what": plan.what, "events": preview.events, "figures": preview.figures,
                    "detail": preview.detail, "already_recorded": preview.already_recorded})
         return
     click.echo(f"dry run: {plan.what} (nothing written)")
-    table("events it would write", ["#", "type", "stream", "effective", "payload", "note"],
-          [(n, e["type"], e["stream"], e["effective_date"], dumps(e["payload"], indent=False),
-            "already recorded" if e["already_recorded"] else "")
-           for n, e in enumerate(preview.events, start=1)])
+    click.echo(f"events it would write ({len(preview.events)}):")
+    for n, e in enumerate(preview.events, start=1):
+        note = "  (already recorded)" if e["already_recorded"] else ""
+        click.echo(f"  {n}. {e['type']} on {e['stream']}, {e['effective_date']}: {_fields(e['payload'])}{note}")
     if preview.detail:
-        table("computed", ["figure", "result"], [(k, _cell(v)) for k, v in preview.detail.items()])
+        table("computed", ["figure", "result"], _rows(preview.detail))
     if preview.figures:
         table(f"figures on {plan.on.isoformat()}", ["figure", "before", "after"],
               [(k, _cell(v["before"]), _cell(v["after"])) for k, v in preview.figures.items()])

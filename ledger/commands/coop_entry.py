@@ -147,9 +147,11 @@ def read_figures(world: World, plan: Plan) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for figures in plan.figures:
         try:
-            found.update(figures(world, plan.on))
+            read = figures(world, plan.on)
         except (LedgerError, ValueError):
             continue
+        for name, value in read.items():  # (a figure of several parts, the units by holder, one line a part)
+            found.update({f"{name} {k}": v for k, v in value.items()} if isinstance(value, dict) else {name: value})
     return found
 
 
