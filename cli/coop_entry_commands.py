@@ -125,11 +125,15 @@ def run(obj: Context, plan: Plan | Callable[[str], Plan], *, dry_run: bool, key:
 
     who = _actor(actor)
     try:
-        built = plan(who) if callable(plan) else plan
-        if dry_run:
-            _show_preview(built, coop_entry.preview(obj.store, built, actor=who, key=key), as_json)
-            return
-        result = coop_entry.enter(obj.store, built, actor=who, key=key)
+        if callable(plan) and not dry_run:  # a plan that reads the books: read and recorded under the writers' lock
+            build = plan
+            built, result = coop_entry.enter_read(obj.store, lambda: build(who), actor=who, key=key)
+        else:
+            built = plan(who) if callable(plan) else plan
+            if dry_run:
+                _show_preview(built, coop_entry.preview(obj.store, built, actor=who, key=key), as_json)
+                return
+            result = coop_entry.enter(obj.store, built, actor=who, key=key)
     except ValidationFailed as exc:
         raise _in_our_words(exc) from None
     summary: dict[str, Any] = {"checked": result.checked, "written": result.written,

@@ -129,6 +129,15 @@ def enter(store: EventStore, plan: Plan, *, actor: str, key: str | None = None) 
     return record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
 
 
+def enter_read(store: EventStore, build: Callable[[], Plan], *, actor: str,
+               key: str | None = None) -> tuple[Plan, Recorded]:
+    """Plan from the books, then record, holding the writers' lock from the first read to the append: a plan that
+    reads the books (member leave's payout) is recorded on the books it read, never on books moved on since."""
+    with store.writers_lock():
+        plan = build()
+        return plan, enter(store, plan, actor=actor, key=key)
+
+
 def preview(store: EventStore, plan: Plan, *, actor: str, key: str | None = None) -> Preview:
     """The batch `enter` would record, checked as `record` checks it, and the figures it changes; writes nothing."""
     before = read_figures(World(store), plan)
@@ -547,7 +556,8 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
 
 __all__ = [
     "Entry", "Incoming", "JoiningTerms", "Plan", "Preview", "admission", "admit_member", "buy_shares",
-    "coop_reserve", "draw_mortgage", "enter", "envelopes", "extra_payment", "leave", "pay_dividend", "prepay_mortgage",
+    "coop_reserve", "draw_mortgage", "enter", "enter_read", "envelopes", "extra_payment", "leave", "pay_dividend",
+    "prepay_mortgage",
     "preview", "publish_index", "receive_payment", "reduce_payment", "register_dwelling", "register_society",
     "revalue_dwelling", "set_charges", "set_deposit_rule", "set_equity_stake", "set_indexation",
     "set_resale_formula", "spend_reserve", "top_up_mortgage", "transfer_reserve", "transfer_units",
