@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 from cli.coop_commands import dwelling, member
-from cli.fund_commands import ID, write_options
 from cli.output import dumps, emit_json, table
-from cli.params import DECIMAL, ISO_DATE
+from cli.params import DECIMAL, ID, ISO_DATE, write_options
 from ledger.money import MoneyError, money_text, parse_money
 
 if TYPE_CHECKING:
@@ -119,7 +118,7 @@ def _in_our_words(exc: Any) -> Any:
 def run(obj: Context, plan: Plan | Callable[[str], Plan], *, dry_run: bool, key: str | None, actor: str | None,
         as_json: bool) -> None:
     """Build the events, then show them with the figures they change (--dry-run) or record them; print the result."""
-    from cli.store_commands import _actor
+    from cli.params import actor as _actor
     from ledger.commands import coop_entry
     from ledger.errors import ValidationFailed
 
