@@ -142,12 +142,32 @@ def test_an_admission_carrying_both_a_salary_and_a_payment_is_refused_naming_the
         + result.stderr
 
 
-def test_a_correction_whose_replacement_is_a_version_1_admission_is_read_lifted(backend):
+def test_a_correction_given_a_version_1_admission_writes_it_lifted(backend):
     ok(backend, "import", str(EXAMPLE))
     alice = next(e for e in admissions(backend) if e["stream"] == "member-alice")
     replacement = {**alice["payload"], "deposit": "5800"}
     ok(backend, "correct", str(alice["position"]), "--reason", "typed again", "--replacement-type",
        "MemberAdmitted", "--replacement-payload", json.dumps(replacement), "--actor", "clerk")
+    [reversal] = json.loads(ok(backend, "log", "--type", "EventReversed", "--json").output)
+    assert reversal["payload"]["replacement_payload"] == {k: v for k, v in replacement.items()
+                                                          if k not in ("net_salary", "payment_rate")} \
+        | {"annual_payment": "5554.00"}
+    shown = json.loads(ok(backend, "member", "show", "alice", "--as-of", "2025-03-31", "--json").output)
+    assert [c["reason"] for c in shown.pop("corrections")] == ["typed again"]
+    assert shown == BEFORE["member alice 2025-03-31"]
+
+
+def test_a_correction_recorded_before_version_2_with_a_version_1_replacement_is_read_lifted(backend):
+    lines = example_lines()
+    alice = next(i for i, e in enumerate(lines, start=1) if e["stream"] == "member-alice"
+                 and e["type"] == "MemberAdmitted")
+    reversal = {"stream": "member-alice", "type": "EventReversed", "effective_date": "2015-04-01",
+                "metadata": {"actor": "clerk", "reason": "typed again"},
+                "payload": {"position": alice, "reason": "typed again", "replacement_type": "MemberAdmitted",
+                            "replacement_payload": lines[alice - 1]["payload"]}}
+    ok(backend, "import", "-", input=jsonl(lines + [reversal]))
+    [stored] = json.loads(ok(backend, "log", "--type", "EventReversed", "--json").output)
+    assert "net_salary" in stored["payload"]["replacement_payload"]  # restored as written
     shown = json.loads(ok(backend, "member", "show", "alice", "--as-of", "2025-03-31", "--json").output)
     assert [c["reason"] for c in shown.pop("corrections")] == ["typed again"]
     assert shown == BEFORE["member alice 2025-03-31"]
