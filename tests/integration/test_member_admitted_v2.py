@@ -89,9 +89,13 @@ def test_the_example_recorded_now_is_lifted_to_version_2_and_reads_the_same(back
     assert alice["payload"]["annual_payment"] == "5554.00"  # 17089.23 x 0.325 = 5553.99975, half up
 
 
-def test_the_example_written_as_version_2_by_hand_reads_the_same(backend):
-    ok(backend, "import", "-", input=jsonl([as_version_2(line) for line in example_lines()]))
+def test_the_example_written_as_version_2_by_hand_reads_the_same_imported_or_recorded(backend, new_backend):
+    lines = jsonl([as_version_2(line) for line in example_lines()])
+    ok(backend, "import", "-", input=lines)
     assert figures(backend) == BEFORE
+    recorded = new_backend(backend.name)
+    ok(recorded, "record", "-", "--actor", "clerk", input=lines)
+    assert figures(recorded) == BEFORE
 
 
 def test_a_file_recorded_after_it_was_imported_and_imported_after_it_was_recorded_is_one_fact(backend,
