@@ -331,7 +331,7 @@ def _append_line(path: str, line: str) -> None:
 @click.pass_obj
 def checkpoint(obj: Context, as_of: date | None, actor: str | None, workers: int | None, as_json: bool) -> None:
     """Keep the books folded at the head of the log (after checking the chain): later audits replay against them."""
-    from cli.store_commands import _actor
+    from cli.params import actor as _actor
     from projections.audit import take_checkpoint
 
     taken = take_checkpoint(obj.store, actor=_actor(actor), as_of=as_of, workers=workers)

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any, Optional, TypeVar
+from typing import IO, TYPE_CHECKING, Optional
 
 import click
 import orjson
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, TIMESTAMP
-from cli.store_commands import _actor
+from cli.params import ISO_DATE, books, query_options
+from cli.params import actor as _actor
 
 if TYPE_CHECKING:
     from cli.main import Context
-    from projections.view import LedgerView
+    from ledger.source import StoreSource
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def query_options(func: F) -> F:
-    func = click.option("--json", "as_json", is_flag=True, help="Print JSON (sorted keys, amounts as strings).")(func)
-    func = click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None,
-                        help="Recorded time: what the books said as they stood then (default: now).")(func)
-    func = click.option("--as-of", "as_of", type=ISO_DATE, default=None,
-                        help="Effective date of the question (default: today).")(func)
-    return func
-
-
-def _view(obj: Context, as_known_at: Optional[datetime]) -> LedgerView:
-    from projections.view import LedgerView
-
-    return LedgerView(obj.store, as_known_at=as_known_at)
+def _view(obj: Context, as_known_at: Optional[datetime]) -> StoreSource:
+    return books(obj, as_known_at)
 
 
 def _flat(data: dict, prefix: str = "") -> list[tuple[str, object]]:

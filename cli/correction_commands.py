@@ -10,15 +10,10 @@ import orjson
 
 from cli.output import emit_json, table
 from cli.params import ISO_DATE, POSITION, TIMESTAMP
+from cli.params import actor as _actor
 
 if TYPE_CHECKING:
     from cli.main import Context
-
-
-def _actor(value: str | None) -> str:
-    from cli.store_commands import _actor as actor
-
-    return actor(value)
 
 
 class JsonObject(click.ParamType):

@@ -3,97 +3,42 @@
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from cli.output import emit_json, table
-from cli.params import DECIMAL, ISO_DATE, MONEY, TIMESTAMP
+from cli.params import (
+    DECIMAL,
+    ID,
+    ISO_DATE,
+    KNOWN_HELP,
+    MONEY,
+    TIMESTAMP,
+    actor,
+    books,
+    query_options,
+    write_options,
+)
 
 if TYPE_CHECKING:
     from cli.main import Context
     from ledger.commands.fund import Written
     from ledger.rules.loans import LoanContract
-    from projections.view import LedgerView
 
-F = TypeVar("F", bound=Callable[..., Any])
 HolderKind = Literal["member", "coop"]
 
 REFERENCE_HELP = "The bank reference or statement line: tells two equal payments on one day apart."
 
 
-class IdParam(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2; pyproject allows 8.1)
-    """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
-
-    name = "id"
-    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str) or not self.pattern.fullmatch(value):
-            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)",
-                      param, ctx)
-        return value
-
-
-ID = IdParam()
-
-AS_OF_HELP = "Effective date of the figures (default: today)."
-KNOWN_HELP = "Show the books as they stood at this recorded time (what an earlier audit saw)."
-
-
-def _view(obj: Context, as_known_at: datetime | None) -> LedgerView:
-    from projections.view import LedgerView
-
-    return LedgerView(obj.store, as_known_at)
+_view = books
+_actor = actor
 
 
 def _today(value: date | None) -> date:
     return value or date.today()
-
-
-def _actor(value: str | None) -> str:
-    from cli.store_commands import _actor as actor
-
-    return actor(value)
-
-
-def query_options(f: F) -> F:
-    f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
-    f = click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)(f)
-    f = click.option("--as-of", type=ISO_DATE, default=None, help=AS_OF_HELP)(f)
-    return f
-
-
-def write_options(f: F) -> F:
-    f = _prior_period(f)
-    f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
-    f = click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")(f)
-    return f
-
-
-def _prior_period(f: F) -> F:
-    """`--prior-period REASON`: record the command's events as prior-period adjustments (docs/audit.md), the one
-    way into a closed period; the reason is kept with them."""
-
-    @functools.wraps(f)
-    def run(*args: Any, prior_period: str | None = None, **kwargs: Any) -> Any:
-        if prior_period is None:
-            return f(*args, **kwargs)
-        if not prior_period.strip():
-            raise click.BadParameter("needs a reason", param_hint="--prior-period")
-        from ledger.periods import prior_period_adjustment
-
-        with prior_period_adjustment(prior_period):
-            return f(*args, **kwargs)
-
-    return click.option("--prior-period", "prior_period", metavar="REASON", default=None,
-                        help="Record it as a prior-period adjustment, with this reason (needed for a date inside a "
-                             "closed period).")(cast(F, run))
 
 
 def _written(result: Written, as_json: bool, what: str) -> None:
@@ -435,7 +380,7 @@ def fund_show(obj: Context, fund_id: str, as_of: date | None, as_known_at: datet
         table(f"fund {fund_id} on {data['as_of']}", ["field", "value"], _loan_rows(data))
 
 
-class AccountKindParam(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
+class AccountKindParam(click.ParamType):
     """NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30 (the factor a decimal between 0 and 1)."""
 
     name = "kind"
@@ -447,7 +392,7 @@ class AccountKindParam(click.ParamType):  # type: ignore[type-arg]  # (generic f
         if len(parts) not in (2, 3):
             self.fail(f"{value!r} is not NAME:FACTOR[:NOTICE_DAYS], e.g. notice:0.8:30", param, ctx)
         name = ID.convert(parts[0], param, ctx)
-        factor = DECIMAL.convert(parts[1], param, ctx)  # type: ignore[no-untyped-call]  # (cli/params.py)
+        factor = DECIMAL.convert(parts[1], param, ctx)
         if not parts[2:]:
             return name, factor, 0
         if not parts[2].isascii() or not parts[2].isdigit():

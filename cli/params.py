@@ -1,16 +1,27 @@
-"""Option types that refuse bad input with the option's name and the reason."""
+"""What a command takes: option types that refuse bad input with the option's name and the reason, and the options
+every query (`--as-of`, `--as-known-at`, `--json`) and every write (`--actor`, `--json`, `--prior-period`) shares."""
 
 from __future__ import annotations
 
+import functools
+import getpass
+import os
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
 
 import click
 
 from ledger.clock import parse_recorded_at
 from ledger.money import MoneyError, parse_money
+
+if TYPE_CHECKING:
+    from cli.main import Context
+    from ledger.source import StoreSource
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ISODate(click.ParamType):
@@ -95,3 +106,81 @@ POSITION = Position()
 TIMESTAMP = Timestamp()
 MONEY = MoneyParam()
 DECIMAL = DecimalParam()
+
+
+class IdParam(click.ParamType):
+    """An id as the events spell it: letters, digits and _ . : - (at most 64), so nothing odd reaches the database."""
+
+    name = "id"
+    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            self.fail(f"{value!r} is not an id (letters, digits and _ . : -, starting with a letter or digit)",
+                      param, ctx)
+        return value
+
+
+ID = IdParam()
+
+AS_OF_HELP = "Effective date of the figures (default: today)."
+KNOWN_HELP = "Recorded time: the books as they stood then, as an earlier audit saw them (default: now)."
+
+
+def query_options(f: F) -> F:
+    """`--as-of`, `--as-known-at` and `--json`: every query answers for a date, as the books stood at a time."""
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON (sorted keys, amounts as strings).")(f)
+    f = click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None, help=KNOWN_HELP)(f)
+    f = click.option("--as-of", "as_of", type=ISO_DATE, default=None, help=AS_OF_HELP)(f)
+    return f
+
+
+def write_options(f: F) -> F:
+    """`--actor`, `--json` and `--prior-period REASON`: what every typed write command takes."""
+    f = prior_period_option(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+    f = click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")(f)
+    return f
+
+
+def prior_period_option(f: F) -> F:
+    """`--prior-period REASON`: record the command's events as prior-period adjustments (docs/audit.md), the one
+    way into a closed period; the reason is kept with them."""
+
+    @functools.wraps(f)
+    def run(*args: Any, prior_period: str | None = None, **kwargs: Any) -> Any:
+        if prior_period is None:
+            return f(*args, **kwargs)
+        if not prior_period.strip():
+            raise click.BadParameter("needs a reason", param_hint="--prior-period")
+        from ledger.periods import prior_period_adjustment
+
+        with prior_period_adjustment(prior_period):
+            return f(*args, **kwargs)
+
+    return click.option("--prior-period", "prior_period", metavar="REASON", default=None,
+                        help="Record it as a prior-period adjustment, with this reason (needed for a date inside a "
+                             "closed period).")(cast(F, run))
+
+
+def actor(value: str | None) -> str:
+    """Who is recorded as the actor: --actor, else $MUTUAL_ACTOR, else the user's name."""
+    if value:
+        return value
+    try:
+        found = os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
+    except Exception:  # pragma: no cover - no user database in a container
+        return "unknown"
+    if any("\udc80" <= ch <= "\udcff" for ch in found):  # bytes that are not UTF-8, as Python hands them on
+        from cli.output import fail
+
+        fail(f"--actor: the default actor {found.encode('utf-8', 'surrogateescape')!r} ($MUTUAL_ACTOR or your user "
+             "name) is not valid UTF-8 text; give --actor")
+    return found
+
+
+def books(obj: Context, as_known_at: Optional[datetime]) -> StoreSource:
+    """The books a query reads: the store as known at `as_known_at` (now when None)."""
+    from ledger.source import StoreSource
+
+    return StoreSource(obj.store, as_known_at=as_known_at)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Optional, TypeVar
 import click
 
 from cli.output import emit_json
+from cli.params import ID
+from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
     from cli.main import Context
@@ -28,12 +30,6 @@ FIELD_OPTIONS = {
 }
 KIND_HELP = ("member or contact (the contact of a society). Needed only for an id the books do not know yet, or "
              "one that is both a member and a society.")
-
-
-def _actor(value: str | None) -> str:
-    from cli.store_commands import _actor as actor
-
-    return actor(value)
 
 
 def field_options(f: F) -> F:
@@ -79,7 +75,7 @@ def person() -> None:
 
 
 @person.command("add")
-@click.argument("person_id", metavar="ID")
+@click.argument("person_id", metavar="ID", type=ID)
 @field_options
 @common
 @click.pass_obj
@@ -92,12 +88,12 @@ def person_add(obj: Context, person_id: str, kind: Optional[str], actor: Optiona
     """
     from ledger.commands.people import add_person
 
-    _print_change("added", add_person(obj.store, person_id, _given(fields), actor=_actor(actor), kind=kind),
+    _print_change("added", add_person(obj.store, person_id, _given(fields), actor=actor_of(actor), kind=kind),
                   as_json)
 
 
 @person.command("update")
-@click.argument("person_id", metavar="ID")
+@click.argument("person_id", metavar="ID", type=ID)
 @field_options
 @click.option("--clear", multiple=True, metavar="FIELD",
               help="Clear a field (e.g. --clear phone); may be given more than once.")
@@ -109,11 +105,11 @@ def person_update(obj: Context, person_id: str, clear: tuple[str, ...], kind: Op
     from ledger.commands.people import update_person
 
     given: dict[str, str | None] = {**{c.replace("-", "_"): None for c in clear}, **_given(fields)}
-    _print_change("updated", update_person(obj.store, person_id, given, actor=_actor(actor), kind=kind), as_json)
+    _print_change("updated", update_person(obj.store, person_id, given, actor=actor_of(actor), kind=kind), as_json)
 
 
 @person.command("erase")
-@click.argument("person_id", metavar="ID")
+@click.argument("person_id", metavar="ID", type=ID)
 @click.option("--reason", required=True,
               help="Why (e.g. the request's reference). Kept with the tombstone: no personal data in it.")
 @common
@@ -123,11 +119,11 @@ def person_erase(obj: Context, person_id: str, reason: str, kind: Optional[str],
     """Erase every personal field of ID (UK GDPR art. 17), keeping a tombstone; the books are not touched."""
     from ledger.commands.people import erase_person
 
-    _print_change("erased", erase_person(obj.store, person_id, reason, actor=_actor(actor), kind=kind), as_json)
+    _print_change("erased", erase_person(obj.store, person_id, reason, actor=actor_of(actor), kind=kind), as_json)
 
 
 @person.command("show")
-@click.argument("person_id", metavar="ID")
+@click.argument("person_id", metavar="ID", type=ID)
 @click.option("--kind", type=click.Choice(["member", "contact"]), default=None, help=KIND_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj

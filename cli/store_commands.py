@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import getpass
 import itertools
-import os
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -15,7 +13,8 @@ import click
 import orjson
 
 from cli.output import emit_json, fail
-from cli.params import ISO_DATE, TIMESTAMP
+from cli.params import ID, ISO_DATE, TIMESTAMP
+from cli.params import actor as _actor
 from ledger.store.mapper import to_envelope
 
 if TYPE_CHECKING:
@@ -23,17 +22,6 @@ if TYPE_CHECKING:
     from ledger.store import EventStore, StoredEvent
 
 
-def _actor(value: str | None) -> str:
-    if value:
-        return value
-    try:
-        actor = os.environ.get("MUTUAL_ACTOR") or getpass.getuser()
-    except Exception:  # pragma: no cover - no user database in a container
-        return "unknown"
-    if any("\udc80" <= ch <= "\udcff" for ch in actor):  # bytes that are not UTF-8, as Python hands them on
-        fail(f"--actor: the default actor {actor.encode('utf-8', 'surrogateescape')!r} ($MUTUAL_ACTOR or your user "
-             "name) is not valid UTF-8 text; give --actor")
-    return actor
 
 
 @click.command()
@@ -133,7 +121,7 @@ class EventTypeParam(click.ParamType):
 @click.command()
 @click.option("--stream", default=None, help="Only this stream, e.g. member-m1.")
 @click.option("--type", "type_", type=EventTypeParam(), default=None, help="Only this event type.")
-@click.option("--member", default=None, metavar="MEMBER",
+@click.option("--member", type=ID, default=None, metavar="MEMBER",
               help="Only this member's events: their stream, the accounts and loans they hold, and events naming "
                    "them.")
 @click.option("--from", "date_from", type=ISO_DATE, default=None, help="Effective on or after this date.")

@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from ledger import streams
 from ledger.calendar import add_months, member_year_bounds
 from ledger.coop.dwelling import charges_budget_on, leaving_date
-from ledger.coop.fold import RATE_QUANTUM, Events, Fact, Payload, effective, first_of, of_type
+from ledger.coop.fold import RATE_QUANTUM, Event, Events, Fact, Payload, effective, first_of, of_type
 from ledger.coop.index import index_rate, index_values
 from ledger.coop.member import Admission, admission_of
 from ledger.coop.mortgage import mortgage_terms
@@ -175,6 +175,62 @@ def _annual_on(adm: Admission, events: Events, on: date) -> Decimal:
     return annual
 
 
+class _MemberPlan:
+    """A member's accruals planned so far: each planned event is seen by the annual payment in force after it."""
+
+    def __init__(self, stream: str, events: list[Event]) -> None:
+        self.stream, self.events = stream, events
+        self.keys = {e.idempotency_key for e in events}
+        self.out: list[Planned] = []
+        self.pending: list[Fact] = []  # planned events as facts
+        self.position = 10**15
+
+    def add(self, payload: EventPayload, on: date, key: str) -> None:
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        self.out.append(Planned(self.stream, payload, on, key))
+        self.position += 1
+        self.pending.append(Fact(self.position, self.stream, 0, payload.event_type, payload.schema_version, on,
+                                 payload.model_dump(mode="json"), key))
+
+    def annual_on(self, adm: Admission, on: date) -> Decimal:
+        return _annual_on(adm, [*self.events, *self.pending], on)
+
+
+def _index_payment(plan: _MemberPlan, adm: Admission, society_events: Events, book: IndexBook, year: int,
+                   start: date) -> None:
+    """Year `year`'s indexation of the payment, on its first day, under the co-op's policy in force then."""
+    policy = society_state(society_events, start).payment_indexation
+    if policy is None:
+        return
+    prev_end = start - timedelta(days=1)
+    rate = book.rate(policy["series"], prev_end,
+                     f"the {start.isoformat()} payment indexation of member {adm.member_id}")
+    current = plan.annual_on(adm, prev_end)
+    margin = Decimal(policy["margin"])
+    new = indexed_payment(current, rate, margin) if policy.get("floor_at_zero", True) else \
+        indexed_amount(current, rate + margin)
+    plan.add(PaymentIndexed(member_id=adm.member_id, period=str(start.year), index_change=_rate_text(rate),
+                            annual_payment=money_text(new)), start, f"accrue:indexed:{adm.member_id}:{year}")
+
+
+def _dues(plan: _MemberPlan, adm: Admission, dwelling_events: Events, year: int, start: date, through: date,
+          left_on: date | None) -> None:
+    """Year `year`'s monthly dues through `through` (none from the leaving date), charges first in each."""
+    budget = charges_budget_on(dwelling_events, start)
+    for month in range(12):
+        n = (year - 1) * 12 + month
+        on = add_months(adm.admitted_on, n)
+        if on > through or (left_on is not None and on >= left_on):
+            return
+        amount = _split(plan.annual_on(adm, on), month)
+        if amount > 0:
+            plan.add(PaymentDue(member_id=adm.member_id, period=f"{on.year}-{on.month:02d}",
+                                amount=money_text(amount), charges=money_text(min(_split(budget, month), amount))),
+                     on, f"accrue:due:{adm.member_id}:{n}")
+
+
 def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) -> list[Planned]:
     """The indexation and dues a member's terms call for through `through` (none after leaving)."""
     stream = streams.member(member_id)
@@ -184,57 +240,17 @@ def plan_member(read: Reader, member_id: str, through: date, book: IndexBook) ->
         return []
     dwelling_events = read(streams.dwelling(adm.dwelling_id))
     society_events = read(streams.society(adm.coop_id))
-    keys = {e.idempotency_key for e in events}
     left_on = leaving_date(dwelling_events, member_id)
-    out: list[Planned] = []
-    pending: list[Fact] = []  # planned events as facts, so the annual payment in force sees them
-    position = 10**15
-
-    def add(payload: EventPayload, on: date, key: str) -> None:
-        nonlocal position
-        if key in keys:
-            return
-        keys.add(key)
-        out.append(Planned(stream, payload, on, key))
-        position += 1
-        pending.append(Fact(position, stream, 0, payload.event_type, payload.schema_version, on,
-                              payload.model_dump(mode="json"), key))
-
+    plan = _MemberPlan(stream, events)
     year = 0
     while True:
         year += 1
         start, _ = member_year_bounds(adm.admitted_on, year)
         if start > through or (left_on is not None and start >= left_on):
-            break
-        # 1. indexation of the payment at the start of the year (from year 2)
+            return plan.out
         if year > 1:
-            policy = society_state(society_events, start).payment_indexation
-            if policy is not None:
-                prev_end = start - timedelta(days=1)
-                rate = book.rate(policy["series"], prev_end,
-                                 f"the {start.isoformat()} payment indexation of member {member_id}")
-                current = _annual_on(adm, [*events, *pending], prev_end)
-                margin = Decimal(policy["margin"])
-                if policy.get("floor_at_zero", True):
-                    new = indexed_payment(current, rate, margin)
-                else:
-                    new = indexed_amount(current, rate + margin)
-                add(PaymentIndexed(member_id=member_id, period=str(start.year), index_change=_rate_text(rate),
-                                   annual_payment=money_text(new)), start, f"accrue:indexed:{member_id}:{year}")
-        # 2. monthly dues of the year
-        budget = charges_budget_on(dwelling_events, start)
-        for month in range(12):
-            n = (year - 1) * 12 + month
-            on = add_months(adm.admitted_on, n)
-            if on > through or (left_on is not None and on >= left_on):
-                break
-            annual = _annual_on(adm, [*events, *pending], on)
-            amount = _split(annual, month)
-            charges = min(_split(budget, month), amount)
-            if amount > 0:
-                add(PaymentDue(member_id=member_id, period=f"{on.year}-{on.month:02d}", amount=money_text(amount),
-                               charges=money_text(charges)), on, f"accrue:due:{member_id}:{n}")
-    return out
+            _index_payment(plan, adm, society_events, book, year, start)
+        _dues(plan, adm, dwelling_events, year, start, through, left_on)
 
 
 def plan_accruals(read: Reader, *, members: Sequence[str], mortgages: Sequence[str], through: date) -> list[Planned]:

@@ -61,6 +61,8 @@ def money_text(value: Decimal) -> str:
 
 def exact_decimal(name: str, value: object) -> Decimal:
     """A rule's numeric argument: a Decimal or an int, never a float (its binary value is not the figure typed)."""
+    if type(value) is Decimal and value.is_finite():  # what the folds pass: no copy, no more checks
+        return value
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
     value = Decimal(value)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Optional, Protocol
 
 from ledger.corrections import REVERSAL, corrected, correction_rows, typed_corrected
@@ -178,6 +179,9 @@ class StoreSource:
                            key=lambda e: (e.effective_date, e.position)))
 
 
+_position = itemgetter(0)  # a StoredEvent's (and a FoldedEvent's) position
+
+
 class ReplaySource(StoreSource):
     """The same window, filled by one pass over the log: what an audit replay folds over.
 
@@ -212,7 +216,10 @@ class ReplaySource(StoreSource):
             reversals.setdefault(r.stream, []).append(r)
         self._reversals = reversals
         self._folded_by_type = by_type
+        self._ordered: set[str] = set()
         if self._reversals:
+            for found in by_type.values():
+                found.sort(key=_position)
             self._apply_corrections()
 
     def _apply_corrections(self) -> None:
@@ -247,9 +254,18 @@ class ReplaySource(StoreSource):
         return found
 
     def of_type(self, *types: str) -> list[StoredEvent]:
+        """(Each type's events are put in log order the first time they are asked for: a replay worker reads its
+        streams one after another, and most types are never asked for across streams.)"""
         out: list[StoredEvent] = []
+        ordered, folded = self._ordered, self._folded_by_type
         for type_ in types:
-            out += self._folded_by_type.get(type_, ())
+            found = folded.get(type_)
+            if not found:
+                continue
+            if type_ not in ordered:
+                found.sort(key=_position)
+                ordered.add(type_)
+            out += found
         return out
 
     def counts_by_type(self) -> dict[str, int]:

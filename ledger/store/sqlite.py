@@ -25,6 +25,7 @@ class SQLiteRecorder(Recorder):
     read_errors = (sqlite3.Error,)  # raised by the raw cursor of the read path
     mark = "?"
     exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
+    include_clause = "stream IN (SELECT value FROM json_each(?))"
 
     def stream_list(self, streams: list[str]) -> Any:
         return json.dumps(streams)

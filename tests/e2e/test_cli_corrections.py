@@ -100,7 +100,7 @@ def test_period_close_then_list_and_a_late_payment_needs_an_adjustment(backend):
 
 def test_loan_show_lists_a_corrected_instalment(backend):
     from ledger.commands import fund as fund_commands
-    from tests.jak_fixtures import ACTOR, fund_with_policy, member_account, run_loan
+    from tests.fund_fixtures import ACTOR, fund_with_policy, member_account, run_loan
 
     store = backend.store()
     fund_with_policy(store)

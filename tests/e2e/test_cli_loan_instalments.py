@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.test_cli_jak import as_json, ok
+from tests.e2e.test_cli_fund import as_json, ok
 
 
 def test_loan_show_counts_a_part_paid_instalment_apart(backend):

@@ -19,7 +19,7 @@ from projections.coop import member_show
 from projections.view import LedgerView, ReplayView
 from tests.equity_fixtures import ACTOR, ev, received
 from tests.integration.test_equity_projections import small_coop
-from tests.jak_fixtures import fund_with_policy, member_account, run_loan
+from tests.fund_fixtures import fund_with_policy, member_account, run_loan
 
 ON = date(2012, 6, 1)
 

@@ -27,7 +27,7 @@ from ledger.calendar import add_months
 from projections import fund as read
 from projections.view import LedgerView
 from tests.conftest import fresh_backend
-from tests.jak_fixtures import ACTOR, FUND, fund_with_policy, member_account
+from tests.fund_fixtures import ACTOR, FUND, fund_with_policy, member_account
 
 ORDER = settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

@@ -16,7 +16,7 @@ from projections.coop import member_show
 from projections.view import LedgerView
 from tests.equity_fixtures import ACTOR, received
 from tests.integration.test_equity_projections import small_coop
-from tests.jak_fixtures import fund_with_policy, member_account, run_loan
+from tests.fund_fixtures import fund_with_policy, member_account, run_loan
 
 FY2011 = (date(2011, 1, 1), date(2011, 12, 31))
 
@@ -158,7 +158,7 @@ def fund_books(store):
     return store
 
 
-def test_a_jak_instalment_dated_in_a_closed_fund_period_is_refused_unless_adjusted(fund_books):
+def test_a_fund_instalment_dated_in_a_closed_fund_period_is_refused_unless_adjusted(fund_books):
     store = fund_books
     head = store.head().position
     with pytest.raises(ValidationFailed) as refused:

@@ -16,7 +16,7 @@ from ledger.calendar import add_months
 from ledger.rules.loans import early_repayment, quote
 from projections import fund as read
 from projections.view import LedgerView
-from tests.jak_fixtures import (
+from tests.fund_fixtures import (
     ACTOR,
     FUND,
     fund_with_policy,

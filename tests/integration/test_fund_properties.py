@@ -23,7 +23,7 @@ from ledger.fund.books import FundBooks
 from ledger.fund.flows import position_of
 from ledger.fund.reading import FundIndex, read_holder
 from tests.conftest import fresh_backend
-from tests.jak_fixtures import ACTOR, FUND, fund_with_policy, member_account
+from tests.fund_fixtures import ACTOR, FUND, fund_with_policy, member_account
 
 PROPERTY = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 START = date(2024, 1, 1)
