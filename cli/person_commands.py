@@ -108,7 +108,7 @@ def person_update(obj: Context, person_id: str, clear: tuple[str, ...], kind: Op
     _print_change("updated", update_person(obj.store, person_id, given, actor=actor_of(actor), kind=kind), as_json)
 
 
-@person.command("erase")
+@person.command("erase", short_help="Erase every personal field of ID, keeping a tombstone.")
 @click.argument("person_id", metavar="ID", type=ID)
 @click.option("--reason", required=True,
               help="Why (e.g. the request's reference). Kept with the tombstone: no personal data in it.")
