@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sys
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 import orjson
 
-from cli.output import dumps, emit_json, fail, table
-from cli.params import ISO_DATE, TIMESTAMP
+from cli.output import emit_json, fail
+from cli.params import ID, ISO_DATE, TIMESTAMP
 from cli.params import actor as _actor
 from ledger.store.mapper import to_envelope
 
 if TYPE_CHECKING:
     from cli.main import Context
-    from ledger.store import EventStore
+    from ledger.store import EventStore, StoredEvent
 
 
 
@@ -101,30 +104,80 @@ def _export(store: EventStore, handle: BinaryIO) -> None:
         write(b"\n")
 
 
+class EventTypeParam(click.ParamType):
+    """An event type the ledger knows; an unknown one is refused naming every known type."""
+
+    name = "type"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ledger.events import REGISTRY
+
+        if value not in REGISTRY:
+            self.fail(f"{value!r} is not a known event type; the known types are: {', '.join(sorted(REGISTRY))}",
+                      param, ctx)
+        return value
+
+
 @click.command()
 @click.option("--stream", default=None, help="Only this stream, e.g. member-m1.")
-@click.option("--type", "type_", default=None, help="Only this event type.")
+@click.option("--type", "type_", type=EventTypeParam(), default=None, help="Only this event type.")
+@click.option("--member", type=ID, default=None, metavar="MEMBER",
+              help="Only this member's events: their stream, the accounts and loans they hold, and events naming "
+                   "them.")
 @click.option("--from", "date_from", type=ISO_DATE, default=None, help="Effective on or after this date.")
 @click.option("--to", "date_to", type=ISO_DATE, default=None, help="Effective on or before this date.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events.")
+@click.option("--tail", type=click.IntRange(min=1), default=None, help="Only the last N events (of those chosen).")
+@click.option("--reverse", is_flag=True, help="Newest first.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events (as shown).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
 @click.pass_obj
-def log(obj: Context, stream: str | None, type_: str | None, date_from: date | None, date_to: date | None,
-        limit: int | None, as_known_at: datetime | None, as_json: bool) -> None:
-    """List events in position order."""
-    events = []
-    for event in obj.store.read(stream=stream, type=type_, date_from=date_from, date_to=date_to,
-                                recorded_to=as_known_at):
-        events.append(event)
-        if limit and len(events) >= limit:
-            break
+def log(obj: Context, stream: str | None, type_: str | None, member: str | None, date_from: date | None,
+        date_to: date | None, tail: int | None, reverse: bool, limit: int | None, as_known_at: datetime | None,
+        as_json: bool) -> None:
+    """List events in position order, one line each in 80 columns: position, effective date, type, stream, and
+    what happened in the event's own words.
+
+    \b
+    Examples:
+      mutual log --member alice --tail 12          a member's last twelve events
+      mutual log --type PaymentReceived --reverse --limit 20
+    """
+    events = _chosen(obj.store, stream, type_, member, date_from, date_to, tail, reverse, limit, as_known_at)
     if as_json:
         emit_json([to_envelope(e) for e in events])
         return
-    table("events", ["position", "effective", "stream", "version", "type", "actor", "payload"],
-          [(e.position, e.effective_date, e.stream, e.version, e.type, e.metadata.get("actor"),
-            dumps(e.payload, indent=False)) for e in events])
+    from projections.log import lines
+
+    for line in lines(events):
+        click.echo(line)
+
+
+def _chosen(store: EventStore, stream: str | None, type_: str | None, member: str | None, date_from: date | None,
+            date_to: date | None, tail: int | None, reverse: bool, limit: int | None,
+            as_known_at: datetime | None) -> list[StoredEvent]:
+    """The events filtered, then the last `tail` of them, then newest first if asked, then the first `limit`."""
+    read = functools.partial(store.read, date_from=date_from, date_to=date_to, recorded_to=as_known_at)
+    found: Iterable[StoredEvent]
+    if member is not None:
+        from ledger.errors import NotFound
+        from projections.log import held_streams, names_member
+
+        held = held_streams(store.read(type="SavingsAccountOpened", recorded_to=as_known_at), member) | \
+            held_streams(store.read(type="LoanGranted", recorded_to=as_known_at), member)
+        found = [e for e in read(stream=stream, type=type_) if names_member(e, member, held)]
+        if not found and not any(True for _ in store.read(stream=f"member-{member}", recorded_to=as_known_at)):
+            raise NotFound(f"member: {member} is not a member in the books (no member-{member} stream)")
+    elif tail is None and not reverse and limit is not None:
+        return list(itertools.islice(read(stream=stream, type=type_), limit))  # (reads no more than it shows)
+    else:
+        found = read(stream=stream, type=type_)
+    events = list(found)
+    if tail is not None:
+        events = events[-tail:]
+    if reverse:
+        events.reverse()
+    return events[:limit] if limit is not None else events
 
 
 @click.command()

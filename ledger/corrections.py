@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Optional
 
 from ledger.events import REGISTRY
-from ledger.events.base import json_defaults
+from ledger.events.base import json_defaults, upcast
 from ledger.store import StoredEvent
 from ledger.store.mapper import current_payload
 
@@ -47,8 +47,12 @@ def replacement_of(reversal: StoredEvent, p: Optional[Mapping[str, Any]] = None)
     p = p if p is not None else current_payload(reversal)
     type_ = p["replacement_type"]
     event_type = REGISTRY[type_]
+    given = p["replacement_payload"] or {}
+    version = event_type.version_of(given)  # (a replacement of an older shape, written before a new version)
+    if version != event_type.schema_version:
+        given = upcast(event_type, dict(given), version)
     return reversal._replace(type=type_, schema_version=event_type.schema_version,
-                             payload={**json_defaults(event_type), **(p["replacement_payload"] or {})})
+                             payload={**json_defaults(event_type), **given})
 
 
 def correction_rows(raw: list[StoredEvent]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from ledger.commands.consistency import checks_again
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
-from ledger.events.base import field_errors
+from ledger.events.base import REGISTRY, field_errors, upcast
 from ledger.fund.releases import COMPUTED_ON_READ
 from ledger.periods import ADVICE_CORRECT, PRIOR_PERIOD, adjustment_metadata, check_closed, closes_in
 from ledger.source import EventSource
@@ -71,7 +71,13 @@ def _replacement(stream: str, replacement_type: Optional[str],
     if replacement_type in COMPUTED_ON_READ:
         return None, [FieldError("replacement_type", f"a {replacement_type} is not recorded: "
                                                      f"{COMPUTED_ON_READ[replacement_type]}")]
-    return encode_replacement(stream, replacement_type, replacement_payload)  # (its ids too: mapper.own_id_errors)
+    payload, errors = encode_replacement(stream, replacement_type, replacement_payload)  # (its ids: own_id_errors)
+    event_type = REGISTRY.get(replacement_type) if isinstance(replacement_type, str) else None
+    if payload is not None and event_type is not None:
+        version = event_type.version_of(payload)
+        if version != event_type.schema_version:  # a new fact enters the chain at its type's current version
+            payload = event_type.model_validate(upcast(event_type, payload, version)).to_json()
+    return payload, errors
 
 
 @checks_again

@@ -49,7 +49,7 @@ from ledger.coop.member import Admission, MemberPosition, admission_of, member_l
 from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
 from ledger.coop.payloads import Drawdown, DwellingRegistration
 from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
-from ledger.errors import FieldError, ValidationFailed
+from ledger.errors import FieldError, IdempotencyConflict, ValidationFailed
 from ledger.events.base import REGISTRY, EventPayload
 from ledger.events.coop import (
     ChargesBudgetSet,
@@ -84,7 +84,7 @@ from ledger.fund.releases import COMPUTED_ON_READ
 from ledger.periods import ADVICE_RECORD, PRIOR_PERIOD, PeriodGuard
 from ledger.source import StoreSource
 from ledger.store import EventStore, StoredEvent
-from ledger.store.envelope import checked_envelope, pending_from_model
+from ledger.store.envelope import at_current_version, checked_envelope, pending_from_model
 from ledger.store.records import Pending
 
 D = Decimal
@@ -669,6 +669,7 @@ def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str)
                                    where=f"{where} refused, nothing written")
         built.append(pending)
         payloads.append(payload)
+    built = _at_current_versions(store, built)
     # An event the log holds already (its key with the same fact) is a replay: it is not checked again (its checks
     # held when it was recorded; against the books that now include it they would refuse it), and writes nothing.
     recorded = store.recorded(built)
@@ -693,6 +694,23 @@ def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str)
         world.add(pending.stream, pending.type, REGISTRY[pending.type].schema_version, on, payload,
                   pending.idempotency_key)
     return Checked(world, pendings, recorded)
+
+
+def _at_current_versions(store: EventStore, built: list[Pending]) -> list[Pending]:
+    """New facts are written at their type's current schema version (a `MemberAdmitted` version 1 is lifted to 2:
+    its salary never enters the chain, docs/people.md); an older event the log holds already stays a replay."""
+    older = [i for i, p in enumerate(built) if p.schema_version != REGISTRY[p.type].schema_version]
+    if not older:
+        return built
+    out = list(built)
+    for i in older:
+        try:
+            held = store.recorded([built[i]])[0] is not None
+        except IdempotencyConflict:  # its key holds the lifted fact (recorded by an earlier run): lift it again
+            held = False
+        if not held:
+            out[i] = at_current_version(built[i])
+    return out
 
 
 def _closed(guard: PeriodGuard, world: World, pending: Pending, payload: Payload, on: date) -> FieldError | None:

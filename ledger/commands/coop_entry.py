@@ -58,6 +58,7 @@ from ledger.events.coop import (
 )
 from ledger.money import ZERO, round_money
 from ledger.periods import ADVICE_FUND, adjustment_metadata
+from ledger.rules.payments import annual_payment
 from ledger.store import EventStore
 
 Payload = dict[str, Any]
@@ -85,6 +86,7 @@ class Plan:
     entries: tuple[Entry, ...]
     figures: tuple[Figures, ...] = ()
     detail: dict[str, Any] = field(default_factory=dict)  # what a command computed (member leave: the payout)
+    personal: dict[str, dict[str, str]] = field(default_factory=dict)  # member -> register fields (not chained)
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,29 @@ def envelopes(plan: Plan, *, actor: str, key: str | None = None) -> list[dict[st
 
 
 def enter(store: EventStore, plan: Plan, *, actor: str, key: str | None = None) -> Recorded:
-    """Record the plan's batch through `record`: its checks, then all of it or nothing."""
-    return record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
+    """Record the plan's batch through `record`: its checks, then all of it or nothing; then keep what it holds that
+    is personal (a joining member's salary) in the register of people, outside the chain."""
+    recorded = record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
+    _keep_personal(store, plan, actor)
+    return recorded
+
+
+def _keep_personal(store: EventStore, plan: Plan, actor: str) -> None:
+    for person_id, fields in plan.personal.items():
+        keep_personal(store, person_id, fields, actor=actor)
+
+
+def keep_personal(store: EventStore, person_id: str, fields: dict[str, str], *, actor: str) -> None:
+    """A member's personal figures into the register: their entry added, or the fields updated (a tombstone of an
+    erased person is left as it is: nothing is added to it)."""
+    from ledger.commands.people import add_person, update_person
+    from ledger.store.people import Register
+
+    found = Register(store.engine).find(person_id, "member")
+    if not found:
+        add_person(store, person_id, fields, actor=actor, kind="member")
+    elif not found[0].erased:
+        update_person(store, person_id, fields, actor=actor, kind="member")
 
 
 def enter_read(store: EventStore, build: Callable[[], Plan], *, actor: str,
@@ -135,7 +158,9 @@ def enter_read(store: EventStore, build: Callable[[], Plan], *, actor: str,
     reads the books (member leave's payout) is recorded on the books it read, never on books moved on since."""
     with store.writers_lock():
         plan = build()
-        return plan, enter(store, plan, actor=actor, key=key)
+        recorded = record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
+    _keep_personal(store, plan, actor)  # (the register is written outside the lock: on SQLite the lock holds the file)
+    return plan, recorded
 
 
 def preview(store: EventStore, plan: Plan, *, actor: str, key: str | None = None) -> Preview:
@@ -327,8 +352,9 @@ def set_resale_formula(coop: str, *, deduction: Decimal, appreciation_cap: Decim
 
 @dataclass(frozen=True)
 class JoiningTerms:
-    """What a member is admitted on. (`MemberAdmitted` schema v1: the net salary and the payment rate give the
-    annual payment. `admission` below is the one place a command builds the event: a new schema changes it there.)"""
+    """What a member is admitted on, as the clerk has it: the net salary and the payment rate give the annual
+    payment (30 to 35 per cent of the salary). The chain keeps only the payment (`MemberAdmitted` v2); the salary
+    goes to the register of people, outside it (docs/people.md). `admission` below is the one builder of the event."""
 
     net_salary: Decimal
     payment_rate: Decimal
@@ -336,12 +362,25 @@ class JoiningTerms:
     debt_share: Decimal
     mortgage_id: str | None = None
 
+    def annual_payment(self) -> Decimal:
+        try:
+            return annual_payment(self.net_salary, self.payment_rate)
+        except ValueError as exc:
+            raise ValidationFailed([FieldError("payload.payment_rate", str(exc).removeprefix("payment_rate "))],
+                                   where="nothing written") from None
+
 
 def admission(member_id: str, *, coop: str, dwelling: str, terms: JoiningTerms, on: date) -> Entry:
-    """The `MemberAdmitted` of a member joining on `terms` (the only builder of the event)."""
+    """The `MemberAdmitted` of a member joining on `terms` (the only builder of the event): the annual payment the
+    salary and rate give, never the salary."""
     return entry(streams.member(member_id), MemberAdmitted, on, member_id=member_id, coop_id=coop,
-                 dwelling_id=dwelling, net_salary=terms.net_salary, payment_rate=terms.payment_rate,
-                 deposit=terms.deposit, debt_share=terms.debt_share, mortgage_id=terms.mortgage_id)
+                 dwelling_id=dwelling, annual_payment=terms.annual_payment(), deposit=terms.deposit,
+                 debt_share=terms.debt_share, mortgage_id=terms.mortgage_id)
+
+
+def personal(member_id: str, terms: JoiningTerms) -> dict[str, dict[str, str]]:
+    """What a joining member's terms hold that is personal: kept in the register of people, never in the chain."""
+    return {member_id: {"net_salary": format(terms.net_salary, "f")}}
 
 
 def _joining(member_id: str, *, coop: str, dwelling: str, terms: JoiningTerms, share: Decimal | None,
@@ -361,7 +400,8 @@ def admit_member(member_id: str, *, coop: str, dwelling: str, terms: JoiningTerm
                  on: date) -> Plan:
     return Plan(f"member {member_id} admitted", on,
                 tuple(_joining(member_id, coop=coop, dwelling=dwelling, terms=terms, share=share, on=on)),
-                (dwelling_figures(dwelling), member_figures(member_id, *MEMBER_FIGURES)))
+                (dwelling_figures(dwelling), member_figures(member_id, *MEMBER_FIGURES)),
+                personal=personal(member_id, terms))
 
 
 def receive_payment(member_id: str, *, amount: Decimal, period: str, bank_reference: str, on: date) -> Plan:
@@ -482,12 +522,14 @@ def leave(store: EventStore, member_id: str, *, on: date, incoming: Incoming | N
     shares = {s: round_money(a) for s, a in sorted(held.ledger.share_capital.items()) if a > 0}
     entries += [entry(streams.member(member_id), ShareCapitalWithdrawn, on, member_id=member_id, society_id=s,
                       amount=a) for s, a in shares.items()]
+    kept: dict[str, dict[str, str]] = {}
     if incoming is not None and incoming.terms is not None:
         terms = incoming.terms
         if terms.mortgage_id is None:  # the incoming member's debt share follows the leaving member's mortgage
             terms = replace(terms, mortgage_id=adm.mortgage_id)
         entries += _joining(incoming.member_id, coop=adm.coop_id, dwelling=adm.dwelling_id, terms=terms,
                             share=incoming.share, on=on)
+        kept = personal(incoming.member_id, terms)
     detail = {
         "member": member_id, "dwelling": adm.dwelling_id, "coop": adm.coop_id, "leaving_on": on,
         "incoming": incoming.member_id if incoming else None,
@@ -500,7 +542,7 @@ def leave(store: EventStore, member_id: str, *, on: date, incoming: Incoming | N
     return Plan(f"member {member_id} left", on, tuple(entries),
                 (member_figures(member_id, "status", "units", "debt_share", "arrears", "payout_if_leaving",
                                 "equity_paid_out", "share_capital"), dwelling_figures(adm.dwelling_id), *figures),
-                detail)
+                detail, kept)
 
 
 def _recorded(events: Iterable[Any], lease: Entry) -> bool:

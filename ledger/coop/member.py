@@ -5,7 +5,7 @@
   on the member's stream sets it to `closing_debt - equity_stake`; an extra payment lowers it; a payment
   reduction raises it by the units sold at the unit value of the day; unit transfers on the dwelling between
   the co-op (financed) or CLT and the member move it by their price.
-- the money is the rules': the annual payment at signing (`rules.payments.annual_payment`), the charges the
+- the money is the rules': the annual payment agreed at signing (`MemberAdmitted.annual_payment`), the charges the
   receipts paid (`charges_collected`, FIFO over the dues through `allocate_payment`), a member-year's
   `% to equity stake` (`allocate_payment`) and its reserve movement (`reserve_movement`), the debt share's year
   (`rules.mortgage.post_year`), units (`rules.units`) and the payout (`rules.resale`).
@@ -54,7 +54,7 @@ from ledger.events.coop import (
 )
 from ledger.money import ZERO, round_money
 from ledger.rules.mortgage import next_payment, post_year
-from ledger.rules.payments import allocate_payment, annual_payment, charges_collected, reserve_movement
+from ledger.rules.payments import allocate_payment, charges_collected, reserve_movement
 from ledger.rules.resale import repaid_equity, resale_payout
 from ledger.rules.units import unitise
 
@@ -65,16 +65,10 @@ class Admission:
     coop_id: str
     dwelling_id: str
     admitted_on: date
-    net_salary: Decimal
-    payment_rate: Decimal
+    annual_payment: Decimal  # the payment fixed at signing (a version 1 admission's: its salary x its rate)
     deposit: Decimal
     debt_share: Decimal
     mortgage_id: str | None
-
-    @property
-    def annual_payment(self) -> Decimal:
-        """The payment fixed at signing, at the rate the admission recorded."""
-        return annual_payment(self.net_salary, self.payment_rate, rate_checked=False)
 
 
 def admission_of(member_events: Events) -> Admission | None:
@@ -82,7 +76,7 @@ def admission_of(member_events: Events) -> Admission | None:
     if e is None:
         return None
     t = AdmissionTerms.of(e)
-    return Admission(t.member_id, t.coop_id, t.dwelling_id, e.effective_date, t.net_salary, t.payment_rate, t.deposit,
+    return Admission(t.member_id, t.coop_id, t.dwelling_id, e.effective_date, t.annual_payment, t.deposit,
                      t.debt_share, t.mortgage_id)
 
 

@@ -163,12 +163,11 @@ class LenderYear(NamedTuple):  # MortgageYearPosted
                    dec(p.get("equity_stake") or "0"), p)
 
 
-class AdmissionTerms(NamedTuple):  # MemberAdmitted
+class AdmissionTerms(NamedTuple):  # MemberAdmitted (version 2: the agreed payment, no salary)
     member_id: str
     coop_id: str
     dwelling_id: str
-    net_salary: Decimal
-    payment_rate: Decimal
+    annual_payment: Decimal
     deposit: Decimal
     debt_share: Decimal
     mortgage_id: str | None
@@ -176,7 +175,7 @@ class AdmissionTerms(NamedTuple):  # MemberAdmitted
     @classmethod
     def of(cls, e: Event) -> AdmissionTerms:
         p = payload_of(e)
-        return cls(p["member_id"], p["coop_id"], p["dwelling_id"], dec(p["net_salary"]), dec(p["payment_rate"]),
+        return cls(p["member_id"], p["coop_id"], p["dwelling_id"], dec(p["annual_payment"]),
                    dec(p["deposit"]), dec(p["debt_share"]), p.get("mortgage_id"))
 
 

@@ -29,6 +29,9 @@ class EventPayload(BaseModel):
     stream_kinds: ClassVar[tuple[str, ...]] = ()
     # upcasters[n] lifts a payload from schema version n to n + 1.
     upcasters: ClassVar[dict[int, Upcaster]] = {}
+    # older_versions[n] is the model of schema version n's payload: an upcaster checks an older payload against it
+    # (so a refusal names the field), and docs/events.md shows it. Never registered: only the current one is.
+    older_versions: ClassVar[dict[int, type[BaseModel]]] = {}
     # Optional fields added to the type after events of it were recorded, without a new schema version: the
     # canonical payload leaves them out when absent or null (instead of writing their default), so that every
     # event recorded before the field existed, and every file written then, keeps its canonical text, its
@@ -43,7 +46,15 @@ class EventPayload(BaseModel):
             missing = [v for v in range(1, cls.schema_version) if v not in cls.upcasters]
             if missing:
                 raise TypeError(f"{cls.event_type} lacks upcasters from versions {missing}")
+            if set(cls.older_versions) - set(cls.upcasters):
+                raise TypeError(f"{cls.event_type}: an older version's model without its upcaster")
             REGISTRY[cls.event_type] = cls
+
+    @classmethod
+    def version_of(cls, payload: object) -> int:
+        """The schema version of a payload given without one: the current version, unless the type recognises
+        the shape of an older one (so every file written before a new version keeps its meaning and its keys)."""
+        return cls.schema_version
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -60,6 +71,12 @@ class EventPayload(BaseModel):
             if data.get(name, 0) is None:
                 del data[name]
         return data
+
+
+class OlderPayload(BaseModel):
+    """The payload of an older schema version of an event type, checked as strictly as a current one."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
 
 def upcast(event_type: type[EventPayload], payload: dict[str, Any], from_version: int) -> dict[str, Any]:

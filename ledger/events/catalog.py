@@ -28,7 +28,7 @@ Every line of `mutual import` / `mutual export` is one JSON object, an *envelope
 | `stream` | `<kind>-<id>`: the whole stream matches `{stream}` | required | the stream the event belongs to (`member-m1`, `dwelling-d1`, `society-coop1`, ...): a kind the event's type allows, and the id its payload names (below) |
 | `version` | integer ≥ 1 | optional; if given must be the stream's next version | the event's number within its stream |
 | `type` | string | required | one of the event types below |
-| `schema_version` | integer ≥ 1 | optional (default: current) | the payload's schema version; older versions are upcast on read |
+| `schema_version` | integer ≥ 1 | optional (default: current, or the older version whose shape the payload has: a `MemberAdmitted` with `net_salary` and no `annual_payment` is version 1) | the payload's schema version; older versions are upcast on read. `mutual import` keeps an older event as given (a restore); `mutual record` writes a new one at the current version, lifted by the upcaster |
 | `effective_date` | ISO date | required | the date the fact took effect |
 | `recorded_at` | ISO-8601 UTC, `2026-11-22T14:59:46.123456Z` | optional (default: the store's clock) | when the ledger recorded it; never earlier than the event before it, never in the future |
 | `payload` | object | required | the fact, per the type's schema below |
@@ -221,8 +221,18 @@ def render() -> str:
             parts.append(doc + "\n")
         parts.append(f"Streams: {', '.join(f'`{k}-…`' for k in cls.stream_kinds)}.\n")
         parts.append("\n".join(_fields(cls)) + "\n")
-        if cls.upcasters:
-            parts.append("Upcasters from versions: " + ", ".join(str(v) for v in sorted(cls.upcasters)) + "\n")
+        for version in sorted(cls.older_versions, reverse=True):
+            older = cls.older_versions[version]
+            parts.append(f"#### `{name}` schema version {version} (read, upcast to {version + 1})\n")
+            doc = inspect.cleandoc(older.__doc__ or "").replace("\n", " ")
+            if doc:
+                parts.append(doc + "\n")
+            parts.append("\n".join(_fields(older)) + "\n")
+        for version in sorted(cls.upcasters):
+            upcaster = cls.upcasters[version]
+            doc = inspect.cleandoc(upcaster.__doc__ or "").replace("\n", " ")
+            parts.append(f"Upcaster from version {version} to {version + 1} (`{upcaster.__name__}`)"
+                         + (f": {doc}" if doc else "") + "\n")
     parts.append("### `AccountKind` (inside `FundPolicySet.account_kinds`)\n")
     parts.append("\n".join(_fields(AccountKind)) + "\n")
     return "\n".join(parts)

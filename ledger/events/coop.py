@@ -6,11 +6,12 @@ Streams: `society-<id>` (a CLT, co-op or fund, and its policies),
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from ledger.events.base import EventPayload
+from ledger.events.base import EventPayload, OlderPayload, Upcaster
 from ledger.events.types import (
     Fraction01,
     Id,
@@ -26,6 +27,8 @@ from ledger.events.types import (
     Units,
     Years,
 )
+from ledger.money import money_text
+from ledger.rules.payments import annual_payment as payment_at_signing
 
 
 class SocietyRegistered(EventPayload):
@@ -185,11 +188,9 @@ class MortgagePrepaid(EventPayload):
     bank_reference: Optional[Text] = None
 
 
-class MemberAdmitted(EventPayload):
-    """A member is admitted to a dwelling with a salary and payment rate; the deposit buys units outright."""
+class MemberAdmittedV1(OlderPayload):
+    """`MemberAdmitted` as schema version 1 wrote it: with the member's net salary (personal data, in the chain)."""
 
-    event_type = "MemberAdmitted"
-    stream_kinds = ("member",)
     member_id: Id
     coop_id: Id
     dwelling_id: Id
@@ -198,6 +199,47 @@ class MemberAdmitted(EventPayload):
     deposit: NonNegativeMoney
     debt_share: NonNegativeMoney
     mortgage_id: Optional[Id] = None
+
+
+def _admission_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 to 2: the annual payment the books computed from the salary and the rate, exactly as the member
+    fold computed it (`rules.payments.annual_payment`, at the rate signed, rounded half up to the penny); the
+    salary and the rate are dropped (the salary is personal data: docs/people.md). A payload is checked against
+    `MemberAdmittedV1` when it is written (ledger/store/payloads.py), not again on every read."""
+    lifted = {k: v for k, v in payload.items() if k not in ("net_salary", "payment_rate")}
+    payment = payment_at_signing(Decimal(payload["net_salary"]), Decimal(payload["payment_rate"]), rate_checked=False)
+    lifted["annual_payment"] = money_text(payment)
+    return lifted
+
+
+class MemberAdmitted(EventPayload):
+    """A member is admitted to a dwelling at an agreed annual payment; the deposit buys units outright.
+
+    The payment was agreed from the member's net salary (30 to 35 per cent of it: report 6.8); the salary is
+    personal data and lives in the register of people (docs/people.md), never in the chain. Version 1 carried the
+    salary and the rate; its upcaster computes the payment from them.
+    """
+
+    event_type = "MemberAdmitted"
+    schema_version = 2
+    stream_kinds = ("member",)
+    upcasters: ClassVar[dict[int, Upcaster]] = {1: _admission_v1_to_v2}
+    older_versions: ClassVar[dict[int, type[BaseModel]]] = {1: MemberAdmittedV1}
+    member_id: Id
+    coop_id: Id
+    dwelling_id: Id
+    annual_payment: NonNegativeMoney = Field(description="the yearly payment agreed at signing, before indexation")
+    deposit: NonNegativeMoney
+    debt_share: NonNegativeMoney
+    mortgage_id: Optional[Id] = None
+
+    @classmethod
+    def version_of(cls, payload: object) -> int:
+        """A payload with a salary or a rate and no annual payment is version 1 (every file written before 2)."""
+        if isinstance(payload, dict) and "annual_payment" not in payload \
+                and ("net_salary" in payload or "payment_rate" in payload):
+            return 1
+        return cls.schema_version
 
 
 class PaymentIndexed(EventPayload):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
@@ -18,7 +19,7 @@ from ledger.canonical import canonical_json, envelope_parts
 from ledger.clock import parse_recorded_at
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events import REGISTRY, EventPayload
-from ledger.events.base import field_errors
+from ledger.events.base import field_errors, upcast
 from ledger.events.fastcheck import _check_for, quick_check
 from ledger.events.types import NO_NUL_REASON, EventDate, whole
 from ledger.store.keys import HASH_BODY, KEY_BODY, KEY_PATTERN, KEY_REASON, STREAM_BODY, date_text, fact_key
@@ -136,7 +137,7 @@ def checked_envelope(envelope: object, *, default_actor: str | None = None, defa
     event_type = REGISTRY.get(type_name)
     if event_type is None:
         return None, None, [FieldError("type", f"{type_name!r} is not a known event type; see docs/events.md")]
-    schema_version = get("schema_version") or event_type.schema_version
+    schema_version = get("schema_version") or event_type.version_of(envelope["payload"])  # (older shape: older)
     if schema_version > event_type.schema_version:
         return None, None, [FieldError(
             "schema_version", f"must be a whole number from 1 to {event_type.schema_version} for {type_name}")]
@@ -214,6 +215,36 @@ def _pattern_of(reason: str) -> str:
     marker = "String should match pattern '"
     return reason[len(marker):-1] if reason.startswith(marker) else ""
 
+
+
+def at_current_version(pending: Pending) -> Pending:
+    """An event of an older schema version lifted to its type's current one (what `mutual record` writes: a new
+    fact enters the chain only in its type's current form, e.g. a `MemberAdmitted` without the salary version 1
+    carried). Its key is the one of the fact as given (given, or derived from the older payload), so the same line
+    recorded, or imported as written, is one fact: `same_fact` says a stored lift and its older form agree."""
+    event_type = REGISTRY[pending.type]
+    if pending.schema_version == event_type.schema_version:
+        return pending
+    payload = orjson.loads(pending.payload_json)
+    lifted = event_type.model_validate(upcast(event_type, payload, pending.schema_version)).to_json()
+    payload_json = canonical_json(lifted)
+    key = pending.idempotency_key
+    return _pending(pending.stream, pending.type, event_type.schema_version, pending.effective_date, payload_json,
+                    pending.metadata_json, key, pending.recorded_at, pending.claimed_version, pending.claimed_position,
+                    pending.claimed_prev_hash, pending.claimed_hash, pending.where)
+
+
+def same_fact(stored_fact_text: str, pending: Pending) -> bool:
+    """Whether the log's fact under a key is this pending event's: the same text, or (for an event of an older
+    schema version) the text of its lift, which `mutual record` writes in its place."""
+    if stored_fact_text == pending.content_text():
+        return True
+    if pending.schema_version == REGISTRY[pending.type].schema_version:
+        return False
+    try:
+        return stored_fact_text == at_current_version(pending).content_text()
+    except (ValidationError, TypeError, ValueError, KeyError, ArithmeticError):
+        return False
 
 
 def pending_from_model(stream: str, payload: EventPayload, effective_date: date, *,

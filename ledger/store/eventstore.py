@@ -34,7 +34,7 @@ from ledger.errors import (
 from ledger.events import EventPayload
 from ledger.store.chunks import validate_lines
 from ledger.store.engine import make_engine
-from ledger.store.envelope import pending_from_model
+from ledger.store.envelope import pending_from_model, same_fact
 from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
 from ledger.store.recorder import Recorder, Row, recorder_for
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent
@@ -213,8 +213,8 @@ class EventStore:
                     found.append(None)
                     continue
                 stored = decode_row(row)
-                if fact_text(stored.stream, stored.type, stored.schema_version, stored.effective_date.isoformat(),
-                             row[7]) != p.content_text():
+                if not same_fact(fact_text(stored.stream, stored.type, stored.schema_version,
+                                           stored.effective_date.isoformat(), row[7]), p):
                     raise IdempotencyConflict(p.idempotency_key, stored.position)
                 found.append(stored.position)
             missing = [p for p, position in zip(pendings, found, strict=True) if position is None]
@@ -395,7 +395,7 @@ class _Writer:
             stored = decode_row(row)
             stored_content = fact_text(stored.stream, stored.type, stored.schema_version,
                                        stored.effective_date.isoformat(), row[7])
-            if stored_content != p.content_text():
+            if not same_fact(stored_content, p):
                 if p.idempotency_key in written:
                     raise ValidationFailed(
                         [FieldError("idempotency_key", f"{p.idempotency_key!r} is used twice for different events")],

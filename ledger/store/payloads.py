@@ -56,6 +56,9 @@ def checked_payload(event_type: type[EventPayload], payload: object, schema_vers
                 payload = {k: v for k, v in payload.items() if not (k in event_type.added_fields and v is None)}
             whole = {**defaults, **payload} if defaults else payload
             return canonical_json(whole), whole, []
+        older = event_type.older_versions.get(schema_version)
+        if older is not None:  # checked as its own version first, so a refusal names the field as it was given
+            older.model_validate(payload)
         current = upcast(event_type, dict(payload), schema_version)
         event_type.model_validate(current)
         wrong = own_id_errors(stream, current) if stream is not None else []
@@ -85,7 +88,7 @@ def encode_replacement(stream: str | None, replacement_type: object,
     elsewhere = belongs_elsewhere(event_type, stream.partition("-")[0]) if stream is not None else None
     if elsewhere:
         return None, [FieldError("replacement_type", f"{elsewhere}, not on {stream}")]
-    text, errors = encode_payload(event_type, replacement_payload, event_type.schema_version, stream)
+    text, errors = encode_payload(event_type, replacement_payload, event_type.version_of(replacement_payload), stream)
     if errors:
         return None, [FieldError("replacement_" + e.field if e.field.startswith("payload") else e.field, e.reason)
                       for e in errors]

@@ -74,10 +74,29 @@ def test_the_admission_is_built_in_one_place_for_admit_and_for_the_incoming_memb
     terms = entry.JoiningTerms(D("20000"), D("0.30"), D("5000.00"), D("65000.00"))
     admitted = entry.admission("p9", coop="coop1", dwelling="d2", terms=terms, on=date(2011, 1, 1))
     assert admitted.type == MemberAdmitted.event_type
-    assert admitted.payload == {"member_id": "p9", "coop_id": "coop1", "dwelling_id": "d2", "net_salary": "20000",
-                                "payment_rate": "0.30", "deposit": "5000.00", "debt_share": "65000.00"}
+    assert admitted.payload == {"member_id": "p9", "coop_id": "coop1", "dwelling_id": "d2",
+                                "annual_payment": "6000.00", "deposit": "5000.00", "debt_share": "65000.00"}
     plan = entry.admit_member("p9", coop="coop1", dwelling="d2", terms=terms, share=None, on=date(2011, 1, 1))
     assert plan.entries == (admitted,)
+    assert plan.personal == {"p9": {"net_salary": "20000"}}  # the salary goes to the register, not the chain
+
+
+def test_a_payment_rate_outside_30_to_35_per_cent_is_refused_by_name(store):
+    terms = entry.JoiningTerms(D("20000"), D("0.40"), D("5000.00"), D("65000.00"))
+    with pytest.raises(ValidationFailed, match="payload.payment_rate"):
+        entry.admission("p9", coop="coop1", dwelling="d2", terms=terms, on=date(2011, 1, 1))
+
+
+def test_a_member_admitted_by_command_has_their_salary_in_the_register_and_not_in_the_chain(store):
+    from ledger.commands.people import show_person
+
+    record(store, small_coop(), actor=ACTOR)
+    terms = entry.JoiningTerms(D("20000"), D("0.30"), D("5000.00"), D("65000.00"))
+    entry.enter(store, entry.admit_member("p9", coop="coop1", dwelling="d2", terms=terms, share=None,
+                                          on=date(2011, 1, 1)), actor=ACTOR)
+    person, _ = show_person(store, "p9")
+    assert person.fields["net_salary"] == "20000"
+    assert all("net_salary" not in e.payload for e in store.read(stream="member-p9"))
 
 
 def test_a_batch_event_is_seen_by_a_type_scan_made_after_it(store):

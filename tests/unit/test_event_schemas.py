@@ -13,12 +13,14 @@ from ledger.money import parse_money
 from ledger.store.mapper import encode_payload
 
 GOOD = {"member_id": "m1", "coop_id": "c1", "dwelling_id": "d1", "net_salary": "20000",
-        "payment_rate": "0.33", "deposit": "5800.00", "debt_share": "108492.00"}
+        "payment_rate": "0.33", "deposit": "5800.00", "debt_share": "108492.00"}  # schema version 1
+GOOD_V2 = {"member_id": "m1", "coop_id": "c1", "dwelling_id": "d1", "annual_payment": "6600",
+           "deposit": "5800.00", "debt_share": "108492.00"}
 
 
 def test_money_is_kept_as_the_decimal_string_it_was_given():
-    event = MemberAdmitted.model_validate(GOOD)
-    assert event.to_json()["net_salary"] == "20000"
+    event = MemberAdmitted.model_validate(GOOD_V2)
+    assert event.to_json()["annual_payment"] == "6600"
     assert parse_money(event.deposit) == Decimal("5800.00")
 
 
@@ -44,13 +46,13 @@ def test_a_date_that_is_not_in_the_calendar_is_refused():
 
 def test_unknown_fields_and_empty_ids_are_refused():
     with pytest.raises(ValidationError):
-        MemberAdmitted.model_validate({**GOOD, "colour": "red"})
+        MemberAdmitted.model_validate({**GOOD_V2, "colour": "red"})
     with pytest.raises(ValidationError):
-        MemberAdmitted.model_validate({**GOOD, "member_id": ""})
+        MemberAdmitted.model_validate({**GOOD_V2, "member_id": ""})
 
 
 def test_events_are_immutable():
-    event = MemberAdmitted.model_validate(GOOD)
+    event = MemberAdmitted.model_validate(GOOD_V2)
     with pytest.raises(ValidationError):
         event.deposit = 1  # type: ignore[misc]
 

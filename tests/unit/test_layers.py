@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The domain: events, rules and folds. Standard library and pydantic only: no database, no I/O.
-DOMAIN = ["ledger/coop", "ledger/fund", "ledger/rules", "ledger/accrual.py", "ledger/calendar.py",
+DOMAIN = ["ledger/coop", "ledger/fund", "ledger/rules", "ledger/people", "ledger/accrual.py", "ledger/calendar.py",
           "ledger/streams.py", "ledger/folded.py", "ledger/money.py", "ledger/periods.py", "ledger/events/base.py",
           "ledger/events/types.py", "ledger/events/coop.py", "ledger/events/fund.py", "ledger/events/audit.py"]
 
