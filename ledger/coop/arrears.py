@@ -117,8 +117,8 @@ class ArrangementState:
     months_kept: int  # arrangement months whose normal due and instalment were paid in time
     since: date | None  # when it was completed, broken or ended early (None while on track)
     month: str | None  # the month that broke it, or (on track) the next month to be paid
-    required: Decimal  # what was due for the months kept and the month in question: dues + instalments
-    paid: Decimal  # paid from the first month's first day to the deadline (or the date asked)
+    required: Decimal  # dues since the first month began + the instalments, to the month's deadline (or the date)
+    paid: Decimal  # paid since the first month began, to the same day
 
 
 class MemberBook:
@@ -173,10 +173,8 @@ class MemberBook:
         paid = paid_oldest_first((a for _, _, a in dues), self.paid_by(day))
         return [MonthOwed(period, on, amount, part) for (on, period, amount), part in zip(dues, paid, strict=True)]
 
-    def normal_due(self, period: str, by: date) -> tuple[Decimal, bool]:
-        """The dues of month `period` effective by `by`, and whether there is one."""
-        found = [a for on, p, a in self.dues if p == period and on <= by]
-        return sum(found, ZERO), bool(found)
+    def due_between(self, first: date, last: date) -> Decimal:
+        return self.due_by(last) - self.due_by(first - timedelta(days=1))
 
     def arrangements_by(self, day: date) -> list[Arrangement]:
         return [a for a in self.arrangements if a.agreed_on <= day]
@@ -184,41 +182,34 @@ class MemberBook:
     def state(self, arrangement: Arrangement, day: date) -> ArrangementState:
         """What became of `arrangement` by `day` (docs/arrears.md, "Arrangements").
 
-        Month k of the arrangement is kept when the payments from the first month's first day to the end of the
-        month after month k reach the normal dues of months 1..k plus k instalments (a shortfall may be made up
-        within that month after); it is kept early once they do and month k's due is recorded. An arrangement is
-        broken on the day after the deadline of the first month not kept; completed when its last month is kept;
-        ended early when the member's arrears are cleared before its last month begins (cleared in the last month,
-        it is completed).
+        Month k of the arrangement is kept when, by the end of the month after it, the payments since the first
+        day of the arrangement's first month cover every due that fell due in that time plus k instalments: a
+        shortfall may be made up in the month after, but that month's own normal payment cannot make it up twice.
+        The arrangement is broken on the day after the first such deadline not met; completed when its last month
+        is kept (the day after its deadline); ended early when the member's arrears are cleared before its last
+        month begins (cleared in the last month, it is completed). Until a month's deadline is over it is on track.
         """
         a = arrangement
         periods = a.periods
         first_day = month_start(periods[0])
         last_deadline = month_after_end(periods[-1])
         cleared = self._cleared_on(a.agreed_on, min(day, last_deadline))
-        required_so_far = ZERO
         kept = 0
+        required = paid = ZERO
         for k, period in enumerate(periods, start=1):
             deadline = month_after_end(period)
             if cleared is not None and cleared <= deadline:
                 ended = ENDED_EARLY if cleared < month_start(periods[-1]) else COMPLETED
-                return ArrangementState(a, ended, kept, cleared, None, required_so_far,
-                                        self.paid_between(first_day, cleared))
-            due, recorded = self.normal_due(period, min(day, deadline))
-            required = required_so_far + due + a.amount
-            if deadline <= day:
-                paid = self.paid_between(first_day, deadline)
-                if paid < required:
-                    return ArrangementState(a, BROKEN, kept, deadline + timedelta(days=1), period, required, paid)
-            else:
-                paid = self.paid_between(first_day, day)
-                if not (recorded and day >= month_start(period) and paid >= required):
-                    return ArrangementState(a, ON_TRACK, kept, None, period, required, paid)
+                return ArrangementState(a, ended, kept, cleared, None, required, paid)
+            last = min(day, deadline)
+            required = self.due_between(first_day, last) + k * a.amount
+            paid = self.paid_between(first_day, last)
+            if day <= deadline:  # (decided once the deadline's day is over)
+                return ArrangementState(a, ON_TRACK, kept, None, period, required, paid)
+            if paid < required:
+                return ArrangementState(a, BROKEN, kept, deadline + timedelta(days=1), period, required, paid)
             kept = k
-            required_so_far = required
-        paid = self.paid_between(first_day, min(day, last_deadline))
-        done = min(day, last_deadline)
-        return ArrangementState(a, COMPLETED, kept, done, None, required_so_far, paid)
+        return ArrangementState(a, COMPLETED, kept, last_deadline + timedelta(days=1), None, required, paid)
 
     def _cleared_on(self, first: date, last: date) -> date | None:
         """The first day from `first` to `last` that ends with no arrears (arrears fall only when a payment comes)."""
