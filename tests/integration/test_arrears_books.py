@@ -107,3 +107,15 @@ def test_the_report_lists_a_broken_arrangement_and_only_those_with_broken(store)
     [row] = report["members"]
     assert row["member"] == "p1" and row["broken"] and row["arrangement"].startswith("broken in 2012-03")
     assert coop_arrears(view, "coop1", date(2012, 4, 30), broken_only=True)["members"] == []
+
+
+def test_the_report_is_the_same_whatever_order_the_dues_and_receipts_were_entered_in(backend, new_backend):
+    lines = EXAMPLE.read_bytes().splitlines()
+    flow = [line for line in lines if b'"type":"PaymentDue"' in line or b'"type":"PaymentReceived"' in line]
+    setup = [line for line in lines if line not in set(flow)]
+    in_order, reversed_ = backend.store(), new_backend(backend.name).store()
+    in_order.import_lines(lines, default_actor="test")
+    reversed_.import_lines(setup + flow[::-1], default_actor="test")
+    for day in (date(2016, 3, 1), date(2019, 11, 30), date(2020, 6, 30), date(2024, 12, 31)):
+        assert coop_arrears(LedgerView(in_order), "riverside", day) == coop_arrears(LedgerView(reversed_), "riverside",
+                                                                                    day)
