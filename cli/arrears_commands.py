@@ -153,10 +153,13 @@ def arrangement_show(obj: Context, member_id: str, as_of: date | None, as_known_
     if as_json:
         emit_json(data)
         return
-    table(f"arrangements of {member_id} on {as_of.isoformat()}",
-          ["agreed on", "from", "to", "amount", "state", "required", "paid"],
-          [(a["agreed_on"], a["start_month"], a["last_month"], _pounds(a["amount"]), a["summary"],
-            _pounds(a["required"]), _pounds(a["paid"])) for a in data["arrangements"]])
+    if not data["arrangements"]:
+        click.echo(f"no arrangements agreed with {member_id} by {as_of.isoformat()}")
+    else:
+        table(f"arrangements of {member_id} on {as_of.isoformat()}",
+              ["agreed on", "from", "to", "amount", "state", "required", "paid"],
+              [(a["agreed_on"], a["start_month"], a["last_month"], _pounds(a["amount"]), a["summary"],
+                _pounds(a["required"]), _pounds(a["paid"])) for a in data["arrangements"]])
     click.echo(f"arrears {_pounds(data['outstanding'])}: {data['months_in_arrears'] or 'none'}")
 
 

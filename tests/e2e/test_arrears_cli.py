@@ -69,6 +69,11 @@ def test_an_officer_agrees_an_arrangement_sees_it_on_track_then_broken(backend):
     assert "broken in" in ok(backend, "arrears", "--coop", "riverside", "--as-of", "2021-03-01", "--broken").output
 
 
+def test_a_member_without_arrangements_is_said_so(backend):
+    out = ok(imported(backend), "arrangement", "show", "alice", "--as-of", "2020-06-30").output
+    assert "no arrangements agreed with alice by 2020-06-30" in out and "arrears £0.00: none" in out
+
+
 def test_refusals_name_the_field_and_write_nothing(backend):
     imported(backend)
     head = json.loads(ok(backend, "verify", "--json").output)["head_position"]
