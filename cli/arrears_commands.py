@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.fund_commands import ID, query_options
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, MONEY, TIMESTAMP
+from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, query_options, write_options
+from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
     from cli.main import Context
-    from projections.view import LedgerView
 
 
 class MonthParam(click.ParamType):
@@ -33,12 +32,6 @@ class MonthParam(click.ParamType):
 
 MONTH = MonthParam()
 BUCKET_COLUMNS = ("0-30 days", "31-60 days", "61-90 days", "90+ days")
-
-
-def _view(obj: Context, as_known_at: datetime | None) -> LedgerView:
-    from projections.view import LedgerView
-
-    return LedgerView(obj.store, as_known_at)
 
 
 def _pounds(value: Any) -> str:
@@ -66,7 +59,7 @@ def arrears(obj: Context, coop_id: str, as_of: date | None, as_known_at: datetim
     from projections.arrears import coop_arrears
 
     as_of = as_of or date.today()
-    data = coop_arrears(_view(obj, as_known_at), coop_id, as_of, broken_only=broken_only)
+    data = coop_arrears(books(obj, as_known_at), coop_id, as_of, broken_only=broken_only)
     if as_json:
         emit_json(data)
         return
@@ -94,8 +87,7 @@ def arrangement() -> None:
 @click.option("--on", "on", type=ISO_DATE, default=None, help="The day it was agreed (default: today).")
 @click.option("--reason", default=None, help="Why (kept with the arrangement).")
 @click.option("--key", default=None, help="Idempotency key (default: derived from the arrangement itself).")
-@click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@write_options
 @click.pass_obj
 def arrangement_agree(obj: Context, member_id: str, amount: Decimal, start_month: str, months: int, on: date | None,
                       reason: str | None, key: str | None, actor: str | None, as_json: bool) -> None:
@@ -107,10 +99,10 @@ def arrangement_agree(obj: Context, member_id: str, amount: Decimal, start_month
     Example:
       mutual arrangement agree alice --amount 50.00 --from 2025-07 --months 6 --on 2025-06-20 --reason "hardship"
     """
-    from cli.store_commands import _actor
     from ledger import streams
     from ledger.commands.coop import record
     from ledger.money import money_text
+    from ledger.periods import adjustment_metadata
 
     on = on or date.today()
     payload: dict[str, Any] = {"member_id": member_id, "amount": money_text(amount), "start_month": start_month,
@@ -121,7 +113,9 @@ def arrangement_agree(obj: Context, member_id: str, amount: Decimal, start_month
                                 "effective_date": on.isoformat(), "payload": payload}
     if key is not None:
         envelope["idempotency_key"] = key
-    result = record(obj.store, [envelope], actor=_actor(actor))
+    if adjustment_metadata():  # (--prior-period REASON: into a closed period, said so)
+        envelope["metadata"] = adjustment_metadata()
+    result = record(obj.store, [envelope], actor=actor_of(actor))
     summary = {"written": result.written, "already_recorded": bool(result.already_recorded),
                "head_position": result.head_position, "head_hash": result.head_hash}
     if as_json:
@@ -149,7 +143,7 @@ def arrangement_show(obj: Context, member_id: str, as_of: date | None, as_known_
     from projections.arrears import member_arrears_show
 
     as_of = as_of or date.today()
-    data = member_arrears_show(_view(obj, as_known_at), member_id, as_of)
+    data = member_arrears_show(books(obj, as_known_at), member_id, as_of)
     if as_json:
         emit_json(data)
         return
