@@ -42,6 +42,7 @@ import orjson
 from ledger import streams
 from ledger.accrual import Planned, plan_accruals
 from ledger.commands.consistency import checks_again
+from ledger.coop.arrears import arrangement_refusals
 from ledger.coop.dwelling import dwelling_state, leaving_date
 from ledger.coop.fold import Fact, Payload, first_of
 from ledger.coop.index import index_values
@@ -52,6 +53,7 @@ from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
 from ledger.errors import FieldError, IdempotencyConflict, ValidationFailed
 from ledger.events.base import REGISTRY, EventPayload
 from ledger.events.coop import (
+    ArrangementAgreed,
     ChargesBudgetSet,
     CollectiveMortgageDrawn,
     DepositRuleSet,
@@ -530,6 +532,11 @@ def units_sold_held(world: World, ev: Proposed) -> list[FieldError]:
     return []
 
 
+def arrangement_clears_arrears(world: World, ev: Proposed) -> list[FieldError]:
+    """An arrangement is for a member in arrears, from the month it is agreed in, not overlapping one on track."""
+    return arrangement_refusals(ev.id, world.stream(ev.stream), ev.on, ev.p["start_month"], int(ev.p["months"]))
+
+
 Key = tuple[str, str]  # (stream kind, event type)
 
 
@@ -574,6 +581,7 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     add(table, "member", [PaymentIndexed, PaymentDue, PaymentReceived, ExtraPaymentReceived], *paying)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
     add(table, "member", [PaymentReductionAgreed], *paying, units_sold_held)
+    add(table, "member", [ArrangementAgreed], *paying, arrangement_clears_arrears)
     return table
 
 

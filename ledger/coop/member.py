@@ -54,7 +54,7 @@ from ledger.events.coop import (
 )
 from ledger.money import ZERO, round_money
 from ledger.rules.mortgage import next_payment, post_year
-from ledger.rules.payments import allocate_payment, charges_collected, reserve_movement
+from ledger.rules.payments import allocate_payment, charges_collected, reserve_movement, unpaid
 from ledger.rules.resale import repaid_equity, resale_payout
 from ledger.rules.units import unitise
 
@@ -125,8 +125,8 @@ class MemberLedger:
 
     @property
     def arrears(self) -> Decimal:
-        """Dues not paid, less what the lien recovered from a payout."""
-        return max(self.payments_due - self.payments_received - self.arrears_deducted, ZERO)
+        """Dues not paid, less what the lien recovered from a payout (the allocation rule: `rules.payments.unpaid`)."""
+        return unpaid(self.payments_due, self.payments_received + self.arrears_deducted)
 
     @property
     def credit(self) -> Decimal:

@@ -7,9 +7,9 @@ Streams: `society-<id>` (a CLT, co-op or fund, and its policies),
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ledger.events.base import EventPayload, OlderPayload, Upcaster
 from ledger.events.types import (
@@ -17,6 +17,7 @@ from ledger.events.types import (
     Id,
     IndexValue,
     Money,
+    Months,
     NonNegativeMoney,
     NonNegativeRate,
     Period,
@@ -376,6 +377,26 @@ class DividendPaid(EventPayload):
     society_id: Id
     amount: PositiveMoney
     period: Period
+
+
+
+def _a_month(period: str) -> str:
+    if "-" not in period:
+        raise ValueError("must be a month YYYY-MM")
+    return period
+
+
+class ArrangementAgreed(EventPayload):
+    """A repayment arrangement: on top of the normal payment, the member pays `amount` a month for `months` months
+    from `start_month`, to clear their arrears. Whether it is kept is computed on read (docs/arrears.md)."""
+
+    event_type = "ArrangementAgreed"
+    stream_kinds = ("member",)
+    member_id: Id
+    amount: PositiveMoney = Field(description="the monthly instalment on top of the normal payment")
+    start_month: Annotated[Period, AfterValidator(_a_month)] = Field(description="the first month, YYYY-MM")
+    months: Months
+    reason: Optional[Text] = None
 
 
 __all__ = [name for name in dir() if name[0].isupper()]

@@ -118,24 +118,46 @@ def allocate_payment(
     )
 
 
+def paid_oldest_first(dues: Iterable[Decimal], paid: Decimal) -> list[Decimal]:
+    """The one rule that says which dues a member's payments have paid: "arrears first" (report 6.8), so the
+    payments, pooled whatever month each names, pay the dues oldest first (`dues` in that order: by due date,
+    same-day dues in log order), each in full before the next gets anything; what is left over is credit, carried
+    forward to the dues still to come. Returns what was paid against each due. Arrears the co-op's lien recovered
+    from a payout count as paid. Exact: no rounding (amounts are in pennies already)."""
+    remaining = paid
+    out: list[Decimal] = []
+    for amount in dues:
+        part = amount if remaining >= amount else max(remaining, ZERO)
+        out.append(part)
+        remaining -= part
+    return out
+
+
+def unpaid(total_due: Decimal, paid: Decimal) -> Decimal:
+    """What `paid_oldest_first` leaves unpaid, in total, without walking the dues: it pays every due in full before
+    the next, so the unpaid part is the dues less the payments, never below zero (the credit is carried forward).
+    A member's arrears (`member show`) and the month-by-month arrears (ledger/coop/arrears.py) both come from this
+    rule; tests/unit/test_arrears_fold.py holds `sum(due - paid_oldest_first) == unpaid` for any dues."""
+    return max(total_due - paid, ZERO)
+
+
 def charges_collected(received: Decimal, dues: Iterable[tuple[Decimal, Decimal]], total_due: Decimal,
                       total_charges: Decimal) -> Decimal:
-    """The charges a member's receipts have paid: receipts pay the oldest dues first (FIFO): each due they cover
-    whole has its charges collected; the first due they cover only in part is allocated by `allocate_payment` (its
-    charges first, then the rest of it); later dues get nothing. `dues` are (amount, charges part) in order; when the
-    receipts cover `total_due` every charge (`total_charges`) is collected."""
+    """The charges a member's receipts have paid, under `paid_oldest_first`: each due they cover whole has its
+    charges collected; the first due they cover only in part is allocated by `allocate_payment` (its charges first,
+    then the rest of it); later dues get nothing. `dues` are (amount, charges part) in order; when the receipts cover
+    `total_due` every charge (`total_charges`) is collected."""
     if received >= total_due:
         return total_charges
-    collected, remaining = ZERO, received
-    for amount, part in dues:
-        if remaining >= amount:
+    dues = list(dues)
+    collected = ZERO
+    for (amount, part), paid in zip(dues, paid_oldest_first((a for a, _ in dues), received), strict=True):
+        if paid == amount:
             collected += part
-            remaining -= amount
-            continue
-        if remaining > 0:
-            allocation = allocate_payment(remaining, arrears=ZERO, charges_due=part, mortgage_due=amount - part)
-            collected += allocation.to_charges
-        break
+        elif paid > 0:
+            collected += allocate_payment(paid, arrears=ZERO, charges_due=part, mortgage_due=amount - part).to_charges
+        else:
+            break
     return collected
 
 

@@ -95,6 +95,9 @@ BATCHES: dict[str, list[dict]] = {
     "ShareCapitalBought": [_BOUGHT],
     "ShareCapitalWithdrawn": [_BOUGHT, ev("member-m1", "ShareCapitalWithdrawn", "2004-06-01",
                                           {"member_id": "m1", "society_id": "coop1", "amount": "5"})],
+    "ArrangementAgreed": [ev("member-m1", "PaymentDue", "2004-05-01", {"member_id": "m1", "period": "2004-05", "amount": "500"}),
+                          ev("member-m1", "ArrangementAgreed", "2004-05-10",
+                             {"member_id": "m1", "amount": "50", "start_month": "2004-06", "months": 10})],
     "DividendPaid": [_BOUGHT, ev("member-m1", "DividendPaid", "2005-01-01",
                                  {"member_id": "m1", "society_id": "coop1", "amount": "0.10", "period": "2004"})],
 }

@@ -73,6 +73,9 @@ SEEDS = {**_FIRST, **{
     "FundExpense": {"stream": "society-f1", "type": "FundExpense", "effective_date": "2024-03-01",
                     "payload": {"fund_id": "f1", "amount": "120.00", "purpose": "audit fee"},
                     "metadata": {"actor": "clerk"}},
+    "ArrangementAgreed": {"stream": "member-m1", "type": "ArrangementAgreed", "effective_date": "2024-03-01",
+                          "payload": {"member_id": "m1", "amount": "50.00", "start_month": "2024-04", "months": 6,
+                                      "reason": "hardship"}, "metadata": {"actor": "clerk"}},
 }}
 
 NASTY = st.one_of(
