@@ -109,7 +109,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
 # Each module lists its click commands (or groups) in COMMANDS.
 COMMAND_MODULES = ("cli.store_commands", "cli.coop_commands", "cli.fund_commands", "cli.audit_commands",
-                   "cli.correction_commands")
+                   "cli.correction_commands", "cli.bank_commands")
 
 
 def _register() -> None:
