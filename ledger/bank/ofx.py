@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ofxtools.models.base import Aggregate
 from ofxtools.Parser import OFXTree
 
 from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, free_text, kind_of
@@ -29,9 +30,12 @@ def parse(data: bytes, profile: str | None = None) -> Statement:
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))
-        ofx = tree.convert()
     except Exception as exc:  # ofxtools raises its own and plain exceptions, each naming the element
         raise BankFileRefused("file", "ofx", f"cannot be read: {_first_line(exc)}") from None
+    try:
+        ofx = tree.convert()
+    except Exception as exc:
+        raise _located(tree, exc) from None
     statements = list(getattr(ofx, "statements", []) or [])
     if len(statements) != 1:
         raise BankFileRefused("file", "STMTRS", f"holds {len(statements)} statements: one account's statement per file")
@@ -44,6 +48,18 @@ def parse(data: bytes, profile: str | None = None) -> Statement:
     for number, tx in enumerate(stmt.banktranlist or [], start=1):
         lines.append(_line(tx, currency, f"STMTTRN {number}"))
     return Statement("ofx", "", currency, None, closing, tuple(lines))
+
+
+def _located(tree: OFXTree, exc: Exception) -> BankFileRefused:
+    """The first transaction ofxtools refuses, by its number (the whole file's error names no line)."""
+    for number, element in enumerate(tree.findall(".//STMTTRN"), start=1):
+        try:
+            Aggregate.from_etree(element)
+        except Exception as inner:
+            field = next((name for name in ("FITID", "TRNAMT", "DTPOSTED", "TRNTYPE")
+                          if name.lower() in str(inner).lower()), "STMTTRN")
+            return BankFileRefused(f"STMTTRN {number}", field, _first_line(inner))
+    return BankFileRefused("file", "ofx", f"cannot be read: {_first_line(exc)}")
 
 
 def _first_line(exc: Exception) -> str:

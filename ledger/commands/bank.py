@@ -145,7 +145,7 @@ class _Batch:
         return PaymentReceived(member_id=member_id, amount=money_text(line.amount), period=period,
                                bank_reference=line.reference or line.bank_line_ref[:500], bank_line=line.line_id)
 
-    def match(self, line: Line, member_id: str, rule: str, period: str) -> None:
+    def record_match(self, line: Line, member_id: str, rule: str, period: str) -> None:
         self.add(self.stream, BankLineMatched(account_id=self.account, line_id=line.line_id, member_id=member_id,
                                               period=period, rule=rule), line.booked, f"bank-match:{line.line_id}")
         self.add(streams.member(member_id), self.payment(line, member_id, period), line.booked,
@@ -206,7 +206,7 @@ class _Batch:
                 outcome.not_matched.append({"line_id": line.line_id, "member_id": found.member_id,
                                             "reason": "; ".join(map(str, problems))})
                 continue
-            self.match(line, found.member_id, found.rule, period)
+            self.record_match(line, found.member_id, found.rule, period)
             outcome.matched.append({"line_id": line.line_id, "member_id": found.member_id, "rule": found.rule,
                                     "period": period, "amount": line.amount})
 
@@ -355,7 +355,7 @@ def match_line(store: EventStore, account_id: str, line_ref: str, member_id: str
         chosen, problems = batch.payment_problems(line, member, period)
         if problems:
             raise ValidationFailed(problems, where=f"matching {line.line_id} to {member} refused, nothing written")
-        batch.match(line, member, "manual", chosen)
+        batch.record_match(line, member, "manual", chosen)
         outcome = Outcome(account_id, matched=[{"line_id": line.line_id, "member_id": member, "rule": "manual",
                                                 "period": chosen, "amount": line.amount}])
         if learn:
