@@ -111,9 +111,9 @@ def _payment_differences(source: EventSource, b: BankBook, as_of: date) -> list[
     for lid, m in b.matched.items():
         if b.lines[lid].booked <= as_of and lid not in b.returned:
             by_member.setdefault(m["member_id"], []).append(lid)
+    payments = _payments_by_line(source, list(by_member))
     for member, lids in sorted(by_member.items()):
-        paid = {e.payload.get("bank_line"): Decimal(e.payload["amount"])
-                for e in source.stream_of_type(streams.member(member), PaymentReceived.event_type)}
+        paid = payments.get(member, {})
         for lid in lids:
             line = b.lines[lid]
             if lid not in paid:
@@ -124,4 +124,20 @@ def _payment_differences(source: EventSource, b: BankBook, as_of: date) -> list[
                 out.append({"kind": "amount-differs", "line_id": lid, "member_id": member, "amount": line.amount,
                             "payment": paid[lid],
                             "detail": f"the line is {line.amount:f}, {member}'s payment {paid[lid]:f}"})
+    return out
+
+
+MANY_MEMBERS = 100  # above this, one scan of every payment is cheaper than a read of each member's stream
+
+
+def _payments_by_line(source: EventSource, members: list[str]) -> dict[str, dict[str, Decimal]]:
+    """{member: {bank line: amount}} of the members' payments from bank lines (corrections applied)."""
+    if len(members) > MANY_MEMBERS:
+        events = [e for e in source.of_type(PaymentReceived.event_type) if e.payload.get("bank_line")]
+    else:
+        events = [e for m in members for e in source.stream(streams.member(m)) if e.type == PaymentReceived.event_type]
+    out: dict[str, dict[str, Decimal]] = {}
+    for e in events:
+        if e.payload.get("bank_line"):
+            out.setdefault(e.payload["member_id"], {})[e.payload["bank_line"]] = Decimal(e.payload["amount"])
     return out

@@ -116,37 +116,92 @@ def parse(data: bytes, profile: str | None = None) -> Statement:
     return Statement("camt053", _text(stmt, "c:Id"), currency or "GBP", opening, closing, tuple(lines))
 
 
+_NS_LEN = len(NAMESPACE) + 2
+
+
+def _kids(node: etree._Element | None) -> dict[str, etree._Element]:
+    """A node's child elements by local name (the first of each): one pass, where a path lookup per field cost a
+    third of a 10,000-line import."""
+    if node is None:
+        return {}
+    out: dict[str, etree._Element] = {}
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str):
+            out.setdefault(tag[_NS_LEN:], child)
+    return out
+
+
+def _at(node: etree._Element | None, *names: str) -> etree._Element | None:
+    for name in names:
+        if node is None:
+            return None
+        node = _kids(node).get(name)
+    return node
+
+
+def _of(node: etree._Element | None) -> str:
+    return (node.text or "").strip() if node is not None else ""
+
+
 def _line(entry: etree._Element, where: str) -> BankLine:
-    amount, currency = _signed(entry, where)
-    status = _text(_require(entry, "c:Sts", where).getparent(), "c:Sts")
+    k = _kids(entry)
+    for name in ("Amt", "CdtDbtInd", "Sts", "BkTxCd"):
+        if name not in k or (len(k[name]) == 0 and not _of(k[name])):
+            raise BankFileRefused(where, name, "is required by camt.053.001.02 and is missing or empty")
+    amt = k["Amt"]
+    currency = checked_currency(amt.get("Ccy") or "", where, "Amt/@Ccy")
+    amount = amount_of(amt.text or "", where, "Amt")
+    if amount < 0:
+        raise BankFileRefused(where, "Amt", "is negative: a camt.053 amount is unsigned, its sign is CdtDbtInd")
+    indicator = _of(k["CdtDbtInd"])
+    if indicator not in ("CRDT", "DBIT"):
+        raise BankFileRefused(where, "CdtDbtInd", f"{indicator!r} must be CRDT or DBIT")
+    amount = amount if indicator == "CRDT" else -amount
+    status = _of(k["Sts"])
     if status != "BOOK":
         raise BankFileRefused(where, "Sts", f"is {status!r}: only booked entries (BOOK) are statement lines")
-    _require(entry, "c:BkTxCd", where)
-    identity = _text(entry, "c:AcctSvcrRef") or _text(entry, "c:NtryRef")
+    identity = _of(k.get("AcctSvcrRef")) or _of(k.get("NtryRef"))
     if not identity:
         raise BankFileRefused(where, "AcctSvcrRef", "is missing, and so is NtryRef: the entry has no identity "
                                                     "of the bank's")
-    booked = _date(entry, "c:BookgDt", where)
-    value = _date(entry, "c:ValDt", where) if entry.find("c:ValDt", NS) is not None else booked
-    tx = entry.find("c:NtryDtls/c:TxDtls", NS)
-    domain = _text(entry, "c:BkTxCd/c:Domn/c:Cd")
-    family = _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:Cd")
-    sub = _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd")
-    reversal = _text(entry, "c:RvslInd").lower() in ("true", "1")
-    returned = (domain, family, sub) in RETURN_CODES or (tx is not None and tx.find("c:RtrInf", NS) is not None)
+    booked = _entry_date(k.get("BookgDt"), where, "BookgDt")
+    value = _entry_date(k["ValDt"], where, "ValDt") if "ValDt" in k else booked
+    domain = _at(k["BkTxCd"], "Domn")
+    family = _at(domain, "Fmly")
+    codes = (_of(_at(domain, "Cd")), _of(_at(family, "Cd")), _of(_at(family, "SubFmlyCd")))
+    tx = _at(k.get("NtryDtls"), "TxDtls")
+    t = _kids(tx)
+    reversal = _of(k.get("RvslInd")).lower() in ("true", "1")
+    returned = codes in RETURN_CODES or "RtrInf" in t
     reference = counterparty = account = ""
     end_to_end = None
     if tx is not None:
-        reference = " ".join(u.text or "" for u in tx.findall("c:RmtInf/c:Ustrd", NS)) or \
-            _text(tx, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref")
-        end_to_end = _text(tx, "c:Refs/c:EndToEndId") or None
-        party = "c:RltdPties/c:Dbtr" if amount > 0 or returned or reversal else "c:RltdPties/c:Cdtr"
-        counterparty = _text(tx, f"{party}/c:Nm")
-        account = _text(tx, f"{party}Acct/c:Id/c:IBAN") or _text(tx, f"{party}Acct/c:Id/c:Othr/c:Id")
-    reference = reference or _text(entry, "c:AddtlNtryInf")
+        remittance = t.get("RmtInf")
+        reference = " ".join(u.text or "" for u in remittance.findall("c:Ustrd", NS)) if remittance is not None \
+            else ""
+        reference = reference or _of(_at(remittance, "Strd", "CdtrRefInf", "Ref"))
+        end_to_end = _of(_at(t.get("Refs"), "EndToEndId")) or None
+        party = "Dbtr" if amount > 0 or returned or reversal else "Cdtr"
+        parties = t.get("RltdPties")
+        counterparty = _of(_at(parties, party, "Nm"))
+        held = _at(parties, f"{party}Acct", "Id")
+        account = _of(_at(held, "IBAN")) or _of(_at(held, "Othr", "Id"))
+    reference = reference or _of(k.get("AddtlNtryInf"))
     return BankLine(identity, booked, value, amount, currency, free_text(reference), free_text(counterparty),
                     free_text(account, 64), kind_of(amount, returned and not reversal, reversal),
                     returns_ref=end_to_end if (returned or reversal) and end_to_end else None, where=where)
+
+
+def _entry_date(holder: etree._Element | None, where: str, name: str) -> date:
+    if holder is None:
+        raise BankFileRefused(where, name, "is required by camt.053.001.02 and is missing or empty")
+    k = _kids(holder)
+    text = _of(k.get("Dt")) or _of(k.get("DtTm"))[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BankFileRefused(where, name, f"{text!r} is not an ISO date") from None
 
 
 def sniff(data: bytes) -> bool:
