@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.output import emit_json, table
+from cli.output import emit_json
+from cli.output import table as _table
 from cli.params import ISO_DATE
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ ID = _Id()
 BALANCE = _Balance()
 FORMAT = click.Choice(["auto", "csv", "ofx", "camt053", "mt940"])
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def table(title: str, columns: Sequence[str], rows: Any) -> None:
+    """cli.output.table with every text cell escaped: rich would read a pattern's `[a-z0-9]` (or a reference's
+    brackets) as markup and drop it."""
+    from rich.markup import escape
+
+    _table(escape(title), columns, [[escape(v) if isinstance(v, str) else v for v in row] for row in rows])
 
 
 def _actor(value: str | None) -> str:

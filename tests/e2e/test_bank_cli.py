@@ -89,6 +89,8 @@ def test_rules_are_shown_and_a_bad_rule_is_refused(coop):
     ok(coop, "bank", "rules", "set", "gift", "--account", ACCOUNT, "--pattern", "THANKYOU", "--member", "carol")
     rules = as_json(coop, "bank", "rules", "--account", ACCOUNT)
     assert rules == [{"rule_id": "gift", "pattern": "THANKYOU", "member_id": "carol", "order": 1}]
+    ok(coop, "bank", "rules", "set", "so", "--account", ACCOUNT, "--pattern", "SO-(?P<member>[a-z0-9]+)-.*")
+    assert "SO-(?P<member>[a-z0-9]+)-.*" in ok(coop, "bank", "rules", "--account", ACCOUNT).output  # not markup
     bad = run(coop, "bank", "rules", "set", "x", "--account", ACCOUNT, "--pattern", "SO-.*")
     assert bad.exit_code == 1 and "pattern: names no member" in bad.stderr
 
