@@ -1,8 +1,9 @@
 """SWIFT MT940 (customer statement), read with the maintained `mt-940` library (import `mt940`).
 
-Line identity: the :61: line's bank reference (after `//`), else its customer reference with the value date and
-amount; a :61: with neither is refused. Debit/credit marks: C and D; RC (reversal of a credit: money taken back,
-as when a direct debit is returned unpaid) and RD (reversal of a debit). An RC line whose transaction type is a
+Line identity: the :61: line's bank reference (after `//`), else its value date, amount, reference and number among
+the statement's equal lines (as a CSV's); a :61: with neither a bank nor a customer reference is refused.
+Debit/credit marks: C and D; RC (reversal of a credit: money taken back, as when a direct debit is returned
+unpaid) and RD (reversal of a debit). An RC line whose transaction type is a
 direct debit (NDDT) or whose :86: says RETURNED / UNPAID / REFER TO PAYER is a returned direct debit; any other R
 line a reversal. Structured :86: text (`/NAME/…/REMI/…/` as many banks send it) gives the payer's name and the
 remittance reference; free text is kept as the reference.
@@ -17,7 +18,7 @@ from typing import Any
 
 import mt940 as library
 
-from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, free_text, kind_of
+from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, equal_line_refs, free_text, kind_of
 
 RETURN_WORDS = re.compile(r"(?i).*\b(RETURNED|UNPAID|REFER TO PAYER|R/D)\b.*", re.DOTALL)
 _TAGS = ("NAME", "REMI", "EREF", "IBAN", "ACCT", "ORIG")
@@ -57,9 +58,11 @@ def parse(data: bytes, profile: str | None = None) -> Statement:
     for key in ("final_opening_balance", "final_closing_balance"):
         if head.get(key) is not None:
             currency = str(head[key].amount.currency)
-    lines = []
-    for number, tx in enumerate(transactions, start=1):
-        lines.append(_line(tx.data, f":61: line {number}"))
+    lines = [_line(tx.data, f":61: line {number}") for number, tx in enumerate(transactions, start=1)]
+    unnamed = [n for n, line in enumerate(lines) if not line.line_ref]
+    refs = equal_line_refs([(lines[n].value, lines[n].amount, lines[n].reference) for n in unnamed])
+    for n, ref in zip(unnamed, refs, strict=True):  # no bank reference: value date, amount, reference, number
+        lines[n] = lines[n]._replace(line_ref=ref)
     return Statement("mt940", str(head.get("transaction_reference") or ""), currency or "GBP",
                      _balance(head.get("final_opening_balance")), _balance(head.get("final_closing_balance")),
                      tuple(lines))
@@ -100,7 +103,7 @@ def _line(tx: dict[str, Any], where: str) -> BankLine:
     if not bank_ref and not customer:
         raise BankFileRefused(where, "bank_reference", "is missing, and so is the customer reference: the line has "
                                                        "no identity of the bank's")
-    identity = bank_ref or f"{value.isoformat()}|{amount:f}|{customer}"
+    identity = bank_ref  # (a line without one is numbered among its equal lines by `parse`)
     reference = fields.get("REMI") or customer or (details if not fields else "")
     reversal = status.startswith("R")
     returned = status == "RC" and (str(tx.get("id") or "") == "NDDT" or bool(RETURN_WORDS.fullmatch(details)))

@@ -266,3 +266,11 @@ def test_the_bank_domain_touches_no_database_but_its_personal_table():
 def test_the_shipped_samples_are_what_the_generator_writes(tmp_path):
     for path in samples.write_samples(tmp_path):
         assert (ROOT / "examples" / "bank" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_mt940_lines_without_a_bank_reference_are_numbered_among_equal_lines():
+    text = (":20:S1\r\n:25:GB00\r\n:28C:1/1\r\n:60F:C250331GBP100,00\r\n"
+            ":61:2504020402C10,00NTRFREF1\r\n:86:/REMI/REF1/\r\n"
+            ":61:2504020402C10,00NTRFREF1\r\n:86:/REMI/REF1/\r\n:62F:C250402GBP120,00\r\n-\r\n").encode()
+    lines = read_statement(text, "mt940").lines
+    assert [l.line_ref for l in lines] == ["2025-04-02|10.00|REF1|1", "2025-04-02|10.00|REF1|2"]
