@@ -19,6 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, cast
 
+from pydantic import ValidationError
+
 from ledger import streams
 from ledger.bank import personal
 from ledger.bank.account import BankBook, Line, bank_book
@@ -38,7 +40,7 @@ from ledger.events.bank import (
     BankPaymentReturned,
     StatementFormat,
 )
-from ledger.events.base import EventPayload
+from ledger.events.base import EventPayload, field_errors
 from ledger.events.coop import MemberAdmitted, PaymentReceived
 from ledger.money import money_text
 from ledger.periods import PeriodGuard, adjustment_metadata
@@ -298,15 +300,9 @@ def _line_event(account_id: str, lid: str, line: BankLine, format: str) -> BankL
                                 reference=line.reference or None, kind=line.kind,
                                 returns_ref=line.returns_ref[:500] if line.returns_ref else None,
                                 format=cast(StatementFormat, format))
-    except Exception as exc:  # pydantic's ValidationError: name the line
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            from ledger.events.base import field_errors
-
-            raise ValidationFailed(field_errors(exc, prefix="line"), where=f"{line.where} refused, nothing written") \
-                from None
-        raise
+    except ValidationError as exc:  # (the parsers check what they read; this names the line if one slipped by)
+        raise ValidationFailed(field_errors(exc, prefix="line"), where=f"{line.where} refused, nothing written") \
+            from None
 
 
 # --- the queue: match, ignore, auto-match ----------------------------------------------------------------------
