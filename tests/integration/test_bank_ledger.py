@@ -203,3 +203,26 @@ def test_rules_are_events_a_treasurer_can_read_and_replace(coop):
     assert [r["rule_id"] for r in read.rules(StoreSource(coop), ACCOUNT)] == ["so"]
     with pytest.raises(ValidationFailed, match="pattern"):
         bank.set_rule(coop, ACCOUNT, "bad", "SO-(", None, actor="treasurer")
+
+
+def test_the_writer_role_imports_and_erases_and_the_auditor_reads_no_names(backend, coop):
+    if backend.name != "postgresql":
+        pytest.skip("roles are a PostgreSQL feature; SQLite has file permissions")
+    from sqlalchemy.exc import DBAPIError
+
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    def as_role(role):
+        return EventStore(make_engine(backend.url.replace("options=", f"options=-crole%3D{role}%20")))
+
+    writer = as_role("mutual_writer")
+    bank.set_rule(writer, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(writer, A)
+    line = next(r["line_id"] for r in read.unmatched(StoreSource(writer), ACCOUNT, _names(writer))
+                if r["kind"] == "credit")
+    bank.match_line(writer, ACCOUNT, line, "carol", actor="clerk")
+    assert bank.erase_line_details(writer, line)
+    auditor = as_role("mutual_auditor")
+    with pytest.raises((DBAPIError, LedgerError)):
+        bank.line_names(auditor, [line])
