@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ledger.clock import format_recorded_at
@@ -46,7 +47,9 @@ def console() -> Console:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    t = Table(title=title, show_lines=False)
+    """A table on the terminal; every cell and the title are text, never markup (rich would take a reference's or a
+    pattern's `[...]` for markup and drop it)."""
+    t = Table(title=escape(title), show_lines=False)
     for name in columns:
         t.add_column(name, justify="right" if name.lower() in NUMERIC else "left")
     for row in rows:
@@ -62,7 +65,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, (Decimal, date, datetime)):
         return _default(value)
-    return str(value)
+    return escape(str(value))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

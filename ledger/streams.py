@@ -32,10 +32,15 @@ def loan(loan_id: str) -> str:
     return f"loan-{loan_id}"
 
 
+def bank(account_id: str) -> str:
+    """A bank account's statements and what was decided about each line (ledger/events/bank.py)."""
+    return f"bank-{account_id}"
+
+
 def kind_and_id(stream: str) -> tuple[str, str]:
     """A stream's kind and its id (`member-alice` -> ("member", "alice"))."""
     kind, _, sid = stream.partition("-")
     return kind, sid
 
 
-__all__ = ["account", "dwelling", "index", "kind_and_id", "loan", "member", "mortgage", "society"]
+__all__ = ["account", "bank", "dwelling", "index", "kind_and_id", "loan", "member", "mortgage", "society"]

@@ -615,6 +615,10 @@ CHECKED_BY_ITS_COMMAND = {
     "LoanDisbursed": "mutual loan disburse", "FeeCharged": "mutual loan disburse",
     "InstalmentReceived": "mutual loan pay", "AfterSavingsReleased": "nothing (computed on read)",
     "ShareDepositReleased": "mutual loan shares-back", "LoanWrittenOff": "mutual loan write-off",
+    "BankLineImported": "mutual bank import", "BankBalanceStated": "mutual bank import",
+    "BankLineMatched": "mutual bank match", "BankLineIgnored": "mutual bank ignore",
+    "BankPaymentReturned": "mutual bank import", "BankMatchRuleSet": "mutual bank rules set",
+    "BankMatchRuleRemoved": "mutual bank rules remove",
 }
 
 

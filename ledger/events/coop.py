@@ -271,10 +271,13 @@ class PaymentReceived(EventPayload):
 
     event_type = "PaymentReceived"
     stream_kinds = ("member",)
+    added_fields = frozenset({"bank_line"})
     member_id: Id
     amount: PositiveMoney
     period: Period
     bank_reference: Text
+    bank_line: Optional[Id] = Field(default=None, description="the bank line it was matched from (`mutual bank`; "
+                                                               "absent for a receipt entered by hand)")
 
 
 class ExtraPaymentReceived(EventPayload):

@@ -33,6 +33,7 @@ OWN_ID_FIELDS: dict[str, tuple[str, ...]] = {
     "mortgage": ("mortgage_id",),
     "loan": ("loan_id",),
     "account": ("account_id",),
+    "bank": ("account_id",),
     "index": ("series",),
     "society": ("society_id", "coop_id", "fund_id"),
 }

@@ -1,0 +1,228 @@
+"""Bank statements against the store, on both engines: idempotency (overlap, re-import, equal lines), matching
+through the record checks, returned direct debits, reconciliation, personal data off the chain."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ledger.bank import samples
+from ledger.commands import bank
+from ledger.errors import LedgerError, NotFound, ValidationFailed
+from ledger.source import StoreSource
+from projections import bank as read
+from projections.coop import member_show
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
+ACCOUNT = "riverside-current"
+RULE = r"(SO|DD)-(?P<member>[a-z0-9]+)-[0-9]{4}-[0-9]{2}"
+A, B = samples.riverside_statements()
+
+
+@pytest.fixture
+def coop(store):
+    store.import_lines(EXAMPLE.read_bytes().splitlines())
+    return store
+
+
+def _import(store, statement, fmt="camt053", **kw):
+    writer = samples.WRITERS[fmt][1]
+    return bank.import_statement(store, writer(statement), ACCOUNT, actor="clerk", **kw)
+
+
+def _names(store):
+    return lambda ids: bank.line_names(store, ids)
+
+
+def _count(store, type_):
+    return sum(1 for _ in store.read(type=type_))
+
+
+@pytest.mark.parametrize("fmt", sorted(samples.WRITERS))
+def test_overlapping_statements_and_re_imports_record_each_line_once(coop, fmt):
+    first = _import(coop, A, fmt, auto_match=False)
+    assert first.lines_new == 7
+    second = _import(coop, B, fmt, auto_match=False)
+    assert (second.lines_read, second.lines_new, second.already_recorded) == (5, 2, 3)
+    head = coop.head()
+    again = _import(coop, B, fmt, auto_match=False)
+    assert again.written == 0 and again.lines_new == 0 and coop.head() == head
+    assert _count(coop, "BankLineImported") == 9
+
+
+def test_two_equal_payments_on_one_day_stay_two(coop):
+    _import(coop, A, "csv", auto_match=False)
+    rows = [r for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)) if r["reference"] == "SO-dan-2025-04"]
+    assert len(rows) == 2 and rows[0]["amount"] == rows[1]["amount"] == D("370.40")
+    assert rows[0]["line_id"] != rows[1]["line_id"]
+
+
+def test_a_rule_matches_credits_as_members_payments_with_the_bank_line_as_source(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    outcome = _import(coop, A)
+    assert sorted(m["member_id"] for m in outcome.matched) == ["alice", "carol", "dan", "dan", "dan"]
+    payments = [e for e in coop.read(stream="member-dan", type="PaymentReceived") if e.payload.get("bank_line")]
+    assert len(payments) == 3 and {p.payload["period"] for p in payments} == {"2025-04"}
+    assert sum(D(p.payload["amount"]) for p in payments) == D("1481.60")
+    # a re-import matches nothing twice
+    assert _import(coop, A).written == 0
+
+
+def test_a_payment_goes_to_the_earliest_unpaid_due_month(coop):
+    from ledger.commands.coop import accrue
+
+    from ledger.commands.audit import reverse_event
+
+    accrue(coop, date(2025, 4, 1), actor="clerk")  # dues for 2025-04
+    march = next(e for e in coop.read(stream="member-dan", type="PaymentReceived") if e.payload["period"] == "2025-03")
+    reverse_event(coop, march.position, "the standing order bounced", "auditor")  # March is unpaid now
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    periods = [e.payload["period"] for e in coop.read(stream="member-dan", type="PaymentReceived")
+               if e.payload.get("bank_line")]
+    assert periods == ["2025-03", "2025-04", "2025-04"]  # March first; April part-paid by the two halves
+
+
+def test_a_returned_direct_debit_reverses_the_matched_payment(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    before = member_show(StoreSource(coop), "dan", date(2025, 4, 30))
+    outcome = _import(coop, B)
+    assert len(outcome.returned) == 1 and outcome.returned[0]["member_id"] == "dan"
+    assert outcome.returned[0]["reversed_position"] is not None
+    after = member_show(StoreSource(coop), "dan", date(2025, 4, 30))
+    assert D(before["credit"]) - D(after["credit"]) == D("740.80")
+    assert [c["reason"] for c in after["corrections"]][0].startswith("returned direct debit")
+    # both lines have left the queue, and nothing moves on a re-import
+    queue = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))
+    assert all(r["reference"] != "DD-dan-2025-04" for r in queue)
+    assert _import(coop, B).written == 0
+
+
+def test_a_return_in_the_same_statement_as_its_payment_settles_both_without_a_payment(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    whole = samples.SampleStatement("W", samples.RIVERSIDE_IBAN, date(2025, 4, 1), date(2025, 4, 30),
+                                    samples.RIVERSIDE_OPENING, tuple(samples.riverside_april()))
+    outcome = _import(coop, whole, "mt940")
+    assert len(outcome.returned) == 1 and outcome.returned[0]["member_id"] is None
+    assert "dan" in [m["member_id"] for m in outcome.matched]
+    assert sum(1 for m in outcome.matched if m["member_id"] == "dan") == 2  # the two equal ones, not the returned DD
+
+
+def test_match_ignore_and_reconcile_clear_the_queue(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    _import(coop, B)
+    source = StoreSource(coop)
+    queue = read.unmatched(source, ACCOUNT, _names(coop))
+    assert [(r["reference"], r["counterparty"]) for r in queue] == [
+        ("SERVICE-CHARGE", "RIVERSIDE BANK"), ("THANKYOU", "R BROWN"), ("MORTGAGE-2025-04", "RIVERSIDE LENDER")]
+    report = read.reconcile(source, ACCOUNT, date(2025, 4, 30), _names(coop))
+    assert report["statement_balance"] == report["ledger_balance"] == D("11039.01")
+    assert [d["kind"] for d in report["differences"]] == ["unmatched-line"] * 3
+    gift = queue[1]["line_id"]
+    bank.match_line(coop, ACCOUNT, gift[:10], "carol", actor="clerk")
+    bank.ignore_line(coop, ACCOUNT, queue[0]["line_id"], "bank charges", actor="clerk")
+    bank.ignore_line(coop, ACCOUNT, queue[2]["line_id"], "mortgage payment to the lender", actor="clerk")
+    report = read.reconcile(StoreSource(coop), ACCOUNT, date(2025, 4, 30), _names(coop))
+    assert report["reconciled"] and report["differences"] == []
+    assert bank.learned_payees(coop, ACCOUNT) == {"R BROWN": "carol"}
+    with pytest.raises(ValidationFailed, match="already matched to carol"):
+        bank.match_line(coop, ACCOUNT, gift, "alice", actor="clerk")
+
+
+def test_reconcile_lists_a_balance_gap_and_a_payment_that_differs_from_its_line(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    data = samples.camt053(A).replace(b"<Amt Ccy=\"GBP\">13279.81</Amt>", b"<Amt Ccy=\"GBP\">13279.80</Amt>")
+    bank.import_statement(coop, data, ACCOUNT, actor="clerk")
+    alice = next(e for e in coop.read(stream="member-alice", type="PaymentReceived") if e.payload.get("bank_line"))
+    from ledger.commands.audit import reverse_event
+
+    reverse_event(coop, alice.position, "keyed the wrong amount", "auditor", "PaymentReceived",
+                  {**alice.payload, "amount": "700.00"})
+    report = read.reconcile(StoreSource(coop), ACCOUNT, date(2025, 4, 12), _names(coop))
+    kinds = {d["kind"]: d for d in report["differences"]}
+    assert kinds["balance-gap"]["amount"] == D("-0.01")
+    assert kinds["amount-differs"]["member_id"] == "alice" and kinds["amount-differs"]["payment"] == D("700.00")
+
+
+def test_a_match_is_held_to_the_record_checks(coop):
+    _import(coop, A, auto_match=False)
+    line = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))[0]["line_id"]
+    head = coop.head()
+    with pytest.raises(ValidationFailed, match="bob.*on or after member bob left"):
+        bank.match_line(coop, ACCOUNT, line, "bob", actor="clerk")
+    with pytest.raises(ValidationFailed, match="has not been admitted"):
+        bank.match_line(coop, ACCOUNT, line, "zed", actor="clerk")
+    debit = next(r for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)) if r["kind"] == "debit")
+    with pytest.raises(ValidationFailed, match="only a credit"):
+        bank.match_line(coop, ACCOUNT, debit["line_id"], "alice", actor="clerk")
+    with pytest.raises(NotFound):
+        bank.match_line(coop, ACCOUNT, "bl-nosuchline", "alice", actor="clerk")
+    assert coop.head() == head
+
+
+def test_a_malformed_statement_writes_nothing(coop):
+    head = coop.head()
+    bad = samples.camt053(B).replace(b"<Sts>BOOK</Sts>", b"<Sts>PDNG</Sts>")
+    with pytest.raises(LedgerError, match="Ntry 1.*Sts"):
+        bank.import_statement(coop, bad, ACCOUNT, actor="clerk")
+    assert coop.head() == head
+    with coop.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM bank_line_details")).scalar() == 0
+
+
+def test_names_stay_off_the_chain_and_an_erasure_leaves_the_books_verifying(coop):
+    _import(coop, A, auto_match=False)
+    chain = json.dumps([e.payload for e in coop.read(stream=f"bank-{ACCOUNT}")])
+    assert "SMITH" not in chain and "PATEL" not in chain and "SO-alice-2025-04" in chain
+    line = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))[0]
+    assert line["counterparty"] == "A SMITH"
+    assert bank.erase_line_details(coop, line["line_id"])
+    assert read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))[0]["counterparty"] == ""
+    from ledger.store.verify import verify
+
+    assert verify(coop).intact
+    # a re-import does not bring an erased name back
+    _import(coop, A, auto_match=False)
+    assert read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))[0]["counterparty"] == ""
+
+
+def test_rules_are_events_a_treasurer_can_read_and_replace(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    assert bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer").written == 0
+    bank.set_rule(coop, ACCOUNT, "gift", "THANKYOU", "carol", actor="treasurer")
+    assert [(r["rule_id"], r["member_id"]) for r in read.rules(StoreSource(coop), ACCOUNT)] == [
+        ("so", None), ("gift", "carol")]
+    bank.remove_rule(coop, ACCOUNT, "gift", actor="treasurer")
+    assert [r["rule_id"] for r in read.rules(StoreSource(coop), ACCOUNT)] == ["so"]
+    with pytest.raises(ValidationFailed, match="pattern"):
+        bank.set_rule(coop, ACCOUNT, "bad", "SO-(", None, actor="treasurer")
+
+
+def test_the_writer_role_imports_and_erases_and_the_auditor_reads_no_names(backend, coop):
+    if backend.name != "postgresql":
+        pytest.skip("roles are a PostgreSQL feature; SQLite has file permissions")
+    from sqlalchemy.exc import DBAPIError
+
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    def as_role(role):
+        return EventStore(make_engine(backend.url.replace("options=", f"options=-crole%3D{role}%20")))
+
+    writer = as_role("mutual_writer")
+    bank.set_rule(writer, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(writer, A)
+    line = next(r["line_id"] for r in read.unmatched(StoreSource(writer), ACCOUNT, _names(writer))
+                if r["kind"] == "credit")
+    bank.match_line(writer, ACCOUNT, line, "carol", actor="clerk")
+    assert bank.erase_line_details(writer, line)
+    auditor = as_role("mutual_auditor")
+    with pytest.raises((DBAPIError, LedgerError)):
+        bank.line_names(auditor, [line])
