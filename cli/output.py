@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -341,8 +342,12 @@ NUMERIC = {"position", "version", "units", "value", "amount", "debt", "balance",
 def cell_kinds(columns: Sequence[str], row: Sequence[Any]) -> list[str]:
     """The kind of each cell of a row: by its column, or by the row's figure in a figure/value table."""
     if columns and _key(columns[0]) in ROW_LABELS and row:
-        return [TEXT, *[kind_of(str(row[0]))] * (len(row) - 1)]
-    return [kind_of(name) for name in columns]
+        kinds = [TEXT, *[kind_of(str(row[0]))] * (len(row) - 1)]
+    else:
+        kinds = [kind_of(name) for name in columns]
+    # an amount is a Decimal or its text, never a Python int: an int under a money name is a count of them
+    return [COUNT if kind == MONEY and type(value) is int else kind
+            for kind, value in itertools.zip_longest(kinds, row, fillvalue=None) if kind is not None]
 
 
 def _cell(value: Any, kind: str = TEXT) -> str:
