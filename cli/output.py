@@ -89,7 +89,7 @@ KIND_OF_NAME: dict[str, str] = {
         "agreed_on", "start", "end", "recorded_through", "effective_date", "statement_balance_date",
         "opening_balance_date", "due", "due_date", "granted_on", "disbursed_on"), DATE),
     **dict.fromkeys(("recorded_at", "recorded", "taken", "as_known_at"), TIMESTAMP),
-    "member": TEXT,
+    "member": TEXT, "account": TEXT, "account_id": TEXT, "accounts": COUNT,  # (not "count" in "account")
 }
 KIND_BY_WORD: tuple[tuple[str, str], ...] = (
     ("points", POINTS), ("units", UNITS), ("count", COUNT), ("position", COUNT),

@@ -35,9 +35,9 @@ from ledger.errors import LedgerError
 # --- CSV ----------------------------------------------------------------------------------------------------------
 
 
-def csv_cell(value: Any, kind: str) -> str:
+def csv_cell(value: Any, kind: str, *, guard: bool = True) -> str:
     """A cell as a machine reads it: an amount 1234.56 (no £, no separators, at least two places, never rounded),
-    other numbers as the books hold them, dates ISO, recorded times as the log spells them."""
+    other numbers as the books hold them, dates ISO, recorded times as the log spells them; text guarded."""
     if value is None:
         return ""
     if kind in NUMBERS:
@@ -52,7 +52,15 @@ def csv_cell(value: Any, kind: str) -> str:
         return format(value, "f")
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return guarded(str(value)) if guard else str(value)
+
+
+def guarded(text: str) -> str:
+    """Text a spreadsheet would run as a formula (a payer's name or a reference from a bank statement may start
+    with =, +, -, @) gets a leading ' so that it is shown, never run; a number is left as it is."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and as_decimal(text) is None:
+        return "'" + text
+    return text
 
 
 def csv_rows(captured: Captured) -> list[list[str]]:
@@ -200,7 +208,7 @@ class _Book:
         if kind == TIMESTAMP and isinstance(value, datetime):
             sheet.write_datetime(row, column, value.replace(tzinfo=None), self.timestamp)
             return "00/00/0000 00:00:00"
-        text = csv_cell(value, "text")
+        text = csv_cell(value, "text", guard=False)  # (a string cell is never run as a formula)
         sheet.write_string(row, column, text)
         return text
 

@@ -177,6 +177,24 @@ def test_json_is_json_whichever_way_it_is_asked_for(fund, tmp_path):
     assert json.loads(plain)["accounts"][0]["balance"] == "1375.49"  # amounts as strings, never formatted
 
 
+def test_text_from_a_bank_statement_that_a_spreadsheet_would_run_is_shown_never_run(coop, tmp_path):
+    statement = tmp_path / "hostile.csv"
+    statement.write_text("Transaction Date,Transaction Type,Sort Code,Account Number,Transaction Description,"
+                         "Debit Amount,Credit Amount,Balance\n"
+                         "11/04/2025,FPI,'20-20-15,55555555,=HYPERLINK(X) =CMD|A,,1234.50,11234.50\n", encoding="utf-8")
+    ok(coop, "bank", "import", str(statement), "--account", "riverside-current", "--format", "csv")
+    line = as_json(coop, "bank", "unmatched")[0]
+    assert (line["counterparty"], line["reference"]) == ("=HYPERLINK(X)", "=CMD|A")  # the books keep them as given
+    rows = csv_of(ok(coop, "bank", "unmatched", "--format", "csv").stdout)
+    shown = dict(zip(rows[0], rows[1], strict=True))
+    assert (shown["payer"], shown["reference"], shown["amount"]) == ("'=HYPERLINK(X)", "'=CMD|A", "1234.50")
+    path = tmp_path / "queue.xlsx"
+    ok(coop, "bank", "unmatched", "-o", str(path))
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    payer = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("payer") + 1)
+    assert payer.value == "=HYPERLINK(X)" and payer.data_type == "s"  # a string, never a formula
+
+
 def test_a_query_of_several_tables_writes_each_beside_the_csv(fund, tmp_path):
     args = ("savings", "show", "r01", "--as-of", "2009-12-31")
     data = as_json(fund, *args)
@@ -228,7 +246,7 @@ def test_every_query_command_takes_format_and_output():
     ("debt_share", MONEY), ("payout_detail.deduction", MONEY), ("payout_detail.formula_in_force.deduction", RATE),
     ("units.clt", UNITS), ("points consumed", POINTS), ("factor", RATE), ("position", COUNT), ("as_of", DATE),
     ("share_capital_by_society.riverside", MONEY), ("charges.insurance", MONEY), ("0-30 days", MONEY),
-    ("member", TEXT), ("line", TEXT), ("reference", TEXT)])
+    ("member", TEXT), ("line", TEXT), ("reference", TEXT), ("account", TEXT), ("payments_received", MONEY)])
 def test_a_column_is_known_by_its_name(name, kind):
     assert kind_of(name) == kind
 
