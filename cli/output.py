@@ -100,7 +100,7 @@ KIND_BY_WORD: tuple[tuple[str, str], ...] = (
         "charge", "instalment", "fee", "deposit", "paid", "required", "arrears", "capital", "price", "income",
         "expense", "total", "written_off", "locked", "free", "payment", "principal", "repaid", "due", "received",
         "withdraw", "release", "interest", "credit", "dividend", "gross", "growth", "deduction", "difference",
-        "held", "flows", "disbursed", "shares_", "cost", "refund")),
+        "held", "flows", "disbursed", "shares_", "cost", "refund", "salary")),
 )
 # A table whose first column is one of these lists one figure a row: each row's figure names its kind.
 ROW_LABELS = {"figure", "field", "row"}

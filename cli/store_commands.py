@@ -189,6 +189,7 @@ def _chosen(store: EventStore, stream: str | None, type_: str | None, member: st
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_options
 @click.pass_obj
 def verify(obj: Context, as_json: bool) -> None:
     """Recompute the hash chain, positions and stream versions; exit non-zero if anything was altered."""
@@ -197,6 +198,8 @@ def verify(obj: Context, as_json: bool) -> None:
     report = run(obj.store)
     if as_json:
         emit_json(report.to_json())
+    elif current().captures:  # --format csv / xlsx: the report's figures
+        table("verify", ["figure", "value"], sorted(report.to_json().items()))
     elif report.intact:
         click.echo(f"intact: {report.events} events, head position {report.head_position} hash {report.head_hash}")
     else:

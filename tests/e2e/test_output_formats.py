@@ -209,6 +209,23 @@ def test_a_query_of_several_tables_writes_each_beside_the_csv(fund, tmp_path):
     assert [r[2] for r in loans[1:]] == [x["outstanding"] for x in data["loans"]]
 
 
+def test_the_log_and_the_releases_come_out_a_row_each(fund, tmp_path):
+    events = as_json(fund, "log", "--type", "LoanGranted")
+    rows = csv_of(ok(fund, "log", "--type", "LoanGranted", "--format", "csv").stdout)
+    assert rows[0][:5] == ["position", "effective date", "recorded at", "type", "stream"]
+    assert [(int(r[0]), r[1], r[2], r[6]) for r in rows[1:]] == [
+        (e["position"], e["effective_date"], e["recorded_at"], e["hash"]) for e in events]
+    assert ok(fund, "log", "--type", "LoanGranted").stdout.startswith("pos")  # the readable log is as it was
+    released = as_json(fund, "fund", "releases", "--through", "2009-12-31")["released"]
+    path = tmp_path / "releases.xlsx"
+    ok(fund, "fund", "releases", "--through", "2009-12-31", "-o", str(path))
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert [(r[0].value, r[2].value.date().isoformat(), D(repr(r[3].value))) for r in sheet.iter_rows(min_row=2)] \
+        == [(r["loan_id"], r["on"], D(r["amount"])) for r in released]
+    verify = dict(csv_of(ok(fund, "verify", "--format", "csv").stdout)[1:])
+    assert verify["head_hash"] == as_json(fund, "verify")["head_hash"] and verify["intact"] == "true"
+
+
 def test_a_bad_format_or_an_xlsx_without_a_file_is_refused_naming_the_option(coop, tmp_path):
     args = ("coop", "show", "riverside", "--as-of", "2020-06-30")
     bad = run(coop, *args, "--format", "pdf")
@@ -238,7 +255,8 @@ def test_every_query_command_takes_format_and_output():
     walk(root, "")
     for path in ("member show", "dwelling show", "coop show", "register", "savings show", "loan show", "loan quote",
                  "fund show", "fund forecast", "arrears", "arrangement show", "bank unmatched", "bank reconcile",
-                 "bank rules", "bank rules payees", "period list", "audit", "audit checkpoints"):
+                 "bank rules", "bank rules payees", "period list", "audit", "audit checkpoints", "log", "verify",
+                 "person show", "fund releases"):
         assert path in takes, path
 
 
