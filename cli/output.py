@@ -8,6 +8,7 @@ the command itself never knows. docs/outputs.md says what each form holds and wh
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import re
@@ -100,7 +101,7 @@ KIND_BY_WORD: tuple[tuple[str, str], ...] = (
         "charge", "instalment", "fee", "deposit", "paid", "required", "arrears", "capital", "price", "income",
         "expense", "total", "written_off", "locked", "free", "payment", "principal", "repaid", "due", "received",
         "withdraw", "release", "interest", "credit", "dividend", "gross", "growth", "deduction", "difference",
-        "held", "flows", "disbursed", "shares_", "cost", "refund", "salary")),
+        "held", "flows", "disbursed", "shares_", "cost", "refund", "salary", "debit", "surplus", "deficit")),
 )
 # A table whose first column is one of these lists one figure a row: each row's figure names its kind.
 ROW_LABELS = {"figure", "field", "row"}
@@ -120,6 +121,7 @@ def _kind_of_part(part: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(name: str) -> str:
     """What a column (or a figure) named `name` holds: money, units, points, rate, count, date, timestamp or
     text. A dotted figure (`payout_detail.deposit`) is known by its longest known ending, else by its last part's
@@ -248,13 +250,13 @@ def output_to(out: Output) -> Iterator[None]:
                 _write(out, ctx)
                 raise
             _write(out, ctx)
-        elif out.path is not None:
-            with _open_for_text(out.path) as handle, contextlib.redirect_stdout(handle):
-                yield
         else:
-            yield
-            if out.format == "table" and out.tables:
-                _name_head(ctx, out)
+            with contextlib.ExitStack() as stack:
+                if out.path is not None:
+                    stack.enter_context(contextlib.redirect_stdout(stack.enter_context(_open_for_text(out.path))))
+                yield
+                if out.format == "table" and out.tables:
+                    _name_head(ctx, out)
     finally:
         ctx.meta.pop(KEY, None)
 

@@ -147,7 +147,11 @@ SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".txt": "tabl
 def output_options(f: F) -> F:
     """`--format table|csv|xlsx|json` and `-o/--output FILE` for a command that takes `as_json` and prints through
     cli/output.py (`table`, `emit_json`): the command itself is unchanged; the form is kept in the click context for
-    its run (cli/output.py `output_to`). `--format json` is `--json`."""
+    its run (cli/output.py `output_to`). `--format json` is `--json`. A command that declares its own `--format`
+    or `-o` below this (a statement's html|pdf) keeps its own: it is left as it is."""
+    own = {opt for param in getattr(f, "__click_params__", []) for opt in param.opts}
+    if own & {"--format", "-o", "--output"}:
+        return f
 
     @functools.wraps(f)
     def run(*args: Any, output_format: str | None = None, output_path: str | None = None, **kwargs: Any) -> Any:

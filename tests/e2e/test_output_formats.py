@@ -274,3 +274,18 @@ def test_amounts_for_people_keep_every_place_the_books_hold():
     assert money_for_people(D("-0.5")) == "-£0.50"
     assert money_for_people(D("1234.5678")) == "£1,234.5678"  # never rounded for show
     assert date(2020, 1, 1).isoformat() == "2020-01-01"
+
+
+def test_a_command_with_a_format_of_its_own_keeps_it():
+    import click
+
+    from cli.params import query_options
+
+    @click.command()
+    @query_options
+    @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]))
+    def statement(fmt, as_of, as_known_at, as_json):
+        click.echo(fmt)
+
+    assert [p.opts for p in statement.params].count(["--format"]) == 1
+    assert CliRunner().invoke(statement, ["--format", "pdf"]).output == "pdf\n"
