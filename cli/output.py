@@ -170,7 +170,7 @@ def as_date(value: Any) -> date | None:
     return None
 
 
-def _places(amount: Decimal) -> int:
+def decimal_places(amount: Decimal) -> int:
     exponent = amount.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
@@ -179,7 +179,7 @@ def money_for_people(amount: Decimal) -> str:
     """£1,234.56 in en_GB: at least two places, and every place the figure has (never rounded here)."""
     from babel.numbers import format_currency
 
-    pattern = "¤#,##0." + "0" * max(2, _places(amount))
+    pattern = "¤#,##0." + "0" * max(2, decimal_places(amount))
     return format_currency(amount, "GBP", format=pattern, locale="en_GB", currency_digits=False)
 
 
@@ -187,13 +187,13 @@ def number_for_people(amount: Decimal) -> str:
     """1,234.5678 in en_GB: grouped, with exactly the places the figure has."""
     from babel.numbers import format_decimal
 
-    places = _places(amount)
+    places = decimal_places(amount)
     return format_decimal(amount, format="#,##0" + ("." + "0" * places if places else ""), locale="en_GB")
 
 
 def money_for_machines(amount: Decimal) -> str:
     """1234.56: no £, no separators, at least two places, and every place the figure has."""
-    return format(amount.quantize(Decimal(1).scaleb(-max(2, _places(amount)))), "f")
+    return format(amount.quantize(Decimal(1).scaleb(-max(2, decimal_places(amount)))), "f")
 
 
 # --- where the output goes ----------------------------------------------------------------------------------------

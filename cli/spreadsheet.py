@@ -23,10 +23,10 @@ from cli.output import (
     TIMESTAMP,
     Captured,
     Output,
-    _places,
     as_date,
     as_decimal,
     cell_kinds,
+    decimal_places,
     money_for_machines,
 )
 from ledger.clock import format_recorded_at
@@ -191,7 +191,7 @@ class _Book:
         if kind in NUMBERS:
             amount = as_decimal(value)
             if amount is not None:
-                pattern = _number_format(kind, _places(amount))
+                pattern = _number_format(kind, decimal_places(amount))
                 number = _as_float(amount)
                 if number is not None:
                     sheet.write_number(row, column, number, self.number(pattern))
