@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, table
-from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, query_options, write_options
+from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, output_options, query_options, write_options
 from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def _pounds(value: Any) -> str:
               help="Show the books as they stood at this recorded time (what an earlier audit saw).")
 @click.option("--broken", "broken_only", is_flag=True, help="Only members whose latest arrangement is broken.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts as strings).")
+@output_options
 @click.pass_obj
 def arrears(obj: Context, coop_id: str, as_of: date | None, as_known_at: datetime | None, broken_only: bool,
             as_json: bool) -> None:
