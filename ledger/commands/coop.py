@@ -48,7 +48,7 @@ from ledger.coop.fold import Fact, Payload, first_of
 from ledger.coop.index import index_values
 from ledger.coop.member import Admission, MemberPosition, admission_of, member_ledger, member_position
 from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
-from ledger.coop.payloads import Drawdown, DwellingRegistration
+from ledger.coop.payloads import Drawdown, DwellingRegistration, payment_of
 from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
 from ledger.errors import FieldError, IdempotencyConflict, ValidationFailed
 from ledger.events.base import REGISTRY, EventPayload
@@ -73,6 +73,7 @@ from ledger.events.coop import (
     PaymentIndexed,
     PaymentReceived,
     PaymentReductionAgreed,
+    PaymentReturned,
     ResaleFormulaSet,
     ReserveSpent,
     ReserveTransferred,
@@ -258,6 +259,17 @@ def index_basis_names_series(world: World, ev: Proposed) -> list[FieldError]:
 def one_value_per_period(world: World, ev: Proposed) -> list[FieldError]:
     if ev.p["period"] in index_values(world.stream(ev.stream)):
         return [FieldError("payload.period", f"index {ev.p['series']} already has a value for period {ev.p['period']}")]
+    return []
+
+
+def return_within_payments(world: World, ev: Proposed) -> list[FieldError]:
+    """A payment returned was made: what is returned up to its day is never more than what was paid by then."""
+    paid = sum((payment_of(e) for e in world.stream(ev.stream)
+                if e.type in (PaymentReceived.event_type, PaymentReturned.event_type) and e.effective_date <= ev.on),
+               D(0))
+    if D(ev.p["amount"]) > paid:
+        return [FieldError("payload.amount", f"is more than the {paid} member {ev.id} has paid and not had returned "
+                                             f"by {ev.on.isoformat()}")]
     return []
 
 
@@ -592,6 +604,7 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
         gate(payout_after_leaving), gate(paid_out_once), payout_within_formula)
     paying = gate(member_admitted), gate(not_before_admission), gate(not_after_leaving)
     add(table, "member", [PaymentIndexed, PaymentDue, PaymentReceived, ExtraPaymentReceived], *paying)
+    add(table, "member", [PaymentReturned], *paying, return_within_payments)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
     add(table, "member", [PaymentReductionAgreed], *paying, one_a_day, units_sold_held)
     add(table, "member", [ArrangementAgreed], *paying, arrangement_clears_arrears)

@@ -33,6 +33,7 @@ from ledger.coop.payloads import (
     Shares,
     Transfer,
     due_of,
+    payment_of,
     receipt_of,
 )
 from ledger.coop.society import resale_formula_on, resale_policy, stake_timeline
@@ -47,6 +48,7 @@ from ledger.events.coop import (
     PaymentIndexed,
     PaymentReceived,
     PaymentReductionAgreed,
+    PaymentReturned,
     ShareCapitalBought,
     ShareCapitalWithdrawn,
     UnitsTransferred,
@@ -146,7 +148,7 @@ class MemberLedger:
 
 
 _AMOUNT, _CHARGES = itemgetter(0), itemgetter(1)
-_DUE, _RECEIVED = PaymentDue.event_type, PaymentReceived.event_type
+_DUE, _RECEIVED, _RETURNED = PaymentDue.event_type, PaymentReceived.event_type, PaymentReturned.event_type
 
 
 class _Member:
@@ -358,6 +360,8 @@ def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, s
             add_due(due_of(e))
         elif t == _RECEIVED:
             add_receipt(receipt_of(e))
+        elif t == _RETURNED:
+            add_receipt(payment_of(e))  # (negative: the money went back on that day)
         else:
             handler = handlers(t)
             if handler is not None:
