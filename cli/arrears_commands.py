@@ -4,7 +4,6 @@ broken."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,25 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, money_for_people, table
-from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, output_options, query_options, write_options
+from cli.params import ID, ISO_DATE, MONEY, MONTH, TIMESTAMP, books, output_options, query_options, write_options
 from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
     from cli.main import Context
 
 
-class MonthParam(click.ParamType):
-    """A month as YYYY-MM."""
-
-    name = "month"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
-            self.fail(f"{value!r} is not a month YYYY-MM", param, ctx)
-        return value
-
-
-MONTH = MonthParam()
 BUCKET_COLUMNS = ("0-30 days", "31-60 days", "61-90 days", "90+ days")
 
 

@@ -10,18 +10,16 @@ writes nothing. `mutual record` stays for bulk and programmatic entry.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from cli.coop_commands import dwelling, member
 from cli.output import dumps, emit_json, table
-from cli.params import DECIMAL, ID, ISO_DATE, write_options
-from ledger.money import MoneyError, money_text, parse_money
+from cli.params import AMOUNT, ID, ISO_DATE, MONEY, MONTH, NUMBER, SIGNED_AMOUNT, write_options
 
 if TYPE_CHECKING:
     from cli.main import Context
@@ -30,55 +28,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class AmountParam(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2; pyproject allows 8.1)
-    """Pounds and pence, as the events keep them (two places, so 660 and 660.00 are one fact): above zero, or zero
-    allowed (a deposit, a price), or `signed`, below zero too (a reserve transfer out)."""
-
-    name = "amount"
-
-    def __init__(self, least: Literal["positive", "zero", "signed"] = "positive") -> None:
-        self.least = least
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            amount = parse_money(value)
-        except MoneyError as exc:
-            self.fail(f"{value!r} {exc}", param, ctx)
-        if amount <= 0 and self.least == "positive":
-            self.fail(f"{value!r} must be more than zero", param, ctx)
-        if amount < 0 and self.least == "zero":
-            self.fail(f"{value!r} must not be below zero", param, ctx)
-        return Decimal(money_text(amount))
-
-
-class NumberParam(click.ParamType):  # type: ignore[type-arg]
-    """A plain decimal (a rate, a fraction, units), kept in its shortest form (0.330 and 0.33 are one fact)."""
-
-    name = "decimal"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = DECIMAL.convert(value, param, ctx)  # type: ignore[no-untyped-call]  # (cli/params.py)
-        return Decimal(format(number.normalize(), "f"))
-
-
-class PeriodParam(click.ParamType):  # type: ignore[type-arg]
-    """A month, YYYY-MM."""
-
-    name = "period"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])", value):
-            self.fail(f"{value!r} is not a month such as 2025-04 (YYYY-MM)", param, ctx)
-        return value
-
-
-MONEY = AmountParam()
-AMOUNT = AmountParam("zero")
-SIGNED_AMOUNT = AmountParam("signed")
-NUMBER = NumberParam()
-PERIOD = PeriodParam()
+PERIOD = MONTH
 HOLDERS = click.Choice(["clt", "member", "financed"])
 
 

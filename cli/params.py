@@ -10,12 +10,12 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Optional, TypeVar, cast
 
 import click
 
 from ledger.clock import parse_recorded_at
-from ledger.money import MoneyError, parse_money
+from ledger.money import MoneyError, money_text, parse_money
 
 if TYPE_CHECKING:
     from cli.main import Context
@@ -55,8 +55,14 @@ class Timestamp(click.ParamType):
             self.fail(f"{value!r} is not an ISO-8601 UTC timestamp such as 2030-04-15T12:00:00Z ({exc})", param, ctx)
 
 
-class MoneyParam(click.ParamType):
+class AmountParam(click.ParamType):
+    """Pounds and pence, as the events keep them (two places, so 660 and 660.00 are one fact): above zero, or zero
+    allowed (a deposit, a price), or `signed`, below zero too (a reserve transfer out)."""
+
     name = "amount"
+
+    def __init__(self, least: Literal["positive", "zero", "signed"] = "positive") -> None:
+        self.least = least
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Decimal:
         if isinstance(value, Decimal):
@@ -65,9 +71,14 @@ class MoneyParam(click.ParamType):
             amount = parse_money(value)
         except MoneyError as exc:
             self.fail(f"{value!r} {exc}", param, ctx)
-        if amount <= 0:
+        if amount <= 0 and self.least == "positive":
             self.fail(f"{value!r} must be more than zero", param, ctx)
-        return amount
+        if amount < 0 and self.least == "zero":
+            self.fail(f"{value!r} must not be below zero", param, ctx)
+        return Decimal(money_text(amount))
+
+
+MoneyParam = AmountParam  # (its older name)
 
 
 class DecimalParam(click.ParamType):
@@ -82,6 +93,27 @@ class DecimalParam(click.ParamType):
             return Decimal(value)
         except InvalidOperation:  # pragma: no cover
             self.fail(f"{value!r} is not a number", param, ctx)
+
+
+class NumberParam(click.ParamType):
+    """A plain decimal (a rate, a fraction, units), kept in its shortest form (0.330 and 0.33 are one fact)."""
+
+    name = "decimal"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Decimal:
+        number = DECIMAL.convert(value, param, ctx)
+        return Decimal(format(number.normalize(), "f"))
+
+
+class MonthParam(click.ParamType):
+    """A month, YYYY-MM."""
+
+    name = "month"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])", value):
+            self.fail(f"{value!r} is not a month such as 2025-04 (YYYY-MM)", param, ctx)
+        return value
 
 
 class Position(click.ParamType):
@@ -104,8 +136,12 @@ class Position(click.ParamType):
 ISO_DATE = ISODate()
 POSITION = Position()
 TIMESTAMP = Timestamp()
-MONEY = MoneyParam()
+MONEY = AmountParam()
+AMOUNT = AmountParam("zero")
+SIGNED_AMOUNT = AmountParam("signed")
 DECIMAL = DecimalParam()
+NUMBER = NumberParam()
+MONTH = MonthParam()
 
 
 class IdParam(click.ParamType):

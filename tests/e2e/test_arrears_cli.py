@@ -84,7 +84,7 @@ def test_refusals_name_the_field_and_write_nothing(backend):
          "payload.start_month: 2020-05 is before the month the arrangement is agreed in"),
         (("bob", "--amount", "0", "--from", "2020-07", "--months", "3"), "'0' must be more than zero"),
         (("bob", "--amount", "-5", "--from", "2020-07", "--months", "3"), "--amount"),
-        (("bob", "--amount", "50", "--from", "2020-13", "--months", "3"), "'2020-13' is not a month YYYY-MM"),
+        (("bob", "--amount", "50", "--from", "2020-13", "--months", "3"), "'2020-13' is not a month such as 2025-04 (YYYY-MM)"),
         (("bob", "--amount", "50", "--from", "2020-07", "--months", "0"), "--months"),
         (("nobody", "--amount", "50", "--from", "2020-07", "--months", "3", "--on", "2020-06-30"), "nobody"),
     ]:
