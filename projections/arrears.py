@@ -26,22 +26,15 @@ from ledger.coop.arrears import (
 )
 from ledger.coop.dwelling import leaving_date
 from ledger.coop.member import Admission, admission_of
-from ledger.errors import NotFound
 from ledger.events.coop import MemberAdmitted
 from ledger.money import ZERO, round_money
 from ledger.source import EventSource
+from projections.coop import admitted
 from projections.view import check_as_of
 
 
 def _admission(view: EventSource, member_id: str, as_of: date) -> tuple[Admission, list[Any]]:
-    events = view.require(streams.member(member_id), f"member {member_id}")
-    adm = admission_of(events)
-    if adm is None:
-        raise NotFound(f"member {member_id}: the stream {streams.member(member_id)} has no MemberAdmitted event")
-    if as_of < adm.admitted_on:
-        raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
-                       f"admitted on {adm.admitted_on.isoformat()}")
-    return adm, events
+    return admitted(view, member_id, as_of)
 
 
 def month_json(m: MonthOwed, as_of: date) -> dict[str, Any]:

@@ -83,9 +83,11 @@ def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPos
     return cast(MemberPosition, cache[key])
 
 
-def _member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:
+def admitted(view: EventSource, member_id: str, as_of: date, events: list[Any] | None = None
+             ) -> tuple[Admission, list[Any]]:
+    """A member's admission and events (`events`, or their whole stream), refused by name when there is no such
+    member or they were not yet admitted on `as_of`."""
     stream = streams.member(member_id)
-    events = _until(view, stream, as_of)
     if not events:
         events = view.require(stream, f"member {member_id}")
     adm = admission_of(events)
@@ -94,6 +96,11 @@ def _member_position(view: EventSource, member_id: str, as_of: date) -> MemberPo
     if as_of < adm.admitted_on:
         raise NotFound(f"member {member_id} was not yet admitted on {as_of.isoformat()}: "
                        f"admitted on {adm.admitted_on.isoformat()}")
+    return adm, events
+
+
+def _member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:
+    adm, events = admitted(view, member_id, as_of, _until(view, streams.member(member_id), as_of))
     dwelling = view.require(streams.dwelling(adm.dwelling_id), f"dwelling {adm.dwelling_id} of member {member_id}")
     return fold_member.member_position(events, dwelling, _policies(view, adm.coop_id), as_of, schedule_for(view, adm))
 
