@@ -4,16 +4,16 @@ balance sheet and an income statement; and the chain head the books were drawn f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional, cast
 
 from ledger.accounts import derived
-from ledger.accounts.chart import Chart
+from ledger.accounts.chart import Account, Chart
 from ledger.accounts.journal import Balances, Entry, entry, entry_order, society_of, statement_rows, trial_balance_rows
-from ledger.accounts.postings import MONEY_TYPES, legs_of
+from ledger.accounts.postings import MONEY_TYPES, RULES, Legs
 from ledger.canonical import GENESIS_HASH
 from ledger.coop.member import admission_of
 from ledger.errors import NotFound
@@ -59,26 +59,67 @@ def owners(view: EventSource) -> dict[str, str]:
     return found
 
 
-def general_ledger(view: EventSource, end: date, society: str | None = None) -> list[Entry]:
-    """Every entry effective on or before `end` (of one society, or all), in effective order."""
-    chart = Chart()
+Raw = tuple[date, str, Optional[int], str, str, Legs]  # (on, society, position, type, narration, legs)
+
+
+def _raw(view: EventSource, end: date, society: str | None) -> Iterator[Raw]:
+    """Every event's postings effective on or before `end`, then the folds' (unordered)."""
     owned = owners(view)
-    out: list[Entry] = []
-    append = out.append
+    rules = RULES
     for e in view.of_type(*MONEY_TYPES):
-        if e.effective_date > end:
+        on = e.effective_date
+        if on > end:
             continue
-        legs = legs_of(e.type, e.payload, e.stream)
+        legs = rules[e.type].legs(e.payload, e.stream)
         if not legs:
             continue
         sid = society_of(e.stream, e.type, e.payload, owned) or "unowned"
         if society is not None and sid != society:
             continue
-        append(entry(chart, e.effective_date, sid, e.position, e.type, f"{e.type} {e.stream}", legs))
+        yield on, sid, e.position, e.type, e.stream, legs
     for d in derived_postings(view, end, society):
-        append(entry(chart, d.on, d.society, None, "derived", d.what, d.legs))
+        yield d.on, d.society, None, "derived", d.what, d.legs
+
+
+def general_ledger(view: EventSource, end: date, society: str | None = None) -> list[Entry]:
+    """Every entry effective on or before `end` (of one society, or all), in effective order."""
+    chart = Chart()
+    out = [entry(chart, on, sid, position, type_, f"{type_} {what}" if position is not None else what, legs)
+           for on, sid, position, type_, what, legs in _raw(view, end, society)]
     out.sort(key=entry_order)
     return out
+
+
+def balances(view: EventSource, end: date, society: str | None = None, start: date | None = None) -> Balances:
+    """The accounts' balances on `end` (movements from `start`), added up straight from the postings: what the
+    trial balance and the statements read (the same postings as `general_ledger`, without building entries)."""
+    sums: dict[tuple[str, str, str | None], Decimal] = {}
+    get = sums.get
+    for on, sid, _, _, _, legs in _raw(view, end, society):
+        if start is not None and on < start:
+            continue
+        for leg in legs:
+            key = (sid, leg.role, leg.party)
+            sums[key] = get(key, ZERO) + leg.amount
+    chart = Chart()
+    accounts: dict[str, Account] = {}
+    balance: dict[str, Decimal] = {}
+    for (sid, role, party), amount in sums.items():
+        a = chart.account(sid, role, party)
+        accounts[a.name] = a
+        balance[a.name] = balance.get(a.name, ZERO) + amount
+    return Balances(accounts, balance)
+
+
+def whole_log(store: EventStore, as_known_at: datetime | None, head: ChainHead) -> EventSource:
+    """The log up to `head`, as known at `as_known_at`, read in one pass into memory (the audit replay's reader,
+    projections/replay.py): faster than reading type by type when every society's books are wanted."""
+    from ledger.source import ReplaySource
+    from ledger.store import StoredEvent
+    from projections.replay import Bounds, folded_events
+
+    events = cast(Iterator[StoredEvent], folded_events(store, Bounds(head.position, as_known_at)))
+    return ReplaySource(events, as_known_at)
 
 
 def derived_postings(view: EventSource, end: date, society: str | None = None) -> list[derived.Derived]:
@@ -144,11 +185,10 @@ def trial_balance(view: EventSource, period: Period, society: str | None, head: 
                   as_known_at: datetime | None) -> dict[str, Any]:
     """Balances on the period's end (and, with --from, the balances the day before it and the period's movements).
     The debits equal the credits: `balanced` says so, `difference` would say by how much."""
-    entries = general_ledger(view, period.end, society)
-    closing = Balances.of(entries)
+    closing = balances(view, period.end, society)
     rows = trial_balance_rows(closing)
     if period.start is not None:
-        opening = Balances.of(entries, end=period.start - timedelta(days=1))
+        opening = balances(view, period.start - timedelta(days=1), society)
         for row in rows:
             before = opening.balance.get(row["account"], ZERO)
             row["opening"] = round_money(before)
@@ -163,7 +203,7 @@ def trial_balance(view: EventSource, period: Period, society: str | None, head: 
 def balance_sheet(view: EventSource, period: Period, society: str | None, head: ChainHead,
                   as_known_at: datetime | None) -> dict[str, Any]:
     """Assets = liabilities + equity + the surplus of income over expenses not yet closed to equity."""
-    b = Balances.of(general_ledger(view, period.end, society))
+    b = balances(view, period.end, society)
     parts = statement_rows(b, ("Assets", "Liabilities", "Equity"))
     surplus = round_money(-(b.of_type("Income") + b.of_type("Expenses")))
     return {**_header("balance-sheet", Period(None, period.end), society, head, as_known_at), **parts,
@@ -174,7 +214,7 @@ def balance_sheet(view: EventSource, period: Period, society: str | None, head: 
 def income(view: EventSource, period: Period, society: str | None, head: ChainHead,
            as_known_at: datetime | None) -> dict[str, Any]:
     """Income and expenses over the period (since the books began when it has no start)."""
-    b = Balances.of(general_ledger(view, period.end, society), start=period.start)
+    b = balances(view, period.end, society, start=period.start)
     parts = statement_rows(b, ("Income", "Expenses"))
     return {**_header("income", period, society, head, as_known_at), **parts,
             "surplus": parts["Income"]["total"] - parts["Expenses"]["total"]}
