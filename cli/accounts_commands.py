@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, fail, table
-from cli.params import ID, ISO_DATE, TIMESTAMP, books
+from cli.params import ID, ISO_DATE, TIMESTAMP
 from cli.store_commands import export as log_export
 
 if TYPE_CHECKING:
@@ -42,14 +42,14 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _drawn(obj: Context, as_of: date | None, start: date | None, end: date | None,
            as_known_at: datetime | None) -> tuple[Any, Period, ChainHead]:
-    from projections.accounts import Period, chain_head
+    from projections.accounts import Period, chain_head, whole_log
 
     try:
         period = Period.of(as_of, start, end, date.today())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     head = chain_head(obj.store, as_known_at)
-    return books(obj, as_known_at), period, head
+    return whole_log(obj.store, as_known_at, head), period, head
 
 
 def _head_line(data: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from ledger.commands.coop import record
 from ledger.coop.member import admission_of
 from ledger.money import round_money
 from ledger.source import StoreSource
-from projections.accounts import Period, chain_head, figures, general_ledger, trial_balance
+from projections.accounts import Period, chain_head, figures, general_ledger, trial_balance, whole_log
 from projections.books import societies
 from projections.coop import coop_show, member_show
 from projections.fund import fund
@@ -97,3 +97,16 @@ def test_a_generated_funds_general_ledger_balances_and_agrees_with_fund_show(bac
         last = _run(store, plan)
         for on in (date(2024, 1, 20), last, last + timedelta(days=100), last + timedelta(days=800)):
             assert_agrees(store, on)
+
+
+def test_the_whole_log_read_in_one_pass_gives_the_same_books_as_the_store_read_type_by_type(backend):
+    store = backend.store()
+    for name in ("coop-ten-years.jsonl", "appendix6.jsonl"):
+        store.import_lines((EXAMPLES / name).read_bytes().splitlines(), default_actor="test")
+    head = chain_head(store, None)
+    for on in (date(2010, 6, 30), date(2025, 3, 31)):
+        period = Period(date(2008, 1, 1), on)
+        assert trial_balance(whole_log(store, None, head), period, None, head, None) == \
+            trial_balance(StoreSource(store), period, None, head, None)
+        assert [e.to_json() for e in general_ledger(whole_log(store, None, head), on, "riverside")] == \
+            [e.to_json() for e in general_ledger(StoreSource(store), on, "riverside")]
