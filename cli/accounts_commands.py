@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, fail, table
-from cli.params import ID, ISO_DATE, TIMESTAMP
+from cli.params import ID, ISO_DATE, TIMESTAMP, write_options
+from cli.params import actor as actor_of
 from cli.store_commands import export as log_export
 
 if TYPE_CHECKING:
@@ -131,6 +132,38 @@ for _name in PRINTERS:
         _options(_query(_name)))
     accounts.command(_name, help=HELP[_name] + "\n\nNames the chain head it was drawn from.")(
         click.pass_obj(_cmd))
+
+
+@accounts.command("chart")
+@click.option("--society", "society", type=ID, required=True, help="The society whose chart it is.")
+@click.option("--from", "on", type=ISO_DATE, required=True, help="The date the names take effect.")
+@click.option("--account", "named", type=(str, str, str), multiple=True, required=True,
+              metavar="ROLE NAME CODE", help="A role of the chart, its account name and its code ('-': the default "
+                                             "code). Repeat for more roles.")
+@write_options
+@click.pass_obj
+def chart(obj: Context, society: str, on: date, named: tuple[tuple[str, str, str], ...], actor: str | None,
+          as_json: bool) -> None:
+    """Name a society's accounts from a date: the roles given take these names (and codes); the others keep theirs.
+    The chart in force on a report's last day names every posting in it (docs/accounts.md lists the roles).
+
+    \b
+    Example:
+      mutual accounts chart --society riverside --from 2025-04-01 \\
+        --account bank Assets:Riverside:Barclays-current 1010
+    """
+    from ledger.commands.accounts import set_chart
+
+    result = set_chart(obj.store, society, [(r, n, None if c == "-" else c) for r, n, c in named], on=on,
+                       actor=actor_of(actor))
+    data = {"written": result.written, "positions": result.positions,
+            "head": {"position": result.head.position, "hash": result.head.hash}}
+    if as_json:
+        emit_json(data)
+    elif result.written:
+        click.echo(f"chart of accounts of {society} from {on.isoformat()} recorded at position {result.positions[0]}")
+    else:
+        click.echo(f"already recorded (position {result.positions[0]}): nothing written")
 
 
 @click.group(invoke_without_command=True)

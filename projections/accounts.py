@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any, Optional, cast
 
 from ledger.accounts import derived
-from ledger.accounts.chart import Account, Chart
+from ledger.accounts.chart import Account, Chart, chart_settings
 from ledger.accounts.journal import Balances, Entry, entry, entry_order, society_of, statement_rows, trial_balance_rows
 from ledger.accounts.postings import MONEY_TYPES, RULES, Legs
 from ledger.canonical import GENESIS_HASH
 from ledger.coop.member import admission_of
 from ledger.errors import NotFound
+from ledger.events.accounts import ChartOfAccountsSet
 from ledger.events.coop import MemberAdmitted
 from ledger.fund.books import FundBooks
 from ledger.money import ZERO, round_money
@@ -81,9 +82,14 @@ def _raw(view: EventSource, end: date, society: str | None) -> Iterator[Raw]:
         yield d.on, d.society, None, "derived", d.what, d.legs
 
 
+def chart_on(view: EventSource, end: date) -> Chart:
+    """The chart of accounts in force on `end` (the default, as the societies' `ChartOfAccountsSet` change it)."""
+    return Chart(chart_settings(view.of_type(ChartOfAccountsSet.event_type), end))
+
+
 def general_ledger(view: EventSource, end: date, society: str | None = None) -> list[Entry]:
     """Every entry effective on or before `end` (of one society, or all), in effective order."""
-    chart = Chart()
+    chart = chart_on(view, end)
     out = [entry(chart, on, sid, position, type_, f"{type_} {what}" if position is not None else what, legs)
            for on, sid, position, type_, what, legs in _raw(view, end, society)]
     out.sort(key=entry_order)
@@ -101,7 +107,7 @@ def balances(view: EventSource, end: date, society: str | None = None, start: da
         for leg in legs:
             key = (sid, leg.role, leg.party)
             sums[key] = get(key, ZERO) + leg.amount
-    chart = Chart()
+    chart = chart_on(view, end)
     accounts: dict[str, Account] = {}
     balance: dict[str, Decimal] = {}
     for (sid, role, party), amount in sums.items():

@@ -90,6 +90,18 @@ Tested by hypothesis on generated co-op and fund books and on `examples/coop-ten
 
 Amounts are written from the Decimals as they are (`format(amount, "f")`), never through a float.
 
+## Changing the chart
+
+    mutual accounts chart --society S --from D --account ROLE NAME CODE [--account ...]
+
+records a `ChartOfAccountsSet` (docs/events.md): from D, the roles named take these account names (a beancount
+name of the role's type: `Assets:...` for an asset role) and codes (`-`: the default code); the others keep
+theirs, and a later one overrides an earlier one's roles only. The chart **in force on a report's last day**
+names every posting in the report, so a renamed account keeps its whole history under its new name (balances never
+split across a rename). An unknown role, a name of another type, a role named twice, a society not in the books or
+a date in a closed period is refused, naming the field; the same fact again writes nothing. `mutual record`
+refuses the type (its command checks it); `mutual import` restores it like any other.
+
 ## Account names
 
 `<Type>:<Society>:<role's components>[:M-<member>]`: the society's id with its first letter capitalised, a
@@ -106,8 +118,6 @@ member statements). The outputs read the whole log in one pass into memory (the 
 LIMITS = """
 ## Not yet
 
-* The chart is the default one for every society: a policy event to change a society's account names and codes
-  from a date (`ChartOfAccountsSet`) is not built, so none is accepted.
 * `UnitsTransferred`, `PaymentReductionAgreed` and revaluations post nothing: the units are a register and the
   dwellings are kept at cost; money that goes with a transfer posts as its own event.
 * No event records the CLT's land, its units or ground-lease income: those accounts are in its chart, empty.

@@ -9,8 +9,10 @@ society; a society's kind says which roles it is expected to use (the docs and t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from datetime import date
+from typing import Any, Literal, Protocol
 
 AccountType = Literal["Assets", "Liabilities", "Equity", "Income", "Expenses"]
 SocietyKind = Literal["coop", "clt", "fund"]
@@ -108,19 +110,47 @@ class Account:
         return ROLES[self.role].type
 
 
-class Chart:
-    """The accounts of the books: each (society, role, party) once, named by the default chart."""
+Settings = dict[tuple[str, str], tuple[str, str | None]]  # (society, role) -> (account name, code or None)
 
-    def __init__(self) -> None:
+
+class Chart:
+    """The accounts of the books: each (society, role, party) once, named by the chart in force (`settings`: what
+    the societies' `ChartOfAccountsSet` say, `chart_settings`), else by the default chart."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
         self._made: dict[tuple[str, str, str | None], Account] = {}
+        self._settings = settings or {}
 
     def account(self, society: str, role: str, party: str | None = None) -> Account:
         key = (society, role, party)
         found = self._made.get(key)
         if found is None:
             r = ROLES[role]
-            name = f"{r.type}:{component(society)}:{r.suffix}"
+            name, code = self._settings.get((society, role), (None, None))
+            name = name or f"{r.type}:{component(society)}:{r.suffix}"
             if r.by_party and party is not None:
                 name += ":" + component(party, "M-")
-            found = self._made[key] = Account(name, r.code, role, society, party if r.by_party else None)
+            found = self._made[key] = Account(name, code or r.code, role, society, party if r.by_party else None)
         return found
+
+
+class Setting(Protocol):
+    """What the chart's fold reads of a `ChartOfAccountsSet` (a StoredEvent has it)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def effective_date(self) -> date: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def chart_settings(events: Iterable[Setting], end: date) -> Settings:
+    """The chart in force on `end`: each society's `ChartOfAccountsSet` effective by then, in effective order (log
+    order on a day), each naming some roles; a later one overrides an earlier one's roles only."""
+    found: Settings = {}
+    for e in sorted((e for e in events if e.effective_date <= end), key=lambda e: (e.effective_date, e.position)):
+        society = str(e.payload["society_id"])
+        for a in e.payload["accounts"]:
+            found[(society, str(a["role"]))] = (str(a["name"]), a.get("code"))
+    return found

@@ -212,6 +212,8 @@ RULES: dict[str, Rule] = {
     "ShareDepositReleased": simple("share_deposits", "bank"),
     "LoanWrittenOff": simple("loans_written_off", "loans_receivable"),
     "FundExpense": simple("running_costs", "bank"),
+    "ChartOfAccountsSet": nothing("policy: names the society's accounts (the chart in force on a report's last day "
+                                  "names every posting in it)"),
     # -- corrections, periods, bank statements ---------------------------------------------------------------------
     "EventReversed": nothing("the source removes the reversed event (and its postings) and puts its replacement's "
                              "in its place"),
