@@ -41,16 +41,21 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _drawn(obj: Context, as_of: date | None, start: date | None, end: date | None,
+def _drawn(obj: Context, society: str | None, as_of: date | None, start: date | None, end: date | None,
            as_known_at: datetime | None) -> tuple[Any, Period, ChainHead]:
     from projections.accounts import Period, chain_head, whole_log
+    from projections.books import societies
 
     try:
         period = Period.of(as_of, start, end, date.today())
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     head = chain_head(obj.store, as_known_at)
-    return whole_log(obj.store, as_known_at, head), period, head
+    view = whole_log(obj.store, as_known_at, head)
+    if society is not None and not any(society in found for found in societies(view).values()):
+        known = f" as known at {as_known_at.isoformat()}" if as_known_at else ""
+        fail(f"--society: {society} is not a society in the books{known}")
+    return view, period, head
 
 
 def _head_line(data: dict[str, Any]) -> str:
@@ -64,7 +69,7 @@ def _query(report: str) -> Callable[..., Any]:
             as_known_at: datetime | None, as_json: bool) -> None:
         import projections.accounts as accounts
 
-        view, period, head = _drawn(obj, as_of, start, end, as_known_at)
+        view, period, head = _drawn(obj, society, as_of, start, end, as_known_at)
         make: Report = getattr(accounts, report.replace("-", "_"))
         data = make(view, period, society, head, as_known_at)
         if as_json:
@@ -182,7 +187,7 @@ def _exporter(fmt: str) -> Callable[..., Any]:
         from projections import exports
         from projections.accounts import general_ledger
 
-        view, period, head = _drawn(obj, as_of, start, end, as_known_at)
+        view, period, head = _drawn(obj, society, as_of, start, end, as_known_at)
         entries = [e for e in general_ledger(view, period.end, society)
                    if period.start is None or e.on >= period.start]
         if fmt == "beancount":

@@ -77,3 +77,10 @@ def test_as_of_with_a_period_is_refused_naming_the_options(backend):
     assert refused.exit_code == 2 and "--as-of" in refused.output
     backwards = run(backend, "accounts", "journal", "--from", "2025-01-01", "--to", "2024-01-01")
     assert backwards.exit_code == 2 and "--from" in backwards.output
+
+
+def test_a_society_not_in_the_books_is_refused_by_name(backend):
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    for args in (("accounts", "trial-balance"), ("export", "beancount")):
+        refused = run(backend, *args, "--society", "atlantis", "--as-of", "2025-03-31")
+        assert refused.exit_code == 1 and "--society: atlantis is not a society" in refused.output
