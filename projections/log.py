@@ -96,6 +96,7 @@ WORDS: dict[str, Callable[[P], str]] = {
     "PaymentReductionAgreed": lambda p: f"{p.get('member_id')} pays {money(p.get('annual_payment'))}/yr, "
                                         f"{p.get('units_sold')} units sold",
     "ExtraPaymentReceived": lambda p: f"{p.get('member_id')} paid {money(p.get('amount'))} extra",
+    "PaymentReturned": lambda p: f"{p.get('member_id')}'s {money(p.get('amount'))} returned by the bank",
     "UnitsTransferred": lambda p: f"{p.get('units')} units from {p.get('from_holder')} to {p.get('to_holder')} "
                                   f"for {money(p.get('price'))}",
     "LeaseAssigned": lambda p: f"{p.get('dwelling_id')} passes from {p.get('outgoing_member_id')} to "

@@ -180,6 +180,9 @@ RULES: dict[str, Rule] = {
     "PaymentDue": Rule(_due, "Dr members_debtors (the member) `amount`, Cr charges_income `charges`, "
                              "Cr payments_income the rest"),
     "PaymentReceived": Rule(_received, "Dr bank, Cr members_debtors (the member): `amount`"),
+    "PaymentReturned": Rule(lambda p, s: _pair("members_debtors", "bank", _d(p, "amount"), p["member_id"],
+                                               debit_party=True),
+                            "Dr members_debtors (the member), Cr bank: `amount` (the bank took the payment back)"),
     "ExtraPaymentReceived": simple("bank", "prepayments_held"),
     "PaymentReductionAgreed": nothing("units sold back add to the member's debt share, a memorandum of the "
                                       "co-op's debt; no money moves"),

@@ -7,8 +7,8 @@ is held for the length of one statement's import (the benchmark's 10,000 lines: 
 
 A match is that member's `PaymentReceived`, checked by the same named checks as `mutual record`
 (ledger/commands/coop.py `check`, and the closed-period rule), so a match can never break an invariant. A
-returned direct debit whose line was matched reverses that payment (an `EventReversed` on the member's stream,
-the corrections machinery every fold already reads; docs/bank.md says why).
+returned direct debit whose line was matched is that member's `PaymentReturned`, effective on the day the bank
+took the money back: the payment counted until then and the member owes again from then (docs/bank.md).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, lin
 from ledger.bank.matching import Match, RuleRefused, compile_rule, match_credit, payee_key, payment_period
 from ledger.commands.coop import World, check
 from ledger.errors import FieldError, NotFound, ValidationFailed
-from ledger.events.audit import EventReversed
 from ledger.events.bank import (
     BankBalanceStated,
     BankLineIgnored,
@@ -41,7 +40,7 @@ from ledger.events.bank import (
     StatementFormat,
 )
 from ledger.events.base import EventPayload, field_errors
-from ledger.events.coop import MemberAdmitted, PaymentReceived
+from ledger.events.coop import MemberAdmitted, PaymentReceived, PaymentReturned
 from ledger.money import money_text
 from ledger.periods import PeriodGuard, adjustment_metadata
 from ledger.store import EventStore, Head
@@ -156,35 +155,39 @@ class _Batch:
     # -- returns --------------------------------------------------------------------------------------------
     def settle_returns(self, outcome: Outcome) -> None:
         """Every returned direct debit or reversal not yet settled whose line it returns is in the books: settle
-        both; a matched payment is reversed. One that cannot be settled stays in the queue, its reason given."""
+        both; a matched payment is returned on the day the bank took it back (the member's `PaymentReturned`,
+        checked as `mutual record` checks it). One that cannot be settled stays in the queue, its reason given."""
         for ret in self.book.pending_returns():
             target = self.book.return_target(ret)
             if target is None:
                 continue
             match = self.book.matched.get(target.line_id)
             member, position = None, None
-            reverse: EventReversed | None = None
+            returned: PaymentReturned | None = None
             if match is not None:
                 member = match["member_id"]
                 stream = streams.member(member)
                 payment = next((e for e in self.world.stream(stream) if e.type == PaymentReceived.event_type
                                 and e.payload.get("bank_line") == target.line_id), None)
-                if payment is not None and payment.position < 10**15:
-                    position = payment.position
-                    reverse = EventReversed(position=position, reason=f"returned direct debit: bank line "
-                                                                      f"{ret.line_id} returns {target.line_id}")
-                    closed = self.guard.error(stream, {}, ret.booked, self.metadata())
-                    if closed is not None:
-                        outcome.not_matched.append({"line_id": ret.line_id, "reason": str(closed)})
+                if payment is not None:
+                    position = payment.position if payment.position < 10**15 else None
+                    returned = PaymentReturned(member_id=member, amount=payment.payload["amount"],
+                                               bank_reference=ret.reference or ret.bank_line_ref[:500],
+                                               returned_line=target.line_id)
+                    payload = returned.model_dump(mode="json", exclude_none=True)
+                    problems = check(self.world, stream, PaymentReturned.event_type, ret.booked, payload)
+                    closed = self.guard.error(stream, payload, ret.booked, self.metadata())
+                    if problems or closed is not None:
+                        outcome.not_matched.append({"line_id": ret.line_id,
+                                                    "reason": str(closed or "; ".join(map(str, problems)))})
                         continue
             self.add(self.stream, BankPaymentReturned(account_id=self.account, line_id=ret.line_id,
                                                       returned_line_id=target.line_id, member_id=member,
                                                       reversed_position=position),
                      ret.booked, f"bank-return:{ret.line_id}")
-            if reverse is not None and member is not None and position is not None:
-                self.pendings.append(pending_from_model(
-                    streams.member(member), reverse, ret.booked,
-                    metadata=self.metadata(reverse.reason), idempotency_key=f"reverse:{position}"))
+            if returned is not None and member is not None:
+                self.add(streams.member(member), returned, ret.booked, f"bank-returned-payment:{ret.line_id}",
+                         reason=f"bank line {ret.line_id} returns {target.line_id}")
             outcome.returned.append({"line_id": ret.line_id, "returns": target.line_id, "member_id": member,
                                      "reversed_position": position})
 

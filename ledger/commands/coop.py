@@ -48,7 +48,7 @@ from ledger.coop.fold import Fact, Payload, first_of
 from ledger.coop.index import index_values
 from ledger.coop.member import Admission, MemberPosition, admission_of, member_ledger, member_position
 from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
-from ledger.coop.payloads import Drawdown, DwellingRegistration
+from ledger.coop.payloads import Drawdown, DwellingRegistration, payment_of
 from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
 from ledger.errors import FieldError, IdempotencyConflict, ValidationFailed
 from ledger.events.base import REGISTRY, EventPayload
@@ -73,6 +73,7 @@ from ledger.events.coop import (
     PaymentIndexed,
     PaymentReceived,
     PaymentReductionAgreed,
+    PaymentReturned,
     ResaleFormulaSet,
     ReserveSpent,
     ReserveTransferred,
@@ -258,6 +259,29 @@ def index_basis_names_series(world: World, ev: Proposed) -> list[FieldError]:
 def one_value_per_period(world: World, ev: Proposed) -> list[FieldError]:
     if ev.p["period"] in index_values(world.stream(ev.stream)):
         return [FieldError("payload.period", f"index {ev.p['series']} already has a value for period {ev.p['period']}")]
+    return []
+
+
+def return_within_payments(world: World, ev: Proposed) -> list[FieldError]:
+    """A payment returned was made: what is returned up to its day is never more than what was paid by then."""
+    paid = sum((payment_of(e) for e in world.stream(ev.stream)
+                if e.type in (PaymentReceived.event_type, PaymentReturned.event_type) and e.effective_date <= ev.on),
+               D(0))
+    if D(ev.p["amount"]) > paid:
+        return [FieldError("payload.amount", f"is more than the {paid} member {ev.id} has paid and not had returned "
+                                             f"by {ev.on.isoformat()}")]
+    return []
+
+
+def one_a_day(world: World, ev: Proposed) -> list[FieldError]:
+    """A value, a budget, a policy or a payment in force from a day is set once that day: a second one would be a
+    conflicting fact, and which of the two held would depend on the order they were entered (a correction replaces
+    the first: `mutual correct`)."""
+    for e in world.stream(ev.stream):
+        if e.type == ev.type and e.effective_date == ev.on:
+            return [FieldError("effective_date", f"{ev.stream} already has a {ev.type} on {ev.on.isoformat()} "
+                                                 f"(position {e.position}): correct that one with `mutual correct` "
+                                                 "instead of recording a second")]
     return []
 
 
@@ -551,15 +575,16 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     table: dict[Key, tuple[Rule, ...]] = {}
     add = _register
     add(table, "society", [SocietyRegistered], gate(society_not_registered_twice), clt_registered)
-    add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet, ReserveSpent],
-        society_registered)
+    add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet], society_registered,
+        one_a_day)
+    add(table, "society", [ReserveSpent], society_registered)
     add(table, "society", [ReserveTransferred], society_registered, gate(transfer_not_zero),
         transfer_not_a_derived_surplus)
-    add(table, "society", [ResaleFormulaSet], society_registered, index_basis_names_series)
+    add(table, "society", [ResaleFormulaSet], society_registered, index_basis_names_series, one_a_day)
     add(table, "index", [IndexValuePublished], one_value_per_period)
     add(table, "dwelling", [DwellingRegistered], gate(dwelling_not_registered_twice), clt_units_within_units,
         coop_registered)
-    add(table, "dwelling", [DwellingRevalued, ChargesBudgetSet], gate(dwelling_registered))
+    add(table, "dwelling", [DwellingRevalued, ChargesBudgetSet], gate(dwelling_registered), one_a_day)
     add(table, "dwelling", [UnitsTransferred], gate(dwelling_registered), gate(holders_differ), units_conserved)
     add(table, "dwelling", [LeaseAssigned], gate(dwelling_registered), outgoing_is_occupant)
     add(table, "mortgage", [CollectiveMortgageDrawn], gate(mortgage_not_drawn_twice), indexed_mortgage_names_series,
@@ -579,8 +604,9 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
         gate(payout_after_leaving), gate(paid_out_once), payout_within_formula)
     paying = gate(member_admitted), gate(not_before_admission), gate(not_after_leaving)
     add(table, "member", [PaymentIndexed, PaymentDue, PaymentReceived, ExtraPaymentReceived], *paying)
+    add(table, "member", [PaymentReturned], *paying, return_within_payments)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
-    add(table, "member", [PaymentReductionAgreed], *paying, units_sold_held)
+    add(table, "member", [PaymentReductionAgreed], *paying, one_a_day, units_sold_held)
     add(table, "member", [ArrangementAgreed], *paying, arrangement_clears_arrears)
     return table
 

@@ -22,9 +22,9 @@ from decimal import Decimal
 from itertools import accumulate
 
 from ledger.coop.fold import Events, dec, effective, payload_of
-from ledger.coop.payloads import Payout, due_of, receipt_of
+from ledger.coop.payloads import Payout, due_of, payment_of
 from ledger.errors import FieldError
-from ledger.events.coop import ArrangementAgreed, EquityPaidOut, PaymentDue, PaymentReceived
+from ledger.events.coop import ArrangementAgreed, EquityPaidOut, PaymentDue, PaymentReceived, PaymentReturned
 from ledger.money import ZERO
 from ledger.rules.payments import paid_oldest_first, unpaid
 
@@ -135,8 +135,8 @@ class MemberBook:
             t = e.type
             if t == PaymentDue.event_type:
                 dues.append((e.effective_date, payload_of(e)["period"], due_of(e)[0]))
-            elif t == PaymentReceived.event_type:
-                payments.append((e.effective_date, receipt_of(e)))
+            elif t == PaymentReceived.event_type or t == PaymentReturned.event_type:
+                payments.append((e.effective_date, payment_of(e)))  # (a return: negative, on its own day)
             elif t == EquityPaidOut.event_type:
                 recovered = Payout.of(e).arrears_deducted
                 if recovered:

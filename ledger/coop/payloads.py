@@ -184,6 +184,7 @@ class AdmissionTerms(NamedTuple):  # MemberAdmitted (version 2: the agreed payme
 # with names (a fold reads hundreds of them per member).
 _DUE_VERSION = PaymentDue.schema_version
 _RECEIVED_VERSION = PaymentReceived.schema_version
+_RECEIVED = PaymentReceived.event_type
 _ZERO = Decimal(0)
 
 Due = tuple[Decimal, Decimal]  # PaymentDue: (amount, the part of it that is charges, never more than the amount)
@@ -201,6 +202,14 @@ def due_of(e: Event) -> Due:
 def receipt_of(e: Event) -> Decimal:
     """A `PaymentReceived`: the amount received."""
     return Decimal((e.payload if e.schema_version == _RECEIVED_VERSION else payload_of(e))["amount"])
+
+
+def payment_of(e: Event) -> Decimal:
+    """What a `PaymentReceived` adds to the member's payments, or a `PaymentReturned` takes back (negative), on its
+    effective date."""
+    if e.type == _RECEIVED:
+        return receipt_of(e)
+    return -Amount.of(e).amount
 
 
 class NewPayment(NamedTuple):  # PaymentIndexed, PaymentReductionAgreed

@@ -75,7 +75,7 @@ class BankLineIgnored(EventPayload):
 
 class BankPaymentReturned(EventPayload):
     """A returned direct debit or reversal settles the line it returns; when that line was a member's payment, the
-    payment is reversed (an EventReversed on the member's stream, recorded with this event)."""
+    member's `PaymentReturned` is recorded with this event, effective the same day."""
 
     event_type = "BankPaymentReturned"
     stream_kinds = ("bank",)
@@ -84,7 +84,7 @@ class BankPaymentReturned(EventPayload):
     returned_line_id: Id = Field(description="the line it returns")
     member_id: Optional[Id] = None
     reversed_position: Optional[int] = Field(default=None, ge=1,
-                                             description="the position of the PaymentReceived reversed")
+                                             description="the position of the PaymentReceived returned")
 
 
 class BankMatchRuleSet(EventPayload):

@@ -280,6 +280,19 @@ class PaymentReceived(EventPayload):
                                                                "absent for a receipt entered by hand)")
 
 
+class PaymentReturned(EventPayload):
+    """A member's payment the bank took back (a returned direct debit, a recalled transfer), effective on the day it
+    was returned: the payment counted until then, and from then on it counts for nothing (the member owes again)."""
+
+    event_type = "PaymentReturned"
+    stream_kinds = ("member",)
+    member_id: Id
+    amount: PositiveMoney
+    bank_reference: Text = Field(description="the returning line's reference (or the bank's line id)")
+    returned_line: Optional[Id] = Field(default=None, description="the bank line of the payment returned "
+                                                                  "(`mutual bank`)")
+
+
 class ExtraPaymentReceived(EventPayload):
     """An optional extra payment that buys more units (staircasing up)."""
 

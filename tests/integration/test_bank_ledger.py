@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal as D
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,16 +88,23 @@ def test_a_payment_goes_to_the_earliest_unpaid_due_month(coop):
     assert periods == ["2025-03", "2025-04", "2025-04"]  # March first; April part-paid by the two halves
 
 
-def test_a_returned_direct_debit_reverses_the_matched_payment(coop):
+def test_a_returned_direct_debit_is_the_members_payment_returned_on_the_day_of_the_return(coop):
     bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
     _import(coop, A)
     before = member_show(StoreSource(coop), "dan", date(2025, 4, 30))
     outcome = _import(coop, B)
     assert len(outcome.returned) == 1 and outcome.returned[0]["member_id"] == "dan"
     assert outcome.returned[0]["reversed_position"] is not None
+    [returned] = [e for e in coop.read(stream="member-dan") if e.type == "PaymentReturned"]
+    paid = next(e for e in coop.read(stream="member-dan")
+                if e.type == "PaymentReceived" and e.payload.get("bank_line") == returned.payload["returned_line"])
+    assert returned.payload["amount"] == paid.payload["amount"] and returned.effective_date > paid.effective_date
+    # the payment counted until the bank took it back, and from that day it counts for nothing
+    day_before = returned.effective_date - timedelta(days=1)
+    assert D(member_show(StoreSource(coop), "dan", day_before)["payments_received"]) - \
+        D(member_show(StoreSource(coop), "dan", returned.effective_date)["payments_received"]) == D(paid.payload["amount"])
     after = member_show(StoreSource(coop), "dan", date(2025, 4, 30))
-    assert D(before["credit"]) - D(after["credit"]) == D("740.80")
-    assert [c["reason"] for c in after["corrections"]][0].startswith("returned direct debit")
+    assert D(before["payments_received"]) - D(after["payments_received"]) == D(paid.payload["amount"])
     # both lines have left the queue, and nothing moves on a re-import
     queue = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))
     assert all(r["reference"] != "DD-dan-2025-04" for r in queue)
