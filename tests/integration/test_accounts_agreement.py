@@ -110,3 +110,17 @@ def test_the_whole_log_read_in_one_pass_gives_the_same_books_as_the_store_read_t
             trial_balance(StoreSource(store), period, None, head, None)
         assert [e.to_json() for e in general_ledger(whole_log(store, None, head), on, "riverside")] == \
             [e.to_json() for e in general_ledger(StoreSource(store), on, "riverside")]
+
+
+def test_a_payment_the_bank_took_back_is_owed_again_in_the_general_ledger_as_in_member_show(backend):
+    store = backend.store()
+    store.import_lines((EXAMPLES / "coop-ten-years.jsonl").read_bytes().splitlines(), default_actor="test")
+    paid = next(e for e in store.read(type="PaymentReceived") if e.payload["member_id"] == "alice"
+                and e.effective_date.year == 2024)
+    returned = {"stream": "member-alice", "type": "PaymentReturned", "effective_date": paid.effective_date.isoformat(),
+                "payload": {"member_id": "alice", "amount": paid.payload["amount"], "bank_reference": "RTN-1"}}
+    record(store, [returned], actor=ACTOR)
+    owed = figures(general_ledger(StoreSource(store), date(2024, 12, 31)), "riverside", date(2024, 12, 31))
+    assert owed.debtors["alice"] >= D(paid.payload["amount"])
+    for on in (paid.effective_date, date(2024, 12, 31), date(2025, 3, 31)):
+        assert_agrees(store, on)
