@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, fail, table
-from cli.params import ID, ISO_DATE, TIMESTAMP, write_options
+from cli.params import ID, ISO_DATE, TIMESTAMP, output_options, write_options
 from cli.params import actor as actor_of
 from cli.store_commands import export as log_export
 
@@ -58,12 +58,6 @@ def _drawn(obj: Context, society: str | None, as_of: date | None, start: date | 
     return view, period, head
 
 
-def _head_line(data: dict[str, Any]) -> str:
-    head = data["chain_head"]
-    known = f", as known at {data['as_known_at']}" if data.get("as_known_at") else ""
-    return f"drawn from chain head {head['position']} {head['hash']}{known}"
-
-
 def _query(report: str) -> Callable[..., Any]:
     def run(obj: Context, society: str | None, as_of: date | None, start: date | None, end: date | None,
             as_known_at: datetime | None, as_json: bool) -> None:
@@ -75,8 +69,7 @@ def _query(report: str) -> Callable[..., Any]:
         if as_json:
             emit_json(data)
             return
-        PRINTERS[report](data)
-        click.echo(_head_line(data))
+        PRINTERS[report](data)  # (the chain head is named under the tables: cli/output.py)
     return run
 
 
@@ -133,8 +126,8 @@ def accounts() -> None:
 
 
 for _name in PRINTERS:
-    _cmd = click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts as strings).")(
-        _options(_query(_name)))
+    _cmd = output_options(click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts as strings).")(
+        _options(_query(_name))))
     accounts.command(_name, help=HELP[_name] + "\n\nNames the chain head it was drawn from.")(
         click.pass_obj(_cmd))
 

@@ -33,6 +33,8 @@ credit negative (as beancount writes them); the legs of every event sum to zero.
   (`chain_head`), under the tables, in the beancount and hledger files' header comments and, for the CSVs (which
   have no room for a comment), on stderr. `mutual audit prove` proves that head later, so a trial balance can be
   reproduced exactly as it was first issued.
+* The four `accounts` queries also take `--format table|csv|xlsx|json` and `-o FILE` like every query
+  (docs/outputs.md); the exports take `-o FILE`.
 * `mutual export` with no format writes the whole log as JSON lines, as before.
 
 ## Event-driven and derived postings

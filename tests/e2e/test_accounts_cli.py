@@ -84,3 +84,18 @@ def test_a_society_not_in_the_books_is_refused_by_name(backend):
     for args in (("accounts", "trial-balance"), ("export", "beancount")):
         refused = run(backend, *args, "--society", "atlantis", "--as-of", "2025-03-31")
         assert refused.exit_code == 1 and "--society: atlantis is not a society" in refused.output
+
+
+def test_the_trial_balance_as_csv_has_the_same_figures_as_its_json(backend):
+    import csv
+    import io
+
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    tb = ok(backend, "accounts", "trial-balance", "--society", "riverside", "--as-of", "2025-03-31", "--json")
+    shown = run(backend, "accounts", "trial-balance", "--society", "riverside", "--as-of", "2025-03-31",
+                "--format", "csv")
+    assert shown.exit_code == 0
+    rows = {r["account"]: r for r in csv.DictReader(io.StringIO(shown.stdout)) if r.get("account")}
+    for r in tb["accounts"]:
+        assert D(rows[r["account"]]["debit"] or 0) == D(r["debit"]) and D(rows[r["account"]]["credit"] or 0) == \
+            D(r["credit"])
