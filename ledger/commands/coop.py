@@ -645,6 +645,7 @@ CHECKED_BY_ITS_COMMAND = {
     "BankLineMatched": "mutual bank match", "BankLineIgnored": "mutual bank ignore",
     "BankPaymentReturned": "mutual bank import", "BankMatchRuleSet": "mutual bank rules set",
     "BankMatchRuleRemoved": "mutual bank rules remove",
+    "ChartOfAccountsSet": "mutual accounts chart",
 }
 
 

@@ -103,6 +103,10 @@ SEEDS = {**_FIRST, **{
                          "metadata": {"actor": "clerk"}},
     "BankMatchRuleRemoved": {"stream": "bank-b1", "type": "BankMatchRuleRemoved", "effective_date": "2024-03-01",
                              "payload": {"account_id": "b1", "rule_id": "so"}, "metadata": {"actor": "clerk"}},
+    "ChartOfAccountsSet": {"stream": "society-c1", "type": "ChartOfAccountsSet", "effective_date": "2024-01-01",
+                           "payload": {"society_id": "c1", "accounts": [{"role": "bank", "name": "Assets:C1:Barclays",
+                                                                         "code": "1010"}]},
+                           "metadata": {"actor": "clerk"}},
 }}
 
 NASTY = st.one_of(

@@ -1,0 +1,261 @@
+"""The general ledger as a projection: every event's postings (ledger/accounts/postings.py) and the postings the
+folds derive (ledger/accounts/derived.py), read through an `EventSource`, added up into a trial balance, a
+balance sheet and an income statement; and the chain head the books were drawn from (docs/accounts.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Optional, cast
+
+from ledger.accounts import derived
+from ledger.accounts.chart import Account, Chart, chart_settings
+from ledger.accounts.journal import Balances, Entry, entry, entry_order, society_of, statement_rows, trial_balance_rows
+from ledger.accounts.postings import MONEY_TYPES, RULES, Legs
+from ledger.canonical import GENESIS_HASH
+from ledger.coop.member import admission_of
+from ledger.errors import NotFound
+from ledger.events.accounts import ChartOfAccountsSet
+from ledger.events.coop import MemberAdmitted
+from ledger.fund.books import FundBooks
+from ledger.money import ZERO, round_money
+from ledger.periods import STREAM_OWNERS
+from ledger.source import EventSource
+from ledger.store import EventStore
+from projections.books import societies
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The log's last event as the books were read (as known at a time): what `mutual audit prove` checks."""
+
+    position: int
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"position": self.position, "hash": self.hash}
+
+
+def chain_head(store: EventStore, as_known_at: datetime | None) -> ChainHead:
+    """The head of the log as known at `as_known_at` (the last event recorded by then; now when None)."""
+    if as_known_at is None:
+        head = store.head()
+        return ChainHead(head.position, head.hash)
+    recorder = store.recorder
+    where, params = recorder._where(0, {"recorded_to": as_known_at})
+    with recorder.reading() as conn:
+        row = conn.exec_driver_sql(f"SELECT position, hash FROM events WHERE {where} ORDER BY position DESC LIMIT 1",
+                                   tuple(params)).first()
+    return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(int(row[0]), str(row[1]))
+
+
+def owners(view: EventSource) -> dict[str, str]:
+    """Each owned stream's society, from the event that says so (ledger.periods.STREAM_OWNERS)."""
+    found: dict[str, str] = {}
+    for type_, field in STREAM_OWNERS.values():
+        for e in view.of_type(type_):
+            found.setdefault(e.stream, e.payload[field])
+    return found
+
+
+Raw = tuple[date, str, Optional[int], str, str, Legs]  # (on, society, position, type, narration, legs)
+
+
+def _raw(view: EventSource, end: date, society: str | None) -> Iterator[Raw]:
+    """Every event's postings effective on or before `end`, then the folds' (unordered)."""
+    owned = owners(view)
+    rules = RULES
+    for e in view.of_type(*MONEY_TYPES):
+        on = e.effective_date
+        if on > end:
+            continue
+        legs = rules[e.type].legs(e.payload, e.stream)
+        if not legs:
+            continue
+        sid = society_of(e.stream, e.type, e.payload, owned) or "unowned"
+        if society is not None and sid != society:
+            continue
+        yield on, sid, e.position, e.type, e.stream, legs
+    for d in derived_postings(view, end, society):
+        yield d.on, d.society, None, "derived", d.what, d.legs
+
+
+def chart_on(view: EventSource, end: date) -> Chart:
+    """The chart of accounts in force on `end` (the default, as the societies' `ChartOfAccountsSet` change it)."""
+    return Chart(chart_settings(view.of_type(ChartOfAccountsSet.event_type), end))
+
+
+def general_ledger(view: EventSource, end: date, society: str | None = None) -> list[Entry]:
+    """Every entry effective on or before `end` (of one society, or all), in effective order."""
+    chart = chart_on(view, end)
+    out = [entry(chart, on, sid, position, type_, f"{type_} {what}" if position is not None else what, legs)
+           for on, sid, position, type_, what, legs in _raw(view, end, society)]
+    out.sort(key=entry_order)
+    return out
+
+
+def balances(view: EventSource, end: date, society: str | None = None, start: date | None = None) -> Balances:
+    """The accounts' balances on `end` (movements from `start`), added up straight from the postings: what the
+    trial balance and the statements read (the same postings as `general_ledger`, without building entries)."""
+    sums: dict[tuple[str, str, str | None], Decimal] = {}
+    get = sums.get
+    for on, sid, _, _, _, legs in _raw(view, end, society):
+        if start is not None and on < start:
+            continue
+        for leg in legs:
+            key = (sid, leg.role, leg.party)
+            sums[key] = get(key, ZERO) + leg.amount
+    chart = chart_on(view, end)
+    accounts: dict[str, Account] = {}
+    balance: dict[str, Decimal] = {}
+    for (sid, role, party), amount in sums.items():
+        a = chart.account(sid, role, party)
+        accounts[a.name] = a
+        balance[a.name] = balance.get(a.name, ZERO) + amount
+    return Balances(accounts, balance)
+
+
+def whole_log(store: EventStore, as_known_at: datetime | None, head: ChainHead) -> EventSource:
+    """The log up to `head`, as known at `as_known_at`, read in one pass into memory (the audit replay's reader,
+    projections/replay.py): faster than reading type by type when every society's books are wanted."""
+    from ledger.source import ReplaySource
+    from ledger.store import StoredEvent
+    from projections.replay import Bounds, folded_events
+
+    events = cast(Iterator[StoredEvent], folded_events(store, Bounds(head.position, as_known_at)))
+    return ReplaySource(events, as_known_at)
+
+
+def derived_postings(view: EventSource, end: date, society: str | None = None) -> list[derived.Derived]:
+    """The folds' postings by `end`: closed member-years (the same `member_position` `coop show` adds up) and
+    releases of after-savings (the same `FundBooks.releases` `fund show` reads)."""
+    from projections.coop import member_position
+
+    named = societies(view)
+    found: list[derived.Derived] = []
+    for e in view.of_type(MemberAdmitted.event_type):
+        adm = admission_of([e])
+        if adm is None or adm.admitted_on > end or (society is not None and adm.coop_id != society):
+            continue
+        years = member_position(view, adm.member_id, end).ledger.years
+        found += derived.member_years(adm.coop_id, adm.member_id, years)
+    for fund in named["fund"]:
+        if society is not None and fund != society:
+            continue
+        try:
+            books = FundBooks(view, fund)
+        except NotFound:
+            continue
+        if books.loans:
+            found += derived.releases(fund, books.releases(end))
+    return found
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a query asks for: balances on `end`, movements from `start` (None: since the books began)."""
+
+    start: date | None
+    end: date
+
+    @classmethod
+    def of(cls, as_of: date | None, start: date | None, end: date | None, today: date) -> Period:
+        if as_of is not None and (start is not None or end is not None):
+            raise ValueError("give --as-of, or --from and --to, not both")
+        if as_of is not None:
+            return cls(None, as_of)
+        end = end or today
+        if start is not None and start > end:
+            raise ValueError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        return cls(start, end)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"from": self.start, "to": self.end}
+
+
+def _header(kind: str, period: Period, society: str | None, head: ChainHead,
+            as_known_at: datetime | None) -> dict[str, Any]:
+    return {"report": kind, "from": period.start, "to": period.end, "society": society, "as_known_at": as_known_at,
+            "chain_head": head.to_json()}
+
+
+def journal(view: EventSource, period: Period, society: str | None, head: ChainHead,
+            as_known_at: datetime | None) -> dict[str, Any]:
+    entries = [e for e in general_ledger(view, period.end, society) if period.start is None or e.on >= period.start]
+    return {**_header("journal", period, society, head, as_known_at), "entries": [e.to_json() for e in entries]}
+
+
+def trial_balance(view: EventSource, period: Period, society: str | None, head: ChainHead,
+                  as_known_at: datetime | None) -> dict[str, Any]:
+    """Balances on the period's end (and, with --from, the balances the day before it and the period's movements).
+    The debits equal the credits: `balanced` says so, `difference` would say by how much."""
+    closing = balances(view, period.end, society)
+    rows = trial_balance_rows(closing)
+    if period.start is not None:
+        opening = balances(view, period.start - timedelta(days=1), society)
+        for row in rows:
+            before = opening.balance.get(row["account"], ZERO)
+            row["opening"] = round_money(before)
+            row["movement"] = round_money(closing.balance[row["account"]] - before)
+    debit = sum((r["debit"] for r in rows), ZERO)
+    credit = sum((r["credit"] for r in rows), ZERO)
+    total = closing.total()
+    return {**_header("trial-balance", period, society, head, as_known_at), "accounts": rows,
+            "total_debit": debit, "total_credit": credit, "difference": round_money(total), "balanced": total == 0}
+
+
+def balance_sheet(view: EventSource, period: Period, society: str | None, head: ChainHead,
+                  as_known_at: datetime | None) -> dict[str, Any]:
+    """Assets = liabilities + equity + the surplus of income over expenses not yet closed to equity."""
+    b = balances(view, period.end, society)
+    parts = statement_rows(b, ("Assets", "Liabilities", "Equity"))
+    surplus = round_money(-(b.of_type("Income") + b.of_type("Expenses")))
+    return {**_header("balance-sheet", Period(None, period.end), society, head, as_known_at), **parts,
+            "surplus": surplus,
+            "balanced": parts["Assets"]["total"] == parts["Liabilities"]["total"] + parts["Equity"]["total"] + surplus}
+
+
+def income(view: EventSource, period: Period, society: str | None, head: ChainHead,
+           as_known_at: datetime | None) -> dict[str, Any]:
+    """Income and expenses over the period (since the books began when it has no start)."""
+    b = balances(view, period.end, society, start=period.start)
+    parts = statement_rows(b, ("Income", "Expenses"))
+    return {**_header("income", period, society, head, as_known_at), **parts,
+            "surplus": parts["Income"]["total"] - parts["Expenses"]["total"]}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the general ledger says of the figures the projections show (debit +; shown positive here)."""
+
+    reserve: Decimal
+    mortgage_debt: Decimal
+    top_up_loans: Decimal
+    debtors: dict[str, Decimal]  # member -> dues not paid less paid ahead
+    savings: Decimal
+    locked_after_savings: Decimal
+    loans_outstanding: Decimal
+    fees: Decimal
+    share_deposits: Decimal
+
+
+def figures(entries: Iterable[Entry], society: str, on: date) -> Figures:
+    b = Balances.of(entries, end=on)
+    debtors: dict[str, Decimal] = {}
+    for name, amount in b.balance.items():
+        a = b.accounts[name]
+        if a.role == "members_debtors" and a.society == society and a.party is not None:
+            debtors[a.party] = debtors.get(a.party, ZERO) + amount
+    return Figures(
+        reserve=-b.of_role("reserve", society),
+        mortgage_debt=-(b.of_role("mortgage", society) + b.of_role("top_up_loans", society)),
+        top_up_loans=-b.of_role("top_up_loans", society),
+        debtors=debtors,
+        savings=-(b.of_role("savers_deposits", society) + b.of_role("locked_after_savings", society)),
+        locked_after_savings=-b.of_role("locked_after_savings", society),
+        loans_outstanding=b.of_role("loans_receivable", society),
+        fees=-b.of_role("fee_income", society),
+        share_deposits=-b.of_role("share_deposits", society),
+    )
