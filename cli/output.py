@@ -290,19 +290,8 @@ def chain_head(ctx: click.Context, as_known_at: datetime | None) -> tuple[int, s
 
 
 def head_known_at(store: EventStore, as_known_at: datetime | None) -> tuple[int, str]:
-    head = store.head()
-    if as_known_at is None or head.recorded_at is None or head.recorded_at <= as_known_at:
-        return head.position, head.hash
-    recorder = store.recorder  # recorded times never run backwards: the last one recorded by then is the head
-    with store.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            f"SELECT position, hash FROM events WHERE recorded_at <= {recorder.mark} ORDER BY position DESC LIMIT 1",
-            (recorder.recorded_param(as_known_at),)).first()
-    if row is None:
-        from ledger.canonical import GENESIS_HASH
-
-        return 0, GENESIS_HASH
-    return int(row[0]), str(row[1])
+    head = store.head(as_known_at)
+    return head.position, head.hash
 
 
 def _write(out: Output, ctx: click.Context) -> None:

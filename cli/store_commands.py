@@ -126,9 +126,10 @@ class EventTypeParam(click.ParamType):
                    "them.")
 @click.option("--from", "date_from", type=ISO_DATE, default=None, help="Effective on or after this date.")
 @click.option("--to", "date_to", type=ISO_DATE, default=None, help="Effective on or before this date.")
-@click.option("--tail", type=click.IntRange(min=1), default=None, help="Only the last N events (of those chosen).")
+@click.option("--tail", type=click.IntRange(min=1, max=10**12), default=None,
+              help="Only the last N events (of those chosen).")
 @click.option("--reverse", is_flag=True, help="Newest first.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events (as shown).")
+@click.option("--limit", type=click.IntRange(min=1, max=10**12), default=None, help="At most this many events (as shown).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
 @output_options

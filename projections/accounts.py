@@ -14,7 +14,6 @@ from ledger.accounts import derived
 from ledger.accounts.chart import Account, Chart, chart_settings
 from ledger.accounts.journal import Balances, Entry, entry, entry_order, society_of, statement_rows, trial_balance_rows
 from ledger.accounts.postings import MONEY_TYPES, RULES, Legs
-from ledger.canonical import GENESIS_HASH
 from ledger.coop.member import admission_of
 from ledger.errors import NotFound
 from ledger.events.accounts import ChartOfAccountsSet
@@ -40,15 +39,8 @@ class ChainHead:
 
 def chain_head(store: EventStore, as_known_at: datetime | None) -> ChainHead:
     """The head of the log as known at `as_known_at` (the last event recorded by then; now when None)."""
-    if as_known_at is None:
-        head = store.head()
-        return ChainHead(head.position, head.hash)
-    recorder = store.recorder
-    where, params = recorder._where(0, {"recorded_to": as_known_at})
-    with recorder.reading() as conn:
-        row = conn.exec_driver_sql(f"SELECT position, hash FROM events WHERE {where} ORDER BY position DESC LIMIT 1",
-                                   tuple(params)).first()
-    return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(int(row[0]), str(row[1]))
+    head = store.head(as_known_at)
+    return ChainHead(head.position, head.hash)
 
 
 def owners(view: EventSource) -> dict[str, str]:

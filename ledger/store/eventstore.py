@@ -176,9 +176,10 @@ class EventStore:
                                    where=p.where or "append refused, nothing written")
 
     # -- reading ------------------------------------------------------------
-    def head(self) -> Head:
+    def head(self, as_known_at: datetime | None = None) -> Head:
+        """The chain's head: now, or as the log stood at `as_known_at` (what an output drawn then names)."""
         with self.recorder.reading() as conn:
-            return self.recorder.head(conn)
+            return self.recorder.head(conn, as_known_at)
 
     def read(self, *, after: int = 0, stream: str | None = None, type: str | None = None,
              date_from: date | None = None, date_to: date | None = None,

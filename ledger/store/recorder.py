@@ -117,10 +117,16 @@ class Recorder:
         is already committed, so a failure here changes nothing but speed."""
 
     # -- queries ------------------------------------------------------------
-    def head(self, conn: Connection) -> Head:
-        row = conn.exec_driver_sql(
-            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-        ).first()
+    def head(self, conn: Connection, as_known_at: datetime | None = None) -> Head:
+        """The log's last event, or the last recorded by `as_known_at` (recorded times never run backwards)."""
+        if as_known_at is None:
+            row = conn.exec_driver_sql(
+                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+            ).first()
+        else:
+            row = conn.exec_driver_sql(
+                f"SELECT position, hash, recorded_at FROM events WHERE recorded_at <= {self.mark} "
+                "ORDER BY position DESC LIMIT 1", (self.recorded_param(as_known_at),)).first()
         if row is None:
             return Head(0, GENESIS_HASH, None)
         return Head(row[0], row[1], self._recorded(row[2]))
