@@ -18,12 +18,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rcParams  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib import rcParams
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mutual-ledger", "font.family": "DejaVu Sans",
                  "font.size": 8, "axes.spines.top": False, "axes.spines.right": False})
@@ -66,16 +66,16 @@ class _Layout:
                 (line,) = ax.plot([], [], color=COLOURS[n % len(COLOURS)], linewidth=1.6)
                 drawn.append(line)
             self.lines.append(drawn)
-            locator = AutoDateLocator(minticks=3, maxticks=7)
+            locator = AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
             ax.grid(True, axis="y", color="#dddddd", linewidth=0.6)
         self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.88, wspace=0.32)
 
     def draw(self, panels: Sequence[Panel]) -> str:
         for ax, drawn, panel in zip(self.axes, self.lines, panels, strict=True):
             for line, data in zip(drawn, panel.lines, strict=True):
-                line.set_data(date2num(list(data.days)), [float(v) for v in data.values])
+                line.set_data(date2num(list(data.days)), [float(v) for v in data.values])  # type: ignore[no-untyped-call]
                 line.set_label(data.label)
             ax.relim()
             ax.autoscale_view()

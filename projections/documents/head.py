@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ledger.canonical import GENESIS_HASH
 from ledger.clock import format_recorded_at
 from ledger.store import EventStore
-from ledger.canonical import GENESIS_HASH
 
 
 @dataclass(frozen=True)

@@ -128,10 +128,9 @@ def _receipts(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
         if on < start:
             continue
         after = paid_oldest_first(amounts, paid_so_far)
-        paid = [{"period": period, "amount": a - b}
-                for (period, _), a, b in zip(dues, after, before, strict=True) if a != b]
-        out.append({"on": on, "amount": received, "paid": paid,
-                    "credit": received - sum((p["amount"] for p in paid), ZERO)})
+        paid = [(period, a - b) for (period, _), a, b in zip(dues, after, before, strict=True) if a != b]
+        out.append({"on": on, "amount": received, "paid": [{"period": p, "amount": a} for p, a in paid],
+                    "credit": received - sum((a for _, a in paid), ZERO)})
     return out
 
 
@@ -219,3 +218,53 @@ def render_statement(data: dict[str, Any], fmt: str) -> bytes:
     if fmt == "pdf":
         return statement_pdf(data)
     return statement_html(data).encode()
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as out:
+        out.write(data)
+
+
+def statement_file(data: dict[str, Any], fmt: str, folder: str) -> str:
+    """Render one member's statement into `folder` (member id and period name the file); its path."""
+    import os
+
+    period = data["period"]
+    name = f"statement-{data['member']}-{period['from'].isoformat()}-{period['to'].isoformat()}.{fmt}"
+    path = os.path.join(folder, name)
+    _write(path, render_statement(data, fmt))
+    return path
+
+
+def write_statements(books: StatementBooks, member_ids: list[str], start: date, end: date, fmt: str, folder: str,
+                     *, workers: int = 1, on_done: Any = None) -> list[str]:
+    """Every member's statement into `folder`: the books read in this process (one source), the charts and the
+    PDFs rendered by `workers` processes while the next members' figures are read. `on_done(path)` after each."""
+    check_period(start, end)
+    paths: list[str] = []
+    if workers <= 1:
+        for member_id in member_ids:
+            path = statement_file(statement_data(books, member_id, start, end), fmt, folder)
+            paths.append(path)
+            if on_done is not None:
+                on_done(path)
+        return paths
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pending: set[Future[str]] = set()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for member_id in member_ids:
+            pending.add(pool.submit(statement_file, statement_data(books, member_id, start, end), fmt, folder))
+            if len(pending) >= 4 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    paths.append(future.result())
+                    if on_done is not None:
+                        on_done(paths[-1])
+        for future in pending:
+            paths.append(future.result())
+            if on_done is not None:
+                on_done(paths[-1])
+    return sorted(paths)
