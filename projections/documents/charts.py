@@ -70,7 +70,7 @@ class _Layout:
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
             ax.grid(True, axis="y", color="#dddddd", linewidth=0.6)
-        self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.88, wspace=0.32)
+        self.figure.subplots_adjust(left=0.115, right=0.98, bottom=0.17, top=0.88, wspace=0.32)
 
     def draw(self, panels: Sequence[Panel]) -> str:
         for ax, drawn, panel in zip(self.axes, self.lines, panels, strict=True):
@@ -80,13 +80,14 @@ class _Layout:
             ax.relim()
             ax.autoscale_view()
             lows = [min(v) for d in panel.lines if (v := d.values)]
+            highs = [max(v) for d in panel.lines if (v := d.values)]
             if lows and min(lows) >= 0:
-                ax.set_ylim(bottom=0)
+                ax.set_ylim(bottom=0, top=float(max(highs)) * 1.3 or 1.0)  # headroom for the legend
             ax.set_title(panel.title, fontsize=9, loc="left")
             ax.set_ylabel(panel.y_label)
             ax.set_xlabel("date")
             ax.yaxis.set_major_formatter(FuncFormatter(_pounds if panel.pounds else _plain))
-            ax.legend(loc="lower left", fontsize=7, frameon=False)
+            ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
         out = io.StringIO()
         self.figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
         text = out.getvalue()

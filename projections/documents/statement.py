@@ -194,9 +194,9 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
 
 def statement_chart(data: dict[str, Any]) -> str:
     s = data["series"]
-    panels = [Panel("Equity and debt share", "£", [Line("gross equity", s["days"], s["gross_equity"]),
+    panels = [Panel("Equity and debt share", "pounds", [Line("gross equity", s["days"], s["gross_equity"]),
                                                    Line("debt share", s["days"], s["debt_share"])]),
-              Panel("Unit value", "£ per unit", [Line("unit value", s["days"], s["unit_value"])])]
+              Panel("Unit value", "pounds per unit", [Line("unit value", s["days"], s["unit_value"])])]
     if data["saver"] is not None:
         panels.append(Panel("Savings points", "points", [Line("points", s["days"], s["points"])], pounds=False))
     return chart_svg(panels, width=7.2 if len(panels) == 2 else 7.6)
