@@ -24,6 +24,7 @@ from projections.fund import forecast, fund
 
 TEMPLATE = "board.html"
 FORECAST_YEARS = 5
+HOLDERS = ("clt", "member", "financed", "total")
 
 
 def _trend(books: StatementBooks, coop_id: str, start: date, end: date) -> list[dict[str, Any]]:
@@ -70,8 +71,8 @@ def _units(books: StatementBooks, dwellings: list[str], end: date) -> dict[str, 
         shown = dwelling_show(books.source, dwelling_id, end)
         units = shown["units"]
         rows.append({"dwelling": dwelling_id, "occupant": shown["occupant"], "value": shown["value"],
-                     "unit_value": shown["unit_value"], **{k: units[k] for k in ("clt", "member", "financed", "total")}})
-        for k in ("clt", "member", "financed", "total"):
+                     "unit_value": shown["unit_value"], **{k: units[k] for k in HOLDERS}})
+        for k in HOLDERS:
             totals[k] += units[k]
         totals["value"] += shown["value"]
     return {"dwellings": rows, "totals": totals}
