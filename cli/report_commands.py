@@ -31,6 +31,7 @@ def board(obj: Context, coop_id: str, start: date, end: date, fmt: Optional[str]
           path: str) -> None:
     """The board pack of COOP for a period: debt and reserve with a chart, arrears aged, members joined and left,
     units held by each party, payouts, the fund's liquidity forecast. Names the chain head it was drawn from."""
+    from cli.statement_commands import write_file
     from projections.documents.board import board_data, board_html, board_pdf
     from projections.documents.board_xlsx import board_xlsx
     from projections.documents.statement import StatementBooks
@@ -41,8 +42,7 @@ def board(obj: Context, coop_id: str, start: date, end: date, fmt: Optional[str]
     books = StatementBooks.open(obj.store, as_known_at)
     data = board_data(books, coop_id, start, end)
     content = board_pdf(data) if fmt == "pdf" else board_xlsx(data) if fmt == "xlsx" else board_html(data).encode()
-    with open(path, "wb") as out:
-        out.write(content)
+    write_file(path, content)
     click.echo(f"board pack of {coop_id} for {start.isoformat()} to {end.isoformat()} written to {path}; drawn from "
                f"chain head {books.head.position} {books.head.hash} (as known at {books.head.known_at})")
 

@@ -24,6 +24,19 @@ def _format(given: Optional[str], path: str) -> str:
     return "html" if path.lower().endswith((".html", ".htm")) else "pdf"
 
 
+def write_file(path: str, content: bytes) -> None:
+    """Write a document, or refuse naming -o and the reason (nothing half-written is left behind)."""
+    from ledger.errors import FieldError, ValidationFailed
+
+    try:
+        with open(path, "wb") as out:
+            out.write(content)
+    except OSError as exc:
+        if os.path.exists(path) and os.path.getsize(path) != len(content):
+            os.remove(path)
+        raise ValidationFailed([FieldError("--output", f"cannot write {path}: {exc.strerror}")]) from None
+
+
 def _period(start: date, end: date) -> None:
     if end < start:
         raise click.BadParameter(f"{end.isoformat()} is before --from {start.isoformat()}", param_hint="--to")
@@ -47,9 +60,7 @@ def statement(obj: Context, member_id: str, start: date, end: date, fmt: Optiona
     _period(start, end)
     books = StatementBooks.open(obj.store, as_known_at)
     data = statement_data(books, member_id, start, end)
-    content = render_statement(data, _format(fmt, path))
-    with open(path, "wb") as out:
-        out.write(content)
+    write_file(path, render_statement(data, _format(fmt, path)))
     click.echo(f"statement of {member_id} for {start.isoformat()} to {end.isoformat()} written to {path}; "
                f"drawn from chain head {books.head.position} {books.head.hash} (as known at {books.head.known_at})")
 
@@ -76,7 +87,12 @@ def statements(obj: Context, coop_id: str, start: date, end: date, fmt: str, as_
     _period(start, end)
     books = StatementBooks.open(obj.store, as_known_at)
     members = books.members_of(coop_id, start, end)
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        from ledger.errors import FieldError, ValidationFailed
+
+        raise ValidationFailed([FieldError("--output", f"cannot make the folder {folder}: {exc.strerror}")]) from None
     workers = workers or os.cpu_count() or 1
     if sys.stderr.isatty():
         from rich.progress import Progress

@@ -180,3 +180,9 @@ def test_refusals_name_the_field_and_write_nothing(backend, tmp_path):
     assert early.exit_code == 1 and "not yet admitted" in early.stderr and not out.exists()
     unknown = run(backend, "statements", "--coop", "nowhere", *PERIOD, "-o", str(tmp_path / "d"))
     assert unknown.exit_code == 1 and "society nowhere" in unknown.stderr
+
+
+def test_a_file_that_cannot_be_written_is_refused_by_name(backend, tmp_path):
+    imported(backend)
+    result = run(backend, "statement", "bob", *PERIOD, "-o", str(tmp_path / "no-such-folder" / "bob.pdf"))
+    assert result.exit_code == 1 and result.stderr.startswith("error: --output: cannot write")
