@@ -1,8 +1,8 @@
 """One Jinja2 environment for every document, the en_GB formats people read, and the PDF engine.
 
-HTML and PDF come from the same template: the PDF is WeasyPrint's rendering of the HTML, with the one difference
-that a chart goes in as an <img> of the same SVG (WeasyPrint lays out an SVG image faster than inline SVG
-elements, each of which it styles as HTML). A PDF is reproducible: its creation date is the recorded time of
+HTML and PDF come from the same template: the PDF is WeasyPrint's rendering of the HTML, with two differences:
+a chart goes in as an <img> of the same SVG (WeasyPrint lays out an SVG image faster than inline SVG elements,
+each of which it styles as HTML), and the stylesheet is handed over parsed once per process rather than inline. A PDF is reproducible: its creation date is the recorded time of
 the chain head the document was drawn from (never the clock), and WeasyPrint writes no other time.
 
 Amounts are Decimal to the end: babel formats them (en_GB, £, thousands separated); nothing here rounds money
@@ -88,11 +88,21 @@ def _fonts() -> Any:
     return FontConfiguration()
 
 
-def html_to_pdf(html: str, created: datetime | None) -> bytes:
-    """The PDF of a document's HTML; its creation date is `created` (the chain head's recorded time)."""
+@cache
+def _stylesheet() -> Any:
+    """style.css parsed once per process (the HTML a PDF is made from leaves it out; a browser's HTML has it inline)."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html, base_url=".").render(font_config=_fonts())
+    source = environment().loader.get_source(environment(), "style.css")[0]  # type: ignore[union-attr]
+    return weasyprint.CSS(string=source, font_config=_fonts())
+
+
+def html_to_pdf(html: str, created: datetime | None) -> bytes:
+    """The PDF of a document's HTML (rendered `for_pdf`); its creation date is `created` (the chain head's
+    recorded time)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=".").render(stylesheets=[_stylesheet()], font_config=_fonts())
     stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ") if created is not None else None
     document.metadata.created = stamp
     document.metadata.modified = stamp
