@@ -2,8 +2,9 @@
 
 HTML and PDF come from the same template: the PDF is WeasyPrint's rendering of the HTML, with two differences:
 a chart goes in as an <img> of the same SVG (WeasyPrint lays out an SVG image faster than inline SVG elements,
-each of which it styles as HTML), and the stylesheet is handed over parsed once per process rather than inline. A PDF is reproducible: its creation date is the recorded time of
-the chain head the document was drawn from (never the clock), and WeasyPrint writes no other time.
+each of which it styles as HTML), and the stylesheet is handed over parsed once per process rather than inline.
+A PDF is reproducible: its creation date is the recorded time of the chain head the document was drawn from
+(never the clock), and WeasyPrint writes no other time.
 
 Amounts are Decimal to the end: babel formats them (en_GB, £, thousands separated); nothing here rounds money
 except to show it (half up to the penny, as `round_money` does).
