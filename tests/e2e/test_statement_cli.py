@@ -186,3 +186,12 @@ def test_a_file_that_cannot_be_written_is_refused_by_name(backend, tmp_path):
     imported(backend)
     result = run(backend, "statement", "bob", *PERIOD, "-o", str(tmp_path / "no-such-folder" / "bob.pdf"))
     assert result.exit_code == 1 and result.stderr.startswith("error: --output: cannot write")
+
+
+def test_a_member_who_left_in_the_period_is_shown_what_was_paid_out(backend, tmp_path):
+    imported(backend)
+    ok(backend, "statement", "bob", "--from", "2021-01-01", "--to", "2021-12-31", "-o", str(tmp_path / "bob.pdf"))
+    text = pdf_text(tmp_path / "bob.pdf")
+    shown = as_json(backend, "member", "show", "bob", "--as-of", "2021-12-31")
+    assert "When you left on 1 October 2021" in text and "Paid out on leaving" in text
+    assert money(shown["equity_paid_out"]) in text and "Payout if leaving" not in text
