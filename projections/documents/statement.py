@@ -252,9 +252,12 @@ def write_statements(books: StatementBooks, member_ids: list[str], start: date, 
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # Forked workers (they start at once, with the templates and fonts loaded) render only: each leaves the
+    # parent's database connections alone (`dispose(close=False)`, SQLAlchemy's advice for a fork).
+    context = multiprocessing.get_context("fork")
     pending: set[Future[str]] = set()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=books.store.engine.dispose, initargs=(False,)) as pool:
         for member_id in member_ids:
             pending.add(pool.submit(statement_file, statement_data(books, member_id, start, end), fmt, folder))
             if len(pending) >= 4 * workers:
