@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.output import emit_json, table
-from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, query_options, write_options
+from cli.output import emit_json, money_for_people, table
+from cli.params import ID, ISO_DATE, MONEY, TIMESTAMP, books, output_options, query_options, write_options
 from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ BUCKET_COLUMNS = ("0-30 days", "31-60 days", "61-90 days", "90+ days")
 
 
 def _pounds(value: Any) -> str:
-    return f"£{value}"
+    """An amount in a sentence, for people (en_GB: £1,234.56); in a table the column's kind formats it."""
+    return money_for_people(Decimal(str(value)))
 
 
 @click.command("arrears")
@@ -45,6 +46,7 @@ def _pounds(value: Any) -> str:
               help="Show the books as they stood at this recorded time (what an earlier audit saw).")
 @click.option("--broken", "broken_only", is_flag=True, help="Only members whose latest arrangement is broken.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts as strings).")
+@output_options
 @click.pass_obj
 def arrears(obj: Context, coop_id: str, as_of: date | None, as_known_at: datetime | None, broken_only: bool,
             as_json: bool) -> None:
@@ -67,8 +69,8 @@ def arrears(obj: Context, coop_id: str, as_of: date | None, as_known_at: datetim
     table(f"{which} of co-op {coop_id} on {as_of.isoformat()}",
           ["member", "months in arrears", "outstanding", *BUCKET_COLUMNS, "arrangement"],
           [(r["member"] + (f" (left {r['left_on'].isoformat()})" if r["left_on"] else ""),
-            r["months_in_arrears"] or "-", _pounds(r["outstanding"]),
-            *(_pounds(v) for v in r["buckets"].values()), r["arrangement"] or "-") for r in data["members"]])
+            r["months_in_arrears"] or "-", r["outstanding"],
+            *r["buckets"].values(), r["arrangement"] or "-") for r in data["members"]])
     click.echo(f"{data['members_in_arrears']} member(s) in arrears, {_pounds(data['outstanding'])} outstanding ("
                + ", ".join(f"{k} days {_pounds(v)}" for k, v in data["buckets"].items())
                + f"); {data['broken_arrangements']} broken arrangement(s)")
@@ -152,8 +154,8 @@ def arrangement_show(obj: Context, member_id: str, as_of: date | None, as_known_
     else:
         table(f"arrangements of {member_id} on {as_of.isoformat()}",
               ["agreed on", "from", "to", "amount", "state", "required", "paid"],
-              [(a["agreed_on"], a["start_month"], a["last_month"], _pounds(a["amount"]), a["summary"],
-                _pounds(a["required"]), _pounds(a["paid"])) for a in data["arrangements"]])
+              [(a["agreed_on"], a["start_month"], a["last_month"], a["amount"], a["summary"],
+                a["required"], a["paid"]) for a in data["arrangements"]])
     click.echo(f"arrears {_pounds(data['outstanding'])}: {data['months_in_arrears'] or 'none'}")
 
 

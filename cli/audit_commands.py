@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, POSITION, TIMESTAMP
+from cli.params import ISO_DATE, POSITION, TIMESTAMP, output_options
 from ledger.errors import FieldError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
               help="A witness file of signed digests: every one must still hold (needs --public-key).")
 @click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The society's public key (PEM) the witness's digests are signed with.")
+@output_options
 @click.pass_context
 def audit(ctx: click.Context, as_known_at: datetime | None, as_of: date | None, as_json: bool, workers: int | None,
           witness_file: str | None, public_key_file: str | None) -> None:
@@ -345,6 +346,7 @@ def checkpoint(obj: Context, as_of: date | None, actor: str | None, workers: int
 
 @audit.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def checkpoints(obj: Context, as_json: bool) -> None:
     """The checkpoints taken so far, oldest first."""

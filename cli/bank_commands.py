@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, table
-from cli.params import ID, ISO_DATE
+from cli.params import ID, ISO_DATE, output_options
 from cli.params import actor as _actor
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def import_(obj: Context, file: str, account: str, format_: str, profile: str | 
 @click.option("--account", type=ID, default=None, help="One account (default: every account).")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Only lines booked on or before this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def unmatched(obj: Context, account: str | None, as_of: date | None, as_json: bool) -> None:
     """The queue: lines neither matched, ignored nor settled by a return."""
@@ -208,6 +209,7 @@ def opening(obj: Context, account: str, amount: Decimal, on: date, actor: str | 
 @click.option("--account", required=True, type=ID)
 @click.option("--as-of", required=True, type=ISO_DATE)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def reconcile(obj: Context, account: str, as_of: date, as_json: bool) -> None:
     """The bank's closing balance against the ledger's view of the account, and every difference."""
@@ -232,6 +234,7 @@ def reconcile(obj: Context, account: str, as_of: date, as_json: bool) -> None:
 @bank.group("rules", invoke_without_command=True)
 @click.option("--account", type=ID, default=None, help="The account whose rules to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_context
 def rules(ctx: click.Context, account: str | None, as_json: bool) -> None:
     """The matching rules of an account, in the order they are tried (`rules set`, `rules remove`); payer names
@@ -289,6 +292,7 @@ def rules_remove(obj: Context, rule_id: str, account: str, actor: str | None, as
 @rules.command("payees")
 @click.option("--account", required=True, type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def rules_payees(obj: Context, account: str, as_json: bool) -> None:
     """Payer names learned from confirmed matches (personal data, kept off the chain)."""

@@ -9,7 +9,7 @@ import click
 import orjson
 
 from cli.output import emit_json, table
-from cli.params import ISO_DATE, POSITION, TIMESTAMP
+from cli.params import ISO_DATE, POSITION, TIMESTAMP, output_options
 from cli.params import actor as _actor
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def period_close(obj: Context, society: str, start: date, end: date, actor: str 
 @click.option("--as-known-at", type=TIMESTAMP, default=None,
               help="The closes as the books stood at this recorded time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def period_list(obj: Context, society: str, as_known_at: datetime | None, as_json: bool) -> None:
     """SOCIETY's closed periods."""

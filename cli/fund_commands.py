@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from cli.output import emit_json, table
+from cli.output import current, emit_json, table
 from cli.params import (
     DECIMAL,
     ID,
@@ -19,6 +19,7 @@ from cli.params import (
     TIMESTAMP,
     actor,
     books,
+    output_options,
     query_options,
     write_options,
 )
@@ -245,6 +246,7 @@ def quote_json(contract: LoanContract, policy_source: str) -> dict[str, Any]:
 @click.option("--on", "on", type=ISO_DATE, default=None, help="The payout date (default: today).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def loan_quote(obj: Context, amount: Decimal, months: int, points_: Decimal | None, holder: str | None,
                fund: str | None, on: date, as_known_at: datetime | None, as_json: bool) -> None:
@@ -457,6 +459,7 @@ def fund_expense(obj: Context, fund_id: str, amount: Decimal, on: date, purpose:
               help="Recorded flows up to this date, contracts after it (default: the fund's last event).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def fund_forecast(obj: Context, fund_id: str, years: int, start: date | None, as_of: date | None,
                   as_known_at: datetime | None, as_json: bool) -> None:
@@ -484,6 +487,7 @@ def fund_forecast(obj: Context, fund_id: str, years: int, start: date | None, as
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--actor", default=None, hidden=True, help="Accepted for old scripts; nothing is written.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def fund_releases(obj: Context, through: date, fund: str | None, as_known_at: datetime | None, actor: str | None,
                   as_json: bool) -> None:
@@ -497,6 +501,9 @@ def fund_releases(obj: Context, through: date, fund: str | None, as_known_at: da
     released = commands.releases(obj.store, through=through, fund=fund, reader=_view(obj, as_known_at))
     if as_json:
         emit_json({"released": released})
+    elif current().captures:  # --format csv / xlsx: a row a release
+        table(f"releases through {through.isoformat()}", ["loan", "account", "on", "amount"],
+              [(r["loan_id"], r["account_id"], r["on"], r["amount"]) for r in released])
     else:
         for r in released:
             click.echo(f"released {r['amount']} of loan {r['loan_id']} in account {r['account_id']} on {r['on']}")

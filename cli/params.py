@@ -128,11 +128,56 @@ KNOWN_HELP = "Recorded time: the books as they stood then, as an earlier audit s
 
 
 def query_options(f: F) -> F:
-    """`--as-of`, `--as-known-at` and `--json`: every query answers for a date, as the books stood at a time."""
+    """`--as-of`, `--as-known-at`, `--json`, `--format` and `-o`: every query answers for a date, as the books
+    stood at a time, in the form asked for."""
+    f = output_options(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print JSON (sorted keys, amounts as strings).")(f)
     f = click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None, help=KNOWN_HELP)(f)
     f = click.option("--as-of", "as_of", type=ISO_DATE, default=None, help=AS_OF_HELP)(f)
     return f
+
+
+FORMAT_HELP = ("table (for people: amounts as £1,234.56), csv (one header row, amounts 1234.56), xlsx (needs -o: "
+               "numbers in £, dates as dates, and an `about` sheet naming the chain head) or json (as --json). "
+               "Default: table, or what the -o file's name ends in.")
+OUTPUT_HELP = "Write to FILE instead of the terminal (needed for xlsx; - is stdout)."
+SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".txt": "table"}
+
+
+def output_options(f: F) -> F:
+    """`--format table|csv|xlsx|json` and `-o/--output FILE` for a command that takes `as_json` and prints through
+    cli/output.py (`table`, `emit_json`): the command itself is unchanged; the form is kept in the click context for
+    its run (cli/output.py `output_to`). `--format json` is `--json`. A command that declares its own `--format`
+    or `-o` below this (a statement's html|pdf) keeps its own: it is left as it is."""
+    own = {opt for param in getattr(f, "__click_params__", []) for opt in param.opts}
+    if own & {"--format", "-o", "--output"}:
+        return f
+
+    @functools.wraps(f)
+    def run(*args: Any, output_format: str | None = None, output_path: str | None = None, **kwargs: Any) -> Any:
+        from pathlib import Path
+
+        from cli.output import Output, output_to
+
+        path = None if output_path in (None, "-") else Path(output_path)
+        chosen = output_format or (SUFFIX_FORMATS.get(path.suffix.lower(), "table") if path else "table")
+        if kwargs.get("as_json") and output_format not in (None, "json"):
+            raise click.BadParameter(f"{output_format} cannot be given with --json (which is --format json)",
+                                     param_hint="'--format'")
+        if chosen == "xlsx" and path is None:
+            raise click.BadParameter("xlsx is a file, not text for the terminal: give -o FILE.xlsx",
+                                     param_hint="'--format' / '-o'")
+        if chosen == "json":
+            kwargs["as_json"] = True
+        ctx = click.get_current_context()
+        out = Output(format=chosen, path=path, as_known_at=kwargs.get("as_known_at"), command=ctx.command_path)
+        with output_to(out):
+            return f(*args, **kwargs)
+
+    wrapped = click.option("-o", "--output", "output_path", metavar="FILE", default=None,
+                           help=OUTPUT_HELP)(cast(F, run))
+    return click.option("--format", "output_format", type=click.Choice(["table", "csv", "xlsx", "json"]),
+                        default=None, help=FORMAT_HELP)(wrapped)
 
 
 def write_options(f: F) -> F:

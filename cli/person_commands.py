@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import click
 
-from cli.output import emit_json
-from cli.params import ID
+from cli.output import current, emit_json, table
+from cli.params import ID, output_options
 from cli.params import actor as actor_of
 
 if TYPE_CHECKING:
@@ -126,6 +126,7 @@ def person_erase(obj: Context, person_id: str, reason: str, kind: Optional[str],
 @click.argument("person_id", metavar="ID", type=ID)
 @click.option("--kind", type=click.Choice(["member", "contact"]), default=None, help=KIND_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_options
 @click.pass_obj
 def person_show(obj: Context, person_id: str, kind: Optional[str], as_json: bool) -> None:
     """ID's entry in the register, and who changed it when."""
@@ -135,6 +136,12 @@ def person_show(obj: Context, person_id: str, kind: Optional[str], as_json: bool
     entry, changes = show_person(obj.store, person_id, kind)
     if as_json:
         emit_json({**entry.to_json(), "changes": [c.to_json() for c in changes]})
+        return
+    if current().captures:  # --format csv / xlsx: the entry, then who changed it when
+        table(f"{entry.kind} {entry.person_id}", ["field", "value"],
+              [(k, v) for k, v in sorted(entry.to_json().items()) if not isinstance(v, (dict, list))])
+        table("changes", ["at", "action", "by", "fields"],
+              [(c.at, c.action, c.actor, ", ".join(c.fields)) for c in changes])
         return
     click.echo(f"{entry.kind} {entry.person_id}")
     if entry.erased:

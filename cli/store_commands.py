@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 import orjson
 
-from cli.output import emit_json, fail
-from cli.params import ID, ISO_DATE, TIMESTAMP
+from cli.output import current, emit_json, fail, table
+from cli.params import ID, ISO_DATE, TIMESTAMP, output_options
 from cli.params import actor as _actor
 from ledger.store.mapper import to_envelope
 
@@ -131,6 +131,7 @@ class EventTypeParam(click.ParamType):
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events (as shown).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
+@output_options
 @click.pass_obj
 def log(obj: Context, stream: str | None, type_: str | None, member: str | None, date_from: date | None,
         date_to: date | None, tail: int | None, reverse: bool, limit: int | None, as_known_at: datetime | None,
@@ -149,6 +150,12 @@ def log(obj: Context, stream: str | None, type_: str | None, member: str | None,
         return
     from projections.log import lines
 
+    if current().captures:  # --format csv / xlsx: one row an event, the summary in the event's own words
+        from projections.log import summary
+
+        table("events", ["position", "effective date", "recorded at", "type", "stream", "summary", "hash"],
+              [(e.position, e.effective_date, e.recorded_at, e.type, e.stream, summary(e), e.hash) for e in events])
+        return
     for line in lines(events):
         click.echo(line)
 
@@ -182,6 +189,7 @@ def _chosen(store: EventStore, stream: str | None, type_: str | None, member: st
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_options
 @click.pass_obj
 def verify(obj: Context, as_json: bool) -> None:
     """Recompute the hash chain, positions and stream versions; exit non-zero if anything was altered."""
@@ -190,6 +198,8 @@ def verify(obj: Context, as_json: bool) -> None:
     report = run(obj.store)
     if as_json:
         emit_json(report.to_json())
+    elif current().captures:  # --format csv / xlsx: the report's figures
+        table("verify", ["figure", "value"], sorted(report.to_json().items()))
     elif report.intact:
         click.echo(f"intact: {report.events} events, head position {report.head_position} hash {report.head_hash}")
     else:

@@ -261,6 +261,18 @@ def one_value_per_period(world: World, ev: Proposed) -> list[FieldError]:
     return []
 
 
+def one_a_day(world: World, ev: Proposed) -> list[FieldError]:
+    """A value, a budget, a policy or a payment in force from a day is set once that day: a second one would be a
+    conflicting fact, and which of the two held would depend on the order they were entered (a correction replaces
+    the first: `mutual correct`)."""
+    for e in world.stream(ev.stream):
+        if e.type == ev.type and e.effective_date == ev.on:
+            return [FieldError("effective_date", f"{ev.stream} already has a {ev.type} on {ev.on.isoformat()} "
+                                                 f"(position {e.position}): correct that one with `mutual correct` "
+                                                 "instead of recording a second")]
+    return []
+
+
 # Dwellings
 
 
@@ -551,15 +563,16 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     table: dict[Key, tuple[Rule, ...]] = {}
     add = _register
     add(table, "society", [SocietyRegistered], gate(society_not_registered_twice), clt_registered)
-    add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet, ReserveSpent],
-        society_registered)
+    add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet], society_registered,
+        one_a_day)
+    add(table, "society", [ReserveSpent], society_registered)
     add(table, "society", [ReserveTransferred], society_registered, gate(transfer_not_zero),
         transfer_not_a_derived_surplus)
-    add(table, "society", [ResaleFormulaSet], society_registered, index_basis_names_series)
+    add(table, "society", [ResaleFormulaSet], society_registered, index_basis_names_series, one_a_day)
     add(table, "index", [IndexValuePublished], one_value_per_period)
     add(table, "dwelling", [DwellingRegistered], gate(dwelling_not_registered_twice), clt_units_within_units,
         coop_registered)
-    add(table, "dwelling", [DwellingRevalued, ChargesBudgetSet], gate(dwelling_registered))
+    add(table, "dwelling", [DwellingRevalued, ChargesBudgetSet], gate(dwelling_registered), one_a_day)
     add(table, "dwelling", [UnitsTransferred], gate(dwelling_registered), gate(holders_differ), units_conserved)
     add(table, "dwelling", [LeaseAssigned], gate(dwelling_registered), outgoing_is_occupant)
     add(table, "mortgage", [CollectiveMortgageDrawn], gate(mortgage_not_drawn_twice), indexed_mortgage_names_series,
@@ -580,7 +593,7 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     paying = gate(member_admitted), gate(not_before_admission), gate(not_after_leaving)
     add(table, "member", [PaymentIndexed, PaymentDue, PaymentReceived, ExtraPaymentReceived], *paying)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
-    add(table, "member", [PaymentReductionAgreed], *paying, units_sold_held)
+    add(table, "member", [PaymentReductionAgreed], *paying, one_a_day, units_sold_held)
     add(table, "member", [ArrangementAgreed], *paying, arrangement_clears_arrears)
     return table
 

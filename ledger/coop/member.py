@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -147,6 +146,7 @@ class MemberLedger:
 
 
 _AMOUNT, _CHARGES = itemgetter(0), itemgetter(1)
+_DUE, _RECEIVED = PaymentDue.event_type, PaymentReceived.event_type
 
 
 class _Member:
@@ -346,11 +346,7 @@ def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, s
     years = _Years(adm, dwelling_events, society_events, schedule, as_of, left_on)
     # The two commonest events (a member's monthly dues and receipts) go straight to their lists, read by their
     # accessors; the others to their MEMBER_FOLD handler.
-    collect: dict[str, tuple[Callable[[Event], Any], Callable[[Any], None]]] = {
-        PaymentReceived.event_type: (receipt_of, m.receipts.append),
-        PaymentDue.event_type: (due_of, m.dues.append),
-    }
-    collected_by, handlers = collect.get, MEMBER_FOLD.get
+    add_due, add_receipt, handlers = m.dues.append, m.receipts.append, MEMBER_FOLD.get
     next_end = years.next_end
     for e in effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], as_of):
         if next_end is not None and e.effective_date > next_end:
@@ -358,13 +354,14 @@ def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, s
                 years.close(m)
                 next_end = years.next_end
         t = e.type
-        entry = collected_by(t)
-        if entry is not None:
-            entry[1](entry[0](e))
-            continue
-        handler = handlers(t)
-        if handler is not None:
-            handler(m, e)
+        if t == _DUE:
+            add_due(due_of(e))
+        elif t == _RECEIVED:
+            add_receipt(receipt_of(e))
+        else:
+            handler = handlers(t)
+            if handler is not None:
+                handler(m, e)
     while years.next_end is not None:
         years.close(m)
     received = sum(m.receipts, ZERO)

@@ -25,6 +25,7 @@ class PostgresRecorder(Recorder):
     mark = "%s"
     exclude_clause = "NOT (stream = ANY(%s))"
     include_clause = "stream = ANY(%s)"
+    versions_query = "SELECT s, (SELECT MAX(version) FROM events WHERE stream = s) FROM unnest(%s::text[]) AS s"
 
     def stream_list(self, streams: list[str]) -> Any:
         return streams

@@ -26,6 +26,7 @@ class SQLiteRecorder(Recorder):
     mark = "?"
     exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
     include_clause = "stream IN (SELECT value FROM json_each(?))"
+    versions_query = "SELECT value, (SELECT MAX(version) FROM events WHERE stream = value) FROM json_each(?)"
 
     def stream_list(self, streams: list[str]) -> Any:
         return json.dumps(streams)

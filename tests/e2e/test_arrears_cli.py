@@ -30,9 +30,9 @@ def imported(backend):
 def test_the_arrears_table_lists_the_months_compactly_with_buckets_and_the_total(backend):
     out = ok(imported(backend), "arrears", "--coop", "riverside", "--as-of", "2020-06-30").output
     assert "arrears of co-op riverside on 2020-06-30" in out
-    assert "bob" in out and "2020-04 (part), 2020-05, 2020-06" in out and "£1828.74" in out
+    assert "bob" in out and "2020-04 (part), 2020-05, 2020-06" in out and "£1,828.74" in out
     assert "0-30 days" in out and "90+ days" in out
-    assert "1 member(s) in arrears, £1828.74 outstanding" in out
+    assert "1 member(s) in arrears, £1,828.74 outstanding" in out
 
 
 def test_the_arrears_json_has_amounts_as_strings_and_agrees_with_member_show(backend):

@@ -42,7 +42,7 @@ def test_record_then_show_member_dwelling_coop_and_register(backend):
     register = json.loads(run(backend, "register", "coop1", "--as-of", "2012-06-01", "--json").output)
     assert register["voting_members"] == ["p1"]
     table = run(backend, "member", "show", "p1", "--as-of", "2012-06-01")
-    assert "payout_if_leaving" in table.output and "12400.00" in table.output
+    assert "payout_if_leaving" in table.output and "£12,400.00" in table.output  # (en_GB on the terminal)
 
 
 def test_as_known_at_and_errors(backend):

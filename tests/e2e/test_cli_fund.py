@@ -146,7 +146,7 @@ def test_appendix_6_imports_and_forecasts_the_six_year_table(backend):
     assert [D(r["total_outflows"]) for r in data["years"]] == [r.total_outflows for r in rules]
     assert data["years"][-1]["fund_balance"] == "24837.45"
     table = ok(backend, "fund", "forecast", "app6", "--years", "6")
-    assert "24837.45" in table.output
+    assert "£24,837.45" in table.output  # (en_GB on the terminal)
     # from the end of year 2, only the contracts then in force: the first loans run off
     early = as_json(backend, "fund", "forecast", "app6", "--years", "6", "--as-of", "2005-12-31")
     assert [r["projected"] for r in early["years"]] == [False, False, True, True, False, False]
