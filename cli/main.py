@@ -110,7 +110,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
 # Each module lists its click commands (or groups) in COMMANDS.
 COMMAND_MODULES = ("cli.store_commands", "cli.coop_commands", "cli.fund_commands", "cli.audit_commands",
                    "cli.correction_commands", "cli.coop_entry_commands", "cli.person_commands",
-                   "cli.arrears_commands", "cli.bank_commands", "cli.accounts_commands")
+                   "cli.arrears_commands", "cli.bank_commands", "cli.statement_commands", "cli.report_commands",
+                   "cli.accounts_commands")
 
 
 def _register() -> None:

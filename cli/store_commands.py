@@ -129,7 +129,8 @@ class EventTypeParam(click.ParamType):
 @click.option("--tail", type=click.IntRange(min=1, max=10**12), default=None,
               help="Only the last N events (of those chosen).")
 @click.option("--reverse", is_flag=True, help="Newest first.")
-@click.option("--limit", type=click.IntRange(min=1, max=10**12), default=None, help="At most this many events (as shown).")
+@click.option("--limit", type=click.IntRange(min=1, max=10**12), default=None,
+              help="At most this many events (as shown).")
 @click.option("--as-known-at", type=TIMESTAMP, default=None, help="Only events recorded by this UTC time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of envelopes).")
 @output_options

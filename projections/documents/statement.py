@@ -1,0 +1,273 @@
+"""A member's statement for a period: who they are (the register of people), what fell due and what they paid
+and how each payment was allocated, their arrears month by month, their units, debt share, equity and payout if
+leaving, and (for a saver) their balances, points and loans, with a chart of how these moved.
+
+Every figure is a query's own figure: `member show` (projections/coop.py `member_show`) at the period's start and
+end and at each month's end for the chart, `arrangement show` (projections/arrears.py) for the months in arrears,
+`savings show` (projections/fund.py `holder`) for a saver; which dues each payment paid is the one allocation
+rule (ledger/rules/payments.py `paid_oldest_first`) applied to the member's book (ledger/coop/arrears.py
+`MemberBook`) as the arrears fold applies it. Nothing is computed again here.
+
+`StatementBooks` reads the books once for many statements (`mutual statements`): one source as known at one
+time, the chain head it stands on, one register of people, one index of the fund.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ledger import streams
+from ledger.coop.arrears import MemberBook
+from ledger.coop.member import admission_of
+from ledger.errors import FieldError, NotFound, ValidationFailed
+from ledger.events.coop import MemberAdmitted
+from ledger.fund.reading import FundIndex, read_holder
+from ledger.money import ZERO, round_money
+from ledger.people.register import Person
+from ledger.rules.payments import paid_oldest_first
+from ledger.source import StoreSource
+from ledger.store import EventStore
+from ledger.store.people import Register
+from projections.arrears import member_arrears_show
+from projections.coop import member_position, member_show
+from projections.documents.charts import Line, Panel, chart_svg
+from projections.documents.head import ChainHead, head_known_at
+from projections.documents.render import render_html, render_pdf
+
+TEMPLATE = "statement.html"
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationFailed([FieldError("--to", f"{end.isoformat()} is before --from {start.isoformat()}")])
+
+
+@dataclass
+class StatementBooks:
+    """The books read once for any number of statements: one source, as known at the head's recorded time."""
+
+    store: EventStore
+    head: ChainHead
+    source: StoreSource
+    register: Register
+    fund_index: FundIndex | None = None
+    people: dict[str, Person | None] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, store: EventStore, as_known_at: datetime | None) -> StatementBooks:
+        """The head first, then the source as known at its recorded time: what a later append adds is not read."""
+        head = head_known_at(store, as_known_at)
+        known_at = head.recorded_at if as_known_at is None else as_known_at
+        return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
+
+    def person(self, member_id: str) -> Person | None:
+        if member_id not in self.people:
+            found = self.register.find(member_id, "member")
+            self.people[member_id] = found[0] if found else None
+        return self.people[member_id]
+
+    def index(self) -> FundIndex:
+        if self.fund_index is None:
+            self.fund_index = FundIndex(self.source)
+        return self.fund_index
+
+    def members_of(self, coop_id: str, start: date, end: date) -> list[str]:
+        """The co-op's members admitted by `end` who had not left before `start`, by id."""
+        self.source.require(streams.society(coop_id), f"society {coop_id}")
+        found = []
+        for e in self.source.of_type(MemberAdmitted.event_type):
+            adm = admission_of([e])
+            if adm is None or adm.coop_id != coop_id or adm.admitted_on > end:
+                continue
+            left = member_position(self.source, adm.member_id, end).ledger.left_on
+            if left is None or left >= start:
+                found.append(adm.member_id)
+        return sorted(found)
+
+
+def month_ends(start: date, end: date) -> Iterator[date]:
+    """`start`, each month's last day after it and before `end`, and `end`."""
+    yield start
+    day = start
+    while True:
+        last = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+        if last >= end:
+            break
+        if last > start:
+            yield last
+        day = last + timedelta(days=1)
+    if end > start:
+        yield end
+
+
+def _person(member_id: str, person: Person | None) -> dict[str, Any]:
+    """Name and address as the register has them; an erased person is said so; a person not in it, by id."""
+    if person is None:
+        return {"name": member_id, "address": [], "erased": False, "in_register": False}
+    address = person.fields.get("address") if not person.erased else None
+    lines = [part.strip() for part in (address or "").replace("\n", ",").split(",") if part.strip()]
+    return {"name": person.display_name, "address": lines, "erased": person.erased, "in_register": True}
+
+
+def _receipts(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
+    """Each payment in the period and the dues it paid, by the one rule (oldest first, over the dues by `end`)."""
+    dues = [(period, amount) for on, period, amount in book.dues if on <= end]
+    amounts = [a for _, a in dues]
+    paid_so_far = ZERO
+    out = []
+    for on, received in book.payments:
+        if on > end:
+            break
+        before = paid_oldest_first(amounts, paid_so_far)
+        paid_so_far += received
+        if on < start:
+            continue
+        after = paid_oldest_first(amounts, paid_so_far)
+        paid = [(period, a - b) for (period, _), a, b in zip(dues, after, before, strict=True) if a != b]
+        out.append({"on": on, "amount": received, "paid": [{"period": p, "amount": a} for p, a in paid],
+                    "credit": received - sum((a for _, a in paid), ZERO)})
+    return out
+
+
+def _dues(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
+    """The dues that fell due in the period and what the payments by `end` paid against each."""
+    return [{"period": m.period, "due_on": m.due_on, "due": m.due, "paid": m.paid, "outstanding": m.outstanding}
+            for m in book.owed(end) if start <= m.due_on <= end]
+
+
+def _years(books: StatementBooks, member_id: str, start: date, end: date) -> list[dict[str, Any]]:
+    """The member's years closed in the period: where the year's receipts went."""
+    years = member_position(books.source, member_id, end).ledger.years
+    return [{"year": y.year, "start": y.start, "end": y.end, "received": round_money(y.received),
+             "charges": round_money(y.charges), "mortgage_payment": round_money(y.payment),
+             "equity_stake": round_money(y.equity_stake), "reserve": round_money(y.reserve)}
+            for y in years if start <= y.end <= end]
+
+
+def _saver(books: StatementBooks, member_id: str, days: list[date]) -> tuple[dict[str, Any] | None, list[Decimal]]:
+    index = books.index()
+    if not (index.holder_accounts(member_id) or index.holder_loans(member_id) or index.holder_gifts(member_id)):
+        return None, []
+    points = []
+    for day in days:
+        try:
+            points.append(read_holder(books.source, member_id, day, index).points)
+        except NotFound:
+            points.append(ZERO)
+    return read_holder(books.source, member_id, days[-1], index).to_json(), points
+
+
+def statement_data(books: StatementBooks, member_id: str, start: date, end: date) -> dict[str, Any]:
+    """Everything a member's statement shows, as plain data (Decimals and dates): the figures of `member show
+    --json`, `arrangement show --json` and `savings show --json` on the same dates, as known at the same time."""
+    check_period(start, end)
+    closing = member_show(books.source, member_id, end)
+    admitted_on: date = closing["admitted_on"]
+    opening = member_show(books.source, member_id, start) if admitted_on <= start else None
+    book = MemberBook(books.source.stream(streams.member(member_id)))
+    days = [d for d in month_ends(max(start, admitted_on), end)]
+    series = [member_show(books.source, member_id, d) for d in days]
+    saver, points = _saver(books, member_id, days)
+    return {
+        "member": member_id,
+        "person": _person(member_id, books.person(member_id)),
+        "period": {"from": start, "to": end},
+        "head": books.head,
+        "as_known_at": books.head.known_at,
+        "opening": opening,
+        "closing": closing,
+        "dues": _dues(book, start, end),
+        "receipts": _receipts(book, start, end),
+        "years": _years(books, member_id, start, end),
+        "arrears": member_arrears_show(books.source, member_id, end),
+        "saver": saver,
+        "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
+                   "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
+                   "unit_value": [s["unit_value"] for s in series], "points": points},
+    }
+
+
+def statement_chart(data: dict[str, Any]) -> str:
+    s = data["series"]
+    panels = [Panel("Equity and debt share", "pounds", [Line("gross equity", s["days"], s["gross_equity"]),
+                                                   Line("debt share", s["days"], s["debt_share"])]),
+              Panel("Unit value", "pounds per unit", [Line("unit value", s["days"], s["unit_value"])])]
+    if data["saver"] is not None:
+        panels.append(Panel("Savings points", "points", [Line("points", s["days"], s["points"])], pounds=False))
+    return chart_svg(panels, width=7.2 if len(panels) == 2 else 7.6)
+
+
+def statement_html(data: dict[str, Any], *, for_pdf: bool = False, chart: str | None = None) -> str:
+    return render_html(TEMPLATE, {**data, "chart": chart if chart is not None else statement_chart(data)},
+                       for_pdf=for_pdf)
+
+
+def statement_pdf(data: dict[str, Any], chart: str | None = None) -> bytes:
+    context = {**data, "chart": chart if chart is not None else statement_chart(data)}
+    head: ChainHead = data["head"]
+    return render_pdf(TEMPLATE, context, head.recorded_at)
+
+
+def render_statement(data: dict[str, Any], fmt: str) -> bytes:
+    """The statement as `fmt` (html or pdf), as bytes to write."""
+    if fmt == "pdf":
+        return statement_pdf(data)
+    return statement_html(data).encode()
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as out:
+        out.write(data)
+
+
+def statement_file(data: dict[str, Any], fmt: str, folder: str) -> str:
+    """Render one member's statement into `folder` (member id and period name the file); its path."""
+    import os
+
+    period = data["period"]
+    name = f"statement-{data['member']}-{period['from'].isoformat()}-{period['to'].isoformat()}.{fmt}"
+    path = os.path.join(folder, name)
+    _write(path, render_statement(data, fmt))
+    return path
+
+
+def write_statements(books: StatementBooks, member_ids: list[str], start: date, end: date, fmt: str, folder: str,
+                     *, workers: int = 1, on_done: Any = None) -> list[str]:
+    """Every member's statement into `folder`: the books read in this process (one source), the charts and the
+    PDFs rendered by `workers` processes while the next members' figures are read. `on_done(path)` after each."""
+    check_period(start, end)
+    paths: list[str] = []
+    if workers <= 1:
+        for member_id in member_ids:
+            path = statement_file(statement_data(books, member_id, start, end), fmt, folder)
+            paths.append(path)
+            if on_done is not None:
+                on_done(path)
+        return paths
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    # Forked workers (they start at once, with the templates and fonts loaded) render only: each leaves the
+    # parent's database connections alone (`dispose(close=False)`, SQLAlchemy's advice for a fork).
+    context = multiprocessing.get_context("fork")
+    pending: set[Future[str]] = set()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=books.store.engine.dispose, initargs=(False,)) as pool:
+        for member_id in member_ids:
+            pending.add(pool.submit(statement_file, statement_data(books, member_id, start, end), fmt, folder))
+            if len(pending) >= 4 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    paths.append(future.result())
+                    if on_done is not None:
+                        on_done(paths[-1])
+        for future in pending:
+            paths.append(future.result())
+            if on_done is not None:
+                on_done(paths[-1])
+    return sorted(paths)
