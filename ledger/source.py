@@ -195,11 +195,7 @@ class ReplaySource(StoreSource):
         by_type: dict[str, list[StoredEvent]] = {}
         streams = self._streams
         count = 0
-        # only types with an upcaster can hold older payloads: the others cost the hot path nothing
-        upcastable = {name: cls.schema_version for name, cls in REGISTRY.items() if cls.schema_version > 1}
         for event in events:
-            if upcastable and event.schema_version != upcastable.get(event.type, event.schema_version):
-                event = next(current([event]))  # lifted once, as a StoreSource does
             stream = streams.get(event.stream)
             if stream is None:
                 stream = streams[event.stream] = []
@@ -209,6 +205,7 @@ class ReplaySource(StoreSource):
                 typed = by_type[event.type] = []
             typed.append(event)
             count += 1
+        self._lift(by_type)
         self._by_type = by_type  # the log as recorded (counts_by_type)
         self.count = count
         reversals: dict[str, list[StoredEvent]] = {}
@@ -221,6 +218,21 @@ class ReplaySource(StoreSource):
             for found in by_type.values():
                 found.sort(key=_position)
             self._apply_corrections()
+
+    def _lift(self, by_type: dict[str, list[StoredEvent]]) -> None:
+        """Older payloads lifted to their type's current schema version once, as a StoreSource does. Only a type
+        with an upcaster can hold one, and few events are of such types (admissions): they are found by type after
+        the pass, which so costs the other events nothing."""
+        for name, cls in REGISTRY.items():
+            found = by_type.get(name)
+            if cls.schema_version == 1 or not found:
+                continue
+            lifted = {id(e): now for e in found if e.schema_version != cls.schema_version for now in current([e])}
+            if not lifted:
+                continue
+            by_type[name] = [lifted.get(id(e), e) for e in found]
+            for stream in {e.stream for e in found if id(e) in lifted}:
+                self._streams[stream] = [lifted.get(id(e), e) for e in self._streams[stream]]
 
     def _apply_corrections(self) -> None:
         streams, touched, reversals = self._streams, set(), self.reversals()
