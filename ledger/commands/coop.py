@@ -694,7 +694,7 @@ def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str)
     payloads: list[Payload] = []  # each at its type's current schema version, as the envelope's check left it
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
-        pending, payload, errors = checked_envelope(envelope, default_actor=actor, where=where)
+        pending, payload, errors = checked_envelope(envelope, default_actor=actor, where=where, lifted_key=True)
         if errors or pending is None or payload is None:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
         if pending.type in COMPUTED_ON_READ:

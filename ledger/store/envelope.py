@@ -119,9 +119,15 @@ def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
 
 
 def checked_envelope(envelope: object, *, default_actor: str | None = None, default_key: str | None = None,
-                     where: str = "") -> tuple[Pending | None, dict[str, Any] | None, list[FieldError]]:
+                     where: str = "", lifted_key: bool = False
+                     ) -> tuple[Pending | None, dict[str, Any] | None, list[FieldError]]:
     """Validate one envelope: the pending event and its payload at its type's current schema version (what a
-    command's checks read, so nothing parses the stored text again), or the errors."""
+    command's checks read, so nothing parses the stored text again), or the errors.
+
+    `lifted_key` (a command that writes the lift, `mutual record`): an older payload given without a key is keyed
+    by its lift's fact, so the key never carries what the lift leaves out (a v1 admission's salary could be found
+    again by hashing guesses). A restore (`mutual import`) keys it as it always has, so an old file imports to the
+    same chain."""
     if not isinstance(envelope, dict):
         return None, None, [FieldError("envelope", "must be a JSON object")]
     if not _quick_envelope(envelope):
@@ -164,9 +170,19 @@ def checked_envelope(envelope: object, *, default_actor: str | None = None, defa
     if errors or payload_errors:
         return None, None, errors + payload_errors
     metadata_json = canonical_json(metadata)
-    key = get("idempotency_key") or default_key or fact_key(stream, type_name, schema_version, effective, payload_json)
+    key = get("idempotency_key") or default_key or _derived_key(event_type, stream, schema_version, effective,
+                                                                 payload_json, current if lifted_key else None)
     return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json, key, recorded_at,
                     get("version"), get("position"), get("prev_hash"), get("hash"), where), current, []
+
+
+def _derived_key(event_type: type[EventPayload], stream: str, schema_version: int, effective: str, payload_json: str,
+                 current: dict[str, Any] | None) -> str:
+    """The key of an event given without one: its fact's SHA-256. An older payload's fact is its lift's, so a key
+    never carries what the lift leaves out (a v1 admission's salary could be found again by hashing guesses)."""
+    if schema_version == event_type.schema_version or current is None:
+        return fact_key(stream, event_type.event_type, schema_version, effective, payload_json)
+    return fact_key(stream, event_type.event_type, event_type.schema_version, effective, canonical_json(current))
 
 
 def _pending(stream: str, type_: str, schema_version: int, effective: str, payload_json: str, metadata_json: str,
@@ -220,8 +236,9 @@ def _pattern_of(reason: str) -> str:
 def at_current_version(pending: Pending) -> Pending:
     """An event of an older schema version lifted to its type's current one (what `mutual record` writes: a new
     fact enters the chain only in its type's current form, e.g. a `MemberAdmitted` without the salary version 1
-    carried). Its key is the one of the fact as given (given, or derived from the older payload), so the same line
-    recorded, or imported as written, is one fact: `same_fact` says a stored lift and its older form agree."""
+    carried). Its key is the one of the fact as given (given, or derived from the lifted payload: checked_envelope),
+    so the same line recorded, or imported as written, is one fact: `same_fact` says a stored lift and its older
+    form agree."""
     event_type = REGISTRY[pending.type]
     if pending.schema_version == event_type.schema_version:
         return pending

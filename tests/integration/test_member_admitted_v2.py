@@ -175,3 +175,24 @@ def test_a_correction_recorded_before_version_2_with_a_version_1_replacement_is_
     shown = json.loads(ok(backend, "member", "show", "alice", "--as-of", "2025-03-31", "--json").output)
     assert [c["reason"] for c in shown.pop("corrections")] == ["typed again"]
     assert shown == BEFORE["member alice 2025-03-31"]
+
+
+def test_a_version_1_admission_recorded_without_a_key_is_keyed_by_its_lift_so_the_key_holds_no_salary(backend):
+    """A key derived from the version 1 payload would let anyone find the salary again by hashing guesses."""
+    from ledger.store.envelope import pending_from_envelope
+
+    line = {"stream": "member-erin", "type": "MemberAdmitted", "effective_date": "2015-04-01",
+            "payload": {"member_id": "erin", "coop_id": "riverside", "dwelling_id": "flat1", "net_salary": "18123.45",
+                        "payment_rate": "0.33", "deposit": "5800", "debt_share": "108315",
+                        "mortgage_id": "riverside-1"}}
+    ok(backend, "import", "-", input=jsonl([e for e in example_lines()
+                                           if e["type"] in ("SocietyRegistered", "DwellingRegistered",
+                                                            "CollectiveMortgageDrawn")]))
+    ok(backend, "record", "-", input=jsonl([line]))
+    stored = json.loads(ok(backend, "log", "--json", "--type", "MemberAdmitted").output)[-1]
+    as_imported, _ = pending_from_envelope(line, default_actor="clerk")  # a restore keys it as it always has
+    assert as_imported is not None
+    v1_key = as_imported.idempotency_key
+    assert stored["idempotency_key"] != v1_key
+    assert "net_salary" not in stored["payload"] and "18123.45" not in json.dumps(stored)
+    assert "already recorded" in ok(backend, "record", "-", input=jsonl([line])).output  # a retry is still a replay
