@@ -122,8 +122,12 @@ def _paid_out(p: Payload, s: str) -> Legs:
 
 
 def _spent(p: Payload, s: str) -> Legs:
-    """Spending from the reserve: an expense paid from the bank, and the reserve appropriated back to the surplus."""
+    """Spending from the reserve: an expense paid from the bank, and the reserve appropriated back to the surplus.
+    A payout funded from the reserve moves no cash of its own (its `EquityPaidOut` paid it): only the reserve is
+    appropriated."""
     amount = _d(p, "amount")
+    if p.get("funds_payout_of"):
+        return _pair("reserve", "retained_surplus", amount)
     return _pair("reserve_spending", "bank", amount) + _pair("reserve", "retained_surplus", amount)
 
 

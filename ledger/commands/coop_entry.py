@@ -75,6 +75,7 @@ class Entry:
     type: str
     on: date
     payload: Payload
+    key: str | None = None  # the fact's own key, where its text alone does not name it (a payout's funding)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ def envelopes(plan: Plan, *, actor: str, key: str | None = None) -> list[dict[st
                                     "payload": e.payload, "metadata": metadata}
         if key is not None:
             envelope["idempotency_key"] = key if len(plan.entries) == 1 else f"{key}:{number}"
+        elif e.key is not None:
+            envelope["idempotency_key"] = e.key
         out.append(envelope)
     return out
 
@@ -572,8 +575,25 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
     if amount <= 0:
         return [], []
     purpose = f"pay out member {member_id} on leaving"
+    # One payout, one funding: keyed by the fact that this payout is funded, so a retry that names another funding
+    # is refused (its key holds the first) instead of funding the payout twice.
+    funded = f"payout-funding:{member_id}:{on.isoformat()}"
+    drawn = drawn_by_coop(world.of_type(CollectiveMortgageDrawn.event_type))
+    mine = sorted(drawn.get(coop, {}))
+    for stream in (streams.society(coop), *map(streams.mortgage, mine)):
+        earlier = next((e for e in world.stream(stream) if e.idempotency_key == funded), None)
+        if earlier is None:
+            continue
+        was = "reserve" if earlier.type == ReserveSpent.event_type else "top-up"
+        if was != funding or (was == "top-up" and mortgage not in (None, earlier.payload["mortgage_id"])):
+            raise _refuse("--funding", f"member {member_id}'s payout on {on.isoformat()} is funded already "
+                                       f"(position {earlier.position}, a {earlier.type} on {stream}): one payout "
+                                       "is funded once; a correction of that funding is `mutual correct`")
+        if was == "top-up":
+            mortgage = earlier.payload["mortgage_id"]
     if funding == "reserve":
-        spent = entry(streams.society(coop), ReserveSpent, on, coop_id=coop, amount=amount, purpose=purpose)
+        spent = replace(entry(streams.society(coop), ReserveSpent, on, coop_id=coop, amount=amount, purpose=purpose,
+                              funds_payout_of=member_id), key=funded)
         already = check_batch(store, envelopes(Plan("reserve", on, (spent,)), actor=actor), actor=actor,
                               advice=ADVICE_FUND).recorded[0]
         reserve = coop_reserve(world, coop, on)
@@ -581,8 +601,6 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
             raise _refuse("--funding", f"co-op {coop}'s reserve on {on.isoformat()} is {reserve}, less than the "
                                        f"payout of {amount}: fund it with a top-up loan (--funding top-up)")
         return [spent], [reserve_figures(coop)]
-    drawn = drawn_by_coop(world.of_type(CollectiveMortgageDrawn.event_type))
-    mine = sorted(drawn.get(coop, {}))
     if mortgage is None:
         if len(mine) != 1:
             raise _refuse("--mortgage", f"co-op {coop} has {len(mine)} mortgages ({', '.join(mine) or 'none'}): "
@@ -592,8 +610,8 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
     elif mortgage not in mine:
         raise _refuse("--mortgage", f"mortgage {mortgage} is not a mortgage of co-op {coop}"
                                     + (f" (its mortgages: {', '.join(mine)})" if mine else ""))
-    return ([entry(streams.mortgage(mortgage), TopUpLoanDrawn, on, mortgage_id=mortgage, amount=amount,
-                   purpose=purpose)], [mortgage_figures(mortgage)])
+    return ([replace(entry(streams.mortgage(mortgage), TopUpLoanDrawn, on, mortgage_id=mortgage, amount=amount,
+                           purpose=purpose), key=funded)], [mortgage_figures(mortgage)])
 
 
 __all__ = [

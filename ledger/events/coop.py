@@ -347,13 +347,16 @@ class EquityPaidOut(EventPayload):
 
 
 class ReserveSpent(EventPayload):
-    """Spending from a co-op's reserve, e.g. on cyclical repairs."""
+    """Spending from a co-op's reserve, e.g. on cyclical repairs, or a leaving member's payout funded from it."""
 
     event_type = "ReserveSpent"
     stream_kinds = ("society",)
+    added_fields = frozenset({"funds_payout_of"})
     coop_id: Id
     amount: PositiveMoney
     purpose: Text
+    funds_payout_of: Optional[Id] = Field(default=None, description="the leaving member whose payout (its own "
+                                                                    "`EquityPaidOut`, which pays the cash) it funds")
 
 
 class ReserveTransferred(EventPayload):

@@ -62,6 +62,15 @@ def test_member_leave_pays_what_member_show_gives_on_the_leaving_day(store):
     again = entry.leave(store, "p1", on=LEFT, incoming=None, funding="reserve", mortgage=None, actor=ACTOR)
     assert again.entries == plan.entries  # planned again the same: a retry is a replay
     assert entry.enter(store, again, actor=ACTOR).written == 0
+    # the same leaving retried with another funding is refused: one payout is funded once
+    with pytest.raises(ValidationFailed, match="--funding: member p1's payout on 2012-06-01 is funded already"):
+        entry.leave(store, "p1", on=LEFT, incoming=None, funding="top-up", mortgage="m1", actor=ACTOR)
+    # in the general ledger the cash leaves the bank once (the payout); the reserve is appropriated, not spent twice
+    from ledger.accounts.postings import legs_of
+
+    [spent] = [e for e in store.read(stream="society-coop1") if e.type == "ReserveSpent"]
+    assert spent.payload["funds_payout_of"] == "p1"
+    assert not any(leg.role == "bank" for leg in legs_of(spent.type, spent.payload, spent.stream))
 
 
 def test_a_leave_without_a_mortgage_to_top_up_is_refused_by_name(store):
