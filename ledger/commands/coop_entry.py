@@ -57,6 +57,7 @@ from ledger.events.coop import (
     UnitsTransferred,
 )
 from ledger.money import ZERO, round_money
+from ledger.people.register import checked
 from ledger.periods import ADVICE_FUND, adjustment_metadata
 from ledger.rules.payments import annual_payment
 from ledger.store import EventStore
@@ -132,9 +133,17 @@ def envelopes(plan: Plan, *, actor: str, key: str | None = None) -> list[dict[st
 def enter(store: EventStore, plan: Plan, *, actor: str, key: str | None = None) -> Recorded:
     """Record the plan's batch through `record`: its checks, then all of it or nothing; then keep what it holds that
     is personal (a joining member's salary) in the register of people, outside the chain."""
+    _check_personal(plan)
     recorded = record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
     _keep_personal(store, plan, actor)
     return recorded
+
+
+def _check_personal(plan: Plan) -> None:
+    """What the register would refuse is refused before anything is recorded: the batch and the register are
+    written one after the other, so a salary the register cannot keep must not leave the admission behind."""
+    for fields in plan.personal.values():
+        checked(fields)
 
 
 def _keep_personal(store: EventStore, plan: Plan, actor: str) -> None:
@@ -161,6 +170,7 @@ def enter_read(store: EventStore, build: Callable[[], Plan], *, actor: str,
     reads the books (member leave's payout) is recorded on the books it read, never on books moved on since."""
     with store.writers_lock():
         plan = build()
+        _check_personal(plan)
         recorded = record(store, envelopes(plan, actor=actor, key=key), actor=actor, advice=ADVICE_FUND)
     _keep_personal(store, plan, actor)  # (the register is written outside the lock: on SQLite the lock holds the file)
     return plan, recorded

@@ -116,3 +116,13 @@ def test_a_batch_event_is_seen_by_a_type_scan_made_after_it(store):
     world = check_batch(store, [drawn], actor=ACTOR).world
     assert [e.payload["mortgage_id"] for e in world.of_type(CollectiveMortgageDrawn.event_type)] == ["m9"]
     assert World(store).of_type(CollectiveMortgageDrawn.event_type) == []
+
+
+def test_a_salary_the_register_cannot_keep_is_refused_before_the_admission_is_recorded(store):
+    record(store, small_coop(), actor=ACTOR)
+    head = store.head()
+    terms = entry.JoiningTerms(D("9999999999999"), D("0.30"), D("5000.00"), D("65000.00"))
+    plan = entry.admit_member("p9", coop="coop1", dwelling="d2", terms=terms, share=None, on=date(2011, 1, 1))
+    with pytest.raises(ValidationFailed, match="net_salary"):
+        entry.enter(store, plan, actor=ACTOR)
+    assert store.head() == head  # nothing in the chain without its salary in the register, and the other way round
