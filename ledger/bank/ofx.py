@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from ofxtools.models.base import Aggregate
 from ofxtools.Parser import OFXTree
 
-from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, free_text, kind_of
+from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, amount_of, free_text, kind_of
 
 RETURN_WORDS = re.compile(r"(?i).*\b(RETURNED|UNPAID|REFER TO PAYER|RETURN DD|DD RETURN)\b.*", re.DOTALL)
 
@@ -43,7 +42,8 @@ def parse(data: bytes, profile: str | None = None) -> Statement:
     currency = str(stmt.curdef or "GBP")
     closing = None
     if stmt.ledgerbal is not None:
-        closing = Balance(_day(stmt.ledgerbal.dtasof), Decimal(stmt.ledgerbal.balamt), currency)
+        closing = Balance(_day(stmt.ledgerbal.dtasof), amount_of(str(stmt.ledgerbal.balamt), "LEDGERBAL", "BALAMT"),
+                          currency)
     lines = []
     for number, tx in enumerate(stmt.banktranlist or [], start=1):
         lines.append(_line(tx, currency, f"STMTTRN {number}"))
@@ -71,9 +71,7 @@ def _line(tx: Any, currency: str, where: str) -> BankLine:
     fitid = (tx.fitid or "").strip()
     if not fitid:
         raise BankFileRefused(where, "FITID", "is required: the bank's identity of the line")
-    amount = Decimal(tx.trnamt)
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise BankFileRefused(where, "TRNAMT", f"{amount} has more than 2 decimal places")
+    amount = amount_of(str(tx.trnamt), where, "TRNAMT")  # (as every format: two places at most, no exponent)
     if amount == 0:
         raise BankFileRefused(where, "TRNAMT", "is zero: a statement line moves money")
     booked = _day(tx.dtposted)

@@ -173,6 +173,16 @@ def test_ofx_without_fitid_is_refused_naming_the_transaction():
     assert "STMTTRN 4" in message and "FITID" in message
 
 
+@pytest.mark.parametrize("field, given", [("BALAMT", b"1E20"), ("BALAMT", b"13279.815"), ("TRNAMT", b"1E5")])
+def test_ofx_amounts_are_held_to_two_places_and_no_exponent_as_every_format_s_are(field, given):
+    import re
+
+    data = re.sub(rb"<" + field.encode() + rb">[-0-9.]+", b"<" + field.encode() + b">" + given, samples.ofx(A),
+                  count=1)
+    message = _refused(data, "ofx")
+    assert field in message and "at most 2 decimal places" in message
+
+
 def test_ofx_garbage_is_refused():
     assert "ofx" in _refused(b"OFXHEADER:100\nDATA:OFXSGML\n\n<OFX><BANKMSGSRSV1>", "ofx")
 
