@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from ledger.rules.payments import paid_oldest_first
+
 
 class MatchRule(NamedTuple):
     rule_id: str
@@ -66,16 +68,16 @@ def match_credit(reference: str, counterparty: str, rules: Iterable[MatchRule], 
 
 
 def payment_period(member_events: Iterable[tuple[str, date, Mapping[str, Any]]], booked: date) -> str:
-    """The month a payment booked on `booked` pays: the earliest month due by then that is not fully paid (dues
-    against receipts of that month), else the booked month itself (a payment in advance or a new member's first)."""
-    due: dict[str, Decimal] = {}
-    paid: dict[str, Decimal] = {}
-    for type_, on, p in member_events:
-        if type_ == "PaymentDue" and on <= booked:
-            due[p["period"]] = due.get(p["period"], Decimal(0)) + Decimal(p["amount"])
-        elif type_ == "PaymentReceived":
-            paid[p["period"]] = paid.get(p["period"], Decimal(0)) + Decimal(p["amount"])
-    for period in sorted(due):
-        if paid.get(period, Decimal(0)) < due[period]:
-            return period
+    """The month a payment booked on `booked` pays, by the arrears' own rule (payments pay the oldest dues first,
+    `rules.payments.paid_oldest_first`; a returned payment is a negative one): the earliest month due by then that
+    the payments made by then leave unpaid, else the booked month itself (a payment in advance, a first one)."""
+    events = list(member_events)
+    dues = sorted(((on, p["period"], Decimal(p["amount"])) for type_, on, p in events
+                   if type_ == "PaymentDue" and on <= booked), key=lambda due: due[0])  # (stable: same day, log order)
+    paid = sum((Decimal(p["amount"]) if type_ == "PaymentReceived" else -Decimal(p["amount"])
+                for type_, on, p in events if type_ in ("PaymentReceived", "PaymentReturned") and on <= booked),
+               Decimal(0))
+    for (_, period, amount), part in zip(dues, paid_oldest_first((a for _, _, a in dues), paid), strict=True):
+        if part < amount:
+            return str(period)
     return f"{booked.year:04d}-{booked.month:02d}"

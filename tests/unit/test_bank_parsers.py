@@ -257,6 +257,11 @@ def test_a_payment_pays_the_earliest_unpaid_month_else_the_booked_month():
     assert payment_period(events[:3] + [("PaymentReceived", date(2025, 3, 3), {"period": "2025-03",
                                                                                  "amount": "100"})],
                           date(2025, 4, 2)) == "2025-04"
+    # a payment returned by then is not paid; one booked later has not been made yet
+    returned = events + [("PaymentReturned", date(2025, 3, 5), {"amount": "60"})]
+    assert payment_period(returned[:3] + [returned[-1]], date(2025, 3, 20)) == "2025-02"
+    assert payment_period(events[:2] + [("PaymentReceived", date(2025, 3, 25), {"period": "2025-02", "amount": "100"})],
+                          date(2025, 3, 20)) == "2025-02"
 
 
 def test_the_bank_domain_touches_no_database_but_its_personal_table():
