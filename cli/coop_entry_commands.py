@@ -115,7 +115,7 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     for k, v in data.items():
         if isinstance(v, dict):
-            rows += [(f"{k} {part}", _cell(x)) for part, x in v.items() if x is not None]
+            rows += [(f"{k}.{part}", _cell(x)) for part, x in v.items() if x is not None]
         else:
             rows.append((k, _cell(v)))
     return rows
