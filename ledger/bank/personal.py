@@ -67,6 +67,17 @@ def erase_details(conn: Connection, line_id: str) -> bool:
     return bool(conn.execute(delete(line_details).where(line_details.c.line_id == line_id)).rowcount)
 
 
+def erase_member(conn: Connection, member_id: str, line_ids: Sequence[str]) -> int:
+    """A member's erasure reaches the bank's off-chain tables too: the payers' details of the lines matched to them,
+    and the payer names learned for them. Returns how many rows went."""
+    gone = 0
+    ids = list(line_ids)
+    for start in range(0, len(ids), CHUNK):
+        gone += conn.execute(delete(line_details).where(line_details.c.line_id.in_(ids[start:start + CHUNK]))).rowcount
+    gone += conn.execute(delete(learned_payees).where(learned_payees.c.member_id == member_id)).rowcount
+    return gone
+
+
 def payees(conn: Connection, account_id: str) -> dict[str, str]:
     rows = conn.execute(select(learned_payees.c.payee_key, learned_payees.c.member_id)
                         .where(learned_payees.c.account_id == account_id))

@@ -134,8 +134,21 @@ def erase_person(store: EventStore, person_id: str, reason: str, *, actor: str, 
     entry = _entry(register, person_id, _check_kind(kind))
     if entry.erased:
         return Changed(entry, [])  # erased already: nothing left to erase, and nothing is logged twice
+    if entry.kind == "member":
+        _erase_bank_details(store, person_id)  # (first: a failure after it leaves the entry to erase again)
     held = register.erase(person_id, entry.kind, reason, actor=actor, at=store.clock())
     return Changed(_entry(register, person_id, entry.kind), held)
+
+
+def _erase_bank_details(store: EventStore, member_id: str) -> None:
+    """The payers' names and account numbers of the bank lines matched to the member, and the names learned for
+    them (ledger/bank/personal.py): personal data of the member's that the bank's tables hold."""
+    from ledger.bank import personal
+
+    lines = [e.payload["line_id"] for e in store.read(type="BankLineMatched")
+             if e.payload.get("member_id") == member_id]
+    with store.writers_lock(), store.recorder.writing() as conn:
+        personal.erase_member(conn, member_id, lines)
 
 
 def show_person(store: EventStore, person_id: str, kind: str | None = None) -> tuple[Person, list[Change]]:

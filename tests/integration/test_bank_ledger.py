@@ -233,3 +233,23 @@ def test_the_writer_role_imports_and_erases_and_the_auditor_reads_no_names(backe
     auditor = as_role("mutual_auditor")
     with pytest.raises((DBAPIError, LedgerError)):
         bank.line_names(auditor, [line])
+
+
+def test_erasing_a_member_erases_their_payers_details_and_learned_names_in_the_bank_tables(coop):
+    from ledger.bank import personal
+    from ledger.commands.people import add_person, erase_person
+
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    matched = [e.payload["line_id"] for e in coop.read(type="BankLineMatched") if e.payload["member_id"] == "dan"]
+    assert matched and all(bank.line_names(coop, matched).values())
+    queue = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))
+    gift = next(r for r in queue if r["reference"] == "THANKYOU")
+    bank.match_line(coop, ACCOUNT, gift["line_id"], "dan", actor="clerk")  # learns the payer's name for dan
+    with coop.recorder.reading() as conn:
+        assert "dan" in personal.payees(conn, ACCOUNT).values()
+    add_person(coop, "dan", {"name": "Dan Patel"}, actor="clerk", kind="member")
+    erase_person(coop, "dan", "the member asked", actor="clerk")
+    assert bank.line_names(coop, matched + [gift["line_id"]]) == {}
+    with coop.recorder.reading() as conn:
+        assert "dan" not in personal.payees(conn, ACCOUNT).values()
