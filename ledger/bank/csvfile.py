@@ -185,7 +185,10 @@ def _row(n: int, row: list[str], p: Profile) -> tuple[BankLine, Decimal | None]:
         if match:
             name = name or (match.groupdict().get("name") or "")
             reference = reference or (match.groupdict().get("reference") or "")
-    reference = reference or description
+    if p.description_pattern is None:
+        reference = reference or description
+    # (with a pattern, a description it cannot split keeps no reference: the whole text would put the payer's name
+    # into the chain, which keeps references; the name goes off the chain with the line's details)
     kind_text = " ".join(x for x in (cells[p.type] if p.type else "", description, reference) if x)
     returned = amount < 0 and any(r.fullmatch(kind_text) for r in p.returned)
     reversal = any(r.fullmatch(kind_text) for r in p.reversal)

@@ -289,3 +289,11 @@ def test_mt940_lines_without_a_bank_reference_are_numbered_among_equal_lines():
             ":61:2504020402C10,00NTRFREF1\r\n:86:/REMI/REF1/\r\n:62F:C250402GBP120,00\r\n-\r\n").encode()
     lines = read_statement(text, "mt940").lines
     assert [l.line_ref for l in lines] == ["2025-04-02|10.00|REF1|1", "2025-04-02|10.00|REF1|2"]
+
+
+def test_a_description_the_profile_cannot_split_keeps_no_reference_so_no_name_reaches_the_chain():
+    from ledger.bank.csvfile import parse
+
+    data = b"02/05/2025,JANEDOE,100.00\n"  # HSBC (no header row); no space: nothing for the pattern to split
+    statement = parse(data, "hsbc")
+    assert statement.lines[0].reference == ""
