@@ -135,11 +135,28 @@ class _Batch:
             events = self.world.stream(stream)
             period = payment_period(((e.type, e.effective_date, e.payload) for e in events), line.booked)
         payload = self.payment(line, member_id, period).model_dump(mode="json")
+        by_hand = self.entered_by_hand(line, stream)
+        if by_hand is not None:
+            reason = (f"{line.line_id} is {money_text(line.amount)} from {member_id} on {line.booked.isoformat()}, "
+                      f"a payment entered by hand already (position {by_hand}): `mutual bank ignore "
+                      f"{line.line_id[:12]} --reason 'entered by hand'` keeps it once (or correct that entry)")
+            return period, [FieldError("line", reason)]
         problems = check(self.world, stream, PaymentReceived.event_type, line.booked, payload)
         if not problems:
             closed = self.guard.error(stream, payload, line.booked, self.metadata())
             problems = [closed] if closed is not None else []
         return period, problems
+
+    def entered_by_hand(self, line: Line, stream: str) -> int | None:
+        """A receipt of the line's amount on its day entered by hand (no bank line), with the line's reference if
+        it gave one: the same money, which a match would count twice. Its position, or None."""
+        amount = money_text(line.amount)
+        for e in self.world.stream(stream):
+            if (e.type == PaymentReceived.event_type and not e.payload.get("bank_line")
+                    and e.effective_date == line.booked and money_text(Decimal(e.payload["amount"])) == amount
+                    and (not line.reference or e.payload.get("bank_reference") == line.reference)):
+                return int(e.position)
+        return None
 
     @staticmethod
     def payment(line: Line, member_id: str, period: str) -> PaymentReceived:

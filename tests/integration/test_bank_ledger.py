@@ -253,3 +253,18 @@ def test_erasing_a_member_erases_their_payers_details_and_learned_names_in_the_b
     assert bank.line_names(coop, matched + [gift["line_id"]]) == {}
     with coop.recorder.reading() as conn:
         assert "dan" not in personal.payees(conn, ACCOUNT).values()
+
+
+def test_a_payment_entered_by_hand_is_not_matched_again_from_the_statement(coop):
+    from ledger.commands.coop import record
+
+    record(coop, [{"stream": "member-alice", "type": "PaymentReceived", "effective_date": "2025-04-01",
+                   "payload": {"member_id": "alice", "amount": "718.85", "period": "2025-04",
+                               "bank_reference": "SO-alice-2025-04"}}], actor="clerk")
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    outcome = _import(coop, A)
+    assert any("entered by hand already" in r["reason"] for r in outcome.not_matched)
+    receipts = [e for e in coop.read(stream="member-alice", type="PaymentReceived")
+                if e.effective_date == date(2025, 4, 1)]
+    assert len(receipts) == 1  # the same money once, not twice
+    assert any(r["reference"] == "SO-alice-2025-04" for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)))
