@@ -262,6 +262,20 @@ def one_value_per_period(world: World, ev: Proposed) -> list[FieldError]:
     return []
 
 
+def funds_a_payout_paid_that_day(world: World, ev: Proposed) -> list[FieldError]:
+    """Reserve spending that funds a leaving member's payout moves no cash of its own (the payout paid it): so
+    there must be that payout, that day, of at least that much."""
+    member = ev.p.get("funds_payout_of")
+    if not member:
+        return []
+    paid = sum((D(e.payload["amount"]) for e in world.stream(streams.member(member))
+                if e.type == EquityPaidOut.event_type and e.effective_date == ev.on), D(0))
+    if paid < D(ev.p["amount"]):
+        return [FieldError("payload.funds_payout_of", f"member {member} was paid out {paid} on {ev.on.isoformat()}, "
+                                                      f"less than the {ev.p['amount']} it would fund")]
+    return []
+
+
 def return_within_payments(world: World, ev: Proposed) -> list[FieldError]:
     """A payment returned was made: what is returned up to its day is never more than what was paid by then."""
     paid = sum((payment_of(e) for e in world.stream(ev.stream)
@@ -577,7 +591,7 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     add(table, "society", [SocietyRegistered], gate(society_not_registered_twice), clt_registered)
     add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet], society_registered,
         one_a_day)
-    add(table, "society", [ReserveSpent], society_registered)
+    add(table, "society", [ReserveSpent], society_registered, funds_a_payout_paid_that_day)
     add(table, "society", [ReserveTransferred], society_registered, gate(transfer_not_zero),
         transfer_not_a_derived_surplus)
     add(table, "society", [ResaleFormulaSet], society_registered, index_basis_names_series, one_a_day)
@@ -694,7 +708,7 @@ def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str)
     payloads: list[Payload] = []  # each at its type's current schema version, as the envelope's check left it
     for number, envelope in enumerate(envelopes, start=1):
         where = f"event {number}"
-        pending, payload, errors = checked_envelope(envelope, default_actor=actor, where=where, lifted_key=True)
+        pending, payload, errors = checked_envelope(envelope, default_actor=actor, where=where)
         if errors or pending is None or payload is None:
             raise ValidationFailed(errors, where=f"{where} refused, nothing written")
         if pending.type in COMPUTED_ON_READ:

@@ -590,10 +590,12 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
     funded = f"payout-funding:{member_id}:{on.isoformat()}"
     drawn = drawn_by_coop(world.of_type(CollectiveMortgageDrawn.event_type))
     mine = sorted(drawn.get(coop, {}))
+    funded_already = False
     for stream in (streams.society(coop), *map(streams.mortgage, mine)):
         earlier = next((e for e in world.stream(stream) if e.idempotency_key == funded), None)
         if earlier is None:
             continue
+        funded_already = True
         was = "reserve" if earlier.type == ReserveSpent.event_type else "top-up"
         if was != funding or (was == "top-up" and mortgage not in (None, earlier.payload["mortgage_id"])):
             raise _refuse("--funding", f"member {member_id}'s payout on {on.isoformat()} is funded already "
@@ -604,10 +606,8 @@ def _funding(world: World, store: EventStore, coop: str, member_id: str, amount:
     if funding == "reserve":
         spent = replace(entry(streams.society(coop), ReserveSpent, on, coop_id=coop, amount=amount, purpose=purpose,
                               funds_payout_of=member_id), key=funded)
-        already = check_batch(store, envelopes(Plan("reserve", on, (spent,)), actor=actor), actor=actor,
-                              advice=ADVICE_FUND).recorded[0]
         reserve = coop_reserve(world, coop, on)
-        if already is None and reserve < amount:
+        if not funded_already and reserve < amount:
             raise _refuse("--funding", f"co-op {coop}'s reserve on {on.isoformat()} is {reserve}, less than the "
                                        f"payout of {amount}: fund it with a top-up loan (--funding top-up)")
         return [spent], [reserve_figures(coop)]

@@ -119,15 +119,14 @@ def pending_from_envelope(envelope: object, *, default_actor: str | None = None,
 
 
 def checked_envelope(envelope: object, *, default_actor: str | None = None, default_key: str | None = None,
-                     where: str = "", lifted_key: bool = False
+                     where: str = ""
                      ) -> tuple[Pending | None, dict[str, Any] | None, list[FieldError]]:
     """Validate one envelope: the pending event and its payload at its type's current schema version (what a
     command's checks read, so nothing parses the stored text again), or the errors.
 
-    `lifted_key` (a command that writes the lift, `mutual record`): an older payload given without a key is keyed
-    by its lift's fact, so the key never carries what the lift leaves out (a v1 admission's salary could be found
-    again by hashing guesses). A restore (`mutual import`) keys it as it always has, so an old file imports to the
-    same chain."""
+    An older payload given without a key is keyed by its lift's fact, on every way in: the key never carries what
+    the lift leaves out (a v1 admission's salary could be found again by hashing guesses), and a line recorded
+    (written lifted) or imported (kept as written) is the same fact under the same key."""
     if not isinstance(envelope, dict):
         return None, None, [FieldError("envelope", "must be a JSON object")]
     if not _quick_envelope(envelope):
@@ -171,7 +170,7 @@ def checked_envelope(envelope: object, *, default_actor: str | None = None, defa
         return None, None, errors + payload_errors
     metadata_json = canonical_json(metadata)
     key = get("idempotency_key") or default_key or _derived_key(event_type, stream, schema_version, effective,
-                                                                 payload_json, current if lifted_key else None)
+                                                                 payload_json, current)
     return _pending(stream, type_name, schema_version, effective, payload_json, metadata_json, key, recorded_at,
                     get("version"), get("position"), get("prev_hash"), get("hash"), where), current, []
 

@@ -190,9 +190,14 @@ def test_a_version_1_admission_recorded_without_a_key_is_keyed_by_its_lift_so_th
                                                             "CollectiveMortgageDrawn")]))
     ok(backend, "record", "-", input=jsonl([line]))
     stored = json.loads(ok(backend, "log", "--json", "--type", "MemberAdmitted").output)[-1]
-    as_imported, _ = pending_from_envelope(line, default_actor="clerk")  # a restore keys it as it always has
-    assert as_imported is not None
-    v1_key = as_imported.idempotency_key
+    from ledger.store.keys import fact_key
+    from ledger.store.payloads import encode_payload
+
+    v1_text, _ = encode_payload(MemberAdmitted, line["payload"], 1, line["stream"])
+    v1_key = fact_key("member-erin", "MemberAdmitted", 1, "2015-04-01", v1_text)
+    as_imported, _ = pending_from_envelope(line, default_actor="clerk")  # a restore keys it by its lift too
+    assert as_imported is not None and as_imported.idempotency_key != v1_key
     assert stored["idempotency_key"] != v1_key
     assert "net_salary" not in stored["payload"] and "18123.45" not in json.dumps(stored)
     assert "already recorded" in ok(backend, "record", "-", input=jsonl([line])).output  # a retry is still a replay
+    assert stored["idempotency_key"] == as_imported.idempotency_key  # recorded or imported: one fact, one key
