@@ -529,8 +529,7 @@ def leave(store: EventStore, member_id: str, *, on: date, incoming: Incoming | N
     held = world.member_position(member_id, day_before)
     entries = [lease, entry(streams.member(member_id), EquityPaidOut, on, member_id=member_id, amount=amount,
                             arrears_deducted=payout["arrears_deducted"])]
-    funded, figures = _funding(world, store, adm.coop_id, member_id, amount, funding, mortgage or adm.mortgage_id, on,
-                               actor)
+    funded, figures = _funding(world, adm.coop_id, member_id, amount, funding, mortgage or adm.mortgage_id, on)
     entries += funded
     shares = {s: round_money(a) for s, a in sorted(held.ledger.share_capital.items()) if a > 0}
     entries += [entry(streams.member(member_id), ShareCapitalWithdrawn, on, member_id=member_id, society_id=s,
@@ -579,8 +578,8 @@ def _check_incoming(world: World, member_id: str, incoming: Incoming) -> None:
                                     "--incoming-debt-share)")
 
 
-def _funding(world: World, store: EventStore, coop: str, member_id: str, amount: Decimal, funding: Funding,
-             mortgage: str | None, on: date, actor: str) -> tuple[list[Entry], list[Figures]]:
+def _funding(world: World, coop: str, member_id: str, amount: Decimal, funding: Funding, mortgage: str | None,
+             on: date) -> tuple[list[Entry], list[Figures]]:
     """The payout's funding: a top-up of the co-op's loan, or spending from its reserve (refused if too small)."""
     if amount <= 0:
         return [], []
