@@ -22,7 +22,8 @@ from cli.store_commands import export as log_export
 
 if TYPE_CHECKING:
     from cli.main import Context
-    from projections.accounts import ChainHead, Period
+    from projections.accounts import Period
+    from projections.head import ChainHead
 
 Report = Callable[..., dict[str, Any]]
 

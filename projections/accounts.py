@@ -24,23 +24,12 @@ from ledger.periods import STREAM_OWNERS
 from ledger.source import EventSource
 from ledger.store import EventStore
 from projections.books import societies
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    """The log's last event as the books were read (as known at a time): what `mutual audit prove` checks."""
-
-    position: int
-    hash: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"position": self.position, "hash": self.hash}
+from projections.head import ChainHead, head_known_at
 
 
 def chain_head(store: EventStore, as_known_at: datetime | None) -> ChainHead:
     """The head of the log as known at `as_known_at` (the last event recorded by then; now when None)."""
-    head = store.head(as_known_at)
-    return ChainHead(head.position, head.hash)
+    return head_known_at(store, as_known_at)
 
 
 def owners(view: EventSource) -> dict[str, str]:
@@ -170,7 +159,7 @@ class Period:
 def _header(kind: str, period: Period, society: str | None, head: ChainHead,
             as_known_at: datetime | None) -> dict[str, Any]:
     return {"report": kind, "from": period.start, "to": period.end, "society": society, "as_known_at": as_known_at,
-            "chain_head": head.to_json()}
+            "chain_head": head.named()}
 
 
 def journal(view: EventSource, period: Period, society: str | None, head: ChainHead,

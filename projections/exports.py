@@ -17,7 +17,7 @@ from decimal import Decimal
 from ledger.accounts.chart import ROLES, Account
 from ledger.accounts.journal import Entry
 from ledger.clock import format_recorded_at
-from projections.accounts import ChainHead
+from projections.head import ChainHead
 
 CURRENCY = "GBP"
 XERO_TAX_RATE = "No VAT"  # journals between balance-sheet and P&L accounts of a society that is not VAT-registered

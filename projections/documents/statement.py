@@ -36,8 +36,8 @@ from ledger.store.people import Register
 from projections.arrears import member_arrears_show
 from projections.coop import member_position, member_show
 from projections.documents.charts import Line, Panel, chart_svg
-from projections.documents.head import ChainHead, head_known_at
 from projections.documents.render import render_html, render_pdf
+from projections.head import ChainHead, head_known_at
 
 TEMPLATE = "statement.html"
 

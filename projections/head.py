@@ -1,6 +1,7 @@
-"""The chain head a document was drawn from: the log's last event as known at a recorded time.
+"""The chain head an output was drawn from (a statement, a trial balance, an export): the log's last event as
+known at a recorded time.
 
-A document read `as_known_at` T names the last event recorded by T (its position and hash): `mutual audit prove
+An output read `as_known_at` T names the last event recorded by T (its position and hash): `mutual audit prove
 POSITION HASH` shows later that the log up to it is still the one the document was drawn from, and
 `--as-known-at` with the head's recorded time draws the same document again.
 """
@@ -32,6 +33,10 @@ class ChainHead:
 
     def to_json(self) -> dict[str, Any]:
         return {"position": self.position, "hash": self.hash, "recorded_at": self.recorded_at}
+
+    def named(self) -> dict[str, Any]:
+        """Position and hash: what an output names to be proved later."""
+        return {"position": self.position, "hash": self.hash}
 
 
 def head_known_at(store: EventStore, as_known_at: datetime | None) -> ChainHead:
