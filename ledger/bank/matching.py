@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from ledger.rules.payments import paid_oldest_first
+from ledger.coop.arrears import MemberBook
+from ledger.coop.fold import Events
 
 
 class MatchRule(NamedTuple):
@@ -67,17 +67,11 @@ def match_credit(reference: str, counterparty: str, rules: Iterable[MatchRule], 
     return None
 
 
-def payment_period(member_events: Iterable[tuple[str, date, Mapping[str, Any]]], booked: date) -> str:
-    """The month a payment booked on `booked` pays, by the arrears' own rule (payments pay the oldest dues first,
-    `rules.payments.paid_oldest_first`; a returned payment is a negative one): the earliest month due by then that
-    the payments made by then leave unpaid, else the booked month itself (a payment in advance, a first one)."""
-    events = list(member_events)
-    dues = sorted(((on, p["period"], Decimal(p["amount"])) for type_, on, p in events
-                   if type_ == "PaymentDue" and on <= booked), key=lambda due: due[0])  # (stable: same day, log order)
-    paid = sum((Decimal(p["amount"]) if type_ == "PaymentReceived" else -Decimal(p["amount"])
-                for type_, on, p in events if type_ in ("PaymentReceived", "PaymentReturned") and on <= booked),
-               Decimal(0))
-    for (_, period, amount), part in zip(dues, paid_oldest_first((a for _, _, a in dues), paid), strict=True):
-        if part < amount:
-            return str(period)
+def payment_period(member_events: Events, booked: date) -> str:
+    """The month a payment booked on `booked` pays, by the arrears' own fold (ledger/coop/arrears.py: payments pay
+    the oldest dues first, a returned payment is a negative one): the earliest month due by then that the payments
+    made by then leave unpaid, else the booked month itself (a payment in advance, a member's first)."""
+    for month in MemberBook(member_events).owed(booked):
+        if month.outstanding > 0:
+            return month.period
     return f"{booked.year:04d}-{booked.month:02d}"

@@ -133,7 +133,7 @@ class _Batch:
             return "", [FieldError("line", f"{line.line_id} is in {line.currency}: members pay in GBP")]
         if period is None:
             events = self.world.stream(stream)
-            period = payment_period(((e.type, e.effective_date, e.payload) for e in events), line.booked)
+            period = payment_period(events, line.booked)
         payload = self.payment(line, member_id, period).model_dump(mode="json")
         by_hand = self.entered_by_hand(line, stream)
         if by_hand is not None:

@@ -247,21 +247,28 @@ def test_a_rule_that_names_no_member_or_does_not_compile_is_refused():
         compile_rule("SO-(", None, check=True)
 
 
+def _facts(rows):
+    """(type, effective date, payload) rows as the member's stream the folds read."""
+    from ledger.store.records import FoldedEvent
+
+    return [FoldedEvent(n, "member-m1", type_, 1, on, payload) for n, (type_, on, payload) in enumerate(rows, 1)]
+
+
 def test_a_payment_pays_the_earliest_unpaid_month_else_the_booked_month():
     events = [("PaymentDue", date(2025, 2, 1), {"period": "2025-02", "amount": "100"}),
               ("PaymentDue", date(2025, 3, 1), {"period": "2025-03", "amount": "100"}),
               ("PaymentReceived", date(2025, 2, 3), {"period": "2025-02", "amount": "100"}),
               ("PaymentReceived", date(2025, 3, 3), {"period": "2025-03", "amount": "60"})]
-    assert payment_period(events, date(2025, 3, 20)) == "2025-03"  # part-paid
-    assert payment_period(events[:2], date(2025, 3, 20)) == "2025-02"  # the earliest unpaid month first
-    assert payment_period(events[:3] + [("PaymentReceived", date(2025, 3, 3), {"period": "2025-03",
-                                                                                 "amount": "100"})],
+    assert payment_period(_facts(events), date(2025, 3, 20)) == "2025-03"  # part-paid
+    assert payment_period(_facts(events[:2]), date(2025, 3, 20)) == "2025-02"  # the earliest unpaid month first
+    assert payment_period(_facts(events[:3] + [("PaymentReceived", date(2025, 3, 3), {"period": "2025-03",
+                                                                                         "amount": "100"})]),
                           date(2025, 4, 2)) == "2025-04"
     # a payment returned by then is not paid; one booked later has not been made yet
     returned = events + [("PaymentReturned", date(2025, 3, 5), {"amount": "60"})]
-    assert payment_period(returned[:3] + [returned[-1]], date(2025, 3, 20)) == "2025-02"
-    assert payment_period(events[:2] + [("PaymentReceived", date(2025, 3, 25), {"period": "2025-02", "amount": "100"})],
-                          date(2025, 3, 20)) == "2025-02"
+    assert payment_period(_facts(returned[:3] + [returned[-1]]), date(2025, 3, 20)) == "2025-02"
+    later = ("PaymentReceived", date(2025, 3, 25), {"period": "2025-02", "amount": "100"})
+    assert payment_period(_facts(events[:2] + [later]), date(2025, 3, 20)) == "2025-02"
 
 
 def test_the_bank_domain_touches_no_database_but_its_personal_table():
