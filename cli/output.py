@@ -290,7 +290,9 @@ def chain_head(ctx: click.Context, as_known_at: datetime | None) -> tuple[int, s
 
 
 def head_known_at(store: EventStore, as_known_at: datetime | None) -> tuple[int, str]:
-    head = store.head(as_known_at)
+    from projections.head import head_known_at as known
+
+    head = known(store, as_known_at)
     return head.position, head.hash
 
 
