@@ -111,7 +111,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
 COMMAND_MODULES = ("cli.store_commands", "cli.coop_commands", "cli.fund_commands", "cli.audit_commands",
                    "cli.correction_commands", "cli.coop_entry_commands", "cli.person_commands",
                    "cli.arrears_commands", "cli.bank_commands", "cli.statement_commands", "cli.report_commands",
-                   "cli.accounts_commands")
+                   "cli.accounts_commands", "cli.user_commands", "cli.serve_commands",
+                   "cli.approval_commands")
 
 
 def _register() -> None:
