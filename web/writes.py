@@ -1,0 +1,65 @@
+"""Every write from the web, page or API, goes through `perform`: the CLI's own command (cli/invoke.py) run with the
+logged-in user as its actor, or, where four-eyes approval applies, a proposal instead (docs/approvals.md).
+
+One way in means one set of checks: an option the CLI refuses is refused here with the same words, and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from web.deps import Viewer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did: done (with the command's JSON), proposed (awaiting another user's approval), or refused."""
+
+    ok: bool
+    data: Any = None
+    error: str = ""
+    proposal: Any = None  # set when the write became a proposal (web/approvals hook)
+    usage: bool = False  # refused as a bad option value (HTTP 400) rather than by the books (also 400)
+
+    @property
+    def proposed(self) -> bool:
+        return self.proposal is not None
+
+
+def perform(request: Request, viewer: Viewer, argv: Sequence[str]) -> Outcome:
+    """Run `mutual ARGV --actor USER --json` as `viewer`. ARGV is the command and its arguments as the CLI takes
+    them, e.g. ["payment", "receive", "alice", "--amount", "660.00", ...]; never put --actor or --db in it."""
+    if any(a in ("--actor", "--db") or a.startswith(("--actor=", "--db=")) for a in argv):
+        return Outcome(False, error="--actor and --db are set by the server, not by the request", usage=True)
+    argv = [*argv, "--actor", viewer.username, "--json"]
+    proposal = _propose_if_needed(request, viewer, argv)
+    if proposal is not None:
+        return proposal
+    return ran(run(request, argv))
+
+
+def run(request: Request, argv: Sequence[str]) -> Any:
+    from cli.invoke import run as invoke
+
+    return invoke(request.app.state.url, list(argv))
+
+
+def ran(result: Any) -> Outcome:
+    if not result.ok:
+        return Outcome(False, error=result.error, usage=result.exit_code == 2)
+    try:
+        data = orjson.loads(result.stdout) if result.stdout.strip() else None
+    except orjson.JSONDecodeError:
+        data = result.stdout
+    return Outcome(True, data=data)
+
+
+def _propose_if_needed(request: Request, viewer: Viewer, argv: list[str]) -> Outcome | None:
+    """Four-eyes hook: the approvals helper fills this in (a write that needs a second user becomes a proposal)."""
+    return None
