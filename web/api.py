@@ -81,10 +81,10 @@ def _scalar(name: str, value: Any) -> str:
         raise Refused(f"{name}: expected text, got {json.dumps(value)}")
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        return _text(name, value)
     if isinstance(value, _Float):
         raise Refused(f"{name}: {value} is a JSON number; send amounts and decimals as strings (\"660.00\")")
+    if isinstance(value, str):
+        return _text(name, value)
     raise Refused(f"{name}: expected text, got a JSON {type(value).__name__}")
 
 
@@ -237,9 +237,20 @@ def _refuse_dash(field: Field, value: str) -> None:
     raise Refused(f"{field.name}: {value[:40]!r} cannot start with '-'")
 
 
-def _failed(error: str, usage: bool) -> JSONResponse:
+def _failed(spec: ApiCommand, error: str, usage: bool) -> JSONResponse:
     status = 404 if not usage and _NOT_FOUND.fullmatch(error) else 400
+    if usage:
+        error = _named(spec, error)
     return JSONResponse({"error": error or "the command failed; nothing was written"}, status_code=status)
+
+
+def _named(spec: ApiCommand, error: str) -> str:
+    """Click's message names an option as the command line spells it ('--as-of', 'MEMBER'): led by the API's name."""
+    for field in spec.fields:
+        spelled = {*field.param.opts, field.param.human_readable_name, (field.param.metavar or "")} - {""}
+        if any(f"'{name}'" in error or f" {name} " in error or f"'{name}" in error for name in spelled):
+            return f"{field.name}: {error}"
+    return error
 
 
 def _member_only_self(spec: ApiCommand, viewer: Viewer, values: Values) -> None:
@@ -265,7 +276,7 @@ def _query_endpoint(spec: ApiCommand) -> Callable[..., Any]:
             # an audit or verify that found something prints its report and exits 1: the report is the answer
             return Response(ran.stdout.encode("utf-8"), media_type="application/json",
                             headers={"X-Mutual-Exit-Code": str(ran.exit_code)})
-        return _failed(ran.error, ran.exit_code == 2)
+        return _failed(spec, ran.error, ran.exit_code == 2)
 
     endpoint.__name__ = "query_" + "_".join(spec.path).replace("-", "_")
     return endpoint
@@ -333,7 +344,7 @@ def _write_endpoint(spec: ApiCommand) -> Callable[..., Any]:
                             status_code=202, media_type="application/json")
         if not outcome.ok:
             error = outcome.error.replace(upload, spec.upload or "body") if upload else outcome.error
-            return _failed(error, outcome.usage)
+            return _failed(spec, error, outcome.usage)
         return Response(orjson.dumps(outcome.data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
                         + b"\n", media_type="application/json")
 
