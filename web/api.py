@@ -220,7 +220,7 @@ def _argv(spec: ApiCommand, values: Values, upload_path: str | None = None, *, l
             raise Refused(f"{field.name}: missing (the command needs it)")
     if spec.query:
         return [*argv, *last, *(["--", *positional] if positional else [])]
-    for field, value in zip((f for f in spec.fields if f.argument), positional):
+    for field, value in zip((f for f in spec.fields if f.argument), positional, strict=False):
         if value.startswith("-") and value != upload_path:
             _refuse_dash(field, value)
     return [*spec.path, *positional, *argv[len(spec.path):], *last]
@@ -259,7 +259,9 @@ def _member_only_self(spec: ApiCommand, viewer: Viewer, values: Values) -> None:
 
 
 def _query_endpoint(spec: ApiCommand) -> Callable[..., Any]:
-    async def endpoint(request: Request, viewer: Viewer = Depends(require(*spec.roles))) -> Response:
+    allowed = require(*spec.roles)
+
+    async def endpoint(request: Request, viewer: Viewer = Depends(allowed)) -> Response:
         try:
             given: dict[str, Any] = dict(_query_values(request))
             values = _checked(spec, given, from_query=True)
@@ -314,7 +316,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 
 def _write_endpoint(spec: ApiCommand) -> Callable[..., Any]:
-    async def endpoint(request: Request, viewer: Viewer = Depends(require(*spec.roles))) -> Response:
+    allowed = require(*spec.roles)
+
+    async def endpoint(request: Request, viewer: Viewer = Depends(allowed)) -> Response:
         upload: str | None = None
         try:
             if spec.upload:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.api_books import shared_books, shared_client  # noqa: F401  (fixtures)
 from tests.web.conftest import csrf, login
+
+pytest_plugins = ["tests.web.api_books"]  # shared_books, shared_client: one examples import per backend
 
 GOOD = {"member_id": "alice", "amount": "660.00", "period": "2025-05", "bank_reference": "SO-ALICE-2025-05",
         "on": "2025-05-03", "key": "hostile-test"}

@@ -8,9 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.web.api_books import shared_books, shared_client  # noqa: F401  (fixtures)
 from tests.web.conftest import login
 from web.api_spec import api_commands
+
+pytest_plugins = ["tests.web.api_books"]  # shared_books, shared_client: one examples import per backend
 
 # command -> (the API's URL, the CLI's argv for the same question); {head} and {hash} are the log's head
 QUESTIONS: dict[str, tuple[str, list[str]]] = {
@@ -100,8 +101,8 @@ def test_a_member_reads_their_own_position_as_the_cli_prints_it(shared_books, sh
 
 def test_a_member_asking_for_bob_is_told_not_found(shared_client):
     login(shared_client, "member", member="alice")
-    for url in ("/api/member/show/bob", "/api/savings/show/bob", "/api/arrangement/show/bob", "/api/coop/show/riverside",
-                "/api/log"):
+    for url in ("/api/member/show/bob", "/api/savings/show/bob", "/api/arrangement/show/bob",
+                "/api/coop/show/riverside", "/api/log"):
         answer = shared_client.get(url)
         assert answer.status_code == 404, url
         assert "bob" not in answer.text and "riverside" not in answer.text
