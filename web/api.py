@@ -349,15 +349,17 @@ def _write_endpoint(spec: ApiCommand) -> Callable[..., Any]:
         if not outcome.ok:
             error = outcome.error.replace(upload, spec.upload or "body") if upload else outcome.error
             return _failed(spec, error, outcome.usage)
-        return Response(orjson.dumps(outcome.data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
-                        + b"\n", media_type="application/json")
+        from cli.output import dumps
+
+        # the CLI's own encoder: the same bytes `mutual ... --json` printed (perform hands them over parsed)
+        return Response((dumps(outcome.data) + "\n").encode("utf-8"), media_type="application/json")
 
     endpoint.__name__ = "write_" + "_".join(spec.path).replace("-", "_")
     return endpoint
 
 
 def _suffix(request: Request) -> str:
-    """The uploaded file's kind, for a command that reads it by its name's ending (`?filename=` or the type)."""
+    """The uploaded file's name ending, from its content type, for a command that tells a format by it."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return {"text/csv": ".csv", "application/x-ofx": ".ofx", "application/xml": ".xml", "text/xml": ".xml",
             "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl"}.get(kind, "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 
-from tests.web.conftest import csrf, login
+from tests.web.conftest import EXAMPLES, csrf, login
 
 PAYMENT = {"member_id": "alice", "amount": "660.00", "period": "2025-05", "bank_reference": "SO-ALICE-2025-05",
            "on": "2025-05-03", "key": "api-payment-1"}
@@ -63,3 +63,53 @@ def test_record_takes_json_lines_in_the_body(examples, client):
     assert answer.status_code == 200, answer.text
     event = _last_event(client)
     assert event["type"] == "PaymentReceived" and event["payload"]["period"] == "2025-06"
+
+
+def test_a_writes_answer_is_the_bytes_the_cli_prints_for_it(examples, client):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    login(client, "clerk", username="clara")
+    answer = client.post("/api/payment/receive", json={**PAYMENT, "dry_run": True},
+                         headers={"X-CSRF-Token": csrf(client)})
+    printed = CliRunner().invoke(cli, ["--db", examples.url, "payment", "receive", "alice", "--amount", "660.00",
+                                       "--period", "2025-05", "--bank-reference", "SO-ALICE-2025-05", "--on",
+                                       "2025-05-03", "--key", "api-payment-1", "--dry-run", "--actor", "clara",
+                                       "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert answer.content == printed.stdout_bytes
+
+
+def test_bank_import_takes_the_statement_as_the_body_and_a_second_import_writes_nothing(examples, client):
+    statement = (EXAMPLES / "bank" / "riverside-2025-04-a.csv.csv").read_bytes()
+    login(client, "clerk", username="clara")
+    token = {"X-CSRF-Token": csrf(client), "content-type": "text/csv"}
+
+    first = client.post("/api/bank/import?account=riverside-current&format=csv", content=statement, headers=token)
+    assert first.status_code == 200, first.text
+    assert first.json()["lines_new"] == 7
+    head = examples.store().head()
+    again = client.post("/api/bank/import?account=riverside-current", content=statement, headers=token)
+    assert again.status_code == 200, again.text
+    assert examples.store().head() == head
+    queue = client.get("/api/bank/unmatched?account=riverside-current")
+    assert queue.status_code == 200 and len(queue.json()) == 7
+
+
+def test_an_empty_upload_is_refused_naming_the_file(examples, client):
+    login(client, "clerk")
+    answer = client.post("/api/bank/import?account=riverside-current", content=b"",
+                         headers={"X-CSRF-Token": csrf(client)})
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("file:")
+
+
+def test_an_auditor_keeps_a_checkpoint_and_a_clerk_may_not(examples, client):
+    login(client, "clerk")
+    assert client.post("/api/audit/checkpoint", json={}, headers={"X-CSRF-Token": csrf(client)}).status_code == 403
+    login(client, "auditor", username="audrey")
+    answer = client.post("/api/audit/checkpoint", json={}, headers={"X-CSRF-Token": csrf(client)})
+    assert answer.status_code == 200, answer.text
+    listed = client.get("/api/audit/checkpoints").json()
+    assert len(listed) == 1
