@@ -326,7 +326,7 @@ def _write_endpoint(spec: ApiCommand) -> Callable[..., Any]:
                 content = await _body(request, MAX_UPLOAD)
                 if not content:
                     raise Refused(f"{spec.upload}: the request body (the file) is empty")
-                handle, upload = tempfile.mkstemp(prefix="mutual-api-", suffix=_suffix(request))
+                handle, upload = tempfile.mkstemp(prefix="mutual-api-")
                 with os.fdopen(handle, "wb") as out:
                     out.write(content)
             else:
@@ -356,13 +356,6 @@ def _write_endpoint(spec: ApiCommand) -> Callable[..., Any]:
 
     endpoint.__name__ = "write_" + "_".join(spec.path).replace("-", "_")
     return endpoint
-
-
-def _suffix(request: Request) -> str:
-    """The uploaded file's name ending, from its content type, for a command that tells a format by it."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return {"text/csv": ".csv", "application/x-ofx": ".ofx", "application/xml": ".xml", "text/xml": ".xml",
-            "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl"}.get(kind, "")
 
 
 # --- the OpenAPI description of each route -------------------------------------------------------------------------
