@@ -310,6 +310,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
         raise Refused(f"body: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except RecursionError:
         raise Refused("body: nested too deeply") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise Refused(f"body: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise Refused("body: expected a JSON object of the command's arguments and options")
     return data
