@@ -367,9 +367,10 @@ _ERROR = {"content": {"application/json": {"schema": {"type": "object", "propert
 
 
 def _described(field: Field) -> str:
-    """A field's help, and what the command line calls it."""
-    cli_name = field.name.upper() if field.argument else field.flag
-    return f"{field.help} (`{cli_name}`)" if field.help else f"`{cli_name}`"
+    """A field's help, what its type asks for, and what the command line calls it."""
+    cli_name = (field.param.metavar or field.name.upper()) if field.argument else field.flag
+    kind = schema_of(field).get("description", "")
+    return " ".join(part for part in (field.help, kind and f"({kind})", f"`{cli_name}`") if part)
 
 
 def _parameter(field: Field, where: str) -> dict[str, Any]:
