@@ -68,3 +68,26 @@ def test_the_commands_left_out_have_no_route(schema):
                        for p in paths), name
     assert not any(o in ("output", "actor", "json", "witness") for route in schema["paths"].values()
                    for op in route.values() for o in _documented(op))
+
+
+def test_every_route_admits_exactly_the_roles_api_roles_names():
+    from fastapi.routing import APIRoute
+
+    from web.api import router
+
+    routes = {route.path: route for route in router.routes if isinstance(route, APIRoute)}
+    for spec in api_commands():
+        route = routes[spec.route]
+        roles = {getattr(dep.call, "roles", None) for dep in route.dependant.dependencies} - {None}
+        assert roles == {API_ROLES[spec.name]}, spec.name
+        assert ("csrf_checked" in {getattr(d.call, "__name__", "") for d in route.dependant.dependencies}) \
+            == (not spec.query), spec.name
+
+
+def test_a_member_may_ask_only_about_themselves_and_writes_are_for_clerks_and_treasurers():
+    member_may = sorted(name for name, roles in API_ROLES.items() if "member" in roles)
+    assert member_may == ["arrangement show", "member show", "savings show"]
+    for spec in api_commands():
+        if not spec.query:
+            assert set(API_ROLES[spec.name]) <= {"clerk", "treasurer", "auditor"}, spec.name
+        assert "admin" not in API_ROLES[spec.name]
