@@ -17,6 +17,8 @@ from web.sessions import csrf_checked
 
 router = APIRouter()
 CHECKPOINTERS = ("auditor", "treasurer")
+CHECKPOINTER = require(*CHECKPOINTERS)
+READER = require(*STAFF)
 
 
 def _audit_page(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
@@ -28,7 +30,7 @@ def _audit_page(request: Request, viewer: Viewer, status: int = 200, **context: 
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, viewer: Viewer = Depends(require(*STAFF))) -> HTMLResponse:
+def audit_page(request: Request, viewer: Viewer = Depends(READER)) -> HTMLResponse:
     return _audit_page(request, viewer)
 
 
@@ -45,7 +47,7 @@ def _proof(request: Request, argv: list[str]) -> dict[str, Any]:
 @router.post("/audit/prove", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 async def prove(request: Request, position: str = Form(""), hash: str = Form(""),
                 witness: UploadFile | None = File(None), public_key: UploadFile | None = File(None),
-                viewer: Viewer = Depends(require(*STAFF))) -> HTMLResponse:
+                viewer: Viewer = Depends(READER)) -> HTMLResponse:
     """Prove the log against a digest (position and hash), or every signed digest in a witness file (with the
     society's public key)."""
     if witness is not None and witness.filename:
@@ -64,7 +66,7 @@ async def prove(request: Request, position: str = Form(""), hash: str = Form("")
 
 
 @router.post("/audit/checkpoint", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
-def checkpoint(request: Request, viewer: Viewer = Depends(require(*CHECKPOINTERS))) -> HTMLResponse:
+def checkpoint(request: Request, viewer: Viewer = Depends(CHECKPOINTER)) -> HTMLResponse:
     """Keep the books folded at the head (after checking the chain): later audits replay against them."""
     from web.writes import perform
 

@@ -16,6 +16,8 @@ from web.sessions import csrf_checked
 
 router = APIRouter()
 READERS = ("clerk", "treasurer", "auditor")  # the board reads the fund, the log and the audit, not the queue
+READER = require(*READERS)
+WRITER = require(*WRITERS)
 
 
 def _bank_page(request: Request, viewer: Viewer, moment: When, source: Any, account: str | None = None,
@@ -32,7 +34,7 @@ def _bank_page(request: Request, viewer: Viewer, moment: When, source: Any, acco
 
 
 @router.get("/bank", response_class=HTMLResponse)
-def bank_page(request: Request, account: str | None = None, viewer: Viewer = Depends(require(*READERS)),
+def bank_page(request: Request, account: str | None = None, viewer: Viewer = Depends(READER),
               moment: When = Depends(when), source: Any = Depends(books)) -> HTMLResponse:
     """The accounts, the queue (of one account, or all) and, for one account, its reconciliation."""
     return _bank_page(request, viewer, moment, source, account or None)
@@ -51,7 +53,7 @@ def _done(request: Request, viewer: Viewer, moment: When, source: Any, account: 
 @router.post("/bank/import", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 async def import_statement(request: Request, account: str = Form(""), format: str = Form("auto"),
                            profile: str = Form(""), no_match: str = Form(""),
-                           statement: UploadFile | None = File(None), viewer: Viewer = Depends(require(*WRITERS)),
+                           statement: UploadFile | None = File(None), viewer: Viewer = Depends(WRITER),
                            moment: When = Depends(when), source: Any = Depends(books)) -> HTMLResponse:
     """Record a statement's lines once each: a second upload of the same file writes nothing."""
     data = await upload_bytes(statement, "statement")
@@ -65,7 +67,7 @@ async def import_statement(request: Request, account: str = Form(""), format: st
 
 @router.post("/bank/match", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 def match(request: Request, line: str = Form(""), member: str = Form(""), period: str = Form(""),
-          account: str = Form(""), viewer: Viewer = Depends(require(*WRITERS)), moment: When = Depends(when),
+          account: str = Form(""), viewer: Viewer = Depends(WRITER), moment: When = Depends(when),
           source: Any = Depends(books)) -> HTMLResponse:
     """Match a credit line to a member: their payment, checked as `mutual record` checks it."""
     argv = ["bank", "match", one_line_field("line", line), member]
@@ -75,7 +77,7 @@ def match(request: Request, line: str = Form(""), member: str = Form(""), period
 
 @router.post("/bank/ignore", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 def ignore(request: Request, line: str = Form(""), reason: str = Form(""), account: str = Form(""),
-           viewer: Viewer = Depends(require(*WRITERS)), moment: When = Depends(when),
+           viewer: Viewer = Depends(WRITER), moment: When = Depends(when),
            source: Any = Depends(books)) -> HTMLResponse:
     """Take a line off the queue: not a member's payment (the reason is kept with it)."""
     argv = ["bank", "ignore", one_line_field("line", line), "--reason", one_line_field("reason", reason)]
@@ -83,7 +85,7 @@ def ignore(request: Request, line: str = Form(""), reason: str = Form(""), accou
 
 
 @router.post("/bank/auto", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
-def auto(request: Request, account: str = Form(""), viewer: Viewer = Depends(require(*WRITERS)),
+def auto(request: Request, account: str = Form(""), viewer: Viewer = Depends(WRITER),
          moment: When = Depends(when), source: Any = Depends(books)) -> HTMLResponse:
     """Run the account's rules and learned payer names over its queue again."""
     return _done(request, viewer, moment, source, account, ["bank", "auto", "--account", account])

@@ -18,6 +18,9 @@ from web.sessions import csrf_checked
 router = APIRouter()
 READERS = ("clerk", "treasurer", "auditor")
 CLOSERS = ("treasurer",)
+CLOSER = require(*CLOSERS)
+READER = require(*READERS)
+WRITER = require(*WRITERS)
 
 
 def _corrections_page(request: Request, viewer: Viewer, moment: When, status: int = 200,
@@ -30,7 +33,7 @@ def _corrections_page(request: Request, viewer: Viewer, moment: When, status: in
 
 
 @router.get("/corrections", response_class=HTMLResponse)
-def corrections_page(request: Request, viewer: Viewer = Depends(require(*READERS)),
+def corrections_page(request: Request, viewer: Viewer = Depends(READER),
                      moment: When = Depends(when)) -> HTMLResponse:
     return _corrections_page(request, viewer, moment)
 
@@ -45,7 +48,7 @@ def _position(value: str) -> str:
 @router.post("/corrections", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 def correct(request: Request, position: str = Form(""), reason: str = Form(""), replacement_type: str = Form(""),
             replacement_payload: str = Form(""), on: str = Form(""), prior_period: str = Form(""),
-            viewer: Viewer = Depends(require(*WRITERS)), moment: When = Depends(when)) -> HTMLResponse:
+            viewer: Viewer = Depends(WRITER), moment: When = Depends(when)) -> HTMLResponse:
     """Reverse the event at a position (optionally replacing it): a new event; nothing is edited."""
     from web.writes import perform
 
@@ -81,14 +84,14 @@ def _periods_page(request: Request, viewer: Viewer, moment: When, source: Any, s
 
 
 @router.get("/periods", response_class=HTMLResponse)
-def periods_page(request: Request, viewer: Viewer = Depends(require(*READERS)), moment: When = Depends(when),
+def periods_page(request: Request, viewer: Viewer = Depends(READER), moment: When = Depends(when),
                  source: Any = Depends(books)) -> HTMLResponse:
     return _periods_page(request, viewer, moment, source)
 
 
 @router.post("/periods", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
 def close_period(request: Request, society: str = Form(""), start: str = Form(""), end: str = Form(""),
-                 viewer: Viewer = Depends(require(*CLOSERS)), moment: When = Depends(when),
+                 viewer: Viewer = Depends(CLOSER), moment: When = Depends(when),
                  events: Any = Depends(store)) -> HTMLResponse:
     """Close a society's period: later events dated inside it need a prior-period adjustment."""
     from ledger.source import StoreSource

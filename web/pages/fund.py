@@ -16,6 +16,8 @@ from web.render import page
 
 router = APIRouter()
 READERS = STAFF  # clerk, treasurer, auditor, board
+READER = require(*READERS)
+READER_OR_SAVER = require(*READERS, "member")
 
 
 def _funds(source: Any) -> list[str]:
@@ -46,7 +48,7 @@ def _points_chart(quote: dict[str, Any], payout: date) -> str:
 
 @router.get("/fund", response_class=HTMLResponse)
 def fund_page(request: Request, fund: str | None = None, years: int = 10,
-              viewer: Viewer = Depends(require(*READERS)), moment: When = Depends(when),
+              viewer: Viewer = Depends(READER), moment: When = Depends(when),
               source: Any = Depends(books)) -> HTMLResponse:
     """The fund's liquidity, its forecast (a chart and the table), its savers' accounts and its loans."""
     from projections.fund import FundIndex
@@ -69,7 +71,7 @@ def fund_page(request: Request, fund: str | None = None, years: int = 10,
 
 
 @router.get("/fund/savers/{holder}", response_class=HTMLResponse)
-def saver_page(request: Request, holder: str, viewer: Viewer = Depends(require(*READERS, "member")),
+def saver_page(request: Request, holder: str, viewer: Viewer = Depends(READER_OR_SAVER),
                moment: When = Depends(when)) -> HTMLResponse:
     """A saver's balances, points and loans; a member sees only their own."""
     own_member(viewer, holder)
@@ -78,7 +80,7 @@ def saver_page(request: Request, holder: str, viewer: Viewer = Depends(require(*
 
 
 @router.get("/fund/loans/{loan}", response_class=HTMLResponse)
-def loan_page(request: Request, loan: str, viewer: Viewer = Depends(require(*READERS)),
+def loan_page(request: Request, loan: str, viewer: Viewer = Depends(READER),
               moment: When = Depends(when)) -> HTMLResponse:
     data = cli_json(request, ["loan", "show", loan, *dates(moment)])
     return page(request, "fund/loan.html", viewer, moment, loan=data)
@@ -87,7 +89,7 @@ def loan_page(request: Request, loan: str, viewer: Viewer = Depends(require(*REA
 @router.get("/fund/quote", response_class=HTMLResponse)
 def quote_page(request: Request, amount: str | None = None, months: str | None = None, points: str | None = None,
                holder: str | None = None, fund: str | None = None, on: str | None = None,
-               viewer: Viewer = Depends(require(*READERS)), moment: When = Depends(when)) -> HTMLResponse:
+               viewer: Viewer = Depends(READER), moment: When = Depends(when)) -> HTMLResponse:
     """`mutual loan quote` as a form: the whole contract and its points curve (writes nothing)."""
     form = {"amount": amount or "", "months": months or "", "points": points or "", "holder": holder or "",
             "fund": fund or "", "on": on or ""}

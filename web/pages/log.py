@@ -3,6 +3,8 @@ page, next and previous by position, filtered by type, stream, member and effect
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
@@ -11,6 +13,7 @@ from web.render import page
 
 router = APIRouter()
 PAGE = 50
+READER = require(*STAFF)
 
 
 def _position(name: str, value: str | None) -> int | None:
@@ -34,8 +37,8 @@ def _filter_value(name: str, value: str | None) -> str | None:
 @router.get("/log", response_class=HTMLResponse)
 def log_page(request: Request, type: str | None = None, stream: str | None = None, member: str | None = None,
              date_from: str | None = None, date_to: str | None = None, after: str | None = None,
-             before: str | None = None, viewer: Viewer = Depends(require(*STAFF)), moment: When = Depends(when),
-             events_store=Depends(store)) -> HTMLResponse:  # type: ignore[no-untyped-def]
+             before: str | None = None, viewer: Viewer = Depends(READER), moment: When = Depends(when),
+             events_store: Any = Depends(store)) -> HTMLResponse:
     from ledger.events import REGISTRY
     from projections.log import Filters, one_line, summary
     from projections.log import page as log_page_of
