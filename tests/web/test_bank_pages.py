@@ -118,3 +118,12 @@ def test_a_reconciliation_is_shown_for_one_account(examples, client):
     response = client.get("/bank", params={"account": ACCOUNT, "as_of": "2025-04-30"})
     data = cli(examples, "bank", "reconcile", "--account", ACCOUNT, "--as-of", "2025-04-30")
     assert response.status_code == 200 and money(data["statement_balance"]) in response.text
+
+
+@pytest.mark.parametrize(("form", "field"), [({"line": "--no-learn", "member": "alice"}, "line"),
+                                             ({"line": "bl-1", "member": "--help"}, "member")])
+def test_a_match_value_that_looks_like_an_option_is_refused_naming_the_field(examples, client, form, field):
+    login(client, "clerk")
+    before = head(examples)
+    response = client.post("/bank/match", data={**form, "csrf": csrf(client)})
+    assert response.status_code == 400 and f"{field}:" in response.text and head(examples) == before

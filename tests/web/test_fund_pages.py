@@ -80,3 +80,9 @@ def test_a_quote_with_a_bad_amount_names_the_field(examples, client):
     response = client.get("/fund/quote", params={"amount": "12.345", "months": "12"})
     assert response.status_code == 400
     assert "--amount" in response.text
+
+
+def test_a_saver_or_loan_id_that_looks_like_an_option_is_refused_naming_it(examples, client):
+    login(client, "clerk")
+    assert "holder:" in client.get("/fund/savers/--help").text
+    assert client.get("/fund/loans/--json").status_code == 400

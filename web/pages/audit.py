@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse
 
 from web.deps import STAFF, Viewer, require
-from web.pages.ops_common import cli_json, saved, status_of, upload_bytes
+from web.pages.ops_common import argument, cli_json, saved, status_of, upload_bytes
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -59,9 +59,7 @@ async def prove(request: Request, position: str = Form(""), hash: str = Form("")
         position, hash = position.strip(), hash.strip()
         if not position.isascii() or not position.isdigit() or int(position) < 1:
             raise HTTPException(400, f"position: {position!r} is not a position (a whole number from 1)")
-        if not hash:
-            raise HTTPException(400, "hash: give the digest's hash (64 hex digits)")
-        proof = _proof(request, ["audit", "prove", position, hash])
+        proof = _proof(request, ["audit", "prove", position, argument("hash", hash)])
     return _audit_page(request, viewer, proof=proof, form={"position": position, "hash": hash})
 
 

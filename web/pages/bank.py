@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from web.deps import WRITERS, Viewer, When, books, require, when
-from web.pages.ops_common import cli_json, one_line_field, saved, status_of, upload_bytes
+from web.pages.ops_common import argument, cli_json, one_line_field, saved, status_of, upload_bytes
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -70,7 +70,7 @@ def match(request: Request, line: str = Form(""), member: str = Form(""), period
           account: str = Form(""), viewer: Viewer = Depends(WRITER), moment: When = Depends(when),
           source: Any = Depends(books)) -> HTMLResponse:
     """Match a credit line to a member: their payment, checked as `mutual record` checks it."""
-    argv = ["bank", "match", one_line_field("line", line), member]
+    argv = ["bank", "match", argument("line", line), argument("member", member)]
     argv += ["--period", period] if period else []
     return _done(request, viewer, moment, source, account, argv)
 
@@ -80,7 +80,7 @@ def ignore(request: Request, line: str = Form(""), reason: str = Form(""), accou
            viewer: Viewer = Depends(WRITER), moment: When = Depends(when),
            source: Any = Depends(books)) -> HTMLResponse:
     """Take a line off the queue: not a member's payment (the reason is kept with it)."""
-    argv = ["bank", "ignore", one_line_field("line", line), "--reason", one_line_field("reason", reason)]
+    argv = ["bank", "ignore", argument("line", line), "--reason", one_line_field("reason", reason)]
     return _done(request, viewer, moment, source, account, argv)
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from web.deps import WRITERS, Viewer, When, books, require, store, when
-from web.pages.ops_common import cli_json, one_line_field, status_of
+from web.pages.ops_common import argument, cli_json, one_line_field, status_of
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -97,7 +97,7 @@ def close_period(request: Request, society: str = Form(""), start: str = Form(""
     from ledger.source import StoreSource
     from web.writes import perform
 
-    outcome = perform(request, viewer, ["period", "close", society.strip(), "--start", start.strip(),
+    outcome = perform(request, viewer, ["period", "close", argument("society", society), "--start", start.strip(),
                                         "--end", end.strip()])
     form = {} if outcome.ok else {"society": society, "start": start, "end": end}
     return _periods_page(request, viewer, moment, StoreSource(events), status_of(outcome), outcome=outcome,

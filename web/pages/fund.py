@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from web.deps import STAFF, Viewer, When, books, own_member, require, when
-from web.pages.ops_common import cli_json, dates
+from web.pages.ops_common import argument, cli_json, dates
 from web.render import page
 
 router = APIRouter()
@@ -75,14 +75,14 @@ def saver_page(request: Request, holder: str, viewer: Viewer = Depends(READER_OR
                moment: When = Depends(when)) -> HTMLResponse:
     """A saver's balances, points and loans; a member sees only their own."""
     own_member(viewer, holder)
-    data = cli_json(request, ["savings", "show", holder, *dates(moment)])
+    data = cli_json(request, ["savings", "show", argument("holder", holder), *dates(moment)])
     return page(request, "fund/saver.html", viewer, moment, saver=data)
 
 
 @router.get("/fund/loans/{loan}", response_class=HTMLResponse)
 def loan_page(request: Request, loan: str, viewer: Viewer = Depends(READER),
               moment: When = Depends(when)) -> HTMLResponse:
-    data = cli_json(request, ["loan", "show", loan, *dates(moment)])
+    data = cli_json(request, ["loan", "show", argument("loan", loan), *dates(moment)])
     return page(request, "fund/loan.html", viewer, moment, loan=data)
 
 
@@ -101,6 +101,9 @@ def quote_page(request: Request, amount: str | None = None, months: str | None =
             argv += [option, value]
     argv += dates(moment, as_of=False)
     quote = cli_json(request, argv)
-    payout = date.fromisoformat(on) if on else moment.as_of  # (the CLI has accepted `on` as a date by now)
+    try:
+        payout = date.fromisoformat(on) if on else moment.as_of  # (the CLI has accepted `on` as a date by now)
+    except ValueError:
+        raise HTTPException(400, f"on: {on!r} is not an ISO date (YYYY-MM-DD)") from None
     return page(request, "fund/quote.html", viewer, moment, form=form, quote=quote,
                 chart=_points_chart(quote, payout))

@@ -91,3 +91,12 @@ def status_of(outcome: Any) -> int:
     if outcome.proposed:
         return 202
     return 200 if outcome.ok else 400
+
+
+def argument(field: str, value: str) -> str:
+    """A form value passed as a command's positional argument: one line, and never taken for an option (a value
+    starting with '-' would be read as one)."""
+    value = one_line_field(field, value)
+    if value.startswith("-"):
+        raise HTTPException(400, f"{field}: {value!r} may not start with '-'")
+    return value
