@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import itertools
 import sys
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -165,28 +162,11 @@ def log(obj: Context, stream: str | None, type_: str | None, member: str | None,
 def _chosen(store: EventStore, stream: str | None, type_: str | None, member: str | None, date_from: date | None,
             date_to: date | None, tail: int | None, reverse: bool, limit: int | None,
             as_known_at: datetime | None) -> list[StoredEvent]:
-    """The events filtered, then the last `tail` of them, then newest first if asked, then the first `limit`."""
-    read = functools.partial(store.read, date_from=date_from, date_to=date_to, recorded_to=as_known_at)
-    found: Iterable[StoredEvent]
-    if member is not None:
-        from ledger.errors import NotFound
-        from projections.log import held_streams, names_member
+    """The events filtered, then the last `tail` of them, then newest first if asked, then the first `limit`
+    (projections/log.py `chosen`, which the web's /log pages through too)."""
+    from projections.log import Filters, chosen
 
-        held = held_streams(store.read(type="SavingsAccountOpened", recorded_to=as_known_at), member) | \
-            held_streams(store.read(type="LoanGranted", recorded_to=as_known_at), member)
-        found = [e for e in read(stream=stream, type=type_) if names_member(e, member, held)]
-        if not found and not any(True for _ in store.read(stream=f"member-{member}", recorded_to=as_known_at)):
-            raise NotFound(f"member: {member} is not a member in the books (no member-{member} stream)")
-    elif tail is None and not reverse and limit is not None:
-        return list(itertools.islice(read(stream=stream, type=type_), limit))  # (reads no more than it shows)
-    else:
-        found = read(stream=stream, type=type_)
-    events = list(found)
-    if tail is not None:
-        events = events[-tail:]
-    if reverse:
-        events.reverse()
-    return events[:limit] if limit is not None else events
+    return chosen(store, Filters(stream, type_, member, date_from, date_to, as_known_at), tail, reverse, limit)
 
 
 @click.command()

@@ -9,12 +9,17 @@ Everything is made one line of printable text: a payload's free text may hold ne
 
 from __future__ import annotations
 
+import collections
+import functools
+import itertools
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledger.store import StoredEvent
+from ledger.store import EventStore, StoredEvent
 from ledger.store.mapper import current_payload
 
 WIDTH = 80
@@ -166,6 +171,108 @@ def names_member(event: StoredEvent, member_id: str, held: set[str]) -> bool:
         return True
     p = event.payload
     return any(p.get(name) == member_id for name in MEMBER_FIELDS)
+
+
+# -- choosing events (`mutual log` and the web's /log) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a log query keeps: one stream, one type, a member's log, an effective-date range, as known at a time."""
+
+    stream: str | None = None
+    type: str | None = None
+    member: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    as_known_at: datetime | None = None
+
+
+def matching(store: EventStore, filters: Filters, after: int = 0) -> Iterator[StoredEvent]:
+    """The events the filters keep, in position order, from after position `after`. A member not in the books is
+    NotFound (rather than an empty log that looks like a member with no history)."""
+    f = filters
+    read = functools.partial(store.read, after=after, stream=f.stream, type=f.type, date_from=f.date_from,
+                             date_to=f.date_to, recorded_to=f.as_known_at)
+    if f.member is None:
+        yield from read()
+        return
+    from ledger.errors import NotFound
+
+    member = f.member
+    held = held_streams(store.read(type="SavingsAccountOpened", recorded_to=f.as_known_at), member) | \
+        held_streams(store.read(type="LoanGranted", recorded_to=f.as_known_at), member)
+    found = False
+    for e in read():
+        if names_member(e, member, held):
+            found = True
+            yield e
+    if not found and not any(True for _ in store.read(stream=f"member-{member}", recorded_to=f.as_known_at)):
+        raise NotFound(f"member: {member} is not a member in the books (no member-{member} stream)")
+
+
+def chosen(store: EventStore, filters: Filters, tail: int | None = None, reverse: bool = False,
+           limit: int | None = None) -> list[StoredEvent]:
+    """`mutual log`'s selection: the events filtered, then the last `tail` of them, then newest first if asked,
+    then the first `limit`."""
+    if filters.member is None and tail is None and not reverse and limit is not None:
+        return list(itertools.islice(matching(store, filters), limit))  # (reads no more than it shows)
+    events = list(matching(store, filters))
+    if tail is not None:
+        events = events[-tail:]
+    if reverse:
+        events.reverse()
+    return events[:limit] if limit is not None else events
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the log by position: its events, and where the pages before and after it start."""
+
+    events: list[StoredEvent]
+    previous_before: int | None  # ask for `before=` this for the page before (None: this is the first)
+    next_after: int | None  # ask for `after=` this for the page after (None: this is the last)
+
+
+def page(store: EventStore, filters: Filters, *, after: int = 0, before: int | None = None,
+         size: int = 50) -> Page:
+    """`size` events after position `after`, or the `size` just before position `before` when given."""
+    if before is not None:
+        kept: collections.deque[StoredEvent] = collections.deque(maxlen=size + 1)
+        for e in matching(store, filters):
+            if e.position >= before:
+                break
+            kept.append(e)
+        events = list(kept)
+        earlier = len(events) > size
+        events = events[1:] if earlier else events
+        return Page(events, events[0].position if earlier and events else None,
+                    events[-1].position if events else None)
+    events = list(itertools.islice(matching(store, filters, after), size + 1))
+    later = len(events) > size
+    events = events[:size]
+    return Page(events, events[0].position if after > 0 and events else None,
+                events[-1].position if later else None)
+
+
+def corrections(store: EventStore, as_known_at: datetime | None = None) -> list[dict[str, Any]]:
+    """The books' corrections, newest first: every reversal, and every event recorded as a prior-period
+    adjustment (docs/audit.md), each as position, dates, type, stream, what it did and why."""
+    from ledger.periods import PRIOR_PERIOD
+
+    rows = []
+    for e in store.read(recorded_to=as_known_at):
+        adjustment = e.metadata.get("adjustment") == PRIOR_PERIOD
+        if e.type != "EventReversed" and not adjustment:
+            continue
+        rows.append({"position": e.position, "effective_date": e.effective_date, "recorded_at": e.recorded_at,
+                     "type": e.type, "stream": e.stream, "actor": e.metadata.get("actor"),
+                     "reason": one_line(str(e.payload.get("reason") or e.metadata.get("reason") or "")),
+                     "reversed_position": e.payload.get("position") if e.type == "EventReversed" else None,
+                     "replacement_type": e.payload.get("replacement_type") if e.type == "EventReversed" else None,
+                     "prior_period": adjustment, "summary": summary(e)})
+    rows.reverse()
+    return rows
 
 
 # -- 80 columns --------------------------------------------------------------------------------------------------
