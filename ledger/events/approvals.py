@@ -49,7 +49,7 @@ class ProposalMade(EventPayload):
 
 class ProposalApproved(EventPayload):
     """A different user approved the proposal and its command ran, as that user, against the books as they stood:
-    its events are those at positions `first_position` to `last_position` (none when it found them recorded)."""
+    its events (recorded with the approver as actor) are those at positions `first_position` to `last_position`."""
 
     event_type = "ProposalApproved"
     stream_kinds = ("proposal",)
