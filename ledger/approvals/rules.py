@@ -164,6 +164,6 @@ def proposal_errors(argv: list[str], proposer: str) -> list[FieldError]:
         known = ", ".join(sorted(FOUR_EYES))
         errors.append(FieldError("command", f"`{path or '(none)'}` is not a command under four-eyes approval "
                                             f"({known}): run it directly"))
-    elif "--dry-run" in argv:
-        errors.append(FieldError("command", "a dry run writes nothing: there is nothing to approve"))
+    elif "--dry-run" in argv or "--help" in argv:
+        errors.append(FieldError("command", "a dry run or --help writes nothing: there is nothing to approve"))
     return errors
