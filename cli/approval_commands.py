@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
-from cli.coop_entry_commands import policy_set
+from cli.coop_entry_commands import entry_options, policy_set
 from cli.output import emit_json, table
-from cli.params import ID, ISO_DATE, MONEY
+from cli.params import ID, MONEY
 from cli.params import actor as _actor
 
 if TYPE_CHECKING:
@@ -136,14 +136,12 @@ def _decided(decision: Any, as_json: bool) -> None:
 @click.argument("coop", type=ID)
 @click.option("--reserve-spending-limit", "limit", type=MONEY, required=True,
               help="Reserve spending above this needs a second user's approval.")
-@click.option("--on", "on", type=ISO_DATE, required=True, help="Effective date.")
-@click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@entry_options
 @click.pass_obj
-def policy_approval_limit(obj: Context, coop: str, limit: Decimal, on: date, actor: Optional[str],
-                          as_json: bool) -> None:
+def policy_approval_limit(obj: Context, coop: str, limit: Decimal, on: date, dry_run: bool, key: Optional[str],
+                          actor: Optional[str], as_json: bool) -> None:
     """From a date, COOP's reserve spending above the limit needs a second user's approval (without a limit, all
-    of it does).
+    of it does: docs/approvals.md).
 
     \b
     Example:
@@ -151,7 +149,13 @@ def policy_approval_limit(obj: Context, coop: str, limit: Decimal, on: date, act
     """
     from ledger.commands import approvals
 
-    result = approvals.set_approval_limit(obj.store, coop, limit, on, _actor(actor))
+    result = approvals.set_approval_limit(obj.store, coop, limit, on, _actor(actor), key=key, dry_run=dry_run)
+    if isinstance(result, dict):
+        if as_json:
+            emit_json(result)
+        else:
+            click.echo(f"dry run: approval limit of {coop} set to {limit} from {on.isoformat()} (nothing written)")
+        return
     if as_json:
         emit_json({"written": result.written, "positions": result.positions, "head_position": result.head.position,
                    "head_hash": result.head.hash})

@@ -32,7 +32,7 @@ from ledger.events.approvals import (
     ProposalRejected,
 )
 from ledger.events.base import field_errors
-from ledger.periods import check_closed
+from ledger.periods import adjustment_metadata, check_closed
 from ledger.source import StoreSource
 from ledger.store import AppendResult, EventStore, NewEvent
 from ledger.store.proposals import Proposal, Proposals
@@ -83,8 +83,10 @@ def reserve_limit(store: EventStore, coop: str, on: date) -> Optional[Decimal]:
     return Decimal(last.payload["reserve_spending_limit"])
 
 
-def set_approval_limit(store: EventStore, coop: str, limit: Decimal, on: date, actor: str) -> AppendResult:
-    """From `on`, reserve spending of `coop` above `limit` needs a second user's approval."""
+def set_approval_limit(store: EventStore, coop: str, limit: Decimal, on: date, actor: str, *,
+                       key: Optional[str] = None, dry_run: bool = False) -> AppendResult | dict[str, Any]:
+    """From `on`, reserve spending of `coop` above `limit` needs a second user's approval. (`dry_run`: checked, not
+    written; the event it would write comes back. Inside `prior_period_adjustment` it is recorded as one.)"""
     where = f"approval limit of {coop}"
     stream = streams.society(coop)
     events = list(store.read(stream=stream))
@@ -98,11 +100,14 @@ def set_approval_limit(store: EventStore, coop: str, limit: Decimal, on: date, a
         event = ApprovalLimitSet(coop_id=coop, reserve_spending_limit=str(limit))
     except ValidationError as exc:
         raise _refuse(field_errors(exc, prefix=""), where) from None
-    metadata = {"actor": actor}
+    metadata = {"actor": actor, **adjustment_metadata()}
     problem = check_closed(stream, event.to_json(), on, metadata, lambda s: list(store.read(stream=s)))
     if problem is not None:
         raise _refuse([problem], where)
-    key = f"approval-limit:{coop}:{on.isoformat()}:{limit}"
+    if dry_run:
+        return {"dry_run": True, "events": [{"stream": stream, "type": event.event_type,
+                                             "effective_date": on.isoformat(), "payload": event.to_json()}]}
+    key = key or f"approval-limit:{coop}:{on.isoformat()}:{limit}"
     return store.append(stream, [NewEvent(event, on, key)], expected_version=events[-1].version, metadata=metadata)
 
 

@@ -149,3 +149,10 @@ def test_the_cli_proposes_lists_and_approves(books):
     assert own.exit_code == 1 and "different user" in own.error
     assert run(books.url, ["proposal", "approve", pid, "--actor", "treasurer1"]).ok
     assert run(books.url, ["audit"]).ok
+
+
+def test_a_dry_run_of_the_limit_writes_nothing(books):
+    head = books.store().head().position
+    shown = run(books.url, ["policy", "set", "approval-limit", "riverside", "--reserve-spending-limit", "500",
+                            "--on", "2026-01-01", "--dry-run", "--json"])
+    assert shown.ok and '"ApprovalLimitSet"' in shown.stdout and books.store().head().position == head
