@@ -61,5 +61,19 @@ def ran(result: Any) -> Outcome:
 
 
 def _propose_if_needed(request: Request, viewer: Viewer, argv: list[str]) -> Outcome | None:
-    """Four-eyes hook: the approvals helper fills this in (a write that needs a second user becomes a proposal)."""
-    return None
+    """Four-eyes approval (docs/approvals.md): a payout, a loan, a write-off, a correction, a period close or reserve
+    spending above the co-op's limit becomes a proposal that a different user approves (None: run it now). The
+    proposal is checked first (a dry run where the command has one): refused, nothing is written."""
+    from ledger.commands import approvals
+    from ledger.errors import LedgerError
+
+    store = request.app.state.store
+    need = approvals.need_of(store, argv)
+    if need is None:
+        return None
+    try:
+        found = approvals.propose(store, argv, viewer.username, viewer.role,
+                                  runner=lambda line: run(request, line), need=need)
+    except LedgerError as exc:
+        return Outcome(False, error=str(exc))
+    return Outcome(True, proposal=found.to_json(with_argv=False))

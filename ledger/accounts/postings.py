@@ -232,6 +232,12 @@ RULES: dict[str, Rule] = {
     "BankPaymentReturned": nothing("the returned payment's receipt is reversed (EventReversed)"),
     "BankMatchRuleSet": nothing("a matching rule"),
     "BankMatchRuleRemoved": nothing("a matching rule"),
+    # -- four-eyes approval (docs/approvals.md) ----------------------------------------------------------------------
+    "ApprovalLimitSet": nothing("policy"),
+    "ProposalMade": nothing("a proposal: the approved command's own events post"),
+    "ProposalApproved": nothing("an approval: the approved command's own events post"),
+    "ProposalRejected": nothing("a rejection: nothing is done"),
+    "ProposalRefused": nothing("a refusal: nothing of the command is written"),
 }
 
 # The types whose events move money (the journal reads only these).

@@ -660,6 +660,9 @@ CHECKED_BY_ITS_COMMAND = {
     "BankPaymentReturned": "mutual bank import", "BankMatchRuleSet": "mutual bank rules set",
     "BankMatchRuleRemoved": "mutual bank rules remove",
     "ChartOfAccountsSet": "mutual accounts chart",
+    "ApprovalLimitSet": "mutual policy set approval-limit", "ProposalMade": "mutual propose",
+    "ProposalApproved": "mutual proposal approve", "ProposalRejected": "mutual proposal reject",
+    "ProposalRefused": "mutual proposal approve",
 }
 
 

@@ -36,6 +36,7 @@ OWN_ID_FIELDS: dict[str, tuple[str, ...]] = {
     "bank": ("account_id",),
     "index": ("series",),
     "society": ("society_id", "coop_id", "fund_id"),
+    "proposal": ("proposal_id",),
 }
 
 
