@@ -164,3 +164,19 @@ def test_the_date_picker_is_a_plain_get_form_that_htmx_swaps_in_place(examples, 
     assert page.text.count('id="page-figures"') == 1
     htmx = client.get("/members/alice?as_of=2020-06-30&as_known_at=", headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and 'id="page-figures"' in htmx.text
+
+
+def test_months_unpaid_show_as_arrears_on_the_dashboard_and_by_month_on_the_members_page(examples, app, client):
+    ran = run(examples.url, ["accrue", "--through", "2025-05-31", "--actor", "test-clerk"])
+    assert ran.ok, ran.error
+    arrears = cli_json(examples.url, "arrears", "--coop", "riverside", "--as-of", "2025-05-31")
+    carol = next(m for m in arrears["members"] if m["member"] == "carol")
+    login(client, "clerk")
+    dashboard = client.get("/coops/riverside?as_of=2025-05-31")
+    assert shown(arrears["outstanding"]) in dashboard.text and carol["months_in_arrears"] in dashboard.text
+    for bucket, total in arrears["buckets"].items():
+        assert f"{bucket} days" in dashboard.text and shown(total) in dashboard.text
+    login(client, "member", member="carol")
+    page = client.get("/members/carol?as_of=2025-05-31")
+    assert "April 2025" in page.text and "May 2025" in page.text
+    assert shown(carol["outstanding"]) in page.text
