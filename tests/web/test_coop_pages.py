@@ -180,3 +180,20 @@ def test_months_unpaid_show_as_arrears_on_the_dashboard_and_by_month_on_the_memb
     page = client.get("/members/carol?as_of=2025-05-31")
     assert "April 2025" in page.text and "May 2025" in page.text
     assert shown(carol["outstanding"]) in page.text
+
+
+def test_a_member_who_saves_in_the_fund_sees_their_savings_and_a_link_to_the_fund_page(examples, app, client):
+    opened = ["savings", "open", "alice-jak", "--fund", "app6", "--holder", "alice", "--kind", "jak",
+              "--on", "2024-01-01"]
+    deposited = ["savings", "deposit", "alice-jak", "--amount", "1200.00", "--on", "2024-01-15"]
+    for argv in (opened, deposited):
+        ran = run(examples.url, [*argv, "--actor", "test-clerk"])
+        assert ran.ok, ran.error
+    saver = cli_json(examples.url, "savings", "show", "alice", "--as-of", AS_OF)
+    login(client, "member", member="alice")
+    page = client.get(f"/members/alice?as_of={AS_OF}")
+    assert "Your savings in the fund" in page.text and shown(saver["savings"]) in page.text
+    assert f'href="/fund/savers/alice?as_of={AS_OF}"' in page.text
+    assert page.text.count("Savings points") == 2  # the row, and the points panel the statement's chart gains
+    login(client, "member", member="carol")
+    assert "Your savings in the fund" not in client.get(f"/members/carol?as_of={AS_OF}").text
