@@ -12,8 +12,7 @@ admin reads none of the books.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -54,15 +53,9 @@ def found(question: Callable[..., T], *args: Any) -> T:
         raise HTTPException(404, str(exc)) from None
 
 
-@contextmanager
-def drawing() -> Iterator[None]:
-    with CHARTS:
-        yield
-
-
-def keep(moment: When, **more: str) -> str:
-    """The query string that keeps a page's dates (and `more`) on a link."""
-    return urlencode({**moment.query(), **more})
+def keep(moment: When) -> str:
+    """The query string that keeps a page's dates on a link."""
+    return urlencode(moment.query())
 
 
 def statement_link(member_id: str, start: date, moment: When, fmt: str = "pdf") -> str:
@@ -104,7 +97,7 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     since = found(statement_data, books, member_id, shown["admitted_on"], moment.as_of)
     year_start = max(date(moment.as_of.year, 1, 1), shown["admitted_on"])
     year = found(statement_data, books, member_id, year_start, moment.as_of)
-    with drawing():
+    with CHARTS:
         chart = statement_chart(since)
     return page(request, "coop/member.html", viewer, moment, m=shown, person=since["person"],
                 arrears=found(member_arrears_show, books.source, member_id, moment.as_of), year=year,

@@ -15,9 +15,15 @@ from fastapi.responses import Response
 
 from projections.documents.board import board_data, board_html, board_pdf
 from projections.documents.board_xlsx import board_xlsx
-from projections.documents.statement import StatementBooks, render_statement, statement_data
+from projections.documents.statement import (
+    StatementBooks,
+    statement_chart,
+    statement_data,
+    statement_html,
+    statement_pdf,
+)
 from web.deps import Viewer, When, _date, own_member, store, when
-from web.pages.coop import drawing, found, member_or_staff, staff_only
+from web.pages.coop import CHARTS, found, member_or_staff, staff_only
 
 router = APIRouter()
 
@@ -58,8 +64,9 @@ def statement(request: Request, member_id: str, start: str | None = Query(None, 
     first, last = period(start, end, moment)
     books = StatementBooks.open(store(request), moment.as_known_at)
     data = found(statement_data, books, member_id, first, last)
-    with drawing():
-        content = render_statement(data, fmt)
+    with CHARTS:  # only the drawing waits for the lock; the PDF is rendered beside other requests
+        chart = statement_chart(data)
+    content = statement_pdf(data, chart) if fmt == "pdf" else statement_html(data, chart=chart).encode()
     return download(content, fmt, f"statement-{member_id}-{first.isoformat()}-{last.isoformat()}")
 
 
@@ -76,6 +83,6 @@ def board_pack(request: Request, coop_id: str, start: str | None = Query(None, a
     if fmt == "xlsx":
         content = board_xlsx(data)
     else:
-        with drawing():
+        with CHARTS:
             content = board_pdf(data) if fmt == "pdf" else board_html(data).encode()
     return download(content, fmt, f"board-pack-{coop_id}-{first.isoformat()}-{last.isoformat()}")
