@@ -47,6 +47,15 @@ def test_every_staff_role_reads_the_dashboard_with_the_figures_coop_show_prints(
             assert f'href="/dwellings/{dwelling}?as_of={AS_OF}"' in page.text
 
 
+def test_every_staff_role_reads_every_coop_page(examples, app, client):
+    for role in STAFF:
+        login(client, role)
+        for path in (*COOP_PAGES, "/members/alice", "/members/bob"):
+            page = client.get(f"{path}?as_of={AS_OF}")
+            assert page.status_code == 200, (role, path, page.text)
+            assert 'id="page-figures"' in page.text and "drawn from chain head" in page.text
+
+
 def test_a_members_page_shows_the_figures_member_show_prints_with_the_equity_chart(examples, app, client):
     alice = cli_json(examples.url, "member", "show", "alice", "--as-of", AS_OF)
     login(client, "member", member="alice")
