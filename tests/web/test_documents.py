@@ -81,3 +81,12 @@ def test_a_bad_period_or_format_is_refused_naming_the_field(examples, app, clien
     unknown = client.get("/members/zed/statement", params=PERIOD)
     assert unknown.status_code == 404 and "member zed" in unknown.text
     assert client.get("/coops/nowhere/board-pack", params=PERIOD).status_code == 404
+
+
+def test_the_board_pack_opens_as_a_web_page_from_the_dashboards_form(examples, app, client):
+    login(client, "board")
+    form = client.get("/coops/riverside?as_of=2025-03-31").text.split('action="/coops/riverside/board-pack"')[1]
+    assert 'name="from" value="2025-01-01"' in form and 'name="to" value="2025-03-31"' in form
+    got = client.get("/coops/riverside/board-pack", params={**PERIOD, "format": "html"})
+    assert got.status_code == 200 and "<svg" in got.text
+    assert got.headers["content-disposition"] == 'inline; filename="board-pack-riverside-2025-01-01-2025-03-31.html"'
