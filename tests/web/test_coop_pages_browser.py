@@ -1,0 +1,68 @@
+"""The member's date picker in a real browser (Debian's chromium): htmx swaps the figures in place and keeps the
+dates in the address bar; a date the server refuses falls back to the plain form's error page naming the field."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.web.conftest import login
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+
+
+@pytest.fixture
+def served(app) -> Iterator[str]:
+    """The app under uvicorn on a free port of this machine, for as long as the test runs."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+def test_the_date_picker_swaps_a_members_figures_in_place_and_refuses_a_bad_date_by_name(examples, app, client,
+                                                                                        served):
+    from playwright.sync_api import sync_playwright
+
+    from web.sessions import COOKIE
+
+    login(client, "member", member="alice")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            context = browser.new_context()
+            context.add_cookies([{"name": COOKIE, "value": client.cookies.get(COOKIE), "url": served}])
+            page = context.new_page()
+            page.goto(f"{served}/members/alice?as_of=2025-03-31")
+            figures = page.locator("#page-figures .figures")
+            assert "£23,667.16" in figures.inner_text()
+            page.evaluate("document.body.dataset.marker = 'not reloaded'")
+            page.fill("input[name=as_of]", "2020-06-30")
+            page.click("form.when button")
+            page.wait_for_function("location.search.includes('as_of=2020-06-30')")
+            page.wait_for_function("!document.querySelector('#page-figures').textContent.includes('£23,667.16')")
+            assert page.evaluate("document.body.dataset.marker") == "not reloaded"  # swapped, not reloaded
+            assert "30 June 2020" in page.locator("#page-figures .provenance").inner_text()
+            page.fill("input[name=as_known_at]", "yesterday")
+            page.click("form.when button")
+            page.wait_for_selector("p.error")
+            assert "as_known_at" in page.locator("p.error").inner_text()
+        finally:
+            browser.close()
