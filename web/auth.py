@@ -1,32 +1,27 @@
 """Logging in and out: GET/POST /login, POST /logout, and the login throttle (docs/web.md).
 
-Throttle: 5 failed logins in 15 minutes for one user name, or from one client address, and further attempts get
-429 until the oldest of them is 15 minutes old, even with the right password. Failures are kept in the database
-(`login_failures`), so every server process and a restart see them; the name is kept only as a hash (people type
-passwords into the name box). A successful login clears its name's failures.
+Throttle (the rule: ledger/users/rules.py `throttled`): 5 failed logins in 15 minutes for one user name, or from
+one client address, and further attempts get 429 until the oldest of them is 15 minutes old, even with the right
+password. Failures are kept in the database (`login_failures`), so every server process and a restart see them;
+the name is kept only as a hash (people type passwords into the name box). A successful login clears its name's
+failures. The client address is the socket's peer, or the X-Forwarded-For that uvicorn trusts from a local proxy.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ledger.commands.users import authenticate
-from ledger.store.users import UserTable
+from ledger.commands.users import log_in, login_throttled
 from web.deps import Viewer
 from web.render import page
 from web.sessions import LOGIN_COOKIE, Sessions, csrf_checked
 
 router = APIRouter()
 
-WINDOW = timedelta(minutes=15)
-LIMIT = 5
 NEXT = re.compile(r"/(?!/)[A-Za-z0-9/_.~-]{0,200}")
 
 
@@ -37,10 +32,6 @@ def _sessions(request: Request) -> Sessions:
 def _safe_next(value: object) -> str:
     """Only a path of this site: never `//evil.example` or `https://...` (an open redirect)."""
     return value if isinstance(value, str) and NEXT.fullmatch(value) else "/"
-
-
-def _name_hash(username: str) -> str:
-    return hashlib.sha256(b"login-name:" + username.strip().lower()[:200].encode("utf-8", "replace")).hexdigest()
 
 
 def _client(request: Request) -> str:
@@ -61,7 +52,7 @@ def _form(request: Request, status: int = 200, error: str = "", username: str = 
 
 
 @router.get("/login", include_in_schema=False)
-def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002 - the query parameter's name
+def login_form(request: Request, next: str = "/") -> Response:
     return _form(request, next_=next)
 
 
@@ -79,22 +70,15 @@ async def login(request: Request) -> Response:
     if not username or not password:
         missing = "username" if not username else "password"
         return _form(request, 400, f"{missing}: required", shown, fields["next"])
-    table, now = UserTable(request.app.state.store.engine), sessions.clock()
-    name_hash, client = _name_hash(username), _client(request)
-    by_name, by_client = table.failures_since(now - WINDOW, name_hash=name_hash, client=client)
-    if by_name >= LIMIT or by_client >= LIMIT:
-        oldest = table.oldest_failure_since(now - WINDOW, name_hash=name_hash, client=client) or now
-        wait = max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
-        which = "for this user name" if by_name >= LIMIT else "from this address"
-        return _form(request, 429, f"Too many failed logins {which}: {LIMIT} in {WINDOW.seconds // 60} minutes. "
-                                   f"Try again in {math.ceil(wait / 60)} minute(s), or ask an admin.",
-                     shown, fields["next"], headers={"Retry-After": str(wait)})
-    user = authenticate(request.app.state.store, username, password)
+    store, now, client = request.app.state.store, sessions.clock(), _client(request)
+    refused = login_throttled(store, username, client, now)
+    if refused is not None:
+        return _form(request, 429, str(refused), shown, fields["next"],
+                     headers={"Retry-After": str(int(refused.wait.total_seconds()))})
+    user = log_in(store, username, password, client, now)
     if user is None:
-        table.record_failure(now, name_hash=name_hash, client=client, prune_before=now - WINDOW)
         return _form(request, 401, "The user name or the password is wrong (or the user is disabled).", shown,
                      fields["next"])
-    table.forget_failures(name_hash=name_hash)
     value = sessions.issue(Viewer(user.username, user.role, user.member, saver=user.saver))
     target = _safe_next(fields["next"])
     if target == "/login":

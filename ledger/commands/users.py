@@ -8,6 +8,7 @@ actor on the events they record, and users are never deleted (the name must stay
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
@@ -16,7 +17,17 @@ from ledger import streams
 from ledger.clock import utc_now
 from ledger.errors import FieldError, NotFound, ValidationFailed
 from ledger.store.users import User, UserTable
-from ledger.users import MEMBER_ROLE, link_errors, password_errors, reason_error, role_error, username_error
+from ledger.users import (
+    MEMBER_ROLE,
+    THROTTLE_WINDOW,
+    Throttled,
+    link_errors,
+    password_errors,
+    reason_error,
+    role_error,
+    throttled,
+    username_error,
+)
 
 if TYPE_CHECKING:
     from pwdlib import PasswordHash
@@ -147,4 +158,32 @@ def authenticate(store: EventStore, username: str, password: str) -> User | None
     return user
 
 
-__all__ = ["MEMBER_ROLE", "add_user", "authenticate", "change_role", "disable_user", "list_users", "set_password"]
+def _name_hash(username: str) -> str:
+    """Failed logins keep the name tried only as a hash: people type their password into the name box."""
+    return hashlib.sha256(b"login-name:" + username.strip().lower()[:200].encode("utf-8", "replace")).hexdigest()
+
+
+def login_throttled(store: EventStore, username: str, client: str, now: datetime) -> Throttled | None:
+    """Whether a login for `username` from `client` is refused before its password is checked (ledger/users)."""
+    table, name_hash, since = UserTable(store.engine), _name_hash(username), now - THROTTLE_WINDOW
+    by_name, by_client = table.failures_since(since, name_hash=name_hash, client=client[:64])
+    if not throttled(by_name, by_client, None, now):
+        return None
+    return throttled(by_name, by_client, table.oldest_failure_since(since, name_hash=name_hash, client=client[:64]),
+                     now)
+
+
+def log_in(store: EventStore, username: str, password: str, client: str, now: datetime) -> User | None:
+    """Check a login (the caller has asked `login_throttled` first): the user, or None with the failure counted;
+    a success clears its name's failures (the address's stay: one address guessing many names)."""
+    table, name_hash = UserTable(store.engine), _name_hash(username)
+    user = authenticate(store, username, password)
+    if user is None:
+        table.record_failure(now, name_hash=name_hash, client=client[:64], prune_before=now - THROTTLE_WINDOW)
+    else:
+        table.forget_failures(name_hash=name_hash)
+    return user
+
+
+__all__ = ["MEMBER_ROLE", "add_user", "authenticate", "change_role", "disable_user", "list_users", "log_in",
+           "login_throttled", "set_password"]

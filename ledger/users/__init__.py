@@ -9,13 +9,18 @@ from ledger.users.rules import (
     PASSWORD_MAX,
     PASSWORD_MIN,
     ROLES,
+    THROTTLE_LIMIT,
+    THROTTLE_WINDOW,
     USERNAME_PATTERN,
+    Throttled,
     link_errors,
     password_errors,
     reason_error,
     role_error,
+    throttled,
     username_error,
 )
 
-__all__ = ["MEMBER_ROLE", "PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "USERNAME_PATTERN", "link_errors",
-           "password_errors", "reason_error", "role_error", "username_error"]
+__all__ = ["MEMBER_ROLE", "PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "THROTTLE_LIMIT", "THROTTLE_WINDOW",
+           "USERNAME_PATTERN", "Throttled", "link_errors", "password_errors", "reason_error", "role_error",
+           "throttled", "username_error"]

@@ -4,6 +4,8 @@ password long enough to resist guessing. Each check returns `FieldError`s (data)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ledger.errors import FieldError
 
@@ -92,3 +94,29 @@ def reason_error(reason: object) -> FieldError | None:
     if len(reason) > REASON_MAX or any(ch < " " or ch == "\x7f" for ch in reason):
         return FieldError("reason", f"one line of at most {REASON_MAX} characters, no control characters")
     return None
+
+
+THROTTLE_LIMIT = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """A login refused before its password is checked: too many recent failures for the name or the address."""
+
+    which: str  # "for this user name" or "from this address"
+    wait: timedelta
+
+    def __str__(self) -> str:
+        minutes = max(1, -(-int(self.wait.total_seconds()) // 60))
+        return (f"Too many failed logins {self.which}: {THROTTLE_LIMIT} in {THROTTLE_WINDOW.seconds // 60} minutes. "
+                f"Try again in {minutes} minute(s), or ask an admin.")
+
+
+def throttled(by_name: int, by_client: int, oldest: datetime | None, now: datetime) -> Throttled | None:
+    """5 failures in 15 minutes for one user name, or from one client address, refuse further logins (even with
+    the right password) until the oldest of them is 15 minutes old."""
+    if by_name < THROTTLE_LIMIT and by_client < THROTTLE_LIMIT:
+        return None
+    wait = max(timedelta(seconds=1), (oldest or now) + THROTTLE_WINDOW - now)
+    return Throttled("for this user name" if by_name >= THROTTLE_LIMIT else "from this address", wait)

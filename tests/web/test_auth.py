@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.store.users import UserTable
-from tests.web.authkit import PASSWORD, log_in, login_form_token, make_user
+from tests.web.authkit import PASSWORD, log_in, make_user
 from tests.web.conftest import csrf, login
 from web.sessions import COOKIE
 
