@@ -182,3 +182,19 @@ def test_only_an_admin_sees_the_users(examples, app, client, role, status):
     assert client.post("/users", data={"csrf": csrf(client), "username": "sam", "role": "admin",
                                        "password": "a long enough secret"}).status_code == status
     assert UserTable(examples.engine).all() == []
+
+
+def test_the_logged_in_users_name_is_the_actor_on_what_they_record(examples, app, client):
+    from types import SimpleNamespace
+
+    from web.writes import perform
+
+    make_user(examples, "jo", "clerk")
+    log_in(client, "jo")
+    viewer = app.state.sessions.viewer_of_cookie(client.cookies.get(COOKIE))
+    done = perform(SimpleNamespace(app=app), viewer, ["payment", "receive", "alice", "--amount", "660.00",
+                                                      "--period", "2025-05", "--bank-reference", "SO-JO-TEST",
+                                                      "--on", "2025-05-03"])
+    assert done.ok, done.error
+    last = list(examples.store().read(stream="member-alice"))[-1]
+    assert last.type == "PaymentReceived" and last.metadata["actor"] == "jo"
