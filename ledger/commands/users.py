@@ -119,6 +119,8 @@ def disable_user(store: EventStore, username: str, reason: str, *, actor: str,
     table = UserTable(store.engine)
     user = _existing(table, username)
     _fail([e for e in [reason_error(reason)] if e])
+    if username == actor:
+        raise ValidationFailed([FieldError("username", "you cannot disable yourself (another admin can)")])
     if not user.active:
         raise ValidationFailed([FieldError("username", f"{username!r} is already disabled")])
     ended = table.disable(username, reason, actor=actor, at=at or utc_now())

@@ -198,3 +198,11 @@ def test_the_logged_in_users_name_is_the_actor_on_what_they_record(examples, app
     assert done.ok, done.error
     last = list(examples.store().read(stream="member-alice"))[-1]
     assert last.type == "PaymentReceived" and last.metadata["actor"] == "jo"
+
+
+def test_an_admin_cannot_disable_themselves(examples, app, client):
+    make_user(examples, "root", "admin")
+    log_in(client, "root")
+    answer = client.post("/users/root/disable", data={"csrf": csrf(client), "reason": "oops"})
+    assert answer.status_code == 400 and "username: you cannot disable yourself" in answer.text
+    assert UserTable(examples.engine).get("root").active
