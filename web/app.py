@@ -36,7 +36,7 @@ def create_app(url: str, *, secret: bytes | None = None) -> FastAPI:
                   redoc_url=None)
     app.state.url = url
     app.state.store = EventStore(url)
-    app.state.sessions = Sessions(secret or secrets.token_bytes(32))
+    app.state.sessions = Sessions(secret or secrets.token_bytes(32), app.state.store.engine)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.exception_handler(NotLoggedIn)

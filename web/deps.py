@@ -34,6 +34,7 @@ class Viewer:
     role: str
     member: str | None = None
     session: str = ""  # the server-side session's id (web/sessions.py); CSRF tokens are bound to it
+    saver: str | None = None  # a member user's saver id in the fund, when they save (docs/web.md)
 
 
 class NotLoggedIn(Exception):

@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_proposals"
-down_revision = "0008_bank_lines"  # 0009_users once merged
+down_revision = "0009_users"  # 0009_users once merged
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,132 @@
+"""`mutual serve`: the web back office under uvicorn, on the ledger `--db` names (SQLite by default, PostgreSQL in
+production), or with `--demo` on a fresh ledger holding the examples and one demo user per role (docs/web.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from cli.main import Context
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DEMO_FILES = ("coop-ten-years.jsonl", "appendix6.jsonl")
+DEMO_USERS = (("clerk", "clerk", None), ("treasurer", "treasurer", None), ("auditor", "auditor", None),
+              ("board", "board", None), ("alice", "member", "alice"), ("admin", "admin", None))
+SECRET_ENV = "MUTUAL_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    password: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    directory: Path
+    users: tuple[DemoUser, ...]
+
+    def describe(self, address: str) -> str:
+        lines = [f"demo ledger: {self.directory} (the ten-year co-op example and Appendix 6's fund)",
+                 f"open {address}/login and log in as any of these (passwords are new each run):", ""]
+        lines += [f"  {u.role:<10} user {u.username:<10} password {u.password}"
+                  + (f"   (member {u.member})" if u.member else "") for u in self.users]
+        return "\n".join(lines)
+
+
+def prepare_demo(directory: Path | None = None) -> Demo:
+    """A fresh SQLite ledger in `directory` (a new temporary one when None): migrated, holding the examples, with
+    one user per role and a random password each (the member user is alice)."""
+    from ledger.commands.users import add_user
+    from ledger.store import EventStore, migrate
+    from ledger.store.engine import make_engine
+
+    where = Path(directory or tempfile.mkdtemp(prefix="mutual-demo-"))
+    where.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{where / 'demo-ledger.db'}"
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        store = EventStore(engine)
+        for name in DEMO_FILES:
+            store.import_lines((EXAMPLES / name).read_bytes().splitlines())
+        users = []
+        for username, role, member in DEMO_USERS:
+            password = secrets.token_urlsafe(12)
+            add_user(store, username, role, password, actor="demo", member=member)
+            users.append(DemoUser(username, role, password, member))
+    finally:
+        engine.dispose()
+    return Demo(url, where, tuple(users))
+
+
+def secret_key() -> tuple[bytes, bool]:
+    """The sessions' signing secret: $MUTUAL_SECRET_KEY (so sessions survive a restart and are shared by every
+    worker), else a new random one (sessions end when the server stops). Returns (secret, from_environment)."""
+    given = os.environ.get(SECRET_ENV, "")
+    if given:
+        if len(given) < 32:
+            raise click.BadParameter(f"${SECRET_ENV} must be at least 32 characters (e.g. `python -c "
+                                     "'import secrets; print(secrets.token_hex(32))'`)", param_hint=SECRET_ENV)
+        return given.encode(), True
+    return secrets.token_bytes(32), False
+
+
+def server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Server:
+    """A uvicorn server for `app` (proxy headers trusted from 127.0.0.1 only, so Secure cookies follow https at a
+    local reverse proxy)."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=True, log_level="info",
+                                         access_log=False, **options))
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--demo", is_flag=True,
+              help="Serve a fresh demo ledger (the examples) with one user per role; prints their passwords.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, demo: bool) -> None:
+    """Run the web back office (docs/web.md).
+
+    \b
+    Examples:
+      mutual serve --demo                                   # try it: the examples, a user per role
+      mutual --db postgresql://mutual@db/books serve --host 0.0.0.0 --port 8000
+    """
+    from web.app import create_app
+
+    secret, kept = secret_key()
+    if demo:
+        prepared = prepare_demo()
+        url = prepared.url
+        click.echo(prepared.describe(f"http://{host}:{port}"))
+    else:
+        url = obj.url
+        obj.store  # noqa: B018 - refuses a SQLite file that does not exist, naming --db
+        from ledger.commands.users import list_users
+
+        if not list_users(obj.store):
+            click.echo("no users yet: add one with `mutual user add NAME --role admin` (or clerk, treasurer, ...)",
+                       err=True)
+    if not kept:
+        click.echo(f"(sessions end when the server stops: set ${SECRET_ENV} to keep them across restarts)", err=True)
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    server(create_app(url, secret=secret), host, port).run()
+
+
+COMMANDS = [serve]
