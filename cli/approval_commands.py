@@ -43,10 +43,14 @@ def propose(obj: Context, actor: Optional[str], as_json: bool, argv: tuple[str, 
     Example:
       mutual propose --actor clerk1 member leave bob --funding top-up --on 2026-10-01
     """
+    from cli.invoke import usage_error
     from ledger.approvals.argv import option
     from ledger.commands import approvals
 
     proposer = _actor(actor or option(list(argv), "--actor"))
+    problem = usage_error(list(argv))
+    if problem is not None:
+        raise click.UsageError(f"the proposed command line: {problem}")
     found = approvals.propose(obj.store, list(argv), proposer, OWNER, runner=_runner(obj.url),
                               need=approvals.need_of(obj.store, list(argv)))
     if as_json:

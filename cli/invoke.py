@@ -107,3 +107,29 @@ def run(url: str, argv: Sequence[str]) -> Ran:
     finally:
         _OUT.reset(out_token)
         _ERR.reset(err_token)
+
+
+def usage_error(argv: Sequence[str]) -> str | None:
+    """What is wrong with ARGV as a command line (an unknown command, a bad option value, a missing argument), in
+    click's own words naming the option, without running it; None when it parses. A proposal is checked by this
+    before it is recorded: a command line that could never run is refused now, not when it is approved."""
+    from cli.main import cli
+
+    args = list(argv)
+    ctx: click.Context | None = None
+    try:
+        ctx = cli.make_context("mutual", list(args), resilient_parsing=False)
+        command: click.Command = cli
+        rest = [*ctx.protected_args, *ctx.args]
+        while isinstance(command, click.Group):
+            name, found, rest = command.resolve_command(ctx, rest)
+            if found is None:
+                return f"no such command {name!r}"
+            command = found
+            ctx = command.make_context(name or "", list(rest), parent=ctx, resilient_parsing=False)
+            rest = [*ctx.protected_args, *ctx.args] if isinstance(command, click.Group) else []
+        return None
+    except click.ClickException as exc:
+        return exc.format_message()
+    except click.exceptions.Exit:
+        return "the command line asks for help or the version: it writes nothing to propose"

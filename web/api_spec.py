@@ -23,7 +23,9 @@ EXCLUDED_COMMANDS: dict[str, str] = {
     "export": "writes files on the server; the queries' JSON carries the same figures",
     "serve": "runs the web server itself",
     "user": "users are managed on the users page, not through the API",
-    "approval": "proposals are approved on the approvals page",
+    "proposal": "proposals are decided through /api/approvals and the approvals page, which check the approver's "
+                "role (the CLI's `proposal approve` acts as the database owner)",
+    "propose": "writes under four eyes become proposals by themselves; POST /api/proposals proposes one",
     "audit keygen": "writes the society's private key to a file on the server",
     "bank erase": "erases payers' personal details (off the chain): done on the bank page, not by the API",
     "bank rules forget": "forgets a payer's learned name (personal data, off the chain): the bank page does it",
@@ -58,6 +60,7 @@ MEMBER_OWN: dict[str, str] = {"member show": "member_id", "savings show": "holde
 
 ROLE_OVERRIDES: dict[str, tuple[str, ...]] = {
     "period close": ("treasurer",),
+    "policy set approval-limit": ("treasurer",),  # the limit above which reserve spending needs a second user
     "audit checkpoint": ("auditor", "treasurer"),
     "audit digest": ("auditor", "treasurer"),
     "person show": ("clerk", "treasurer"),  # names, addresses, bank details: those who keep the register

@@ -71,6 +71,11 @@ def _propose_if_needed(request: Request, viewer: Viewer, argv: list[str]) -> Out
     need = approvals.need_of(store, argv)
     if need is None:
         return None
+    from cli.invoke import usage_error
+
+    problem = usage_error(argv)
+    if problem is not None:
+        return Outcome(False, error=problem, usage=True)
     try:
         found = approvals.propose(store, argv, viewer.username, viewer.role,
                                   runner=lambda line: run(request, line), need=need)

@@ -4,9 +4,6 @@ SHA-256 (docs/approvals.md), so the record proves what was approved; this table 
 
 On PostgreSQL the writer role may read, add and change rows; the auditor role is not granted them.
 
-NOTE (branch web-approvals): written against 0009_users. Until that migration is merged, down_revision points at
-0008_bank_lines so the branch's tests run; the lead sets it back to 0009_users at the merge.
-
 Revision ID: 0010_proposals
 Revises: 0009_users
 Create Date: 2026-11-30
@@ -15,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_proposals"
-down_revision = "0009_users"  # 0009_users once merged
+down_revision = "0009_users"
 branch_labels = None
 depends_on = None
 
