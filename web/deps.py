@@ -66,8 +66,16 @@ def require(*roles: str) -> Callable[..., Viewer]:
 
 
 def own_member(viewer: Viewer, member_id: str) -> None:
-    """A member sees only their own pages: another member's is 'not found', never their figures."""
+    """A member sees only their own pages: another member's is 'not found', never their figures. (Their savings
+    account, when they have one, is theirs too: `own_saver`.)"""
     if viewer.role == "member" and viewer.member != member_id:
+        raise HTTPException(404, "not found")
+
+
+def own_saver(viewer: Viewer, holder: str) -> None:
+    """A member sees only their own savings account: the saver id their user is linked to (or, when none is set,
+    the account named as their member id)."""
+    if viewer.role == "member" and holder not in {viewer.saver or viewer.member}:
         raise HTTPException(404, "not found")
 
 
@@ -75,7 +83,8 @@ def store(request: Request) -> EventStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _date(name: str, value: str | None) -> date | None:
+def parse_date(name: str, value: str | None) -> date | None:
+    """An ISO date from a query string or form field, or None when blank; anything else is a 400 naming `name`."""
     if value in (None, ""):
         return None
     assert value is not None
@@ -118,7 +127,7 @@ class When:
 
 def when(as_of: str | None = None, as_known_at: str | None = None) -> When:
     """`as_of` (default today) and `as_known_at` (default now), as every page and API query takes them."""
-    return When(_date("as_of", as_of) or date.today(), _timestamp("as_known_at", as_known_at))
+    return When(parse_date("as_of", as_of) or date.today(), _timestamp("as_known_at", as_known_at))
 
 
 def books(request: Request, moment: When = Depends(when)) -> StoreSource:
@@ -129,3 +138,6 @@ def books(request: Request, moment: When = Depends(when)) -> StoreSource:
 
 
 Dependency = Callable[..., Any]
+
+
+_date = parse_date  # (the name the pages used first)
