@@ -16,6 +16,7 @@ generating and importing again (`import_s` is then null): generate the million e
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import resource
 from collections.abc import Iterator
@@ -40,9 +41,12 @@ from ledger.store.engine import make_engine
 @click.option("--keep", default=None, type=click.Path(dir_okay=False),
               help="A SQLite file to keep the generated ledger in; reused when it already holds one.")
 @click.option("--full", is_flag=True, help="Also time the trial balance folded from the whole log, and compare.")
-def main(events: int, db: str | None, seed: int, keep: str | None, full: bool) -> None:
+@click.option("--after", default=0, show_default=True,
+              help="Receipts to append after the checkpoint (to members' streams) before timing: the checkpoint is "
+                   "carried forward over them. They stay in a --keep file: give it a copy.")
+def main(events: int, db: str | None, seed: int, keep: str | None, full: bool, after: int) -> None:
     with _ledger(events, db, seed, keep) as (store, written, members, import_s):
-        report = _measure(store, written, members, import_s, full)
+        report = _measure(store, written, members, import_s, full, after)
     click.echo(orjson.dumps(report, option=orjson.OPT_SORT_KEYS).decode())
 
 
@@ -97,7 +101,20 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _measure(store: EventStore, written: int, members: int, import_s: float | None, full: bool) -> dict[str, Any]:
+def _receipts(store: EventStore, count: int) -> None:
+    """`count` receipts on members' streams, dated within the books, appended at the head."""
+    with store.engine.connect() as conn:
+        members = [r[0] for r in conn.exec_driver_sql("SELECT stream FROM events WHERE type = 'MemberAdmitted'")]
+    tag = store.head().position
+    lines = [orjson.dumps({"stream": stream, "type": "PaymentReceived", "effective_date": "2020-06-15",
+                           "payload": {"member_id": stream[len("member-"):], "amount": "10.00", "period": "2020-06",
+                                       "bank_reference": f"AFTER-{tag}-{n}"}})
+             for n, stream in zip(range(count), itertools.cycle(members), strict=False)]
+    store.import_lines(lines, default_actor="bench")
+
+
+def _measure(store: EventStore, written: int, members: int, import_s: float | None, full: bool,
+             after: int) -> dict[str, Any]:
     """The trial balance on the last day, as `mutual accounts trial-balance --json` draws it: from a balance
     checkpoint on that day (taken first when there is none, and timed), then, with --full, from the whole log."""
     from ledger.store.balances import latest_balances
@@ -110,6 +127,9 @@ def _measure(store: EventStore, written: int, members: int, import_s: float | No
         with timed() as taken:
             take_balance_checkpoint(store, end, "bench")
         report["checkpoint_s"] = round(taken["seconds"], 2)
+    if after:
+        _receipts(store, after)
+        report["appended_after_checkpoint"] = after
     store = EventStore(make_engine(store.engine.url.render_as_string(hide_password=False)))  # a fresh connection
     cpu = _cpu()
     with timed() as tb:

@@ -319,6 +319,12 @@ def take_balance_checkpoint(store: EventStore, end: date, actor: str) -> dict[st
             "members": len(kept["members"]), "sums": len(kept["events"])}
 
 
+# Members a checkpoint is carried forward over, at least, before the whole log is folded instead: each is folded
+# again from its own stream (measured at 1M events on SQLite: about 8 ms of CPU a member, against about 10 s for the
+# whole log's one pass; a quarter of the checkpoint's members is the rule beyond this floor).
+CARRIED_MEMBERS = 50
+
+
 class Books:
     """The log up to `head`, as known at `as_known_at`, for the general ledger's balances: a balance on a date comes
     from a balance checkpoint on that date carried forward over the events after it when it can be
@@ -362,11 +368,12 @@ class Books:
                                                         recorded_to=self.as_known_at))))
         if any(not carried(e.stream, e.type) for e in after):
             return None
+        touched = {e.stream[len(MEMBER_STREAM):] for e in after}
+        if len(touched) > max(CARRIED_MEMBERS, len(kept.sums["members"]) // 4):
+            return None  # folding so many members again one by one costs more than one pass over the whole log
         sums = sums_of_json(kept.sums["events"])
         owned: dict[str, str] = kept.sums["owners"]
-        touched: set[str] = set()
         for e in after:
-            touched.add(e.stream[len(MEMBER_STREAM):])
             if e.effective_date > end:
                 continue
             legs = RULES[e.type].legs(e.payload, e.stream)

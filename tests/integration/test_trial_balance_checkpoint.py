@@ -159,3 +159,18 @@ def test_mutual_accounts_checkpoint_keeps_the_balances_and_the_trial_balance_rea
     assert one.exit_code == 0 and json.loads(one.output)["balanced"]
     refused = run("accounts", "checkpoint", "--as-of", "2025-02-30")
     assert refused.exit_code == 2 and "--as-of" in refused.output
+
+
+def test_when_most_members_have_events_since_the_checkpoint_the_whole_log_is_folded_once_instead(backend,
+                                                                                                  monkeypatch):
+    import projections.accounts
+
+    monkeypatch.setattr(projections.accounts, "CARRIED_MEMBERS", 0)
+    store = imported(backend)
+    take_balance_checkpoint(store, ON, "auditor")
+    append(store, receipt("alice", date(2024, 6, 3), "50.00", "ONE-1"))
+    from_books, folded, books = both(store)
+    assert books.checkpoint_used is not None and from_books == folded
+    append(store, receipt("bob", date(2024, 6, 3), "50.00", "TWO-1"))
+    from_books, folded, books = both(store)
+    assert books.checkpoint_used is None and from_books == folded
