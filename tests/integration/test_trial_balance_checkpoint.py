@@ -174,3 +174,29 @@ def test_when_most_members_have_events_since_the_checkpoint_the_whole_log_is_fol
     append(store, receipt("bob", date(2024, 6, 3), "50.00", "TWO-1"))
     from_books, folded, books = both(store)
     assert books.checkpoint_used is None and from_books == folded
+
+
+def test_on_postgresql_an_auditor_takes_a_balance_checkpoint_and_a_writer_may_only_read_them(backend):
+    import pytest
+
+    from ledger.errors import StoreUnavailable
+    from ledger.store import EventStore
+    from ledger.store.engine import make_engine
+
+    if backend.name != "postgresql":
+        pytest.skip("roles are a PostgreSQL feature; SQLite has file permissions")
+    imported(backend)
+
+    def as_role(role):
+        return EventStore(make_engine(backend.url.replace("options=", f"options=-crole%3D{role}%20")))
+
+    clerk, auditor = as_role("mutual_writer"), as_role("mutual_auditor")
+    try:
+        with pytest.raises(StoreUnavailable, match="auditor"):
+            take_balance_checkpoint(clerk, ON, "clerk")
+        take_balance_checkpoint(auditor, ON, "auditor")
+        from_books, folded, books = both(clerk)
+        assert books.checkpoint_used is not None and from_books == folded
+    finally:
+        clerk.engine.dispose()
+        auditor.engine.dispose()
