@@ -43,8 +43,10 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _drawn(obj: Context, society: str | None, as_of: date | None, start: date | None, end: date | None,
-           as_known_at: datetime | None) -> tuple[Any, Period, ChainHead]:
-    from projections.accounts import Period, chain_head, whole_log
+           as_known_at: datetime | None, *, balances: bool = False) -> tuple[Any, Period, ChainHead]:
+    """The books a report reads: the whole log (a journal, an export), or (`balances`) `Books`, which answer a
+    balance from a balance checkpoint when one holds and read the whole log only when it does not."""
+    from projections.accounts import Books, Period, chain_head, whole_log
     from projections.books import societies
 
     try:
@@ -52,8 +54,9 @@ def _drawn(obj: Context, society: str | None, as_of: date | None, start: date | 
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     head = chain_head(obj.store, as_known_at)
-    view = whole_log(obj.store, as_known_at, head)
-    if society is not None and not any(society in found for found in societies(view).values()):
+    view: Any = Books(obj.store, as_known_at, head) if balances else whole_log(obj.store, as_known_at, head)
+    named = societies(view.source if balances else view)
+    if society is not None and not any(society in found for found in named.values()):
         known = f" as known at {as_known_at.isoformat()}" if as_known_at else ""
         fail(f"--society: {society} is not a society in the books{known}")
     return view, period, head
@@ -64,7 +67,7 @@ def _query(report: str) -> Callable[..., Any]:
             as_known_at: datetime | None, as_json: bool) -> None:
         import projections.accounts as accounts
 
-        view, period, head = _drawn(obj, society, as_of, start, end, as_known_at)
+        view, period, head = _drawn(obj, society, as_of, start, end, as_known_at, balances=report != "journal")
         make: Report = getattr(accounts, report.replace("-", "_"))
         data = make(view, period, society, head, as_known_at)
         if as_json:
@@ -163,6 +166,31 @@ def chart(obj: Context, society: str, on: date, named: tuple[tuple[str, str, str
         click.echo(f"chart of accounts of {society} from {on.isoformat()} recorded at position {result.positions[0]}")
     else:
         click.echo(f"already recorded (position {result.positions[0]}): nothing written")
+
+
+@accounts.command("checkpoint")
+@click.option("--as-of", "as_of", type=ISO_DATE, required=True, help="The date whose balances are kept (a year end).")
+@click.option("--actor", default=None, help="Who takes it (default: $MUTUAL_ACTOR or your user name).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def checkpoint(obj: Context, as_of: date, actor: str | None, as_json: bool) -> None:
+    """Keep the general ledger's balances on a date, folded from the whole log at its head: later trial balances,
+    balance sheets and income statements on that date start from them and fold only the member events appended
+    since (anything else since, or --as-known-at before it: the whole log, as without one). docs/accounts.md.
+    On PostgreSQL the auditor role or the owner takes one, not the writer.
+
+    \b
+    Example:
+      mutual accounts checkpoint --as-of 2025-03-31
+    """
+    from projections.accounts import take_balance_checkpoint
+
+    data = take_balance_checkpoint(obj.store, as_of, actor_of(actor))
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"balance checkpoint {data['checkpoint']} on {as_of.isoformat()} kept: {data['sums']} sums of the "
+               f"events' postings, {data['members']} members' derived years")
 
 
 @click.group(invoke_without_command=True)

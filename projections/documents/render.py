@@ -98,6 +98,26 @@ def _stylesheet() -> Any:
     return weasyprint.CSS(string=source, font_config=_fonts())
 
 
+# The cyclic collector's thresholds while a batch renders: WeasyPrint builds tens of thousands of short-lived boxes
+# per document and the default (700) rescans them many times over; most of it is freed by reference counting.
+# Measured on a three-page statement: 0.33 s of CPU with the defaults, 0.26 s with these and the long-lived
+# objects (fonts, stylesheet, templates) frozen out of the collector's scans.
+BATCH_GC_THRESHOLDS = (50_000, 50, 100)
+
+
+def for_a_batch() -> None:
+    """Set this process up to render many documents: the fonts, stylesheet and templates loaded, then frozen out of
+    the cyclic collector's scans, and the collector run less often (`BATCH_GC_THRESHOLDS`). For a worker process
+    that renders a batch and ends; the collector still runs, so no cycle is kept for ever."""
+    import gc
+
+    _stylesheet()
+    environment()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*BATCH_GC_THRESHOLDS)
+
+
 def html_to_pdf(html: str, created: datetime | None) -> bytes:
     """The PDF of a document's HTML (rendered `for_pdf`); its creation date is `created` (the chain head's
     recorded time)."""

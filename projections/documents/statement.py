@@ -36,7 +36,7 @@ from ledger.store.people import Register
 from projections.arrears import member_arrears_show
 from projections.coop import member_position, member_show
 from projections.documents.charts import Line, Panel, chart_svg
-from projections.documents.render import render_html, render_pdf
+from projections.documents.render import for_a_batch, render_html, render_pdf
 from projections.head import ChainHead, head_known_at
 
 TEMPLATE = "statement.html"
@@ -236,6 +236,13 @@ def statement_file(data: dict[str, Any], fmt: str, folder: str) -> str:
     return path
 
 
+def _worker_start(store: EventStore) -> None:
+    """A forked worker leaves the parent's database connections alone (`dispose(close=False)`, SQLAlchemy's advice
+    for a fork) and is set up to render a batch (render.for_a_batch)."""
+    store.engine.dispose(close=False)
+    for_a_batch()
+
+
 def write_statements(books: StatementBooks, member_ids: list[str], start: date, end: date, fmt: str, folder: str,
                      *, workers: int = 1, on_done: Any = None) -> list[str]:
     """Every member's statement into `folder`: the books read in this process (one source), the charts and the
@@ -243,21 +250,28 @@ def write_statements(books: StatementBooks, member_ids: list[str], start: date, 
     check_period(start, end)
     paths: list[str] = []
     if workers <= 1:
-        for member_id in member_ids:
-            path = statement_file(statement_data(books, member_id, start, end), fmt, folder)
-            paths.append(path)
-            if on_done is not None:
-                on_done(path)
+        import gc
+
+        thresholds = gc.get_threshold()
+        for_a_batch()
+        try:
+            for member_id in member_ids:
+                path = statement_file(statement_data(books, member_id, start, end), fmt, folder)
+                paths.append(path)
+                if on_done is not None:
+                    on_done(path)
+        finally:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
         return paths
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    # Forked workers (they start at once, with the templates and fonts loaded) render only: each leaves the
-    # parent's database connections alone (`dispose(close=False)`, SQLAlchemy's advice for a fork).
+    # Forked workers start at once, with the templates and fonts loaded, and render only.
     context = multiprocessing.get_context("fork")
     pending: set[Future[str]] = set()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=books.store.engine.dispose, initargs=(False,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                             initargs=(books.store,)) as pool:
         for member_id in member_ids:
             pending.add(pool.submit(statement_file, statement_data(books, member_id, start, end), fmt, folder))
             if len(pending) >= 4 * workers:
