@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from web.deps import STAFF, Viewer, When, books, own_member, require, when
-from web.pages.ops_common import argument, cli_json, dates
+from web.deps import STAFF, Viewer, When, books, require, when
+from web.pages.ops_common import argument, cli_json, dates, own_saver
 from web.render import page
 
 router = APIRouter()
@@ -73,8 +73,8 @@ def fund_page(request: Request, fund: str | None = None, years: int = 10,
 @router.get("/fund/savers/{holder}", response_class=HTMLResponse)
 def saver_page(request: Request, holder: str, viewer: Viewer = Depends(READER_OR_SAVER),
                moment: When = Depends(when)) -> HTMLResponse:
-    """A saver's balances, points and loans; a member sees only their own."""
-    own_member(viewer, holder)
+    """A saver's balances, points and loans; a member sees only their own (their user's saver id)."""
+    own_saver(viewer, holder)
     data = cli_json(request, ["savings", "show", argument("holder", holder), *dates(moment)])
     return page(request, "fund/saver.html", viewer, moment, saver=data)
 

@@ -86,6 +86,13 @@ def one_line_field(field: str, value: str) -> str:
     return value.strip()
 
 
+def own_saver(viewer: Any, holder: str) -> None:
+    """A member sees only the savings they hold: their user's saver id (docs/web.md), not their member id, which is
+    another register's name and may be someone else's saver id. Anyone else's is 'not found', never their figures."""
+    if viewer.role == "member" and (viewer.saver is None or viewer.saver != holder):
+        raise HTTPException(404, "not found")
+
+
 def status_of(outcome: Any) -> int:
     """Done 200, proposed 202 (awaiting another user's approval), refused 400."""
     if outcome.proposed:
