@@ -103,9 +103,9 @@ def optional_field(field: str, value: str | None) -> str | None:
 
 
 def own_saver(viewer: Any, holder: str) -> None:
-    """A member sees only the savings they hold: their user's saver id (docs/web.md), not their member id, which is
-    another register's name and may be someone else's saver id. Anyone else's is 'not found', never their figures."""
-    if viewer.role == "member" and (viewer.saver is None or viewer.saver != holder):
+    """A member sees only the savings they hold: under their member id (as their statement reads them) or under
+    the saver id their user is linked to (docs/web.md). Anyone else's is 'not found', never their figures."""
+    if viewer.role == "member" and holder not in {viewer.member, viewer.saver} - {None}:
         raise HTTPException(404, "not found")
 
 
