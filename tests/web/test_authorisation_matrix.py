@@ -358,3 +358,38 @@ def test_alices_user_asking_for_someone_elses_page_gets_404_and_none_of_their_fi
         body = response.text
         assert not [f for f in figures if f in body], (path, fmt)
         assert "bob" not in body.lower() and "r02" not in body.lower()
+
+
+# --- sessions: not forged, not replayed ------------------------------------------------------------------------------
+
+
+def test_a_forged_or_tampered_session_cookie_opens_nothing(shared_client, sessions):
+    from web.sessions import COOKIE
+
+    good = sessions["treasurer"][0]
+    forged = [good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"), "x" * len(good), good + "x", "",
+              "treasurer", good.split(".")[0]]
+    for cookie in forged:
+        shared_client.cookies.clear()
+        shared_client.cookies.set(COOKIE, cookie)
+        page = shared_client.get("/log", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/login"), cookie
+        assert shared_client.get("/api/verify").status_code == 401
+
+
+def test_a_session_cookie_replayed_after_logout_opens_nothing(shared_client):
+    from web.sessions import COOKIE
+
+    issued = shared_client.app.state.sessions
+    cookie = issued.issue(Viewer("matrix-replay", "auditor"))
+    token = issued.csrf_token(issued.viewer_of_cookie(cookie))
+    shared_client.cookies.clear()
+    shared_client.cookies.set(COOKIE, cookie)
+    assert shared_client.get("/log").status_code == 200
+    assert shared_client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    shared_client.cookies.clear()
+    shared_client.cookies.set(COOKIE, cookie)  # the old cookie, kept by an attacker
+    page = shared_client.get("/log", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert shared_client.get("/api/verify").status_code == 401
+    assert shared_client.post("/audit/checkpoint", data={"csrf": token}).status_code == 401
