@@ -255,7 +255,13 @@ def _named(spec: ApiCommand, error: str) -> str:
 
 def _member_only_self(spec: ApiCommand, viewer: Viewer, values: Values) -> None:
     if viewer.role == "member":
-        own_member(viewer, str(values.get(MEMBER_OWN.get(spec.name, ""), "")))
+        asked = str(values.get(MEMBER_OWN.get(spec.name, ""), ""))
+        if spec.name == "savings show":  # savings are held under the user's saver id, not the member id
+            from web.deps import own_saver
+
+            own_saver(viewer, asked)
+        else:
+            own_member(viewer, asked)
 
 
 def _query_endpoint(spec: ApiCommand) -> Callable[..., Any]:
@@ -264,10 +270,11 @@ def _query_endpoint(spec: ApiCommand) -> Callable[..., Any]:
     async def endpoint(request: Request, viewer: Viewer = Depends(allowed)) -> Response:
         try:
             given: dict[str, Any] = dict(_query_values(request))
+            asked = {field.name: _path_id(field.name, request.path_params[field.name])
+                     for field in spec.path_arguments}
+            _member_only_self(spec, viewer, asked)  # before the options: another's page is 404 whatever is asked
             values = _checked(spec, given, from_query=True)
-            for field in spec.path_arguments:
-                values[field.name] = _path_id(field.name, request.path_params[field.name])
-            _member_only_self(spec, viewer, values)
+            values.update(asked)
             argv = _argv(spec, values, last=("--json",))
         except Refused as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)

@@ -67,6 +67,13 @@ ROLE_OVERRIDES: dict[str, tuple[str, ...]] = {
     "person add": ("clerk", "treasurer"),
     "person update": ("clerk", "treasurer"),
     "person erase": ("clerk", "treasurer"),
+    # the bank queue and the closed periods are read by those who work them, as on their pages (web/pages/bank.py,
+    # web/pages/corrections.py): not the board
+    "bank unmatched": ("clerk", "treasurer", "auditor"),
+    "bank reconcile": ("clerk", "treasurer", "auditor"),
+    "bank rules": ("clerk", "treasurer", "auditor"),
+    "bank rules payees": ("clerk", "treasurer", "auditor"),
+    "period list": ("clerk", "treasurer", "auditor"),
 }
 
 MAX_TEXT = 10_000

@@ -73,9 +73,9 @@ def own_member(viewer: Viewer, member_id: str) -> None:
 
 
 def own_saver(viewer: Viewer, holder: str) -> None:
-    """A member sees only their own savings account: the saver id their user is linked to (or, when none is set,
-    the account named as their member id)."""
-    if viewer.role == "member" and holder not in {viewer.saver or viewer.member}:
+    """A member sees only the savings they hold: under their member id (as their statement reads them) or under
+    the saver id their user is linked to (docs/web.md). Anyone else's is 'not found', never their figures."""
+    if viewer.role == "member" and holder not in {viewer.member, viewer.saver} - {None}:
         raise HTTPException(404, "not found")
 
 

@@ -35,8 +35,11 @@ class Outcome:
 def perform(request: Request, viewer: Viewer, argv: Sequence[str]) -> Outcome:
     """Run `mutual ARGV --actor USER --json` as `viewer`. ARGV is the command and its arguments as the CLI takes
     them, e.g. ["payment", "receive", "alice", "--amount", "660.00", ...]; never put --actor or --db in it."""
-    if any(a in ("--actor", "--db") or a.startswith(("--actor=", "--db=")) for a in argv):
-        return Outcome(False, error="--actor and --db are set by the server, not by the request", usage=True)
+    for at, value in enumerate(argv):
+        if value in ("--actor", "--db") or value.startswith(("--actor=", "--db=")):
+            given = argv[at - 1] if at and argv[at - 1].startswith("--") else "argument"
+            return Outcome(False, error=f"{given}: {value[:40]!r} looks like --actor or --db, which the server sets, "
+                                        "not the request", usage=True)
     argv = [*argv, "--actor", viewer.username, "--json"]
     proposal = _propose_if_needed(request, viewer, argv)
     if proposal is not None:

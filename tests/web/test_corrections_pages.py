@@ -38,15 +38,36 @@ def test_the_corrections_and_periods_pages_are_refused_to_others(examples, clien
     assert client.get("/periods").status_code == status
 
 
-def test_a_clerk_reverses_an_event_and_the_list_shows_it(examples, client):
-    login(client, "clerk")
+def _approve(client, pid: str, role: str, username: str):
+    """A different user approves the proposal through the approvals page, as a browser does."""
+    login(client, role, username=username)
+    page = client.get("/approvals")
+    assert page.status_code == 200 and f"/approvals/{pid}/approve" in page.text
+    done = client.post(f"/approvals/{pid}/approve", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+
+
+def _pending(backend) -> list[dict]:
+    from ledger.commands import approvals
+
+    return [p.to_json(with_argv=False) for p in approvals.listed(backend.store()) if p.status == "pending"]
+
+
+def test_a_clerks_correction_is_proposed_and_done_once_a_treasurer_approves_it(examples, client):
+    login(client, "clerk", username="clerk1")
     position = a_payment(examples)
     response = client.post("/corrections", data={"position": str(position), "reason": "entered twice",
                                                   "csrf": csrf(client)})
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202 and "awaiting approval" in response.text, response.text
+    assert cli(examples, "log", "--type", "EventReversed") == []
+    [proposal] = _pending(examples)
+    assert proposal["command"] == "correct" and proposal["proposer"] == "clerk1"
+    _approve(client, proposal["proposal_id"], "treasurer", "treasurer1")
     reversals = cli(examples, "log", "--type", "EventReversed")
     assert [e["payload"]["position"] for e in reversals] == [position]
-    assert f'id="c{reversals[0]["position"]}"' in response.text and "entered twice" in response.text
+    assert reversals[0]["metadata"]["actor"] == "treasurer1"
+    listed = client.get("/corrections")
+    assert f'id="c{reversals[0]["position"]}"' in listed.text and "entered twice" in listed.text
 
 
 @pytest.mark.parametrize(("form", "field"), [({"position": "0", "reason": "x"}, "position"),
@@ -89,13 +110,18 @@ def test_a_correction_that_becomes_a_proposal_says_it_awaits_approval(examples, 
     assert response.status_code == 202 and "awaiting approval" in response.text and head(examples) == before
 
 
-def test_a_treasurer_closes_a_period_and_the_list_shows_it(examples, client):
-    login(client, "treasurer")
+def test_a_treasurers_period_close_is_proposed_and_done_once_the_board_approves_it(examples, client):
+    login(client, "treasurer", username="treasurer1")
     response = client.post("/periods", data={"society": "riverside", "start": "2015-01-01", "end": "2015-12-31",
                                              "csrf": csrf(client)})
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202 and "awaiting approval" in response.text, response.text
+    assert cli(examples, "period", "list", "riverside") == []
+    [proposal] = _pending(examples)
+    assert proposal["command"] == "period close" and proposal["proposer"] == "treasurer1"
+    _approve(client, proposal["proposal_id"], "board", "board1")
     assert cli(examples, "period", "list", "riverside")[0]["end"] == "2015-12-31"
-    assert "2015-12-31" in response.text
+    login(client, "treasurer", username="treasurer1")
+    assert "2015-12-31" in client.get("/periods").text
 
 
 @pytest.mark.parametrize("role", ["clerk", "auditor"])

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from web.deps import WRITERS, Viewer, When, books, require, when
-from web.pages.ops_common import argument, cli_json, one_line_field, saved, status_of, upload_bytes
+from web.pages.ops_common import (
+    argument,
+    cli_json,
+    one_line_field,
+    optional_field,
+    saved,
+    status_of,
+    upload_bytes,
+)
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -47,7 +55,10 @@ def _done(request: Request, viewer: Viewer, moment: When, source: Any, account: 
 
     outcome = perform(request, viewer, argv)
     fresh = StoreSource(source.store, as_known_at=None)  # the queue after the write
-    return _bank_page(request, viewer, moment, fresh, account or None, status_of(outcome), outcome=outcome)
+    try:
+        return _bank_page(request, viewer, moment, fresh, account or None, status_of(outcome), outcome=outcome)
+    except HTTPException:  # an account the books do not know: the write's own answer, over the whole queue
+        return _bank_page(request, viewer, moment, fresh, None, status_of(outcome), outcome=outcome)
 
 
 @router.post("/bank/import", response_class=HTMLResponse, dependencies=[Depends(csrf_checked)])
@@ -56,11 +67,12 @@ async def import_statement(request: Request, account: str = Form(""), format: st
                            statement: UploadFile | None = File(None), viewer: Viewer = Depends(WRITER),
                            moment: When = Depends(when), source: Any = Depends(books)) -> HTMLResponse:
     """Record a statement's lines once each: a second upload of the same file writes nothing."""
+    chosen, profile_ = optional_field("format", format) or "auto", optional_field("profile", profile)
     data = await upload_bytes(statement, "statement")
     assert statement is not None
     with saved(data, statement.filename) as path:
-        argv = ["bank", "import", path, "--account", account, "--format", format or "auto"]
-        argv += ["--profile", profile] if profile else []
+        argv = ["bank", "import", path, "--account", account, "--format", chosen]
+        argv += ["--profile", profile_] if profile_ else []
         argv += ["--no-match"] if no_match else []
         return _done(request, viewer, moment, source, account, argv)
 
@@ -71,7 +83,8 @@ def match(request: Request, line: str = Form(""), member: str = Form(""), period
           source: Any = Depends(books)) -> HTMLResponse:
     """Match a credit line to a member: their payment, checked as `mutual record` checks it."""
     argv = ["bank", "match", argument("line", line), argument("member", member)]
-    argv += ["--period", period] if period else []
+    month = optional_field("period", period)
+    argv += ["--period", month] if month else []
     return _done(request, viewer, moment, source, account, argv)
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from web.deps import WRITERS, Viewer, When, books, require, store, when
-from web.pages.ops_common import argument, cli_json, one_line_field, status_of
+from web.pages.ops_common import argument, cli_json, one_line_field, optional_field, status_of
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -53,12 +53,11 @@ def correct(request: Request, position: str = Form(""), reason: str = Form(""), 
     from web.writes import perform
 
     argv = ["correct", _position(position), "--reason", one_line_field("reason", reason)]
-    if replacement_type.strip():
-        argv += ["--replacement-type", replacement_type.strip()]
-    if replacement_payload.strip():
-        argv += ["--replacement-payload", replacement_payload.strip()]
-    if on.strip():
-        argv += ["--on", on.strip()]
+    for option, field, value in (("--replacement-type", "replacement_type", replacement_type),
+                                 ("--replacement-payload", "replacement_payload", replacement_payload),
+                                 ("--on", "on", on)):
+        given = optional_field(field, value)
+        argv += [option, given] if given else []
     if prior_period:
         argv += ["--prior-period"]
     outcome = perform(request, viewer, argv)
@@ -97,8 +96,9 @@ def close_period(request: Request, society: str = Form(""), start: str = Form(""
     from ledger.source import StoreSource
     from web.writes import perform
 
-    outcome = perform(request, viewer, ["period", "close", argument("society", society), "--start", start.strip(),
-                                        "--end", end.strip()])
+    outcome = perform(request, viewer, ["period", "close", argument("society", society),
+                                        "--start", optional_field("start", start) or "",
+                                        "--end", optional_field("end", end) or ""])
     form = {} if outcome.ok else {"society": society, "start": start, "end": end}
     return _periods_page(request, viewer, moment, StoreSource(events), status_of(outcome), outcome=outcome,
                          form=form)
