@@ -62,6 +62,7 @@ ROLE_OVERRIDES: dict[str, tuple[str, ...]] = {
     "period close": ("treasurer",),
     "policy set approval-limit": ("treasurer",),  # the limit above which reserve spending needs a second user
     "audit checkpoint": ("auditor", "treasurer"),
+    "accounts checkpoint": ("auditor", "treasurer"),  # balance checkpoints: the auditor's, as audit checkpoints
     "audit digest": ("auditor", "treasurer"),
     "person show": ("clerk", "treasurer"),  # names, addresses, bank details: those who keep the register
     "person add": ("clerk", "treasurer"),

@@ -62,6 +62,7 @@ COMMAND_EXCEPTIONS: dict[str, tuple[str, ...]] = {
     "audit prove": STAFF,  # a proof writes nothing: whoever reads the log
     "period close": ("treasurer",),
     "policy set approval-limit": ("treasurer",),  # the limit of four-eyes approval
+    "accounts checkpoint": ("auditor", "treasurer"),  # a checkpoint of the books, as an audit checkpoint
 }
 MEMBER_SELF = {"member show", "arrangement show", "savings show"}  # a member asks about themselves only
 
