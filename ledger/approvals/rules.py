@@ -166,4 +166,7 @@ def proposal_errors(argv: list[str], proposer: str) -> list[FieldError]:
                                             f"({known}): run it directly"))
     elif "--dry-run" in argv or "--help" in argv:
         errors.append(FieldError("command", "a dry run or --help writes nothing: there is nothing to approve"))
+    elif "--" in argv:
+        errors.append(FieldError("command", "must not hold `--`: the approver's --actor, added after it when the "
+                                            "command runs, would be read as an argument"))
     return errors

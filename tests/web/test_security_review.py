@@ -1,0 +1,119 @@
+"""The security review of logins, sessions and four-eyes approval (brief B4), as an attacker would try them: each
+test is a way in that must stay shut (both engines)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.web.conftest import csrf, login
+
+SPEND = ["reserve", "spend", "riverside", "--purpose", "boiler", "--on", "2026-02-10", "--amount", "900.00"]
+
+
+def _propose(client, argv, role="clerk", username="clerk1"):
+    login(client, role, username=username)
+    return client.post("/api/proposals", json={"argv": argv}, headers={"X-CSRF-Token": csrf(client)})
+
+
+def _second_coop_with_a_high_limit(url):
+    from cli.invoke import run
+
+    for argv in (["society", "register", "hillside", "--kind", "coop", "--name", "Hillside Co-op", "--clt",
+                  "riverside-clt", "--on", "2015-01-01"],
+                 ["policy", "set", "approval-limit", "hillside", "--reserve-spending-limit", "1000000",
+                  "--on", "2026-01-01"],
+                 ["policy", "set", "approval-limit", "riverside", "--reserve-spending-limit", "500",
+                  "--on", "2026-01-01"]):
+        done = run(url, argv)
+        assert done.ok, done.error
+
+
+def test_a_prior_period_reason_cannot_borrow_another_coops_approval_limit(examples, client):
+    """`--prior-period REASON` takes a value in `reserve spend`: the reason must not be read as the co-op whose
+    limit applies, or 900 from riverside (limit 500) runs at once under hillside's limit of a million."""
+    _second_coop_with_a_high_limit(examples.url)
+    head = examples.store().head().position
+    argv = ["reserve", "spend", "--prior-period", "hillside", *SPEND[2:]]
+    answer = _propose(client, argv)
+    assert answer.status_code == 202, answer.text
+    assert [e.type for e in examples.store().read(after=head)] == ["ProposalMade"]
+    assert answer.json()["proposal"]["summary"].startswith("reserve spend riverside")
+
+
+def test_the_summary_an_approver_reads_names_the_member_who_is_paid_out(examples, client):
+    answer = _propose(client, ["member", "leave", "--prior-period", "alice", "carol", "--on", "2026-10-01"])
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["proposal"]["summary"].startswith("member leave carol")
+
+
+def test_a_proposal_holding_a_double_dash_is_refused_for_the_approvers_actor_would_be_an_argument(examples, client):
+    answer = _propose(client, ["member", "leave", "--on", "2026-10-01", "--", "carol"])
+    assert answer.status_code == 400 and "--" in answer.json()["error"]
+
+
+def test_the_login_checks_the_password_off_the_event_loop(examples, client, monkeypatch):
+    """argon2 takes tens of milliseconds: run on the event loop, every login would stall every other request."""
+    import web.auth
+
+    on_loop = []
+    real = web.auth.log_in
+
+    def spy(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(web.auth, "log_in", spy)
+    form = client.get("/login")
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": "nobody", "password": "wrong-password-here", "csrf": token})
+    assert on_loop == [False]
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_address_throttle(examples, client):
+    form = client.get("/login")
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    for n in range(5):
+        client.post("/login", data={"username": f"guess{n}", "password": "wrong-password-here", "csrf": token})
+    answer = client.post("/login", data={"username": "guess9", "password": "wrong-password-here", "csrf": token},
+                         headers={"X-Forwarded-For": "203.0.113.9"})
+    assert answer.status_code == 429
+
+
+def test_the_name_throttle_is_not_bypassed_by_case_or_spaces(examples, client):
+    form = client.get("/login")
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    for n, name in enumerate(["bob", "BOB", " bob", "Bob ", "bOb"]):
+        client.post("/login", data={"username": name, "password": "wrong-password-here", "csrf": token},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    from ledger.clock import utc_now
+    from ledger.commands.users import login_throttled
+
+    assert login_throttled(examples.store(), "bob", "another-address", utc_now()) is not None
+
+
+def test_every_post_route_checks_the_csrf_token_and_no_get_route_writes(app):
+    from web.sessions import csrf_checked
+
+    for route in app.routes:
+        methods = getattr(route, "methods", set()) or set()
+        if "POST" in methods and route.path != "/login":
+            calls = {d.call for d in route.dependant.dependencies}
+            assert csrf_checked in calls, route.path
+        if methods & {"PUT", "PATCH", "DELETE"}:
+            raise AssertionError(f"{route.path}: a write method without a review")
+
+
+def test_an_amount_hidden_in_another_options_value_does_not_pass_as_within_the_limit(examples, client):
+    from cli.invoke import run
+
+    assert run(examples.url, ["policy", "set", "approval-limit", "riverside", "--reserve-spending-limit", "500",
+                              "--on", "2026-01-01"]).ok
+    head = examples.store().head().position
+    argv = ["reserve", "spend", "riverside", "--amount", "900.00", "--purpose", "--amount=10", "--on", "2026-02-10"]
+    answer = _propose(client, argv)
+    assert answer.status_code == 202, answer.text
+    assert [e.type for e in examples.store().read(after=head)] == ["ProposalMade"]
