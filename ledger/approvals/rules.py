@@ -111,6 +111,12 @@ def _one_line(field: str, text: object) -> list[FieldError]:
     return []
 
 
+def same_user(one: str, other: str) -> bool:
+    """The same user under another spelling (case, surrounding white space): web user names are lower case, but
+    the command line's --actor is free text, so `Clerk1` is clerk1 when it comes to approving clerk1's proposal."""
+    return one.strip().casefold() == other.strip().casefold()
+
+
 def decider_errors(status: str, proposer: str, decider: str, role: str, command: str) -> list[FieldError]:
     """The checks both an approval and a rejection pass: still pending, a different user, a role that may."""
     errors = _one_line("actor", decider)
@@ -118,7 +124,7 @@ def decider_errors(status: str, proposer: str, decider: str, role: str, command:
         return errors
     if status != PENDING:
         return [FieldError("proposal", f"was already {status}: a proposal is decided once")]
-    if decider == proposer:
+    if same_user(decider, proposer):
         return [FieldError("actor", f"{decider} proposed it: the approver must be a different user")]
     if not may_decide(role, command):
         allowed = ", ".join(sorted(APPROVERS.get(command, ())))
@@ -145,7 +151,7 @@ def rejection_errors(status: str, proposer: str, by: str, role: str, command: st
         return errors
     if status != PENDING:
         return [FieldError("proposal", f"was already {status}: a proposal is decided once")]
-    if by == proposer:
+    if same_user(by, proposer):
         return []  # withdrawing one's own proposal needs no second pair of eyes
     return decider_errors(status, proposer, by, role, command)
 

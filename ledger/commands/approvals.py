@@ -213,11 +213,15 @@ class _Failed:
 
 @dataclass(frozen=True)
 class OnRecord:
-    """A proposal as the chain has it: its ProposalMade's digest, its status, and its stream's version."""
+    """A proposal as the chain has it: its ProposalMade's digest, command and proposer, its status, and its
+    stream's version. A decision is checked against these, not the table beside the chain (a working copy that the
+    database's writer role may change)."""
 
     argv_digest: str
     status: str
     version: int
+    command: str = ""
+    proposer: str = ""
 
 
 _STATUS = {"ProposalApproved": rules.APPROVED, "ProposalRejected": rules.REJECTED,
@@ -230,7 +234,8 @@ def on_record(store: EventStore, proposal_id: str) -> OnRecord:
     if made is None:
         raise NotFound(f"proposal: there is no proposal {proposal_id} on the record")
     status = next((_STATUS[e.type] for e in reversed(events) if e.type in _STATUS), rules.PENDING)
-    return OnRecord(made.payload["argv_digest"], status, events[-1].version)
+    return OnRecord(made.payload["argv_digest"], status, events[-1].version, made.payload["command"],
+                    made.payload["proposer"])
 
 
 def find(store: EventStore, proposal_id: str) -> Proposal:
@@ -251,8 +256,11 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
     where = f"approving {proposal_id}"
     proposal = find(store, proposal_id)
     record = on_record(store, proposal_id)
-    errors = rules.approval_errors(record.status, proposal.proposer, approver, role, proposal.command,
+    errors = rules.approval_errors(record.status, record.proposer, approver, role, record.command,
                                    digest(proposal.argv), record.argv_digest)
+    if not errors and command_path(proposal.argv) != record.command:
+        errors = [FieldError("proposal", f"its command line runs `{command_path(proposal.argv)}`, not the "
+                                         f"`{record.command}` on the chain")]
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
@@ -288,9 +296,9 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
 def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str) -> Decision:
     """Reject a proposal (its proposer may withdraw it): ProposalRejected, and its command never runs."""
     where = f"rejecting {proposal_id}"
-    proposal = find(store, proposal_id)
+    find(store, proposal_id)  # (the id is checked and the row must exist)
     record = on_record(store, proposal_id)
-    errors = rules.rejection_errors(record.status, proposal.proposer, by, role, proposal.command, reason)
+    errors = rules.rejection_errors(record.status, record.proposer, by, role, record.command, reason)
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)

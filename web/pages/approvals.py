@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from ledger.approvals.rules import may_decide
+from ledger.approvals.rules import may_decide, same_user
 from ledger.errors import LedgerError
 from web.deps import STAFF, WRITERS, Viewer, require
 from web.render import page
@@ -37,8 +37,9 @@ def _lists(request: Request, viewer: Viewer) -> tuple[list[dict[str, Any]], list
 
     rows = [p.to_json(with_argv=False) for p in approvals.listed(request.app.state.store)]
     for row in rows:
-        row["may_approve"] = may_decide(viewer.role, row["command"]) and viewer.username != row["proposer"]
-        row["may_reject"] = may_decide(viewer.role, row["command"]) or viewer.username == row["proposer"]
+        row["may_approve"] = may_decide(viewer.role, row["command"]) and not same_user(viewer.username,
+                                                                                        row["proposer"])
+        row["may_reject"] = may_decide(viewer.role, row["command"]) or same_user(viewer.username, row["proposer"])
     return [r for r in rows if r["status"] == "pending"], [r for r in rows if r["status"] != "pending"]
 
 

@@ -1,0 +1,125 @@
+"""Four-eyes approval as an attacker and an auditor would try it (the security review, brief B4; both engines):
+the proposer under another spelling of their name, a proposals table altered beside the chain, the command line's
+owner approving as a web user who may not, and the CLI runner's output under concurrency."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from cli.invoke import run
+from ledger.commands import approvals
+from ledger.errors import LedgerError
+from ledger.store.proposals import proposals
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+LEAVE = ["member", "leave", "carol", "--on", "2026-10-01"]
+
+
+@pytest.fixture
+def books(backend):
+    backend.store().import_lines((EXAMPLES / "coop-ten-years.jsonl").read_bytes().splitlines())
+    return backend
+
+
+def _runner(backend):
+    return lambda argv: run(backend.url, argv)
+
+
+def _propose(backend, argv=LEAVE, proposer="clerk1", role="clerk"):
+    store = backend.store()
+    return approvals.propose(store, argv, proposer, role, runner=_runner(backend),
+                             need=approvals.need_of(store, argv))
+
+
+@pytest.mark.parametrize("spelling", ["Clerk1", " clerk1", "clerk1 ", "CLERK1"])
+def test_the_proposer_cannot_approve_under_another_spelling_of_their_name(books, spelling):
+    p = _propose(books)
+    head = books.store().head().position
+    with pytest.raises(LedgerError, match="approver must be a different user"):
+        approvals.approve(books.store(), p.proposal_id, spelling, "owner", _runner(books))
+    assert books.store().head().position == head
+
+
+def test_the_cli_proposer_cannot_approve_under_another_spelling_of_their_name(books):
+    made = run(books.url, ["propose", "--actor", "clerk1", "--json", *LEAVE])
+    assert made.ok, made.error
+    pid = __import__("json").loads(made.stdout)["proposal_id"]
+    done = run(books.url, ["proposal", "approve", pid, "--actor", "Clerk1"])
+    assert not done.ok and "approver must be a different user" in done.error
+
+
+def _alter(backend, proposal_id, **values):
+    with backend.store().engine.begin() as conn:
+        conn.execute(update(proposals).where(proposals.c.proposal_id == proposal_id).values(**values))
+
+
+def test_a_proposer_renamed_in_the_table_does_not_let_them_approve_their_own(books):
+    """The chain's ProposalMade names the proposer; the table beside it is only a working copy."""
+    p = _propose(books)
+    _alter(books, p.proposal_id, proposer="someone-else")
+    with pytest.raises(LedgerError, match="approver must be a different user"):
+        approvals.approve(books.store(), p.proposal_id, "clerk1", "treasurer", _runner(books))
+
+
+def test_a_command_renamed_in_the_table_does_not_let_the_board_approve_a_correction(books):
+    p = _propose(books, ["correct", "3", "--reason", "a typo in the deposit"])
+    _alter(books, p.proposal_id, command="member leave")
+    head = books.store().head().position
+    with pytest.raises(LedgerError, match="a board may not approve"):
+        approvals.approve(books.store(), p.proposal_id, "board1", "board", _runner(books))
+    assert books.store().head().position == head
+
+
+def _user(backend, name, role, disabled=False):
+    from ledger.commands.users import add_user, disable_user
+
+    add_user(backend.store(), name, role, "a-long-enough-password", actor="admin1")
+    if disabled:
+        disable_user(backend.store(), name, "left the office", actor="admin1")
+
+
+def test_the_cli_does_not_approve_in_the_name_of_a_web_user_who_may_not(books):
+    """At the command line the owner may approve as anyone, but a name that is a web user's is that user on the
+    record: a clerk, or a disabled treasurer, would be shown approving what they cannot."""
+    _user(books, "clerk2", "clerk")
+    _user(books, "gone", "treasurer", disabled=True)
+    pid = _propose(books).proposal_id
+    head = books.store().head().position
+    clerk = run(books.url, ["proposal", "approve", pid, "--actor", "clerk2"])
+    assert not clerk.ok and "a clerk may not approve" in clerk.error
+    gone = run(books.url, ["proposal", "approve", pid, "--actor", "gone"])
+    assert not gone.ok and "disabled" in gone.error
+    assert books.store().head().position == head
+    _user(books, "treasurer1", "treasurer")
+    assert run(books.url, ["proposal", "approve", pid, "--actor", "treasurer1"]).ok
+
+
+def test_twenty_threads_running_different_queries_at_once_each_get_their_own_bytes(books):
+    """cli/invoke.py captures per call: a web request never gets another request's output (or error line)."""
+    queries = [["member", "show", m, "--as-of", f"20{y}-06-30", "--json"]
+               for m in ("alice", "bob", "carol", "dan") for y in (16, 18, 20, 22)]
+    queries += [["member", "show", "nobody", "--json"], ["reserve", "show", "riverside", "--as-of", "2020-01-01"],
+                ["member", "show", "alice", "--as-of", "not-a-date"], ["audit"]]
+    expected = {tuple(q): (r.exit_code, r.stdout, r.stderr) for q in queries for r in [run(books.url, q)]}
+    assert len(queries) == 20 and len(set(expected.values())) > 10
+    assert any(code for code, _, _ in expected.values()) and any(err for _, _, err in expected.values())
+    wrong: list[tuple[str, ...]] = []
+    start = threading.Barrier(len(queries))
+
+    def ask(q):
+        start.wait()
+        for _ in range(3):
+            r = run(books.url, q)
+            if (r.exit_code, r.stdout, r.stderr) != expected[tuple(q)]:
+                wrong.append(tuple(q))
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
