@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Optional, Protocol
@@ -35,7 +35,7 @@ from ledger.events.base import field_errors
 from ledger.periods import adjustment_metadata, check_closed
 from ledger.source import StoreSource
 from ledger.store import AppendResult, EventStore, NewEvent
-from ledger.store.proposals import Proposal, Proposals
+from ledger.store.proposals import DECIDING, Proposal, Proposals
 
 # The commands a dry run checks when they are proposed (the others are checked when approved).
 DRY_RUN_CHECKED = ("member leave", "reserve spend")
@@ -317,8 +317,30 @@ def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str)
 
 
 def listed(store: EventStore, status: Optional[str] = None) -> list[Proposal]:
-    """The proposals, newest first (pending, or every one)."""
-    return Proposals(store.engine).all(status)
+    """The proposals, newest first (pending, or every one), as the chain has them: the table beside the chain gives
+    the times and the command line; what each does, who proposed it, why, and how and by whom it was decided are
+    its events' (the table is a working copy a writer may change), and a row the chain lacks is left out."""
+    source = StoreSource(store)
+    made = {e.payload["proposal_id"]: e for e in source.of_type(ProposalMade.event_type)}
+    decided = {e.payload["proposal_id"]: e for e in source.of_type(*_STATUS)}
+    out: list[Proposal] = []
+    for row in Proposals(store.engine).all():
+        chain = made.get(row.proposal_id)
+        if chain is None:
+            continue
+        decision = decided.get(row.proposal_id)
+        now = _STATUS[decision.type] if decision is not None else rules.PENDING
+        if now == rules.PENDING and row.status == DECIDING:
+            now = DECIDING  # being decided this moment
+        by = None if decision is None else decision.payload.get("approver") or decision.payload.get("by")
+        found = replace(row, command=chain.payload["command"], summary=chain.payload["summary"],
+                        needs=chain.payload["needs"], proposer=chain.payload["proposer"],
+                        argv_digest=chain.payload["argv_digest"], status=now, decided_by=by,
+                        decided_at=None if decision is None else decision.recorded_at,
+                        reason=None if decision is None else decision.payload.get("reason"))
+        if status is None or found.status == status:
+            out.append(found)
+    return out
 
 
 __all__ = ["Decision", "Runner", "approve", "find", "listed", "need_of", "on_record", "propose", "reject",

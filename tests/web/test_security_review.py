@@ -117,3 +117,22 @@ def test_an_amount_hidden_in_another_options_value_does_not_pass_as_within_the_l
     answer = _propose(client, argv)
     assert answer.status_code == 202, answer.text
     assert [e.type for e in examples.store().read(after=head)] == ["ProposalMade"]
+
+
+def test_the_approvals_page_shows_the_chains_record_not_an_altered_table(examples, client):
+    """What an approver reads (what it does, who proposed it, where it stands) is the chain's ProposalMade and its
+    decision: a row changed beside the chain shows nothing new."""
+    from sqlalchemy import update
+
+    from ledger.store.proposals import proposals
+
+    pid = _propose(client, ["member", "leave", "carol", "--on", "2026-10-01"]).json()["proposal"]["proposal_id"]
+    with examples.store().engine.begin() as conn:
+        conn.execute(update(proposals).where(proposals.c.proposal_id == pid).values(
+            summary="member leave someone-harmless", proposer="treasurer9", status="rejected"))
+    login(client, "treasurer", username="treasurer1")
+    listed = client.get("/api/approvals").json()
+    assert [p["proposal_id"] for p in listed["pending"]] == [pid] and listed["history"] == []
+    row = listed["pending"][0]
+    assert row["summary"].startswith("member leave carol") and row["proposer"] == "clerk1"
+    assert "someone-harmless" not in client.get("/approvals").text
