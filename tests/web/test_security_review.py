@@ -136,3 +136,44 @@ def test_the_approvals_page_shows_the_chains_record_not_an_altered_table(example
     row = listed["pending"][0]
     assert row["summary"].startswith("member leave carol") and row["proposer"] == "clerk1"
     assert "someone-harmless" not in client.get("/approvals").text
+
+
+def test_whoever_decides_reads_the_whole_command_line_and_an_auditor_does_not(examples, client):
+    argv = ["member", "leave", "carol", "--on", "2026-10-01", "--prior-period", "late entry", "--key", "k-77"]
+    pid = _propose(client, argv).json()["proposal"]["proposal_id"]
+    login(client, "treasurer", username="treasurer1")
+    row = client.get("/api/approvals").json()["pending"][0]
+    assert row["proposal_id"] == pid and "--prior-period 'late entry'" in row["command_line"]
+    assert row["matches_digest"] is True and "argv" not in row
+    assert "--key k-77" in client.get("/approvals").text
+    login(client, "auditor", username="auditor1")
+    assert "command_line" not in client.get("/api/approvals").json()["pending"][0]
+
+
+def test_a_command_line_altered_beside_the_chain_is_shown_as_altered(examples, client):
+    import json
+
+    from sqlalchemy import update
+
+    from ledger.store.proposals import proposals
+
+    pid = _propose(client, ["member", "leave", "carol", "--on", "2026-10-01"]).json()["proposal"]["proposal_id"]
+    altered = json.dumps(["member", "leave", "bob", "--on", "2026-10-01"])
+    with examples.store().engine.begin() as conn:
+        conn.execute(update(proposals).where(proposals.c.proposal_id == pid).values(argv=altered))
+    login(client, "treasurer", username="treasurer1")
+    assert client.get("/api/approvals").json()["pending"][0]["matches_digest"] is False
+    assert "altered: this command line no longer matches" in client.get("/approvals").text
+    refused = client.post(f"/api/approvals/{pid}/approve", headers={"X-CSRF-Token": csrf(client)})
+    assert refused.status_code == 400 and "altered after it was proposed" in refused.json()["error"]
+
+
+def test_an_admin_cannot_take_away_their_own_admin_role(examples, app, client):
+    from ledger.store.users import UserTable
+    from tests.web.authkit import log_in, make_user
+
+    make_user(examples, "root", "admin")
+    log_in(client, "root")
+    answer = client.post("/users/root/role", data={"csrf": csrf(client), "role": "clerk"})
+    assert answer.status_code == 400 and "role: you cannot take away your own admin role" in answer.text
+    assert UserTable(examples.engine).get("root").role == "admin"
