@@ -187,6 +187,26 @@ def propose(store: EventStore, argv: list[str], proposer: str, role: str,
     return proposal
 
 
+def _written_by(store: EventStore, before: int, approver: str, output: str) -> tuple[int, ...]:
+    """The positions of the events the approved command wrote. The command's own JSON names them (`positions`, or
+    `written` events up to `head_position`, one append); that is taken when every one of them is an event recorded
+    as the approver's since the command started. Otherwise, every such event: then a write the same user made at
+    the same moment in another request would be counted as the command's."""
+    scanned = tuple(e.position for e in store.read(after=before)
+                    if e.metadata.get("actor") == approver and not e.stream.startswith("proposal-"))
+    try:
+        data = json.loads(output) if output.strip() else None
+    except ValueError:
+        data = None
+    named: list[int] = []
+    if isinstance(data, dict):
+        if isinstance(data.get("positions"), list) and all(type(p) is int for p in data["positions"]):
+            named = list(data["positions"])
+        elif type(data.get("written")) is int and type(data.get("head_position")) is int:
+            named = list(range(data["head_position"] - data["written"] + 1, data["head_position"] + 1))
+    return tuple(sorted(named)) if named and set(named) <= set(scanned) else scanned
+
+
 def _all_recorded(dry_run_json: str) -> bool:
     """Does a dry run's JSON say the log already holds every event the command would write?"""
     try:
@@ -269,8 +289,7 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
     try:
         before = store.head().position
         ran = runner([*proposal.argv, "--actor", approver, "--json"])
-        positions = tuple(e.position for e in store.read(after=before)
-                          if e.metadata.get("actor") == approver and not e.stream.startswith("proposal-"))
+        positions = _written_by(store, before, approver, ran.stdout if ran.ok else "")
         if ran.ok and not positions:  # an idempotent retry: the books hold it already (a second proposal of it)
             ran = _Failed("the books already hold every event the command writes (it was recorded before, by "
                           "another proposal or directly): nothing was approved")

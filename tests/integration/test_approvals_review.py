@@ -123,3 +123,25 @@ def test_twenty_threads_running_different_queries_at_once_each_get_their_own_byt
     for t in threads:
         t.join()
     assert wrong == []
+
+
+def test_a_write_the_approver_makes_at_the_same_moment_is_not_counted_as_the_approved_commands(books):
+    """ProposalApproved names the positions of the command's events: another request of the same user, recorded
+    while the command ran, is not one of them."""
+    p = _propose(books)
+
+    def runner(argv):
+        done = run(books.url, argv)
+        other = run(books.url, ["payment", "receive", "alice", "--amount", "10.00", "--period", "2026-09",
+                                "--bank-reference", "SO-SAME-MOMENT", "--on", "2026-09-03", "--actor", "treasurer1"])
+        assert other.ok, other.error
+        return done
+
+    head = books.store().head().position
+    decision = approvals.approve(books.store(), p.proposal_id, "treasurer1", "treasurer", runner)
+    assert decision.status == "approved"
+    events = {e.position: e for e in books.store().read(after=head)}
+    assert decision.positions and "PaymentReceived" not in {events[n].type for n in decision.positions}
+    approved = list(books.store().read(stream=f"proposal-{p.proposal_id}"))[-1].payload
+    assert events[approved["last_position"]].type != "PaymentReceived"
+    assert approved["last_position"] - approved["first_position"] + 1 == len(decision.positions)
