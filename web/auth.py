@@ -81,6 +81,7 @@ async def login(request: Request) -> Response:
     if user is None:
         return _form(request, 401, "The user name or the password is wrong (or the user is disabled).", shown,
                      fields["next"])
+    await run_in_threadpool(sessions.end, request)  # the session this browser held before, if any, ends here
     value = await run_in_threadpool(sessions.issue, Viewer(user.username, user.role, user.member, saver=user.saver))
     target = _safe_next(fields["next"])
     if target == "/login":

@@ -145,3 +145,13 @@ def test_a_write_the_approver_makes_at_the_same_moment_is_not_counted_as_the_app
     approved = list(books.store().read(stream=f"proposal-{p.proposal_id}"))[-1].payload
     assert events[approved["last_position"]].type != "PaymentReceived"
     assert approved["last_position"] - approved["first_position"] + 1 == len(decision.positions)
+
+
+def test_a_command_writing_bytes_to_stdout_is_captured_and_the_real_stdout_keeps_its_bytes_side(books, tmp_path):
+    import sys
+
+    exported = run(books.url, ["export"])
+    assert exported.ok, exported.error
+    run(books.url, ["export", "-o", str(tmp_path / "log.jsonl")])
+    assert exported.stdout == (tmp_path / "log.jsonl").read_text(encoding="utf-8")
+    assert hasattr(sys.stdout, "buffer")

@@ -177,3 +177,18 @@ def test_an_admin_cannot_take_away_their_own_admin_role(examples, app, client):
     answer = client.post("/users/root/role", data={"csrf": csrf(client), "role": "clerk"})
     assert answer.status_code == 400 and "role: you cannot take away your own admin role" in answer.text
     assert UserTable(examples.engine).get("root").role == "admin"
+
+
+def test_a_new_login_in_a_browser_ends_the_session_it_held(examples, app, client):
+    """A second person logging in at a shared desk does not leave the first one's session live behind them."""
+    from tests.web.authkit import log_in, make_user
+    from web.sessions import COOKIE
+
+    make_user(examples, "jo", "clerk")
+    make_user(examples, "sam", "treasurer")
+    assert log_in(client, "jo").status_code == 303
+    first = client.cookies.get(COOKIE)
+    assert log_in(client, "sam").status_code == 303
+    sessions = app.state.sessions
+    assert sessions.viewer_of_cookie(first) is None
+    assert sessions.viewer_of_cookie(client.cookies.get(COOKIE)).username == "sam"
