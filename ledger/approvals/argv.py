@@ -19,18 +19,30 @@ GROUPS = ("member", "loan", "period", "reserve", "policy", "fund", "savings", "p
 
 
 def canonical(argv: Sequence[str]) -> list[str]:
-    """The argv as proposed: `--actor X`, `--actor=X`, `--db URL`, `--json` left out."""
-    out: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
+    """The argv as proposed: `--actor X`, `--actor=X`, `--db URL`, `--json` left out where click reads them as those
+    options, and nowhere else (`--purpose --json` keeps its purpose, or every option after it would shift)."""
+    path = command_path(argv)
+    flags = FLAGS.get(path, OTHER_FLAGS) | {name for name, takes in SET_BY_THE_RUNNER.items() if not takes}
+    head = list(argv[:len(path.split())]) if argv and not argv[0].startswith("-") else []
+    rest = list(argv[len(head):])
+    out: list[str] = list(head)
+    number = 0
+    while number < len(rest):
+        arg = rest[number]
+        number += 1
+        if arg == "--":
+            out.extend(rest[number - 1:])
+            break
+        if not arg.startswith("--"):
+            out.append(arg)
             continue
         name = arg.split("=", 1)[0]
-        if name in SET_BY_THE_RUNNER:
-            skip = SET_BY_THE_RUNNER[name] and "=" not in arg
-            continue
-        out.append(arg)
+        value: list[str] = []
+        if "=" not in arg and arg not in flags and number < len(rest):
+            value = [rest[number]]
+            number += 1
+        if name not in SET_BY_THE_RUNNER:
+            out += [arg, *value]
     return out
 
 

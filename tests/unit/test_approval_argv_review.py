@@ -51,3 +51,14 @@ def test_an_amount_inside_another_options_value_is_not_the_amount():
 
 def test_after_a_double_dash_every_word_is_an_argument():
     assert positionals(["member", "leave", "--on", "2026-10-01", "--", "carol"]) == ["carol"]
+
+
+def test_the_canonical_line_leaves_out_only_what_click_reads_as_the_runners_options():
+    from ledger.approvals.argv import canonical
+
+    argv = ["reserve", "spend", "riverside", "--amount=10", "--purpose", "--json", "--amount", "900", "--json",
+            "--actor", "jo", "--actor=jo", "--db", "sqlite:///x"]
+    assert canonical(argv) == ["reserve", "spend", "riverside", "--amount=10", "--purpose", "--json", "--amount",
+                               "900"]
+    assert canonical(["--db", "sqlite:///x", "member", "leave", "bob"]) == ["member", "leave", "bob"]
+    assert canonical(["member", "leave", "--", "--json"]) == ["member", "leave", "--", "--json"]

@@ -192,3 +192,18 @@ def test_a_new_login_in_a_browser_ends_the_session_it_held(examples, app, client
     sessions = app.state.sessions
     assert sessions.viewer_of_cookie(first) is None
     assert sessions.viewer_of_cookie(client.cookies.get(COOKIE)).username == "sam"
+
+
+def test_a_json_flag_hidden_as_another_options_value_does_not_shift_what_the_limit_is_checked_against(examples,
+                                                                                                      client):
+    """`--purpose --json`: click reads `--json` as the purpose; the command line the limit is checked on must read
+    it so too, or `--amount=10 ... --amount 900` passes as 10 and 900 is spent at once."""
+    from cli.invoke import run
+
+    assert run(examples.url, ["policy", "set", "approval-limit", "riverside", "--reserve-spending-limit", "500",
+                              "--on", "2026-01-01"]).ok
+    head = examples.store().head().position
+    argv = ["reserve", "spend", "riverside", "--amount=10", "--purpose", "--json", "--amount", "900.00",
+            "--on", "2026-02-10"]
+    answer = _propose(client, argv)
+    assert [e.type for e in examples.store().read(after=head)] in ([], ["ProposalMade"]), answer.text
