@@ -40,6 +40,15 @@ APPROVERS: dict[str, frozenset[str]] = {
     "reserve spend": frozenset({"treasurer", "board"}),
 }
 
+# Events a four-eyes command writes that `record` would otherwise take from a file as they stand (the fund's, a
+# correction's and a period close's it refuses already: ledger/commands/coop.py CHECKED_BY_ITS_COMMAND). From the
+# web, `record` refuses these too, or a payout or reserve spending could skip the second pair of eyes.
+UNDER_FOUR_EYES_EVENTS: dict[str, str] = {
+    "EquityPaidOut": "member leave",
+    "LeaseAssigned": "member leave",
+    "ReserveSpent": "reserve spend",
+}
+
 # The database owner at the command line (docs/approvals.md): may approve what a treasurer may.
 OWNER = "owner"
 
@@ -175,4 +184,16 @@ def proposal_errors(argv: list[str], proposer: str) -> list[FieldError]:
     elif "--" in argv:
         errors.append(FieldError("command", "must not hold `--`: the approver's --actor, added after it when the "
                                             "command runs, would be read as an argument"))
+    return errors
+
+
+def recorded_errors(envelopes: list[object]) -> list[FieldError]:
+    """What a web user's `record` of these envelopes may not hold: an event a four-eyes command writes."""
+    errors: list[FieldError] = []
+    for number, envelope in enumerate(envelopes, start=1):
+        kind = envelope.get("type") if isinstance(envelope, dict) else None
+        if isinstance(kind, str) and kind in UNDER_FOUR_EYES_EVENTS:
+            errors.append(FieldError(f"event {number}.type", f"a {kind} is written by `mutual "
+                                                             f"{UNDER_FOUR_EYES_EVENTS[kind]}`, under four-eyes "
+                                                             "approval: propose that command instead"))
     return errors

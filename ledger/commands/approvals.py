@@ -116,6 +116,9 @@ def set_approval_limit(store: EventStore, coop: str, limit: Decimal, on: date, a
 
 def need_of(store: EventStore, argv: list[str]) -> Optional[rules.Need]:
     """Does this command line need a second user? (For reserve spending, the co-op's limit on its date is read.)"""
+    if command_path(argv) == "record":
+        _record_checked(argv)
+        return None
     argv = canonical(argv)
     limit = None
     if command_path(argv) == "reserve spend":
@@ -127,6 +130,28 @@ def need_of(store: EventStore, argv: list[str]) -> Optional[rules.Need]:
         if coop and day is not None:
             limit = reserve_limit(store, coop, day)
     return rules.needs_approval(argv, limit)
+
+
+def _record_checked(argv: list[str]) -> None:
+    """`record FILE` from the web (web/writes.py asks `need_of` of every write): refused, nothing written, when the
+    file holds an event a four-eyes command writes (rules.recorded_errors)."""
+    source = next(iter(positionals(argv)), None)
+    if source is None or source == "-":
+        return
+    try:
+        with open(source, "rb") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return  # (the command names the file it cannot read)
+    envelopes: list[object] = []
+    for line in lines:
+        try:
+            envelopes.append(json.loads(line))
+        except ValueError:
+            continue  # (the command names the line it cannot read)
+    errors = rules.recorded_errors(envelopes)
+    if errors:
+        raise _refuse(errors, "record")
 
 
 # --- proposing ------------------------------------------------------------------------------------------
