@@ -118,3 +118,8 @@ def option(argv: Sequence[str], name: str) -> str | None:
         if given == name and value is not None:
             found = value
     return found
+
+
+def flag(argv: Sequence[str], name: str) -> bool:
+    """Is flag `name` given as an option (not as another option's value: `--key --dry-run` is a key)?"""
+    return any(given == name for given, _ in _scan(argv)[0])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from ledger.approvals.argv import command_path, option, positionals
+from ledger.approvals.argv import command_path, flag, option, positionals
 from ledger.errors import FieldError
 
 # The commands under four eyes, and why (the reason a proposal records as its `needs`).
@@ -93,7 +93,7 @@ def needs_approval(argv: list[str], reserve_limit: Optional[Decimal]) -> Optiona
     reserve spending needs approval above `reserve_limit` (the co-op's limit in force on the spending's date), and
     always when no limit is in force."""
     path = command_path(argv)
-    if path not in FOUR_EYES or "--dry-run" in argv:
+    if path not in FOUR_EYES or flag(argv, "--dry-run"):
         return None
     why = FOUR_EYES[path]
     if path == "reserve spend":

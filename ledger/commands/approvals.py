@@ -186,7 +186,7 @@ def propose(store: EventStore, argv: list[str], proposer: str, role: str,
         raise _refuse(errors, where)
     path = command_path(argv)
     if runner is not None and path in DRY_RUN_CHECKED:
-        tried = runner([*argv, "--dry-run", "--actor", proposer, "--json"])
+        tried = runner(_with(argv, "--dry-run", "--actor", proposer, "--json"))
         if not tried.ok:
             raise LedgerError(f"{where} refused, nothing written: {tried.error}")
         if _all_recorded(tried.stdout):
@@ -230,6 +230,13 @@ def _written_by(store: EventStore, before: int, approver: str, output: str) -> t
         elif type(data.get("written")) is int and type(data.get("head_position")) is int:
             named = list(range(data["head_position"] - data["written"] + 1, data["head_position"] + 1))
     return tuple(sorted(named)) if named and set(named) <= set(scanned) else scanned
+
+
+def _with(argv: list[str], *options: str) -> list[str]:
+    """ARGV with the runner's options right after the command's path: at the end, an option left without its value
+    (`... --key`) would take the first of them (`--dry-run`, `--actor`) as its value."""
+    words = len(command_path(argv).split())
+    return [*argv[:words], *options, *argv[words:]]
 
 
 def _all_recorded(dry_run_json: str) -> bool:
@@ -313,7 +320,7 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         before = store.head().position
-        ran = runner([*proposal.argv, "--actor", approver, "--json"])
+        ran = runner(_with(proposal.argv, "--actor", approver, "--json"))
         positions = _written_by(store, before, approver, ran.stdout if ran.ok else "")
         if ran.ok and not positions:  # an idempotent retry: the books hold it already (a second proposal of it)
             ran = _Failed("the books already hold every event the command writes (it was recorded before, by "

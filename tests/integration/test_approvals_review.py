@@ -155,3 +155,20 @@ def test_a_command_writing_bytes_to_stdout_is_captured_and_the_real_stdout_keeps
     run(books.url, ["export", "-o", str(tmp_path / "log.jsonl")])
     assert exported.stdout == (tmp_path / "log.jsonl").read_text(encoding="utf-8")
     assert hasattr(sys.stdout, "buffer")
+
+
+def test_the_runners_options_go_before_the_proposed_ones_so_none_is_taken_as_a_value(books):
+    """A proposed line ending in an option without its value would take `--dry-run` or `--actor` as that value:
+    the proposal's dry run would write for real, or the approval would run as nobody."""
+    seen: list[list[str]] = []
+
+    def runner(argv):
+        seen.append(list(argv))
+        return run(books.url, argv)
+
+    store = books.store()
+    argv = ["member", "leave", "carol", "--on", "2026-10-01"]
+    p = approvals.propose(store, argv, "clerk1", "clerk", runner=runner, need=approvals.need_of(store, argv))
+    approvals.approve(store, p.proposal_id, "treasurer1", "treasurer", runner)
+    assert seen[0][:3] == ["member", "leave", "--dry-run"] and seen[1][:4] == ["member", "leave", "--actor",
+                                                                               "treasurer1"]

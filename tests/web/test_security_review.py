@@ -242,3 +242,25 @@ def test_record_from_the_web_records_the_logged_in_user_as_the_actor(examples, c
     answer = _record(client, envelope)
     written = list(examples.store().read())[-1]
     assert answer.status_code == 400 or written.metadata["actor"] == "clerk1"
+
+
+def test_a_dry_run_flag_hidden_as_another_options_value_is_no_dry_run(examples, app, client):
+    """`--key --dry-run`: click reads `--dry-run` as the key and runs the payout for real; it must be proposed
+    (through web/writes.py `perform`, which every page and API write goes through)."""
+    from types import SimpleNamespace
+
+    from web.deps import Viewer
+    from web.writes import perform
+
+    head = examples.store().head().position
+    done = perform(SimpleNamespace(app=app), Viewer("clerk1", "clerk"),
+                   ["member", "leave", "carol", "--key", "--dry-run", "--on", "2026-10-01"])
+    assert [e.type for e in examples.store().read(after=head)] in ([], ["ProposalMade"]), done
+    answer = client.post("/api/member/leave", json={"member_id": "carol", "key": "--dry-run", "on": "2026-10-01"},
+                         headers={"X-CSRF-Token": csrf(login_as_clerk(client))})
+    assert [e.type for e in examples.store().read(after=head)] in ([], ["ProposalMade"]), answer.text
+
+
+def login_as_clerk(client):
+    login(client, "clerk", username="clerk1")
+    return client
