@@ -172,3 +172,26 @@ def test_the_runners_options_go_before_the_proposed_ones_so_none_is_taken_as_a_v
     approvals.approve(store, p.proposal_id, "treasurer1", "treasurer", runner)
     assert seen[0][:3] == ["member", "leave", "--dry-run"] and seen[1][:4] == ["member", "leave", "--actor",
                                                                                "treasurer1"]
+
+
+def test_two_approvers_at_once_run_the_command_once(books):
+    p = _propose(books)
+    head = books.store().head().position
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def decide(name):
+        start.wait()
+        try:
+            outcomes.append(approvals.approve(books.store(), p.proposal_id, name, "treasurer", _runner(books)).status)
+        except LedgerError as exc:
+            outcomes.append(f"refused: {exc}")
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in ("treasurer1", "treasurer2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["approved", "refused"]
+    types = [e.type for e in books.store().read(after=head)]
+    assert types.count("EquityPaidOut") == 1 and types.count("ProposalApproved") == 1
