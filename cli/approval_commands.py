@@ -108,7 +108,8 @@ def proposal_approve(obj: Context, proposal_id: str, actor: Optional[str], as_js
     it the proposal is refused with the command's reason and nothing of the command is written."""
     from ledger.commands import approvals
 
-    decision = approvals.approve(obj.store, proposal_id, _actor(actor), OWNER, _runner(obj.url))
+    approver = _actor(actor)
+    decision = approvals.approve(obj.store, proposal_id, approver, _role_of(obj, approver), _runner(obj.url))
     _decided(decision, as_json)
 
 
@@ -122,7 +123,23 @@ def proposal_reject(obj: Context, proposal_id: str, reason: str, actor: Optional
     """Reject proposal ID (its proposer may withdraw it the same way): its command never runs."""
     from ledger.commands import approvals
 
-    _decided(approvals.reject(obj.store, proposal_id, _actor(actor), OWNER, reason), as_json)
+    by = _actor(actor)
+    _decided(approvals.reject(obj.store, proposal_id, by, _role_of(obj, by), reason), as_json)
+
+
+def _role_of(obj: Context, actor: str) -> str:
+    """The role a decision at the command line is made in: the database owner's, unless the actor is a web user's
+    name, when it is that user's (the record would show them deciding) and a disabled user decides nothing."""
+    from ledger.errors import FieldError, ValidationFailed
+    from ledger.store.users import UserTable
+
+    user = UserTable(obj.store.engine).get(actor.strip().lower())  # `Clerk2` on the record reads as clerk2
+    if user is None:
+        return OWNER
+    if not user.active:
+        raise ValidationFailed([FieldError("actor", f"{actor} is a disabled user: they decide nothing")],
+                               where="decision refused, nothing written")
+    return user.role
 
 
 def _decided(decision: Any, as_json: bool) -> None:

@@ -49,10 +49,40 @@ class _Dispatch(io.TextIOBase):
     def isatty(self) -> bool:
         return False if self._var.get() is not None else bool(getattr(self._fallback, "isatty", lambda: False)())
 
+    @property
+    def buffer(self) -> Any:
+        """The bytes side (`mutual export` writes there): the call's buffer, decoded as UTF-8, else the real one's."""
+        target = self._var.get()
+        if target is None:
+            return self._fallback.buffer
+        return _Bytes(target)
+
     def fileno(self) -> int:
         if self._var.get() is not None:
             raise io.UnsupportedOperation("fileno")
         return self._fallback.fileno()  # type: ignore[no-any-return]
+
+
+class _Bytes(io.RawIOBase):
+    """Bytes written to a call's text buffer, decoded as UTF-8 as they come (a character split across writes is
+    kept until its last byte arrives)."""
+
+    def __init__(self, target: io.StringIO) -> None:
+        import codecs
+
+        super().__init__()
+        self._target, self._decoder = target, codecs.getincrementaldecoder("utf-8")("surrogateescape")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._target.write(self._decoder.decode(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        self._target.write(self._decoder.decode(b"", final=True))
 
 
 def _install() -> None:

@@ -123,6 +123,10 @@ def serve(obj: Context, host: str, port: int, demo: bool) -> None:
         if not list_users(obj.store):
             click.echo("no users yet: add one with `mutual user add NAME --role admin` (or clerk, treasurer, ...)",
                        err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host} over plain http: passwords and session cookies cross the network "
+                   "unencrypted; put an https reverse proxy on this machine in front of it and listen on "
+                   "127.0.0.1 (docs/web.md)", err=True)
     if not kept:
         click.echo(f"(sessions end when the server stops: set ${SECRET_ENV} to keep them across restarts)", err=True)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)", err=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ledger.commands.users import log_in, login_throttled
 from web.deps import Viewer
@@ -71,15 +72,17 @@ async def login(request: Request) -> Response:
         missing = "username" if not username else "password"
         return _form(request, 400, f"{missing}: required", shown, fields["next"])
     store, now, client = request.app.state.store, sessions.clock(), _client(request)
-    refused = login_throttled(store, username, client, now)
+    refused = await run_in_threadpool(login_throttled, store, username, client, now)
     if refused is not None:
         return _form(request, 429, str(refused), shown, fields["next"],
                      headers={"Retry-After": str(int(refused.wait.total_seconds()))})
-    user = log_in(store, username, password, client, now)
+    # argon2 and the database off the event loop: on it, every login would stall every other request
+    user = await run_in_threadpool(log_in, store, username, password, client, now)
     if user is None:
         return _form(request, 401, "The user name or the password is wrong (or the user is disabled).", shown,
                      fields["next"])
-    value = sessions.issue(Viewer(user.username, user.role, user.member, saver=user.saver))
+    await run_in_threadpool(sessions.end, request)  # the session this browser held before, if any, ends here
+    value = await run_in_threadpool(sessions.issue, Viewer(user.username, user.role, user.member, saver=user.saver))
     target = _safe_next(fields["next"])
     if target == "/login":
         target = "/"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ledger.clock import utc_now
 from ledger.errors import LedgerError
@@ -135,7 +136,7 @@ class Sessions:
 async def csrf_checked(request: Request) -> None:
     """Every form post and API write carries the session's CSRF token (form field `csrf` or header X-CSRF-Token)."""
     sessions: Sessions = request.app.state.sessions
-    viewer = sessions.viewer(request)
+    viewer = await run_in_threadpool(sessions.viewer, request)  # a database read: off the event loop
     if viewer is None:
         raise HTTPException(401, "not logged in")
     given = request.headers.get("x-csrf-token")

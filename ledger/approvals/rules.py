@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from ledger.approvals.argv import command_path, option, positionals
+from ledger.approvals.argv import command_path, flag, option, positionals
 from ledger.errors import FieldError
 
 # The commands under four eyes, and why (the reason a proposal records as its `needs`).
@@ -38,6 +38,15 @@ APPROVERS: dict[str, frozenset[str]] = {
     "correct": frozenset({"treasurer"}),
     "period close": frozenset({"treasurer", "board"}),
     "reserve spend": frozenset({"treasurer", "board"}),
+}
+
+# Events a four-eyes command writes that `record` would otherwise take from a file as they stand (the fund's, a
+# correction's and a period close's it refuses already: ledger/commands/coop.py CHECKED_BY_ITS_COMMAND). From the
+# web, `record` refuses these too, or a payout or reserve spending could skip the second pair of eyes.
+UNDER_FOUR_EYES_EVENTS: dict[str, str] = {
+    "EquityPaidOut": "member leave",
+    "LeaseAssigned": "member leave",
+    "ReserveSpent": "reserve spend",
 }
 
 # The database owner at the command line (docs/approvals.md): may approve what a treasurer may.
@@ -84,7 +93,7 @@ def needs_approval(argv: list[str], reserve_limit: Optional[Decimal]) -> Optiona
     reserve spending needs approval above `reserve_limit` (the co-op's limit in force on the spending's date), and
     always when no limit is in force."""
     path = command_path(argv)
-    if path not in FOUR_EYES or "--dry-run" in argv:
+    if path not in FOUR_EYES or flag(argv, "--dry-run"):
         return None
     why = FOUR_EYES[path]
     if path == "reserve spend":
@@ -111,6 +120,12 @@ def _one_line(field: str, text: object) -> list[FieldError]:
     return []
 
 
+def same_user(one: str, other: str) -> bool:
+    """The same user under another spelling (case, surrounding white space): web user names are lower case, but
+    the command line's --actor is free text, so `Clerk1` is clerk1 when it comes to approving clerk1's proposal."""
+    return one.strip().casefold() == other.strip().casefold()
+
+
 def decider_errors(status: str, proposer: str, decider: str, role: str, command: str) -> list[FieldError]:
     """The checks both an approval and a rejection pass: still pending, a different user, a role that may."""
     errors = _one_line("actor", decider)
@@ -118,7 +133,7 @@ def decider_errors(status: str, proposer: str, decider: str, role: str, command:
         return errors
     if status != PENDING:
         return [FieldError("proposal", f"was already {status}: a proposal is decided once")]
-    if decider == proposer:
+    if same_user(decider, proposer):
         return [FieldError("actor", f"{decider} proposed it: the approver must be a different user")]
     if not may_decide(role, command):
         allowed = ", ".join(sorted(APPROVERS.get(command, ())))
@@ -145,7 +160,7 @@ def rejection_errors(status: str, proposer: str, by: str, role: str, command: st
         return errors
     if status != PENDING:
         return [FieldError("proposal", f"was already {status}: a proposal is decided once")]
-    if by == proposer:
+    if same_user(by, proposer):
         return []  # withdrawing one's own proposal needs no second pair of eyes
     return decider_errors(status, proposer, by, role, command)
 
@@ -166,4 +181,19 @@ def proposal_errors(argv: list[str], proposer: str) -> list[FieldError]:
                                             f"({known}): run it directly"))
     elif "--dry-run" in argv or "--help" in argv:
         errors.append(FieldError("command", "a dry run or --help writes nothing: there is nothing to approve"))
+    elif "--" in argv:
+        errors.append(FieldError("command", "must not hold `--`: the approver's --actor, added after it when the "
+                                            "command runs, would be read as an argument"))
+    return errors
+
+
+def recorded_errors(envelopes: list[object]) -> list[FieldError]:
+    """What a web user's `record` of these envelopes may not hold: an event a four-eyes command writes."""
+    errors: list[FieldError] = []
+    for number, envelope in enumerate(envelopes, start=1):
+        kind = envelope.get("type") if isinstance(envelope, dict) else None
+        if isinstance(kind, str) and kind in UNDER_FOUR_EYES_EVENTS:
+            errors.append(FieldError(f"event {number}.type", f"a {kind} is written by `mutual "
+                                                             f"{UNDER_FOUR_EYES_EVENTS[kind]}`, under four-eyes "
+                                                             "approval: propose that command instead"))
     return errors

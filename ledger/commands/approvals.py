@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Optional, Protocol
@@ -35,7 +35,7 @@ from ledger.events.base import field_errors
 from ledger.periods import adjustment_metadata, check_closed
 from ledger.source import StoreSource
 from ledger.store import AppendResult, EventStore, NewEvent
-from ledger.store.proposals import Proposal, Proposals
+from ledger.store.proposals import DECIDING, Proposal, Proposals
 
 # The commands a dry run checks when they are proposed (the others are checked when approved).
 DRY_RUN_CHECKED = ("member leave", "reserve spend")
@@ -116,6 +116,9 @@ def set_approval_limit(store: EventStore, coop: str, limit: Decimal, on: date, a
 
 def need_of(store: EventStore, argv: list[str]) -> Optional[rules.Need]:
     """Does this command line need a second user? (For reserve spending, the co-op's limit on its date is read.)"""
+    if command_path(argv) == "record":
+        _record_checked(argv)
+        return None
     argv = canonical(argv)
     limit = None
     if command_path(argv) == "reserve spend":
@@ -127,6 +130,28 @@ def need_of(store: EventStore, argv: list[str]) -> Optional[rules.Need]:
         if coop and day is not None:
             limit = reserve_limit(store, coop, day)
     return rules.needs_approval(argv, limit)
+
+
+def _record_checked(argv: list[str]) -> None:
+    """`record FILE` from the web (web/writes.py asks `need_of` of every write): refused, nothing written, when the
+    file holds an event a four-eyes command writes (rules.recorded_errors)."""
+    source = next(iter(positionals(argv)), None)
+    if source is None or source == "-":
+        return
+    try:
+        with open(source, "rb") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return  # (the command names the file it cannot read)
+    envelopes: list[object] = []
+    for line in lines:
+        try:
+            envelopes.append(json.loads(line))
+        except ValueError:
+            continue  # (the command names the line it cannot read)
+    errors = rules.recorded_errors(envelopes)
+    if errors:
+        raise _refuse(errors, "record")
 
 
 # --- proposing ------------------------------------------------------------------------------------------
@@ -161,7 +186,7 @@ def propose(store: EventStore, argv: list[str], proposer: str, role: str,
         raise _refuse(errors, where)
     path = command_path(argv)
     if runner is not None and path in DRY_RUN_CHECKED:
-        tried = runner([*argv, "--dry-run", "--actor", proposer, "--json"])
+        tried = runner(_with(argv, "--dry-run", "--actor", proposer, "--json"))
         if not tried.ok:
             raise LedgerError(f"{where} refused, nothing written: {tried.error}")
         if _all_recorded(tried.stdout):
@@ -185,6 +210,33 @@ def propose(store: EventStore, argv: list[str], proposer: str, role: str,
         table.withdraw(proposal.proposal_id)
         raise
     return proposal
+
+
+def _written_by(store: EventStore, before: int, approver: str, output: str) -> tuple[int, ...]:
+    """The positions of the events the approved command wrote. The command's own JSON names them (`positions`, or
+    `written` events up to `head_position`, one append); that is taken when every one of them is an event recorded
+    as the approver's since the command started. Otherwise, every such event: then a write the same user made at
+    the same moment in another request would be counted as the command's."""
+    scanned = tuple(e.position for e in store.read(after=before)
+                    if e.metadata.get("actor") == approver and not e.stream.startswith("proposal-"))
+    try:
+        data = json.loads(output) if output.strip() else None
+    except ValueError:
+        data = None
+    named: list[int] = []
+    if isinstance(data, dict):
+        if isinstance(data.get("positions"), list) and all(type(p) is int for p in data["positions"]):
+            named = list(data["positions"])
+        elif type(data.get("written")) is int and type(data.get("head_position")) is int:
+            named = list(range(data["head_position"] - data["written"] + 1, data["head_position"] + 1))
+    return tuple(sorted(named)) if named and set(named) <= set(scanned) else scanned
+
+
+def _with(argv: list[str], *options: str) -> list[str]:
+    """ARGV with the runner's options right after the command's path: at the end, an option left without its value
+    (`... --key`) would take the first of them (`--dry-run`, `--actor`) as its value."""
+    words = len(command_path(argv).split())
+    return [*argv[:words], *options, *argv[words:]]
 
 
 def _all_recorded(dry_run_json: str) -> bool:
@@ -213,11 +265,15 @@ class _Failed:
 
 @dataclass(frozen=True)
 class OnRecord:
-    """A proposal as the chain has it: its ProposalMade's digest, its status, and its stream's version."""
+    """A proposal as the chain has it: its ProposalMade's digest, command and proposer, its status, and its
+    stream's version. A decision is checked against these, not the table beside the chain (a working copy that the
+    database's writer role may change)."""
 
     argv_digest: str
     status: str
     version: int
+    command: str = ""
+    proposer: str = ""
 
 
 _STATUS = {"ProposalApproved": rules.APPROVED, "ProposalRejected": rules.REJECTED,
@@ -230,7 +286,8 @@ def on_record(store: EventStore, proposal_id: str) -> OnRecord:
     if made is None:
         raise NotFound(f"proposal: there is no proposal {proposal_id} on the record")
     status = next((_STATUS[e.type] for e in reversed(events) if e.type in _STATUS), rules.PENDING)
-    return OnRecord(made.payload["argv_digest"], status, events[-1].version)
+    return OnRecord(made.payload["argv_digest"], status, events[-1].version, made.payload["command"],
+                    made.payload["proposer"])
 
 
 def find(store: EventStore, proposal_id: str) -> Proposal:
@@ -251,8 +308,11 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
     where = f"approving {proposal_id}"
     proposal = find(store, proposal_id)
     record = on_record(store, proposal_id)
-    errors = rules.approval_errors(record.status, proposal.proposer, approver, role, proposal.command,
+    errors = rules.approval_errors(record.status, record.proposer, approver, role, record.command,
                                    digest(proposal.argv), record.argv_digest)
+    if not errors and command_path(proposal.argv) != record.command:
+        errors = [FieldError("proposal", f"its command line runs `{command_path(proposal.argv)}`, not the "
+                                         f"`{record.command}` on the chain")]
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
@@ -260,9 +320,8 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         before = store.head().position
-        ran = runner([*proposal.argv, "--actor", approver, "--json"])
-        positions = tuple(e.position for e in store.read(after=before)
-                          if e.metadata.get("actor") == approver and not e.stream.startswith("proposal-"))
+        ran = runner(_with(proposal.argv, "--actor", approver, "--json"))
+        positions = _written_by(store, before, approver, ran.stdout if ran.ok else "")
         if ran.ok and not positions:  # an idempotent retry: the books hold it already (a second proposal of it)
             ran = _Failed("the books already hold every event the command writes (it was recorded before, by "
                           "another proposal or directly): nothing was approved")
@@ -288,9 +347,9 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
 def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str) -> Decision:
     """Reject a proposal (its proposer may withdraw it): ProposalRejected, and its command never runs."""
     where = f"rejecting {proposal_id}"
-    proposal = find(store, proposal_id)
+    find(store, proposal_id)  # (the id is checked and the row must exist)
     record = on_record(store, proposal_id)
-    errors = rules.rejection_errors(record.status, proposal.proposer, by, role, proposal.command, reason)
+    errors = rules.rejection_errors(record.status, record.proposer, by, role, record.command, reason)
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
@@ -309,8 +368,30 @@ def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str)
 
 
 def listed(store: EventStore, status: Optional[str] = None) -> list[Proposal]:
-    """The proposals, newest first (pending, or every one)."""
-    return Proposals(store.engine).all(status)
+    """The proposals, newest first (pending, or every one), as the chain has them: the table beside the chain gives
+    the times and the command line; what each does, who proposed it, why, and how and by whom it was decided are
+    its events' (the table is a working copy a writer may change), and a row the chain lacks is left out."""
+    source = StoreSource(store)
+    made = {e.payload["proposal_id"]: e for e in source.of_type(ProposalMade.event_type)}
+    decided = {e.payload["proposal_id"]: e for e in source.of_type(*_STATUS)}
+    out: list[Proposal] = []
+    for row in Proposals(store.engine).all():
+        chain = made.get(row.proposal_id)
+        if chain is None:
+            continue
+        decision = decided.get(row.proposal_id)
+        now = _STATUS[decision.type] if decision is not None else rules.PENDING
+        if now == rules.PENDING and row.status == DECIDING:
+            now = DECIDING  # being decided this moment
+        by = None if decision is None else decision.payload.get("approver") or decision.payload.get("by")
+        found = replace(row, command=chain.payload["command"], summary=chain.payload["summary"],
+                        needs=chain.payload["needs"], proposer=chain.payload["proposer"],
+                        argv_digest=chain.payload["argv_digest"], status=now, decided_by=by,
+                        decided_at=None if decision is None else decision.recorded_at,
+                        reason=None if decision is None else decision.payload.get("reason"))
+        if status is None or found.status == status:
+            out.append(found)
+    return out
 
 
 __all__ = ["Decision", "Runner", "approve", "find", "listed", "need_of", "on_record", "propose", "reject",

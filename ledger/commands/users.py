@@ -107,6 +107,9 @@ def change_role(store: EventStore, username: str, role: str, *, actor: str, memb
     _checked_link(store, role, member, saver)
     if not user.active:
         raise ValidationFailed([FieldError("username", f"{username!r} is disabled")])
+    if username == actor and user.role == "admin" and role != "admin":
+        raise ValidationFailed([FieldError("role", "you cannot take away your own admin role (another admin can): "
+                                                   "the office could be left with no admin")])
     table.set_role(username, role, member, saver, actor=actor, at=at or utc_now())
     changed = table.get(username)
     assert changed is not None

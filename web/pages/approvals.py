@@ -8,12 +8,14 @@ spending within the limit, runs it at once) through web/writes.py `perform`, lik
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from ledger.approvals.rules import may_decide
+from ledger.approvals.argv import digest
+from ledger.approvals.rules import may_decide, same_user
 from ledger.errors import LedgerError
 from web.deps import STAFF, WRITERS, Viewer, require
 from web.render import page
@@ -35,10 +37,17 @@ def _runner(request: Request) -> Any:
 def _lists(request: Request, viewer: Viewer) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from ledger.commands import approvals
 
-    rows = [p.to_json(with_argv=False) for p in approvals.listed(request.app.state.store)]
+    rows = [p.to_json(with_argv=True) for p in approvals.listed(request.app.state.store)]
     for row in rows:
-        row["may_approve"] = may_decide(viewer.role, row["command"]) and viewer.username != row["proposer"]
-        row["may_reject"] = may_decide(viewer.role, row["command"]) or viewer.username == row["proposer"]
+        argv = row.pop("argv")
+        row["may_approve"] = may_decide(viewer.role, row["command"]) and not same_user(viewer.username,
+                                                                                        row["proposer"])
+        row["may_reject"] = may_decide(viewer.role, row["command"]) or same_user(viewer.username, row["proposer"])
+        if row["status"] == "pending" and (row["may_approve"] or row["may_reject"]):
+            # whoever decides reads the whole command line that will run (its options, a --prior-period, a --key),
+            # not only the summary; the line is kept off the chain, so whether it still matches its digest is shown
+            row["command_line"] = shlex.join(argv)
+            row["matches_digest"] = digest(argv) == row["argv_digest"]
     return [r for r in rows if r["status"] == "pending"], [r for r in rows if r["status"] != "pending"]
 
 
