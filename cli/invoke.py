@@ -150,14 +150,14 @@ def usage_error(argv: Sequence[str]) -> str | None:
     try:
         ctx = cli.make_context("mutual", list(args), resilient_parsing=False)
         command: click.Command = cli
-        rest = [*ctx.protected_args, *ctx.args]
+        rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]
         while isinstance(command, click.Group):
             name, found, rest = command.resolve_command(ctx, rest)
             if found is None:
                 return f"no such command {name!r}"
             command = found
             ctx = command.make_context(name or "", list(rest), parent=ctx, resilient_parsing=False)
-            rest = [*ctx.protected_args, *ctx.args] if isinstance(command, click.Group) else []
+            rest = [*getattr(ctx, "_protected_args", ()), *ctx.args] if isinstance(command, click.Group) else []
         return None
     except click.ClickException as exc:
         return exc.format_message()

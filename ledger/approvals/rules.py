@@ -187,10 +187,17 @@ def proposal_errors(argv: list[str], proposer: str) -> list[FieldError]:
     return errors
 
 
-def recorded_errors(envelopes: list[object]) -> list[FieldError]:
-    """What a web user's `record` of these envelopes may not hold: an event a four-eyes command writes."""
+def recorded_errors(envelopes: list[object], actor: str | None = None) -> list[FieldError]:
+    """What a web user's `record` of these envelopes may not hold: an event a four-eyes command writes, or an event
+    naming another actor than the logged-in user (who is the actor of everything they record)."""
     errors: list[FieldError] = []
     for number, envelope in enumerate(envelopes, start=1):
+        metadata = envelope.get("metadata") if isinstance(envelope, dict) else None
+        named = metadata.get("actor") if isinstance(metadata, dict) else None
+        if actor is not None and named is not None and named != actor:
+            errors.append(FieldError(f"event {number}.metadata.actor",
+                                     f"{named!r} is not you: what you record is recorded as yours ({actor!r}); "
+                                     "leave the actor out"))
         kind = envelope.get("type") if isinstance(envelope, dict) else None
         if isinstance(kind, str) and kind in UNDER_FOUR_EYES_EVENTS:
             errors.append(FieldError(f"event {number}.type", f"a {kind} is written by `mutual "

@@ -149,7 +149,7 @@ def _record_checked(argv: list[str]) -> None:
             envelopes.append(json.loads(line))
         except ValueError:
             continue  # (the command names the line it cannot read)
-    errors = rules.recorded_errors(envelopes)
+    errors = rules.recorded_errors(envelopes, option(argv, "--actor"))
     if errors:
         raise _refuse(errors, "record")
 

@@ -60,9 +60,14 @@ def test_record_takes_json_lines_in_the_body(examples, client):
                         "bank_reference": "SO-ALICE-2025-06"}, "metadata": {"actor": "someone-else"}}
     answer = client.post("/api/record", content=orjson.dumps(line) + b"\n",
                          headers={"X-CSRF-Token": csrf(client), "content-type": "application/x-ndjson"})
+    assert answer.status_code == 400 and "event 1.metadata.actor" in answer.text, answer.text  # never in another's name
+    del line["metadata"]
+    answer = client.post("/api/record", content=orjson.dumps(line) + b"\n",
+                         headers={"X-CSRF-Token": csrf(client), "content-type": "application/x-ndjson"})
     assert answer.status_code == 200, answer.text
     event = _last_event(client)
     assert event["type"] == "PaymentReceived" and event["payload"]["period"] == "2025-06"
+    assert event["metadata"]["actor"] == "clara"
 
 
 def test_a_writes_answer_is_the_bytes_the_cli_prints_for_it(examples, client):

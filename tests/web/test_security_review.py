@@ -233,8 +233,6 @@ def test_record_from_the_web_does_not_take_an_event_a_four_eyes_command_writes(e
 
 
 
-@pytest.mark.xfail(strict=True, reason="left for the lead (web/writes.py or web/api.py): `record` from the web keeps "
-                                       "the actor an envelope names, so a clerk's events can name a treasurer")
 def test_record_from_the_web_records_the_logged_in_user_as_the_actor(examples, client):
     envelope = {"stream": "member-alice", "type": "PaymentReceived", "effective_date": "2025-06-03",
                 "payload": {"member_id": "alice", "amount": "660.00", "period": "2025-06",
