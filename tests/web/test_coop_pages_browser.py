@@ -53,6 +53,7 @@ def test_the_date_picker_swaps_a_members_figures_in_place_and_refuses_a_bad_date
             page.goto(f"{served}/members/alice?as_of=2025-03-31")
             figures = page.locator("#page-figures .figures")
             assert "£23,667.16" in figures.inner_text()
+            assert page.locator("input[name=as_of]").count() == 1  # one date form: the page's own, not the base's too
             page.evaluate("document.body.dataset.marker = 'not reloaded'")
             page.fill("input[name=as_of]", "2020-06-30")
             page.click("form.when button")
