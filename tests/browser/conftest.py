@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's launch arguments, with Debian's Chromium in place of a downloaded one."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--lang=en-GB"]}
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ class Site:
     """A served ledger: its address and the backend under it."""
 
     url: str
-    backend: object
+    backend: Any
 
 
 def serve(app) -> tuple[str, object, threading.Thread, socket.socket]:
@@ -114,6 +115,22 @@ def log_in(page, site: Site, role: str, next_: str = "/") -> None:
     page.wait_for_load_state()
     assert "/login" not in page.url, page.locator("p.error").all_inner_texts()
     assert username in page.locator("header.site .who").inner_text()
+
+
+PROPOSE = """async (argv) => {
+    const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+    const r = await fetch('/api/proposals', {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRF-Token': token}, body: JSON.stringify({argv})});
+    return {status: r.status, body: await r.json()};
+}"""
+
+
+def propose(page, argv: list[str]) -> str:
+    """Propose a four-eyes command from the logged-in page, as its user (no page holds a form for a member's
+    leaving yet, so the browser posts to /api/proposals with the session's CSRF token, as htmx would)."""
+    answer = page.evaluate(PROPOSE, argv)
+    assert answer["status"] == 202, answer
+    return str(answer["body"]["proposal"]["proposal_id"])
 
 
 def as_user(browser, site: Site, role: str, viewport: dict | None = None, **options):

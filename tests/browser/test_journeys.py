@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import as_user
+from tests.browser.conftest import as_user, propose
 from tests.web.conftest import EXAMPLES
 
 STATEMENT = EXAMPLES / "bank" / "riverside-2025-04-a.camt053.xml"
@@ -33,16 +33,7 @@ def test_a_clerk_imports_a_bank_statement_and_matches_a_line_to_a_member(browser
 def test_a_treasurer_approves_the_payout_a_clerk_proposed(browser, site):
     clerk = as_user(browser, site, "clerk")
     clerk.goto(f"{site.url}/approvals")
-    # No page holds a form for a member's leaving yet: the clerk's browser proposes it through the JSON API,
-    # with the session's CSRF token that every page carries for htmx.
-    answer = clerk.evaluate("""async () => {
-        const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
-        const r = await fetch('/api/proposals', {method: 'POST', headers: {'Content-Type': 'application/json',
-            'X-CSRF-Token': token}, body: JSON.stringify({argv: ['member', 'leave', 'carol', '--on', '2026-10-01']})});
-        return {status: r.status, body: await r.json()};
-    }""")
-    assert answer["status"] == 202, answer
-    proposal = answer["body"]["proposal"]["proposal_id"]
+    proposal = propose(clerk, ["member", "leave", "carol", "--on", "2026-10-01"])
     clerk.reload()
     row = clerk.locator(f"tr[id='{proposal}']")
     expect(row).to_contain_text("member leave")
