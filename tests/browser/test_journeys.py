@@ -5,6 +5,7 @@ equity at two dates, downloads their statement and cannot reach another member; 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -67,7 +68,7 @@ def test_a_member_sees_their_equity_at_two_dates_downloads_their_statement_and_c
         page.get_by_role("link", name="Download my statement (PDF)").click()
     pdf = downloading.value
     assert pdf.suggested_filename.endswith(".pdf")
-    assert open(pdf.path(), "rb").read(5) == b"%PDF-"
+    assert Path(pdf.path()).read_bytes()[:5] == b"%PDF-"
 
     for other in ("/members/bob", "/members/bob/statement?from=2020-01-01&to=2020-12-31&format=pdf", "/bank",
                   "/log"):

@@ -49,6 +49,9 @@ def backend(request, tmp_path):
 @pytest.mark.parametrize(("device", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
 def test_every_main_page_is_saved_and_fits_the_screen_with_labelled_fields_and_a_way_home(
         browser, site, screenshots, device, viewport):
+    stranger = browser.new_context(viewport=viewport).new_page()
+    stranger.goto(f"{site.url}/members/alice")  # not logged in: the login form, which comes back here after
+    stranger.screenshot(path=screenshots / f"{device}-login.png", full_page=True)
     pages = {role: as_user(browser, site, role, viewport) for role in {role for role, _, _ in PAGES}}
     # some work waiting, so the bank queue and the approvals show their forms
     assert run(site.backend.url, ["bank", "import", str(STATEMENT), "--account", ACCOUNT, "--no-match"]).ok
