@@ -17,6 +17,13 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
 
 
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's session browser, launched from Debian's chromium (as tests/browser/conftest.py does): one
+    Playwright per session, so this test and tests/browser can run in the same pytest run."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
 @pytest.fixture
 def served(app) -> Iterator[str]:
     """The app under uvicorn on a free port of this machine, for as long as the test runs."""
@@ -38,31 +45,28 @@ def served(app) -> Iterator[str]:
 
 
 def test_the_date_picker_swaps_a_members_figures_in_place_and_refuses_a_bad_date_by_name(examples, app, client,
-                                                                                        served):
-    from playwright.sync_api import sync_playwright
-
+                                                                                        served, browser):
     from web.sessions import COOKIE
 
     login(client, "member", member="alice")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        try:
-            context = browser.new_context()
-            context.add_cookies([{"name": COOKIE, "value": client.cookies.get(COOKIE), "url": served}])
-            page = context.new_page()
-            page.goto(f"{served}/members/alice?as_of=2025-03-31")
-            figures = page.locator("#page-figures .figures")
-            assert "£23,667.16" in figures.inner_text()
-            page.evaluate("document.body.dataset.marker = 'not reloaded'")
-            page.fill("input[name=as_of]", "2020-06-30")
-            page.click("form.when button")
-            page.wait_for_function("location.search.includes('as_of=2020-06-30')")
-            page.wait_for_function("!document.querySelector('#page-figures').textContent.includes('£23,667.16')")
-            assert page.evaluate("document.body.dataset.marker") == "not reloaded"  # swapped, not reloaded
-            assert "30 June 2020" in page.locator("#page-figures .provenance").inner_text()
-            page.fill("input[name=as_known_at]", "yesterday")
-            page.click("form.when button")
-            page.wait_for_selector("p.error")
-            assert "as_known_at" in page.locator("p.error").inner_text()
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        context.add_cookies([{"name": COOKIE, "value": client.cookies.get(COOKIE), "url": served}])
+        page = context.new_page()
+        page.goto(f"{served}/members/alice?as_of=2025-03-31")
+        figures = page.locator("#page-figures .figures")
+        assert "£23,667.16" in figures.inner_text()
+        assert page.locator("input[name=as_of]").count() == 1  # one date form: the page's own, not the base's too
+        page.evaluate("document.body.dataset.marker = 'not reloaded'")
+        page.fill("input[name=as_of]", "2020-06-30")
+        page.click("form.when button")
+        page.wait_for_function("location.search.includes('as_of=2020-06-30')")
+        page.wait_for_function("!document.querySelector('#page-figures').textContent.includes('£23,667.16')")
+        assert page.evaluate("document.body.dataset.marker") == "not reloaded"  # swapped, not reloaded
+        assert "30 June 2020" in page.locator("#page-figures .provenance").inner_text()
+        page.fill("input[name=as_known_at]", "yesterday")
+        page.click("form.when button")
+        page.wait_for_selector("p.error")
+        assert "as_known_at" in page.locator("p.error").inner_text()
+    finally:
+        context.close()
