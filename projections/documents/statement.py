@@ -170,9 +170,7 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
     admitted_on: date = closing["admitted_on"]
     opening = member_show(books.source, member_id, start) if admitted_on <= start else None
     book = MemberBook(books.source.stream(streams.member(member_id)))
-    days = [d for d in month_ends(max(start, admitted_on), end)]
-    series = [member_show(books.source, member_id, d) for d in days]
-    saver, points = _saver(books, member_id, days)
+    chart = chart_data(books, member_id, max(start, admitted_on), end)
     return {
         "member": member_id,
         "person": _person(member_id, books.person(member_id)),
@@ -185,11 +183,21 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
         "receipts": _receipts(book, start, end),
         "years": _years(books, member_id, start, end),
         "arrears": member_arrears_show(books.source, member_id, end),
-        "saver": saver,
-        "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
-                   "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
-                   "unit_value": [s["unit_value"] for s in series], "points": points},
+        **chart,
     }
+
+
+def chart_data(books: StatementBooks, member_id: str, start: date, end: date) -> dict[str, Any]:
+    """What the statement's chart draws, alone (`saver` and `series` of `statement_data`): `member show` (and for a
+    saver `savings show`) at `start` and each month's end to `end`. A member's web page draws the chart since
+    admission from this without gathering the dues and receipts of every year since."""
+    days = list(month_ends(start, end))
+    series = [member_show(books.source, member_id, d) for d in days]
+    saver, points = _saver(books, member_id, days)
+    return {"saver": saver,
+            "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
+                       "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
+                       "unit_value": [s["unit_value"] for s in series], "points": points}}
 
 
 def statement_chart(data: dict[str, Any]) -> str:

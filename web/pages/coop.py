@@ -24,7 +24,7 @@ from ledger.errors import NotFound
 from projections.arrears import coop_arrears, member_arrears_show
 from projections.coop import coop_show, dwelling_show, member_show, register_show
 from projections.documents.render import long_date, month_name, percent
-from projections.documents.statement import StatementBooks, statement_chart, statement_data
+from projections.documents.statement import StatementBooks, chart_data, statement_chart, statement_data
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
 from web.render import TEMPLATES, page
 
@@ -71,11 +71,14 @@ def dashboard(request: Request, coop_id: str, viewer: Viewer = Depends(staff_onl
               moment: When = Depends(when)) -> HTMLResponse:
     """Debt, reserve, members and arrears at the top; then the members, the dwellings and the units by party."""
     books = StatementBooks.open(store(request), moment.as_known_at)
+    # The arrears first: they read each member's whole stream, which the folds below then reuse (one read of each
+    # stream a page, not one up to the date and another whole).
+    arrears = found(coop_arrears, books.source, coop_id, moment.as_of)
     coop = found(coop_show, books.source, coop_id, moment.as_of)
     members = [found(member_show, books.source, m, moment.as_of) for m in coop["members"]]
     dwellings = [found(dwelling_show, books.source, d, moment.as_of) for d in coop["dwellings"]]
     return page(request, "coop/dashboard.html", viewer, moment, coop=coop, members=members, dwellings=dwellings,
-                arrears=coop_arrears(books.source, coop_id, moment.as_of), head=books.head, q=keep(moment),
+                arrears=arrears, head=books.head, q=keep(moment),
                 names={m["member"]: _name(books, m["member"]) for m in members},
                 pack_from=date(moment.as_of.year, 1, 1))
 
@@ -93,14 +96,16 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     the equity chart since admission: `member show`, `arrangement show` and the statement's own figures."""
     own_member(viewer, member_id)
     books = StatementBooks.open(store(request), moment.as_known_at)
+    # The arrears first: they read the member's whole stream, which every fold below then reuses.
+    arrears = found(member_arrears_show, books.source, member_id, moment.as_of)
     shown = found(member_show, books.source, member_id, moment.as_of)
-    since = found(statement_data, books, member_id, shown["admitted_on"], moment.as_of)
     year_start = max(date(moment.as_of.year, 1, 1), shown["admitted_on"])
     year = found(statement_data, books, member_id, year_start, moment.as_of)
+    since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
     with CHARTS:
         chart = statement_chart(since)
-    return page(request, "coop/member.html", viewer, moment, m=shown, person=since["person"],
-                arrears=found(member_arrears_show, books.source, member_id, moment.as_of), year=year,
+    return page(request, "coop/member.html", viewer, moment, m=shown, person=year["person"],
+                arrears=arrears, year=year,
                 year_start=year_start, saver=year["saver"], chart=chart, head=books.head, q=keep(moment),
                 staff=viewer.role in STAFF, statement_pdf=statement_link(member_id, year_start, moment),
                 statement_html=statement_link(member_id, year_start, moment, "html"))
