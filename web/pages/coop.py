@@ -70,7 +70,7 @@ def statement_link(member_id: str, start: date, moment: When, fmt: str = "pdf") 
 def dashboard(request: Request, coop_id: str, viewer: Viewer = Depends(staff_only),
               moment: When = Depends(when)) -> HTMLResponse:
     """Debt, reserve, members and arrears at the top; then the members, the dwellings and the units by party."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     # The arrears first: they read each member's whole stream, which the folds below then reuse (one read of each
     # stream a page, not one up to the date and another whole).
     arrears = found(coop_arrears, books.source, coop_id, moment.as_of)
@@ -95,7 +95,7 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     """A member's units, value, debt share, equity, payout if leaving, arrears by month, this year's payments and
     the equity chart since admission: `member show`, `arrangement show` and the statement's own figures."""
     own_member(viewer, member_id)
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     # The arrears first: they read the member's whole stream, which every fold below then reuses.
     arrears = found(member_arrears_show, books.source, member_id, moment.as_of)
     shown = found(member_show, books.source, member_id, moment.as_of)
@@ -115,7 +115,7 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
 def dwelling_page(request: Request, dwelling_id: str, viewer: Viewer = Depends(staff_only),
                   moment: When = Depends(when)) -> HTMLResponse:
     """A dwelling's value, unit value, units by holder, occupant, charges and leases: `dwelling show`."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     shown = found(dwelling_show, books.source, dwelling_id, moment.as_of)
     return page(request, "coop/dwelling.html", viewer, moment, d=shown, head=books.head, q=keep(moment))
 
@@ -124,6 +124,6 @@ def dwelling_page(request: Request, dwelling_id: str, viewer: Viewer = Depends(s
 def register_page(request: Request, society_id: str, viewer: Viewer = Depends(staff_only),
                   moment: When = Depends(when)) -> HTMLResponse:
     """The register of members and shares on the date, and who may vote: `register`."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     shown = found(register_show, books.source, society_id, moment.as_of)
     return page(request, "coop/register.html", viewer, moment, r=shown, head=books.head, q=keep(moment))
