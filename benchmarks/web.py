@@ -19,8 +19,9 @@ count and time).
 
 `--keep PATH` keeps the ledger for the next run (generating a million events and importing them takes minutes):
 for SQLite PATH is the database file, for PostgreSQL a schema name; when it already holds the books they are reused.
-Prints one JSON object: the latency of each kind of page (p50, p95, max, in ms), how many of each, errors, and
-pages per second.
+Prints one JSON object: the latency of each kind of page (p50, p95, max, in ms), how many of each, errors, pages
+per second, the machine's load average and the server's CPU seconds (in all, and a page on average, logins and
+start-up included): on a shared machine the latency says how busy the machine was, the CPU what a page costs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -252,6 +254,10 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         finally:
             server.terminate()
             server.wait(timeout=30)
+        # The server's own CPU (its worker processes included, once they have ended): what a page costs whatever
+        # else the machine is running, unlike its latency.
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = used.ru_utime + used.ru_stime
     report = {
         "engine": "sqlite" if _is_sqlite(db) else "postgresql",
         "events": written, "members": members, "users": users, "think_s": think, "workers": workers,
@@ -260,6 +266,7 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         "errors": sum(1 for _, _, status in out if status != 200),
         "pages_per_s": round(len(out) / wall, 1), "wall_s": round(wall, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count(),
+        "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_page": round(server_cpu * 1000 / max(len(out), 1)),
     }
     click.echo(orjson.dumps(report, option=orjson.OPT_SORT_KEYS).decode())
 
