@@ -98,8 +98,11 @@ def _person(base: str, username: str, asks: list[tuple[str, str]], requests: int
                 return
             kind, path = rng.choice(asks)
             start = time.perf_counter()
-            answer = client.get(path)
-            out.append((kind, (time.perf_counter() - start) * 1000, answer.status_code))
+            try:
+                status = client.get(path).status_code
+            except httpx.HTTPError:
+                status = 0  # no answer (a reset connection, a timeout): an error, counted
+            out.append((kind, (time.perf_counter() - start) * 1000, status))
             if think:
                 time.sleep(rng.uniform(0, 2 * think))
 

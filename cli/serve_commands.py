@@ -23,6 +23,7 @@ DEMO_FILES = ("coop-ten-years.jsonl", "appendix6.jsonl")
 DEMO_USERS = (("clerk", "clerk", None), ("treasurer", "treasurer", None), ("auditor", "auditor", None),
               ("board", "board", None), ("alice", "member", "alice"), ("admin", "admin", None))
 SECRET_ENV = "MUTUAL_SECRET_KEY"
+HEALTH_CHECK_S = 120  # how long a worker may take to answer uvicorn's health check before it is restarted
 URL_ENV = "MUTUAL_SERVE_URL"  # the ledger each worker process serves (set by `mutual serve --workers N`)
 
 
@@ -111,8 +112,10 @@ def serve_workers(url: str, host: str, port: int, workers: int) -> None:
 
     os.environ[URL_ENV] = url
     os.environ.setdefault(SECRET_ENV, secrets.token_hex(32))
+    # A worker answers the supervisor's health check from a Python thread, which waits for the interpreter lock
+    # while pages are folded: uvicorn's 5 seconds would kill a busy (not hung) worker and cut its connections.
     uvicorn.run("cli.serve_commands:worker_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", access_log=False)
+                proxy_headers=True, log_level="info", access_log=False, timeout_worker_healthcheck=HEALTH_CHECK_S)
 
 
 @click.command("serve")

@@ -95,10 +95,15 @@ class StatementBooks:
         admission folds only the month ends no earlier page has."""
         head = head_known_at(store, as_known_at)
         known_at = head.recorded_at if as_known_at is None else as_known_at
-        source = StoreSource(store, as_known_at=known_at)
+        books = cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
         if shared:
-            share_positions(source, SHARED_POSITIONS.of((source_url(store.engine), head.position, head.hash, known_at)))
-        return cls(store, head, source, Register(store.engine))
+            share_positions(books.source, SHARED_POSITIONS.of(books.key))
+        return books
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What names these books exactly: the ledger, its chain head and the recorded time they are known at."""
+        return source_url(self.store.engine), self.head.position, self.head.hash, self.source.as_known_at
 
     def person(self, member_id: str) -> Person | None:
         if member_id not in self.people:

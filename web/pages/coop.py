@@ -12,6 +12,7 @@ admin reads none of the books.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -41,6 +42,34 @@ for _filter_name, _filter in (("long_date", long_date), ("month_name", month_nam
 # matplotlib draws each chart layout on one figure per process (projections/documents/charts.py): requests run in
 # a thread pool, so one chart is drawn at a time.
 CHARTS = threading.Lock()
+
+
+class Drawn:
+    """Member charts already drawn, by (ledger, chain head, recorded time, member, date): the same books draw the
+    same chart, so a page opened again (or by another person) does not draw it again. The latest KEPT only."""
+
+    KEPT = 256
+
+    def __init__(self) -> None:
+        self.charts: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        with self.lock:
+            chart = self.charts.get(key)
+            if chart is not None:
+                self.charts.move_to_end(key)
+            return chart
+
+    def keep(self, key: tuple[Any, ...], chart: str) -> str:
+        with self.lock:
+            self.charts[key] = chart
+            while len(self.charts) > self.KEPT:
+                self.charts.popitem(last=False)
+        return chart
+
+
+DRAWN = Drawn()
 
 T = TypeVar("T")
 
@@ -101,9 +130,12 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     shown = found(member_show, books.source, member_id, moment.as_of)
     year_start = max(date(moment.as_of.year, 1, 1), shown["admitted_on"])
     year = found(statement_data, books, member_id, year_start, moment.as_of)
-    since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
-    with CHARTS:
-        chart = statement_chart(since)
+    key = (*books.key, member_id, moment.as_of)
+    chart = DRAWN.get(key)
+    if chart is None:
+        since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
+        with CHARTS:
+            chart = DRAWN.keep(key, statement_chart(since))
     return page(request, "coop/member.html", viewer, moment, m=shown, person=year["person"],
                 arrears=arrears, year=year,
                 year_start=year_start, saver=year["saver"], chart=chart, head=books.head, q=keep(moment),
