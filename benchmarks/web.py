@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -267,6 +268,7 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         "member_page": _summary([ms for kind, ms, status in out if kind == "member_page" and status == 200]),
         "coop_dashboard": _summary([ms for kind, ms, status in out if kind == "coop_dashboard" and status == 200]),
         "errors": sum(1 for _, _, status in out if status != 200),
+        "errors_by_status": dict(Counter(str(status) for _, _, status in out if status != 200)),
         "pages_per_s": round(len(out) / wall, 1), "wall_s": round(wall, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count(),
         "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_page": round(server_cpu * 1000 / max(len(out), 1)),
