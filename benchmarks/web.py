@@ -34,12 +34,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import IO
 
 import click
 import httpx
@@ -60,11 +62,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(base: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
+def _wait(base: str, server: subprocess.Popen[bytes], log: IO[bytes], seconds: float = 120) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if server.poll() is not None:
-            raise SystemExit(f"the server stopped: {server.stderr.read().decode() if server.stderr else ''}")
+            log.seek(0)
+            raise SystemExit(f"the server stopped: {log.read().decode(errors='replace')[-4000:]}")
         try:
             if httpx.get(f"{base}/login", timeout=2).status_code == 200:
                 return
@@ -239,11 +242,12 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "MUTUAL_SECRET_KEY": "b" * 64}
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's log, read back if it stops or a page fails; closed below
         server = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", url, "serve", "--port", str(port),
                                    "--workers", str(workers)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            _wait(base, server)
+            _wait(base, server, log)
             out: list[tuple[str, float, int]] = []
             ready = threading.Barrier(len(people))
             threads = [threading.Thread(target=_person, args=(base, name, asks, requests, seconds, think,
@@ -262,6 +266,10 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         # else the machine is running, unlike its latency.
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         server_cpu = used.ru_utime + used.ru_stime
+        if any(status != 200 for _, _, status in out):
+            log.seek(0)
+            click.echo(f"pages failed; the server's log ends:\n{log.read().decode(errors='replace')[-4000:]}", err=True)
+        log.close()
     report = {
         "engine": "sqlite" if _is_sqlite(db) else "postgresql",
         "events": written, "members": members, "users": users, "think_s": think, "workers": workers,
