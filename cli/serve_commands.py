@@ -23,6 +23,8 @@ DEMO_FILES = ("coop-ten-years.jsonl", "appendix6.jsonl")
 DEMO_USERS = (("clerk", "clerk", None), ("treasurer", "treasurer", None), ("auditor", "auditor", None),
               ("board", "board", None), ("alice", "member", "alice"), ("admin", "admin", None))
 SECRET_ENV = "MUTUAL_SECRET_KEY"
+HEALTH_CHECK_S = 120  # how long a worker may take to answer uvicorn's health check before it is restarted
+URL_ENV = "MUTUAL_SERVE_URL"  # the ledger each worker process serves (set by `mutual serve --workers N`)
 
 
 @dataclass(frozen=True)
@@ -94,19 +96,44 @@ def server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Server:
                                          access_log=False, **options))
 
 
+def worker_app() -> Any:
+    """The app of one worker process of `mutual serve --workers N` (uvicorn imports it by name in each worker): the
+    ledger and the sessions' secret from the environment the parent set, so every worker shares both."""
+    from web.app import create_app
+
+    return create_app(os.environ[URL_ENV], secret=os.environ[SECRET_ENV].encode())
+
+
+def serve_workers(url: str, host: str, port: int, workers: int) -> None:
+    """Run `workers` uvicorn worker processes on one socket (uvicorn's own supervisor), each with its own app and
+    connections to the same ledger; sessions live in the ledger's database and every worker signs with the same
+    secret ($MUTUAL_SECRET_KEY, or one made for this run), so any worker serves any request."""
+    import uvicorn
+
+    os.environ[URL_ENV] = url
+    os.environ.setdefault(SECRET_ENV, secrets.token_hex(32))
+    # A worker answers the supervisor's health check from a Python thread, which waits for the interpreter lock
+    # while pages are folded: uvicorn's 5 seconds would kill a busy (not hung) worker and cut its connections.
+    uvicorn.run("cli.serve_commands:worker_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info", access_log=False, timeout_worker_healthcheck=HEALTH_CHECK_S)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--demo", is_flag=True,
               help="Serve a fresh demo ledger (the examples) with one user per role; prints their passwords.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (each answers requests on its own core; sessions are shared in the ledger).")
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, demo: bool) -> None:
+def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
     """Run the web back office (docs/web.md).
 
     \b
     Examples:
       mutual serve --demo                                   # try it: the examples, a user per role
       mutual --db postgresql://mutual@db/books serve --host 0.0.0.0 --port 8000
+      mutual --db postgresql://mutual@db/books serve --workers 2         # one process a core
     """
     from web.app import create_app
 
@@ -130,6 +157,9 @@ def serve(obj: Context, host: str, port: int, demo: bool) -> None:
     if not kept:
         click.echo(f"(sessions end when the server stops: set ${SECRET_ENV} to keep them across restarts)", err=True)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    if workers > 1:
+        serve_workers(url, host, port, workers)
+        return
     server(create_app(url, secret=secret), host, port).run()
 
 

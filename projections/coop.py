@@ -74,6 +74,12 @@ def _check_exists(events: list[StoredEvent], as_of: date, what: str) -> None:
     check_as_of(events, as_of, what)
 
 
+def share_positions(view: EventSource, positions: dict[tuple[str, date], MemberPosition]) -> None:
+    """Let the view remember members' positions in `positions`, which other views of exactly the same books (the
+    same chain head, as known at the same time) share: a position on a date never changes while the books do not."""
+    view.__dict__["_member_positions"] = positions
+
+
 def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:
     """A member's position (remembered by the view: co-op, dwelling and audit totals all ask for it)."""
     cache = view.__dict__.setdefault("_member_positions", {})

@@ -15,6 +15,8 @@ time, the chain head it stands on, one register of people, one index of the fund
 from __future__ import annotations
 
 import calendar
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,9 +34,10 @@ from ledger.people.register import Person
 from ledger.rules.payments import paid_oldest_first
 from ledger.source import StoreSource
 from ledger.store import EventStore
+from ledger.store.engine import source_url
 from ledger.store.people import Register
 from projections.arrears import member_arrears_show
-from projections.coop import member_position, member_show
+from projections.coop import member_position, member_show, share_positions
 from projections.documents.charts import Line, Panel, chart_svg
 from projections.documents.render import for_a_batch, render_html, render_pdf
 from projections.head import ChainHead, head_known_at
@@ -45,6 +48,31 @@ TEMPLATE = "statement.html"
 def check_period(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailed([FieldError("--to", f"{end.isoformat()} is before --from {start.isoformat()}")])
+
+
+class SharedPositions:
+    """Members' positions by the books they were folded from (ledger, chain head, recorded time), for the latest
+    HEADS books only and at most KEPT positions each: a new head (an append) starts afresh, memory stays bounded."""
+
+    HEADS = 4
+    KEPT = 20_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_books: OrderedDict[tuple[Any, ...], dict[Any, Any]] = OrderedDict()
+
+    def of(self, books: tuple[Any, ...]) -> dict[Any, Any]:
+        with self.lock:
+            found = self.by_books.get(books)
+            if found is None or len(found) > self.KEPT:
+                found = self.by_books[books] = {}
+            self.by_books.move_to_end(books)
+            while len(self.by_books) > self.HEADS:
+                self.by_books.popitem(last=False)
+            return found
+
+
+SHARED_POSITIONS = SharedPositions()
 
 
 @dataclass
@@ -59,11 +87,23 @@ class StatementBooks:
     people: dict[str, Person | None] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, store: EventStore, as_known_at: datetime | None) -> StatementBooks:
-        """The head first, then the source as known at its recorded time: what a later append adds is not read."""
+    def open(cls, store: EventStore, as_known_at: datetime | None, *, shared: bool = False) -> StatementBooks:
+        """The head first, then the source as known at its recorded time: what a later append adds is not read.
+
+        `shared` (a server's pages): the members' positions folded for these books are remembered for the next
+        books opened on the same head as known at the same time (`SHARED_POSITIONS`), so a member's chart since
+        admission folds only the month ends no earlier page has."""
         head = head_known_at(store, as_known_at)
         known_at = head.recorded_at if as_known_at is None else as_known_at
-        return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
+        books = cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
+        if shared:
+            share_positions(books.source, SHARED_POSITIONS.of(books.key))
+        return books
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What names these books exactly: the ledger, its chain head and the recorded time they are known at."""
+        return source_url(self.store.engine), self.head.position, self.head.hash, self.source.as_known_at
 
     def person(self, member_id: str) -> Person | None:
         if member_id not in self.people:
@@ -170,9 +210,7 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
     admitted_on: date = closing["admitted_on"]
     opening = member_show(books.source, member_id, start) if admitted_on <= start else None
     book = MemberBook(books.source.stream(streams.member(member_id)))
-    days = [d for d in month_ends(max(start, admitted_on), end)]
-    series = [member_show(books.source, member_id, d) for d in days]
-    saver, points = _saver(books, member_id, days)
+    chart = chart_data(books, member_id, max(start, admitted_on), end)
     return {
         "member": member_id,
         "person": _person(member_id, books.person(member_id)),
@@ -185,11 +223,21 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
         "receipts": _receipts(book, start, end),
         "years": _years(books, member_id, start, end),
         "arrears": member_arrears_show(books.source, member_id, end),
-        "saver": saver,
-        "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
-                   "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
-                   "unit_value": [s["unit_value"] for s in series], "points": points},
+        **chart,
     }
+
+
+def chart_data(books: StatementBooks, member_id: str, start: date, end: date) -> dict[str, Any]:
+    """What the statement's chart draws, alone (`saver` and `series` of `statement_data`): `member show` (and for a
+    saver `savings show`) at `start` and each month's end to `end`. A member's web page draws the chart since
+    admission from this without gathering the dues and receipts of every year since."""
+    days = list(month_ends(start, end))
+    series = [member_show(books.source, member_id, d) for d in days]
+    saver, points = _saver(books, member_id, days)
+    return {"saver": saver,
+            "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
+                       "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
+                       "unit_value": [s["unit_value"] for s in series], "points": points}}
 
 
 def statement_chart(data: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ admin reads none of the books.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from ledger.errors import NotFound
 from projections.arrears import coop_arrears, member_arrears_show
 from projections.coop import coop_show, dwelling_show, member_show, register_show
 from projections.documents.render import long_date, month_name, percent
-from projections.documents.statement import StatementBooks, statement_chart, statement_data
+from projections.documents.statement import StatementBooks, chart_data, statement_chart, statement_data
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
 from web.render import TEMPLATES, page
 
@@ -41,6 +42,34 @@ for _filter_name, _filter in (("long_date", long_date), ("month_name", month_nam
 # matplotlib draws each chart layout on one figure per process (projections/documents/charts.py): requests run in
 # a thread pool, so one chart is drawn at a time.
 CHARTS = threading.Lock()
+
+
+class Drawn:
+    """Member charts already drawn, by (ledger, chain head, recorded time, member, date): the same books draw the
+    same chart, so a page opened again (or by another person) does not draw it again. The latest KEPT only."""
+
+    KEPT = 256
+
+    def __init__(self) -> None:
+        self.charts: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        with self.lock:
+            chart = self.charts.get(key)
+            if chart is not None:
+                self.charts.move_to_end(key)
+            return chart
+
+    def keep(self, key: tuple[Any, ...], chart: str) -> str:
+        with self.lock:
+            self.charts[key] = chart
+            while len(self.charts) > self.KEPT:
+                self.charts.popitem(last=False)
+        return chart
+
+
+DRAWN = Drawn()
 
 T = TypeVar("T")
 
@@ -70,12 +99,15 @@ def statement_link(member_id: str, start: date, moment: When, fmt: str = "pdf") 
 def dashboard(request: Request, coop_id: str, viewer: Viewer = Depends(staff_only),
               moment: When = Depends(when)) -> HTMLResponse:
     """Debt, reserve, members and arrears at the top; then the members, the dwellings and the units by party."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
+    # The arrears first: they read each member's whole stream, which the folds below then reuse (one read of each
+    # stream a page, not one up to the date and another whole).
+    arrears = found(coop_arrears, books.source, coop_id, moment.as_of)
     coop = found(coop_show, books.source, coop_id, moment.as_of)
     members = [found(member_show, books.source, m, moment.as_of) for m in coop["members"]]
     dwellings = [found(dwelling_show, books.source, d, moment.as_of) for d in coop["dwellings"]]
     return page(request, "coop/dashboard.html", viewer, moment, coop=coop, members=members, dwellings=dwellings,
-                arrears=coop_arrears(books.source, coop_id, moment.as_of), head=books.head, q=keep(moment),
+                arrears=arrears, head=books.head, q=keep(moment),
                 names={m["member"]: _name(books, m["member"]) for m in members},
                 pack_from=date(moment.as_of.year, 1, 1))
 
@@ -92,15 +124,20 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     """A member's units, value, debt share, equity, payout if leaving, arrears by month, this year's payments and
     the equity chart since admission: `member show`, `arrangement show` and the statement's own figures."""
     own_member(viewer, member_id)
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
+    # The arrears first: they read the member's whole stream, which every fold below then reuses.
+    arrears = found(member_arrears_show, books.source, member_id, moment.as_of)
     shown = found(member_show, books.source, member_id, moment.as_of)
-    since = found(statement_data, books, member_id, shown["admitted_on"], moment.as_of)
     year_start = max(date(moment.as_of.year, 1, 1), shown["admitted_on"])
     year = found(statement_data, books, member_id, year_start, moment.as_of)
-    with CHARTS:
-        chart = statement_chart(since)
-    return page(request, "coop/member.html", viewer, moment, m=shown, person=since["person"],
-                arrears=found(member_arrears_show, books.source, member_id, moment.as_of), year=year,
+    key = (*books.key, member_id, moment.as_of)
+    chart = DRAWN.get(key)
+    if chart is None:
+        since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
+        with CHARTS:
+            chart = DRAWN.keep(key, statement_chart(since))
+    return page(request, "coop/member.html", viewer, moment, m=shown, person=year["person"],
+                arrears=arrears, year=year,
                 year_start=year_start, saver=year["saver"], chart=chart, head=books.head, q=keep(moment),
                 staff=viewer.role in STAFF, statement_pdf=statement_link(member_id, year_start, moment),
                 statement_html=statement_link(member_id, year_start, moment, "html"))
@@ -110,7 +147,7 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
 def dwelling_page(request: Request, dwelling_id: str, viewer: Viewer = Depends(staff_only),
                   moment: When = Depends(when)) -> HTMLResponse:
     """A dwelling's value, unit value, units by holder, occupant, charges and leases: `dwelling show`."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     shown = found(dwelling_show, books.source, dwelling_id, moment.as_of)
     return page(request, "coop/dwelling.html", viewer, moment, d=shown, head=books.head, q=keep(moment))
 
@@ -119,6 +156,6 @@ def dwelling_page(request: Request, dwelling_id: str, viewer: Viewer = Depends(s
 def register_page(request: Request, society_id: str, viewer: Viewer = Depends(staff_only),
                   moment: When = Depends(when)) -> HTMLResponse:
     """The register of members and shares on the date, and who may vote: `register`."""
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     shown = found(register_show, books.source, society_id, moment.as_of)
     return page(request, "coop/register.html", viewer, moment, r=shown, head=books.head, q=keep(moment))

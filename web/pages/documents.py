@@ -62,7 +62,7 @@ def statement(request: Request, member_id: str, start: str | None = Query(None, 
     own_member(viewer, member_id)
     fmt = _format(fmt, ("pdf", "html"))
     first, last = period(start, end, moment)
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     data = found(statement_data, books, member_id, first, last)
     with CHARTS:  # only the drawing waits for the lock; the PDF is rendered beside other requests
         chart = statement_chart(data)
@@ -78,7 +78,7 @@ def board_pack(request: Request, coop_id: str, start: str | None = Query(None, a
     --coop COOP --from --to --format` writes it."""
     fmt = _format(fmt, ("pdf", "xlsx", "html"))
     first, last = period(start, end, moment)
-    books = StatementBooks.open(store(request), moment.as_known_at)
+    books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     data = found(board_data, books, coop_id, first, last)
     if fmt == "xlsx":
         content = board_xlsx(data)
