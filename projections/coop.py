@@ -89,6 +89,23 @@ def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPos
     return cast(MemberPosition, cache[key])
 
 
+def member_positions(view: EventSource, member_id: str, dates: list[date]) -> list[MemberPosition]:
+    """A member's positions on many dates (ascending), the stream folded once for those the view has not
+    remembered: a chart of thirty years of month ends is one fold, not 360."""
+    cache = view.__dict__.setdefault("_member_positions", {})
+    missing = [d for d in dates if (member_id, d) not in cache]
+    if missing:
+        last = missing[-1]
+        adm, events = admitted(view, member_id, missing[0], _until(view, streams.member(member_id), last))
+        dwelling = view.require(streams.dwelling(adm.dwelling_id),
+                                f"dwelling {adm.dwelling_id} of member {member_id}")
+        found = fold_member.member_positions(events, dwelling, _policies(view, adm.coop_id), missing,
+                                             schedule_for(view, adm))
+        for day, position in zip(missing, found, strict=True):
+            cache[(member_id, day)] = position
+    return [cast(MemberPosition, cache[(member_id, d)]) for d in dates]
+
+
 def admitted(view: EventSource, member_id: str, as_of: date, events: list[Any] | None = None
              ) -> tuple[Admission, list[Any]]:
     """A member's admission and events (`events`, or their whole stream), refused by name when there is no such

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -340,42 +342,59 @@ def member_ledger(member_events: Events, dwelling_events: Events, as_of: date, s
     the years the co-op recorded on the member's stream set the debt share. `society_events` give the
     `% to equity stake` policy.
     """
+    return member_ledgers(member_events, dwelling_events, [as_of], society_events, schedule)[0]
+
+
+def member_ledgers(member_events: Events, dwelling_events: Events, dates: Sequence[date],
+                   society_events: Events = (), schedule: DebtShareSchedule | None = None) -> list[MemberLedger]:
+    """`member_ledger` on each of `dates` (ascending), in one pass over the stream: the fold stops at each date and
+    notes its figures, then goes on. A chart of a member's thirty years asks for 360 month ends: one fold, not 360
+    (the same fold: `member_ledger` is this with one date)."""
+    if any(later < earlier for earlier, later in itertools.pairwise(dates)):
+        raise ValueError("member_ledgers: the dates must be in ascending order")
     adm = admission_of(member_events)
     if adm is None:
         raise NotFound("no MemberAdmitted event on this member's stream")
     left_on = leaving_date(dwelling_events, adm.member_id)
     m = _Member(adm, dwelling_events, left_on, schedule)
-    years = _Years(adm, dwelling_events, society_events, schedule, as_of, left_on)
+    years = _Years(adm, dwelling_events, society_events, schedule, dates[0], left_on)
     # The two commonest events (a member's monthly dues and receipts) go straight to their lists, read by their
     # accessors; the others to their MEMBER_FOLD handler.
     add_due, add_receipt, handlers = m.dues.append, m.receipts.append, MEMBER_FOLD.get
-    next_end = years.next_end
-    for e in effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], as_of):
-        if next_end is not None and e.effective_date > next_end:
-            while next_end is not None and e.effective_date > next_end:
-                years.close(m)
-                next_end = years.next_end
-        t = e.type
-        if t == _DUE:
-            add_due(due_of(e))
-        elif t == _RECEIVED:
-            add_receipt(receipt_of(e))
-        elif t == _RETURNED:
-            add_receipt(payment_of(e))  # (negative: the money went back on that day)
-        else:
-            handler = handlers(t)
-            if handler is not None:
-                handler(m, e)
-    while years.next_end is not None:
-        years.close(m)
-    received = sum(m.receipts, ZERO)
-    due, charges_due = sum(map(_AMOUNT, m.dues), ZERO), sum(map(_CHARGES, m.dues), ZERO)
-    collected = charges_collected(received, m.dues, due, charges_due)
-    if left_on is not None and left_on > as_of:
-        left_on = None
-    return MemberLedger(adm, left_on, m.debt, m.added, m.deposit, m.extra, m.annual, due, received, charges_due,
-                        collected, m.shares, m.dividends, m.paid_out, m.deducted, m.years, m.last, years.closed,
-                        years.blocked)
+    events = effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], dates[-1])
+    taken, count, out = 0, len(events), []
+    for as_of in dates:
+        years.as_of = as_of
+        years._advance()
+        next_end = years.next_end
+        while taken < count and events[taken].effective_date <= as_of:
+            e = events[taken]
+            taken += 1
+            if next_end is not None and e.effective_date > next_end:
+                while next_end is not None and e.effective_date > next_end:
+                    years.close(m)
+                    next_end = years.next_end
+            t = e.type
+            if t == _DUE:
+                add_due(due_of(e))
+            elif t == _RECEIVED:
+                add_receipt(receipt_of(e))
+            elif t == _RETURNED:
+                add_receipt(payment_of(e))  # (negative: the money went back on that day)
+            else:
+                handler = handlers(t)
+                if handler is not None:
+                    handler(m, e)
+        while years.next_end is not None:
+            years.close(m)
+        received = sum(m.receipts, ZERO)
+        due, charges_due = sum(map(_AMOUNT, m.dues), ZERO), sum(map(_CHARGES, m.dues), ZERO)
+        collected = charges_collected(received, m.dues, due, charges_due)
+        out.append(MemberLedger(adm, left_on if left_on is not None and left_on <= as_of else None, m.debt,
+                                m.added, m.deposit, m.extra, m.annual, due, received, charges_due, collected,
+                                dict(m.shares), m.dividends, m.paid_out, m.deducted, m.years, m.last,
+                                list(years.closed), years.blocked))
+    return out
 
 
 @dataclass(frozen=True)
@@ -437,31 +456,43 @@ def member_position(member_events: Events, dwelling_events: Events, society_even
     share; `payout_if_leaving` is what the formula gave on that day less what
     was paid out since.
     """
-    lg = member_ledger(member_events, dwelling_events, as_of, society_events, schedule)
-    adm = lg.admission
-    day = lg.left_on or as_of
-    policy_json = resale_formula_on(society_events, day)
-    basis = (policy_json or {}).get("valuation_basis") or None
-    dwelling = dwelling_state(dwelling_events, as_of)
-    if lg.left_on is not None:
-        at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1), society_events,
-                                   schedule) \
-            if lg.left_on > adm.admitted_on else lg
-        payout = _payout(at_leaving, dwelling_events, policy_json, basis, lg.left_on)
-        due_at_leaving = payout["payout"]
-        payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
-                      payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
-        units = units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units, dwelling.total_units)
-        return MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO, payout,
-                              debt_share=ZERO, principal_repaid=at_leaving.principal_repaid)
-    holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
-    units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
-    payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
-    value_at_admission = value_on(dwelling_events, adm.admitted_on)
-    equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
-                           value_at_leaving=dwelling.value, debt_at_leaving=lg.debt_share)
-    return MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value, holding.gross_equity,
-                          equity, payout)
+    return member_positions(member_events, dwelling_events, society_events, [as_of], schedule)[0]
+
+
+def member_positions(member_events: Events, dwelling_events: Events, society_events: Events,
+                     dates: Sequence[date], schedule: DebtShareSchedule | None = None) -> list[MemberPosition]:
+    """`member_position` on each of `dates` (ascending), the member's stream folded once (`member_ledgers`)."""
+    ledgers = member_ledgers(member_events, dwelling_events, dates, society_events, schedule)
+    at_leaving: MemberLedger | None = None  # the ledger the day before leaving, the same for every later date
+    out = []
+    for as_of, lg in zip(dates, ledgers, strict=True):
+        adm = lg.admission
+        day = lg.left_on or as_of
+        policy_json = resale_formula_on(society_events, day)
+        basis = (policy_json or {}).get("valuation_basis") or None
+        dwelling = dwelling_state(dwelling_events, as_of)
+        if lg.left_on is not None:
+            if at_leaving is None:
+                at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1),
+                                           society_events, schedule) if lg.left_on > adm.admitted_on else lg
+            payout = _payout(at_leaving, dwelling_events, policy_json, basis, lg.left_on)
+            due_at_leaving = payout["payout"]
+            payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
+                          payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
+            units = units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units,
+                               dwelling.total_units)
+            out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO,
+                                      payout, debt_share=ZERO, principal_repaid=at_leaving.principal_repaid))
+            continue
+        holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
+        units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
+        payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
+        value_at_admission = value_on(dwelling_events, adm.admitted_on)
+        equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
+                               value_at_leaving=dwelling.value, debt_at_leaving=lg.debt_share)
+        out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value,
+                                  holding.gross_equity, equity, payout))
+    return out
 
 
 def _payout(lg: MemberLedger, dwelling_events: Events, policy_json: Payload | None, basis: str | None,

@@ -37,7 +37,7 @@ from ledger.store import EventStore
 from ledger.store.engine import source_url
 from ledger.store.people import Register
 from projections.arrears import member_arrears_show
-from projections.coop import member_position, member_show, share_positions
+from projections.coop import member_position, member_positions, member_show, share_positions
 from projections.documents.charts import Line, Panel, chart_svg
 from projections.documents.render import for_a_batch, render_html, render_pdf
 from projections.head import ChainHead, head_known_at
@@ -232,7 +232,7 @@ def chart_data(books: StatementBooks, member_id: str, start: date, end: date) ->
     saver `savings show`) at `start` and each month's end to `end`. A member's web page draws the chart since
     admission from this without gathering the dues and receipts of every year since."""
     days = list(month_ends(start, end))
-    series = [member_show(books.source, member_id, d) for d in days]
+    series = [p.to_json() for p in member_positions(books.source, member_id, days)]
     saver, points = _saver(books, member_id, days)
     return {"saver": saver,
             "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],

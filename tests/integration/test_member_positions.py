@@ -1,0 +1,50 @@
+"""A member's positions on many dates come from one fold of their stream, and equal the one-date fold on each date,
+for every member of the examples (joined, paying, behind, staircasing, left) at every month end since admission."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ledger import streams
+from ledger.source import StoreSource
+from projections.coop import member_position, member_positions
+from projections.documents.statement import month_ends
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
+
+
+@pytest.fixture
+def books(store):
+    store.import_lines(EXAMPLE.read_bytes().splitlines())
+    return store
+
+
+def _members(store) -> list[str]:
+    return sorted({e.stream.removeprefix("member-") for e in store.read(type="MemberAdmitted")})
+
+
+def test_the_many_dates_fold_equals_the_one_date_fold_on_every_date_for_every_member(books):
+    members = _members(books)
+    assert len(members) >= 4
+    for member in members:
+        admitted = member_position(StoreSource(books), member, date(2040, 1, 1)).ledger.admission.admitted_on
+        days = list(month_ends(admitted, date(2040, 1, 1)))
+        many = member_positions(StoreSource(books), member, days)
+        assert [p.as_of for p in many] == days
+        for day, position in zip(days, many, strict=True):
+            assert position.to_json() == member_position(StoreSource(books), member, day).to_json(), (member, day)
+
+
+def test_dates_out_of_order_are_refused_and_a_date_before_admission_is_not_found(books):
+    from ledger.coop.member import member_ledgers
+    from ledger.errors import NotFound
+
+    source = StoreSource(books)
+    events = source.require(streams.member("alice"), "alice")
+    with pytest.raises(ValueError, match="ascending"):
+        member_ledgers(events, [], [date(2030, 1, 1), date(2029, 1, 1)])
+    with pytest.raises(NotFound, match="not yet admitted"):
+        member_positions(source, "alice", [date(1990, 1, 1), date(2030, 1, 1)])
