@@ -106,15 +106,24 @@ def statements(obj: Context, coop_id: str, start: date, end: date, fmt: str, as_
 
         raise ValidationFailed([FieldError("--output", f"cannot make the folder {folder}: {exc.strerror}")]) from None
     workers = workers or os.cpu_count() or 1
-    if sys.stderr.isatty():
-        from rich.progress import Progress
+    try:
+        if sys.stderr.isatty():
+            from rich.progress import Progress
 
-        with Progress(transient=False) as bar:
-            task = bar.add_task(f"statements of {coop_id}", total=len(members))
-            paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine,
-                                     on_done=lambda _: bar.advance(task))
-    else:
-        paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine)
+            with Progress(transient=False) as bar:
+                task = bar.add_task(f"statements of {coop_id}", total=len(members))
+                paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine,
+                                         on_done=lambda _: bar.advance(task))
+        else:
+            paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine)
+    except Exception as exc:
+        if engine != "chromium" or type(exc).__module__.split(".")[0] != "playwright":
+            raise
+        from ledger.errors import FieldError, ValidationFailed
+
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValidationFailed([FieldError("--engine", f"Chromium failed: {reason} (--engine weasyprint prints "
+                                                       "without it)")]) from None
     click.echo(f"{len(paths)} statement(s) of co-op {coop_id} for {start.isoformat()} to {end.isoformat()} written "
                f"to {folder}; drawn from chain head {books.head.position} {books.head.hash} "
                f"(as known at {books.head.known_at})")

@@ -84,12 +84,3 @@ class Printer:
         finally:
             self._free.put_nowait(page)
 
-
-def print_one(html: str) -> bytes:
-    """One document's PDF (a browser started and closed for it: for a batch, use `Printer`)."""
-
-    async def once() -> bytes:
-        async with Printer(1) as printer:
-            return await printer.pdf(html)
-
-    return asyncio.run(once())

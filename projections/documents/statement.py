@@ -295,19 +295,19 @@ async def _print_with_chromium(books: StatementBooks, member_ids: list[str], sta
             finally:
                 window.release()
 
-        tasks: list[asyncio.Task[None]] = []
+        running: set[asyncio.Task[None]] = set()
         try:
             for member_id in member_ids:
                 await window.acquire()
-                for task in tasks:
-                    if task.done() and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
-                tasks.append(asyncio.create_task(one(statement_data(books, member_id, start, end))))
-            await asyncio.gather(*tasks)
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    task.result()  # a statement that failed stops the batch
+                running.add(asyncio.create_task(one(statement_data(books, member_id, start, end))))
+            await asyncio.gather(*running)
         finally:
-            for task in tasks:
+            for task in running:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
     return sorted(paths)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -201,6 +202,16 @@ def test_the_chromium_engine_is_refused_by_name_where_there_is_no_chromium(backe
     fallen_back = ok(backend, "statements", "--coop", "riverside", *PERIOD, "--workers", "1",
                      "-o", str(tmp_path / "wp")).output  # no --engine: WeasyPrint, as there is no Chromium
     assert "3 statement(s)" in fallen_back
+
+
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="no Playwright")
+def test_a_chromium_that_fails_is_named_without_a_traceback(backend, tmp_path, monkeypatch):
+    imported(backend)
+    monkeypatch.setenv("MUTUAL_CHROMIUM", "/bin/false")
+    result = run(backend, "statements", "--coop", "riverside", *PERIOD, "--engine", "chromium",
+                 "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1 and result.stderr.startswith("error: --engine: Chromium failed")
+    assert "Traceback" not in result.output + result.stderr and list((tmp_path / "out").iterdir()) == []
 
 
 def test_refusals_name_the_field_and_write_nothing(backend, tmp_path):
