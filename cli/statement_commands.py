@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from cli.main import Context
 
 FORMATS = click.Choice(["html", "pdf"])
+ENGINES = click.Choice(["chromium", "weasyprint"])
 
 
 def _format(given: Optional[str], path: str) -> str:
@@ -71,20 +72,31 @@ def statement(obj: Context, member_id: str, start: date, end: date, fmt: Optiona
 @click.option("--to", "end", type=ISO_DATE, required=True, help="Last day of the statements' period.")
 @click.option("--format", "fmt", type=FORMATS, default="pdf", show_default=True)
 @click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
+@click.option("--engine", type=ENGINES, default=None,
+              help="The PDF engine: chromium (about twice as fast; the same figures and text, not the same bytes, "
+                   "on a rerun) or weasyprint (byte for byte). Default: chromium when /usr/bin/chromium or "
+                   "$MUTUAL_CHROMIUM exists, else weasyprint.")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
               help="Processes rendering the documents (default: one per core).")
 @click.option("-o", "--output", "folder", type=click.Path(file_okay=False), required=True,
               help="The folder to write one file per member into (made if missing).")
 @click.pass_obj
 def statements(obj: Context, coop_id: str, start: date, end: date, fmt: str, as_known_at: Optional[datetime],
-               workers: Optional[int], folder: str) -> None:
+               engine: Optional[str], workers: Optional[int], folder: str) -> None:
     """Every member's statement of COOP for a period, one file per member, with a progress bar.
 
     The books are read once (one source, as known at one time, the same chain head for every statement).
+    PDFs are printed by Chromium when it is installed (one browser, a page per worker), else by WeasyPrint.
     """
+    from projections.documents import chromium
     from projections.documents.statement import StatementBooks, write_statements
 
     _period(start, end)
+    if engine is None:
+        engine = "chromium" if chromium.available() else "weasyprint"
+    elif engine == "chromium" and not chromium.available():
+        raise click.BadParameter("no Chromium here: neither $MUTUAL_CHROMIUM nor /usr/bin/chromium is an executable "
+                                 "file (or Playwright is not installed)", param_hint="--engine")
     books = StatementBooks.open(obj.store, as_known_at)
     members = books.members_of(coop_id, start, end)
     try:
@@ -94,15 +106,24 @@ def statements(obj: Context, coop_id: str, start: date, end: date, fmt: str, as_
 
         raise ValidationFailed([FieldError("--output", f"cannot make the folder {folder}: {exc.strerror}")]) from None
     workers = workers or os.cpu_count() or 1
-    if sys.stderr.isatty():
-        from rich.progress import Progress
+    try:
+        if sys.stderr.isatty():
+            from rich.progress import Progress
 
-        with Progress(transient=False) as bar:
-            task = bar.add_task(f"statements of {coop_id}", total=len(members))
-            paths = write_statements(books, members, start, end, fmt, folder, workers=workers,
-                                     on_done=lambda _: bar.advance(task))
-    else:
-        paths = write_statements(books, members, start, end, fmt, folder, workers=workers)
+            with Progress(transient=False) as bar:
+                task = bar.add_task(f"statements of {coop_id}", total=len(members))
+                paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine,
+                                         on_done=lambda _: bar.advance(task))
+        else:
+            paths = write_statements(books, members, start, end, fmt, folder, workers=workers, engine=engine)
+    except Exception as exc:
+        if engine != "chromium" or type(exc).__module__.split(".")[0] != "playwright":
+            raise
+        from ledger.errors import FieldError, ValidationFailed
+
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValidationFailed([FieldError("--engine", f"Chromium failed: {reason} (--engine weasyprint prints "
+                                                       "without it)")]) from None
     click.echo(f"{len(paths)} statement(s) of co-op {coop_id} for {start.isoformat()} to {end.isoformat()} written "
                f"to {folder}; drawn from chain head {books.head.position} {books.head.hash} "
                f"(as known at {books.head.known_at})")

@@ -1,6 +1,7 @@
 """One Jinja2 environment for every document, the en_GB formats people read, and the PDF engine.
 
-HTML and PDF come from the same template: the PDF is WeasyPrint's rendering of the HTML, with two differences:
+HTML and PDF come from the same template: the PDF is WeasyPrint's rendering of the HTML (or, for a batch of
+statements, Chromium's: chromium.py), with two differences:
 a chart goes in as an <img> of the same SVG (WeasyPrint lays out an SVG image faster than inline SVG elements,
 each of which it styles as HTML), and the stylesheet is handed over parsed once per process rather than inline.
 A PDF is reproducible: its creation date is the recorded time of the chain head the document was drawn from
@@ -78,8 +79,14 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(template: str, context: dict[str, Any], *, for_pdf: bool = False) -> str:
-    return environment().get_template(template).render(**context, for_pdf=for_pdf)
+ENGINES = ("weasyprint", "chromium")
+
+
+def render_html(template: str, context: dict[str, Any], *, for_pdf: bool = False, engine: str = "weasyprint") -> str:
+    """The document's HTML; `for_pdf`, the HTML the PDF `engine` prints (WeasyPrint's leaves the stylesheet out, as
+    it is handed over parsed; Chromium's has it inline, with the footer's title, which Chromium cannot take from
+    the page)."""
+    return environment().get_template(template).render(**context, for_pdf=for_pdf, engine=engine)
 
 
 @cache

@@ -39,7 +39,7 @@ from ledger.store.people import Register
 from projections.arrears import member_arrears_show
 from projections.coop import member_position, member_positions, member_show, share_positions
 from projections.documents.charts import Line, Panel, chart_svg
-from projections.documents.render import for_a_batch, render_html, render_pdf
+from projections.documents.render import BATCH_GC_THRESHOLDS, environment, for_a_batch, render_html, render_pdf
 from projections.head import ChainHead, head_known_at
 
 TEMPLATE = "statement.html"
@@ -250,9 +250,10 @@ def statement_chart(data: dict[str, Any]) -> str:
     return chart_svg(panels, width=7.2 if len(panels) == 2 else 7.6)
 
 
-def statement_html(data: dict[str, Any], *, for_pdf: bool = False, chart: str | None = None) -> str:
+def statement_html(data: dict[str, Any], *, for_pdf: bool = False, chart: str | None = None,
+                   engine: str = "weasyprint") -> str:
     return render_html(TEMPLATE, {**data, "chart": chart if chart is not None else statement_chart(data)},
-                       for_pdf=for_pdf)
+                       for_pdf=for_pdf, engine=engine)
 
 
 def statement_pdf(data: dict[str, Any], chart: str | None = None) -> bytes:
@@ -273,15 +274,24 @@ def _write(path: str, data: bytes) -> None:
         out.write(data)
 
 
+def statement_name(data: dict[str, Any], fmt: str) -> str:
+    """The file a member's statement is written to: member id and period name it."""
+    period = data["period"]
+    return f"statement-{data['member']}-{period['from'].isoformat()}-{period['to'].isoformat()}.{fmt}"
+
+
 def statement_file(data: dict[str, Any], fmt: str, folder: str) -> str:
-    """Render one member's statement into `folder` (member id and period name the file); its path."""
+    """Render one member's statement into `folder`; its path."""
     import os
 
-    period = data["period"]
-    name = f"statement-{data['member']}-{period['from'].isoformat()}-{period['to'].isoformat()}.{fmt}"
-    path = os.path.join(folder, name)
+    path = os.path.join(folder, statement_name(data, fmt))
     _write(path, render_statement(data, fmt))
     return path
+
+
+def chromium_html(data: dict[str, Any]) -> str:
+    """The statement's HTML as Chromium prints it (chart drawn, stylesheet inline)."""
+    return statement_html(data, for_pdf=True, engine="chromium")
 
 
 def _worker_start(store: EventStore) -> None:
@@ -291,11 +301,90 @@ def _worker_start(store: EventStore) -> None:
     for_a_batch()
 
 
+def _html_worker_start(store: EventStore) -> None:
+    """A forked worker that draws charts and renders HTML only (Chromium prints): templates loaded, the collector
+    run less often."""
+    import gc
+
+    store.engine.dispose(close=False)
+    environment()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*BATCH_GC_THRESHOLDS)
+
+
+def _ready() -> None:
+    """Nothing: submitted once so that the pool's workers are forked before the browser starts."""
+
+
+async def _print_with_chromium(books: StatementBooks, member_ids: list[str], start: date, end: date, folder: str,
+                               workers: int, on_done: Any, pool: Any) -> list[str]:
+    """The figures read here; the chart and HTML rendered by `pool` (or here, without one); the PDF printed by one
+    browser's `workers` pages; at most four statements a page in hand at once."""
+    import asyncio
+    import os
+
+    from projections.documents.chromium import Printer
+
+    loop = asyncio.get_running_loop()
+    window = asyncio.Semaphore(4 * workers)
+    paths: list[str] = []
+
+    async with Printer(workers) as printer:
+
+        async def one(data: dict[str, Any]) -> None:
+            try:
+                html = await loop.run_in_executor(pool, chromium_html, data) if pool else chromium_html(data)
+                path = os.path.join(folder, statement_name(data, "pdf"))
+                _write(path, await printer.pdf(html))
+                paths.append(path)
+                if on_done is not None:
+                    on_done(path)
+            finally:
+                window.release()
+
+        running: set[asyncio.Task[None]] = set()
+        try:
+            for member_id in member_ids:
+                await window.acquire()
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    task.result()  # a statement that failed stops the batch
+                running.add(asyncio.create_task(one(statement_data(books, member_id, start, end))))
+            await asyncio.gather(*running)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+    return sorted(paths)
+
+
+def _write_with_chromium(books: StatementBooks, member_ids: list[str], start: date, end: date, folder: str,
+                         workers: int, on_done: Any) -> list[str]:
+    import asyncio
+
+    if workers <= 1:
+        return asyncio.run(_print_with_chromium(books, member_ids, start, end, folder, 1, on_done, None))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_html_worker_start,
+                             initargs=(books.store,)) as pool:
+        pool.submit(_ready).result()  # forked now, before the browser's driver is started
+        return asyncio.run(_print_with_chromium(books, member_ids, start, end, folder, workers, on_done, pool))
+
+
 def write_statements(books: StatementBooks, member_ids: list[str], start: date, end: date, fmt: str, folder: str,
-                     *, workers: int = 1, on_done: Any = None) -> list[str]:
+                     *, workers: int = 1, on_done: Any = None, engine: str = "weasyprint") -> list[str]:
     """Every member's statement into `folder`: the books read in this process (one source), the charts and the
-    PDFs rendered by `workers` processes while the next members' figures are read. `on_done(path)` after each."""
+    PDFs rendered by `workers` processes while the next members' figures are read. `on_done(path)` after each.
+
+    With `engine="chromium"` (a PDF batch only) the workers draw the charts and HTML and one Chromium prints them
+    (chromium.py): the same figures and text, not the same bytes, as WeasyPrint's."""
     check_period(start, end)
+    if fmt == "pdf" and engine == "chromium":
+        return _write_with_chromium(books, member_ids, start, end, folder, workers, on_done)
     paths: list[str] = []
     if workers <= 1:
         import gc

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
 
 import orjson
 import pdfplumber
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from projections.documents import chromium
 from projections.documents.render import amount, long_date, money, month_name
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
@@ -152,21 +155,63 @@ def test_as_known_at_draws_the_earlier_statement_again_byte_for_byte(backend, tm
     assert again_pdf.read_bytes() == first_pdf.read_bytes()
 
 
-def test_statements_for_a_coop_write_one_file_per_member_from_one_chain_head(backend, tmp_path):
+ENGINES = ["weasyprint", pytest.param("chromium", marks=pytest.mark.skipif(
+    not chromium.available(), reason="no Chromium (/usr/bin/chromium or $MUTUAL_CHROMIUM) or no Playwright"))]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_statements_for_a_coop_write_one_file_per_member_from_one_chain_head(engine, backend, tmp_path):
     imported(backend)
     out = tmp_path / "out"
-    said = ok(backend, "statements", "--coop", "riverside", *PERIOD, "--workers", "2", "-o", str(out)).output
+    said = ok(backend, "statements", "--coop", "riverside", *PERIOD, "--engine", engine, "--workers", "2",
+              "-o", str(out)).output
     assert sorted(p.name for p in out.iterdir()) == [f"statement-{m}-2020-01-01-2020-12-31.pdf"
                                                      for m in ("alice", "bob", "carol")]
     assert "3 statement(s) of co-op riverside" in said
-    single = tmp_path / "bob.pdf"
-    ok(backend, "statement", "bob", *PERIOD, "-o", str(single))
-    assert (out / "statement-bob-2020-01-01-2020-12-31.pdf").read_bytes() == single.read_bytes()
+    batch_bob = out / "statement-bob-2020-01-01-2020-12-31.pdf"
+    if engine == "weasyprint":  # the same bytes `mutual statement` writes
+        single = tmp_path / "bob.pdf"
+        ok(backend, "statement", "bob", *PERIOD, "-o", str(single))
+        assert batch_bob.read_bytes() == single.read_bytes()
+    else:  # the same figures and text: Chromium stamps the PDF with the time it printed it
+        text = pdf_text(batch_bob)
+        assert [f for f in expected_figures(backend, "bob") if f not in text] == []
+        assert "3 February 2020 £304.80 November 2019 £304.78; December 2019 £0.02" in text
+        assert "Member statement" in text and "page 1 of 3" in text and "page 3 of 3" in text
+        head = as_json(backend, "verify")
+        assert head["head_hash"] in text.replace("\n", "")
+        known_at = re.search(r"as known at (\S+)\)", said).group(1)
+        again = tmp_path / "again"
+        ok(backend, "statements", "--coop", "riverside", *PERIOD, "--engine", engine, "--workers", "1",
+           "--as-known-at", known_at, "-o", str(again))
+        assert pdf_text(again / batch_bob.name) == text
     html = tmp_path / "html"
     ok(backend, "statements", "--coop", "riverside", "--from", "2022-01-01", "--to", "2022-12-31", "--format", "html",
        "--workers", "1", "-o", str(html))
     names = sorted(p.name for p in html.iterdir())
     assert "statement-dan-2022-01-01-2022-12-31.html" in names and not any("-bob-" in n for n in names)  # bob left 2021
+
+
+def test_the_chromium_engine_is_refused_by_name_where_there_is_no_chromium(backend, tmp_path, monkeypatch):
+    imported(backend)
+    monkeypatch.setenv("MUTUAL_CHROMIUM", str(tmp_path / "no-chromium"))
+    result = run(backend, "statements", "--coop", "riverside", *PERIOD, "--engine", "chromium",
+                 "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "--engine" in result.output and "no Chromium" in result.output
+    assert not (tmp_path / "out").exists()
+    fallen_back = ok(backend, "statements", "--coop", "riverside", *PERIOD, "--workers", "1",
+                     "-o", str(tmp_path / "wp")).output  # no --engine: WeasyPrint, as there is no Chromium
+    assert "3 statement(s)" in fallen_back
+
+
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="no Playwright")
+def test_a_chromium_that_fails_is_named_without_a_traceback(backend, tmp_path, monkeypatch):
+    imported(backend)
+    monkeypatch.setenv("MUTUAL_CHROMIUM", "/bin/false")
+    result = run(backend, "statements", "--coop", "riverside", *PERIOD, "--engine", "chromium",
+                 "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1 and result.stderr.startswith("error: --engine: Chromium failed")
+    assert "Traceback" not in result.output + result.stderr and list((tmp_path / "out").iterdir()) == []
 
 
 def test_refusals_name_the_field_and_write_nothing(backend, tmp_path):
