@@ -139,5 +139,3 @@ def books(request: Request, moment: When = Depends(when)) -> StoreSource:
 
 Dependency = Callable[..., Any]
 
-
-_date = parse_date  # (the name the pages used first)

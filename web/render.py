@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from projections.documents.render import amount, money
+from projections.documents.render import amount, long_date, money, month_name, percent
 from web.deps import Viewer, When
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -19,6 +19,9 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Figures for people as the statements show them (en_GB, £1,828.74): one formatting for documents and pages.
 TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["amount"] = amount
+TEMPLATES.env.filters["long_date"] = long_date
+TEMPLATES.env.filters["month_name"] = month_name
+TEMPLATES.env.filters["percent"] = percent
 TEMPLATES.env.globals["Decimal"] = Decimal
 
 

@@ -24,10 +24,9 @@ from fastapi.responses import HTMLResponse
 from ledger.errors import NotFound
 from projections.arrears import coop_arrears, member_arrears_show
 from projections.coop import coop_show, dwelling_show, member_show, register_show
-from projections.documents.render import long_date, month_name, percent
 from projections.documents.statement import StatementBooks, chart_data, statement_chart, statement_data
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
-from web.render import TEMPLATES, page
+from web.render import page
 
 router = APIRouter()
 
@@ -35,9 +34,6 @@ READERS = (*STAFF, "member")  # who may open a member's page (a member only thei
 staff_only = require(*STAFF)  # co-op pages: a member gets 404, an admin 403
 member_or_staff = require(*READERS)  # a member's page and statement: a member only their own (`own_member`)
 
-# The documents' date and percentage formats, for the pages that show the same figures (added, never replaced).
-for _filter_name, _filter in (("long_date", long_date), ("month_name", month_name), ("percent", percent)):
-    TEMPLATES.env.filters.setdefault(_filter_name, _filter)
 
 # matplotlib draws each chart layout on one figure per process (projections/documents/charts.py): requests run in
 # a thread pool, so one chart is drawn at a time.

@@ -22,7 +22,7 @@ from projections.documents.statement import (
     statement_html,
     statement_pdf,
 )
-from web.deps import Viewer, When, _date, own_member, store, when
+from web.deps import Viewer, When, own_member, parse_date, store, when
 from web.pages.coop import CHARTS, found, member_or_staff, staff_only
 
 router = APIRouter()
@@ -39,8 +39,8 @@ def _format(given: str, allowed: tuple[str, ...]) -> str:
 
 def period(start: str | None, end: str | None, moment: When) -> tuple[date, date]:
     """`from` and `to` from the query string: `to` defaults to the page's `as_of`, `from` to 1 January of its year."""
-    last = _date("to", end) or moment.as_of
-    first = _date("from", start) or date(last.year, 1, 1)
+    last = parse_date("to", end) or moment.as_of
+    first = parse_date("from", start) or date(last.year, 1, 1)
     if last < first:
         raise HTTPException(400, f"to: {last.isoformat()} is before from {first.isoformat()}")
     return first, last

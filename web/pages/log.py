@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from web.deps import STAFF, Viewer, When, _date, require, store, when
+from web.deps import STAFF, Viewer, When, parse_date, require, store, when
 from web.render import page
 
 router = APIRouter()
@@ -47,7 +47,7 @@ def log_page(request: Request, type: str | None = None, stream: str | None = Non
     if type_ is not None and type_ not in REGISTRY:
         raise HTTPException(400, f"type: {type_!r} is not a known event type")
     filters = Filters(stream=_filter_value("stream", stream), type=type_, member=_filter_value("member", member),
-                      date_from=_date("date_from", date_from), date_to=_date("date_to", date_to),
+                      date_from=parse_date("date_from", date_from), date_to=parse_date("date_to", date_to),
                       as_known_at=moment.as_known_at)
     start, end = _position("after", after), _position("before", before)
     found = log_page_of(events_store, filters, after=start or 0, before=end, size=PAGE)
