@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Optional, Protocol
 
+import orjson
 from pydantic import ValidationError
 
 from ledger import streams
@@ -146,8 +147,8 @@ def _record_checked(argv: list[str]) -> None:
     envelopes: list[object] = []
     for line in lines:
         try:
-            envelopes.append(json.loads(line))
-        except ValueError:
+            envelopes.append(orjson.loads(line))  # (as `record` reads it: orjson, not json, whose limits differ)
+        except orjson.JSONDecodeError:
             continue  # (the command names the line it cannot read)
     errors = rules.recorded_errors(envelopes, option(argv, "--actor"))
     if errors:

@@ -472,17 +472,21 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
         basis = (policy_json or {}).get("valuation_basis") or None
         dwelling = dwelling_state(dwelling_events, as_of)
         if lg.left_on is not None:
-            if at_leaving is None:
-                at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1),
-                                           society_events, schedule) if lg.left_on > adm.admitted_on else lg
-            payout = _payout(at_leaving, dwelling_events, policy_json, basis, lg.left_on)
+            if lg.left_on <= adm.admitted_on:
+                leaving = lg  # left on the day they came: the day's own ledger, as the one-date fold has it
+            else:
+                if at_leaving is None:
+                    at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1),
+                                               society_events, schedule)
+                leaving = at_leaving
+            payout = _payout(leaving, dwelling_events, policy_json, basis, lg.left_on)
             due_at_leaving = payout["payout"]
             payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
                           payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
             units = units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units,
                                dwelling.total_units)
             out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO,
-                                      payout, debt_share=ZERO, principal_repaid=at_leaving.principal_repaid))
+                                      payout, debt_share=ZERO, principal_repaid=leaving.principal_repaid))
             continue
         holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
         units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)

@@ -48,3 +48,21 @@ def test_dates_out_of_order_are_refused_and_a_date_before_admission_is_not_found
         member_ledgers(events, [], [date(2030, 1, 1), date(2029, 1, 1)])
     with pytest.raises(NotFound, match="not yet admitted"):
         member_positions(source, "alice", [date(1990, 1, 1), date(2030, 1, 1)])
+
+
+def test_a_member_who_left_on_the_day_they_came_is_folded_alike_on_every_later_date(store):
+    """Leaving on the admission day pays out on that day's own ledger (the one-date fold's rule), never a ledger
+    frozen at the first date asked: bob's lease moved to his admission day, every month end to 2023."""
+    import orjson
+
+    lines = []
+    for line in EXAMPLE.read_bytes().splitlines():
+        envelope = orjson.loads(line)
+        if envelope["type"] == "LeaseAssigned" and envelope["payload"]["outgoing_member_id"] == "bob":
+            envelope["effective_date"] = "2015-04-01"
+        lines.append(orjson.dumps(envelope))
+    store.import_lines(lines)
+    days = list(month_ends(date(2015, 4, 1), date(2023, 12, 31)))
+    many = member_positions(StoreSource(store), "bob", days)
+    for day, position in zip(days, many, strict=True):
+        assert position.to_json() == member_position(StoreSource(store), "bob", day).to_json(), day
