@@ -10,9 +10,6 @@ Screenshots go to `$MUTUAL_SCREENSHOTS` when set, else to a pytest temporary dir
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import EXAMPLES
+from tests.web.served import serve
 
 CHROMIUM = "/usr/bin/chromium"
 HERE = Path(__file__).resolve().parent
@@ -59,23 +57,6 @@ class Site:
 
     url: str
     backend: Any
-
-
-def serve(app) -> tuple[str, object, threading.Thread, socket.socket]:
-    """Start `app` under uvicorn on a free port of this machine, in a thread."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start within 20 seconds"
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread, sock
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ dates in the address bar; a date the server refuses falls back to the plain form
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,20 +23,12 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def served(app) -> Iterator[str]:
-    """The app under uvicorn on a free port of this machine, for as long as the test runs."""
-    import uvicorn
+    """The app under uvicorn on a free port of this machine, for as long as the test runs (tests/web/served.py)."""
+    from tests.web.served import serve
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
+    url, server, thread, sock = serve(app)
+    yield url
+    server.should_exit = True  # type: ignore[attr-defined]
     thread.join(10)
     sock.close()
 
