@@ -361,10 +361,9 @@ async def _print_with_chromium(books: StatementBooks, member_ids: list[str], sta
 
 def _write_with_chromium(books: StatementBooks, member_ids: list[str], start: date, end: date, folder: str,
                          workers: int, on_done: Any) -> list[str]:
-    import asyncio
 
     if workers <= 1:
-        return asyncio.run(_print_with_chromium(books, member_ids, start, end, folder, 1, on_done, None))
+        return _run(_print_with_chromium(books, member_ids, start, end, folder, 1, on_done, None))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -372,7 +371,22 @@ def _write_with_chromium(books: StatementBooks, member_ids: list[str], start: da
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_html_worker_start,
                              initargs=(books.store,)) as pool:
         pool.submit(_ready).result()  # forked now, before the browser's driver is started
-        return asyncio.run(_print_with_chromium(books, member_ids, start, end, folder, workers, on_done, pool))
+        return _run(_print_with_chromium(books, member_ids, start, end, folder, workers, on_done, pool))
+
+
+def _run(printing: Any) -> list[str]:
+    """Run the printing coroutine to its end: here, or, when this thread already runs an event loop (a server's, or
+    Playwright's sync API in the same process), in a thread of its own, since a loop cannot be started inside one."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(printing)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statements") as thread:
+        return thread.submit(asyncio.run, printing).result()  # type: ignore[no-any-return]
 
 
 def write_statements(books: StatementBooks, member_ids: list[str], start: date, end: date, fmt: str, folder: str,
