@@ -18,6 +18,7 @@ from ledger.approvals.argv import digest
 from ledger.approvals.rules import may_decide, same_user
 from ledger.errors import LedgerError
 from web.deps import STAFF, WRITERS, Viewer, require
+from web.pages.ops_common import one_line_field
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -84,6 +85,7 @@ def reject_form(request: Request, proposal_id: str, reason: str = Form(""),
                 viewer: Viewer = Depends(decider)) -> Response:
     from ledger.commands import approvals
 
+    reason = one_line_field("reason", reason) if reason.strip() else reason  # (not UTF-8: refused by name)
     return _decided(request, approvals.reject(request.app.state.store, proposal_id, viewer.username, viewer.role,
                                               reason))
 

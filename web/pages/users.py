@@ -13,6 +13,7 @@ from ledger.commands.users import add_user, change_role, disable_user, list_user
 from ledger.errors import LedgerError
 from ledger.users import ROLES
 from web.deps import Viewer, require
+from web.pages.ops_common import one_line_field
 from web.render import page
 from web.sessions import csrf_checked
 
@@ -67,5 +68,7 @@ async def role(request: Request, username: str, viewer: Viewer = Depends(admin))
 @router.post("/users/{username}/disable", include_in_schema=False, dependencies=[Depends(csrf_checked)])
 async def disable(request: Request, username: str, viewer: Viewer = Depends(admin)) -> Response:
     form = await request.form()
+    given = _text(form, "reason")
+    reason = one_line_field("reason", given) if given else ""  # (bytes that were not UTF-8: refused by name)
     return _done(request, viewer, lambda: disable_user(
-        request.app.state.store, username, _text(form, "reason") or "", actor=viewer.username))
+        request.app.state.store, username, reason, actor=viewer.username))
