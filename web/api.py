@@ -30,14 +30,13 @@ from web.api_spec import (
     EXCLUDED_COMMANDS,
     EXCLUDED_OPTIONS,
     ID_PATTERN,
-    MAX_TEXT,
     MEMBER_OWN,
     ApiCommand,
     Field,
     api_commands,
     schema_of,
 )
-from web.deps import Viewer, current_viewer, own_member, require
+from web.deps import Viewer, current_viewer, own_member, require, text_problem
 from web.sessions import csrf_checked
 
 __all__ = ["API_ROLES", "EXCLUDED_COMMANDS", "EXCLUDED_OPTIONS", "router"]
@@ -58,12 +57,9 @@ class Refused(Exception):
 
 
 def _text(name: str, value: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise Refused(f"{name}: {len(value)} characters is too long (at most {MAX_TEXT})")
-    if "\x00" in value:
-        raise Refused(f"{name}: holds a NUL character")
-    if any("\ud800" <= ch <= "\udfff" for ch in value) or "\ufffd" in value:
-        raise Refused(f"{name}: is not valid UTF-8 text")
+    problem = text_problem(name, value)
+    if problem is not None:
+        raise Refused(problem)
     return value
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from web.deps import STAFF, WRITERS
+from web.deps import MAX_TEXT, STAFF, WRITERS
 
 EXCLUDED_COMMANDS: dict[str, str] = {
     "init": "creates or upgrades the tables: an operator's job on the server",
@@ -77,8 +77,6 @@ ROLE_OVERRIDES: dict[str, tuple[str, ...]] = {
     "period list": ("clerk", "treasurer", "auditor"),
 }
 
-MAX_TEXT = 10_000
-"""The longest value of one field, in characters (a command line's argument cannot hold much more either)."""
 
 
 @dataclass(frozen=True)

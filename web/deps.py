@@ -83,6 +83,22 @@ def store(request: Request) -> EventStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
+MAX_TEXT = 10_000
+"""The longest value of one web field, form or API, in characters (a command line's argument holds no more)."""
+
+
+def text_problem(name: str, value: str) -> str | None:
+    """What is wrong with a text value from the web, naming its field (None: nothing): too long, a NUL, or bytes
+    that were not UTF-8 (the parsers turn them into U+FFFD or lone surrogates, which nobody types)."""
+    if len(value) > MAX_TEXT:
+        return f"{name}: {len(value)} characters is too long (at most {MAX_TEXT})"
+    if "\x00" in value:
+        return f"{name}: holds a NUL character"
+    if any("\ud800" <= ch <= "\udfff" for ch in value) or "\ufffd" in value:
+        return f"{name}: is not valid UTF-8 text"
+    return None
+
+
 def parse_date(name: str, value: str | None) -> date | None:
     """An ISO date from a query string or form field, or None when blank; anything else is a 400 naming `name`."""
     if value in (None, ""):

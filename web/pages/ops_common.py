@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from fastapi import HTTPException, Request, UploadFile
 
-from web.deps import When
+from web.deps import When, text_problem
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a month's statement or a witness file is kilobytes; more is a mistake or an attack
 
@@ -76,21 +76,17 @@ def saved(data: bytes, filename: str | None) -> Iterator[str]:
         os.unlink(path)
 
 
-MAX_TEXT = 10_000  # the longest form value, as the API's (web/api_spec.MAX_TEXT): a command line holds no more
-
-
 def one_line_field(field: str, value: str) -> str:
     """A free-text form value (a reason) on one line: a new line or a control character is refused, naming the
-    field, since it would forge a line in the log's text and outputs; so is a value longer than MAX_TEXT, or one
+    field, since it would forge a line in the log's text and outputs; so is a value longer than deps.MAX_TEXT, or one
     that was not UTF-8 (the form parser turns such bytes into U+FFFD, which nobody types)."""
     if not value.strip():
         raise HTTPException(400, f"{field}: give a {field}")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise HTTPException(400, f"{field}: must be one line of text (no new lines or control characters)")
-    if len(value) > MAX_TEXT:
-        raise HTTPException(400, f"{field}: {len(value)} characters is too long (at most {MAX_TEXT})")
-    if "\ufffd" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise HTTPException(400, f"{field}: is not valid UTF-8 text")
+    problem = text_problem(field, value)  # (too long, or not UTF-8: the API's own check)
+    if problem is not None:
+        raise HTTPException(400, problem)
     return value.strip()
 
 
