@@ -464,6 +464,7 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
     """`member_position` on each of `dates` (ascending), the member's stream folded once (`member_ledgers`)."""
     ledgers = member_ledgers(member_events, dwelling_events, dates, society_events, schedule)
     at_leaving: MemberLedger | None = None  # the ledger the day before leaving, the same for every later date
+    value_at_admission: Decimal | None = None
     out = []
     for as_of, lg in zip(dates, ledgers, strict=True):
         adm = lg.admission
@@ -491,7 +492,8 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
         holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
         units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
         payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
-        value_at_admission = value_on(dwelling_events, adm.admitted_on)
+        if value_at_admission is None:  # (the same on every date)
+            value_at_admission = value_on(dwelling_events, adm.admitted_on)
         equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
                                value_at_leaving=dwelling.value, debt_at_leaving=lg.debt_share)
         out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value,
