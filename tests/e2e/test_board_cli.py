@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import openpyxl
 import orjson
-import pdfplumber
-from click.testing import CliRunner
 
-from cli.main import cli
 from projections.documents.render import amount, money
+from tests.e2e.documents_cli import EXAMPLE, as_json, ok, pdf_text, run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
 PERIOD = ("--from", "2021-01-01", "--to", "2021-12-31")
 MONTH_ENDS = ("2021-01-31", "2021-06-30", "2021-10-31")
-
-
-def run(backend, *args):
-    return CliRunner(env={"MUTUAL_ACTOR": "treasurer"}).invoke(cli, ["--db", backend.url, *args])
-
-
-def ok(backend, *args):
-    result = run(backend, *args)
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def as_json(backend, *args):
-    return json.loads(ok(backend, *args, "--json").output)
-
-
-def pdf_text(path: Path) -> str:
-    with pdfplumber.open(path) as pdf:
-        return "\n".join(page.extract_text() or "" for page in pdf.pages)
 
 
 def with_a_fund(backend):

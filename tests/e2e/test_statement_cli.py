@@ -3,45 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 from pathlib import Path
 
 import orjson
-import pdfplumber
 import pytest
-from click.testing import CliRunner
 
-from cli.main import cli
 from projections.documents import chromium
 from projections.documents.render import amount, long_date, money, month_name
+from tests.e2e.documents_cli import EXAMPLE, as_json, ok, pdf_text, run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl"
 PERIOD = ("--from", "2020-01-01", "--to", "2020-12-31")
-
-
-def run(backend, *args):
-    return CliRunner(env={"MUTUAL_ACTOR": "treasurer"}).invoke(cli, ["--db", backend.url, *args])
-
-
-def ok(backend, *args):
-    result = run(backend, *args)
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def as_json(backend, *args):
-    return json.loads(ok(backend, *args, "--json").output)
 
 
 def imported(backend):
     ok(backend, "import", str(EXAMPLE))
     return backend
-
-
-def pdf_text(path: Path) -> str:
-    with pdfplumber.open(path) as pdf:
-        return "\n".join(page.extract_text() or "" for page in pdf.pages)
 
 
 def html_text(path: Path) -> str:
