@@ -26,6 +26,7 @@ source serves one question (a query, a command's checks).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from operator import itemgetter
@@ -78,20 +79,58 @@ def current(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
             yield e._replace(payload=current_payload(e), schema_version=cls.schema_version)
 
 
-class StoreSource:
-    """The books as the store has them (as known at `as_known_at`), each stream and type scan read once."""
+class Window:
+    """What the sources of exactly the same books have read (the same log, chain head and recorded time), held for
+    the next source of those books: a server's pages share one, so a stream read for one page is not read again for
+    the next while the books stand still. Nothing in it can go stale: the books it was read from never change (a
+    new append is a new head, and a new window). At most `limit` events are held; past that it starts afresh."""
 
-    def __init__(self, store: EventStore, as_known_at: datetime | None = None) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+        self.raw: dict[str, list[StoredEvent]] = {}
+        self.streams: dict[str, list[StoredEvent]] = {}
+        self.typed: dict[tuple[str, str], list[StoredEvent]] = {}
+        self.types: dict[str, list[StoredEvent]] = {}
+        self.reversals: dict[str, list[StoredEvent]] | None = None
+        self._lock = threading.Lock()
+
+    def holding(self, count: int) -> None:
+        """`count` more events held: past the limit, everything is let go (the reversals, one small scan, stay)."""
+        with self._lock:
+            self.held += count
+            if self.held > self.limit:
+                self.held = 0
+                for kept in (self.raw, self.streams, self.typed, self.types):
+                    kept.clear()
+
+
+class StoreSource:
+    """The books as the store has them (as known at `as_known_at`), each stream and type scan read once.
+
+    With a `window` (a server's pages), what it reads is kept there for the next source of the same books."""
+
+    def __init__(self, store: EventStore, as_known_at: datetime | None = None, window: Window | None = None) -> None:
         self.store = store
         self.as_known_at = as_known_at
-        self._streams: dict[str, list[StoredEvent]] = {}
+        self._window = window
         self._reversals: dict[str, list[StoredEvent]] | None = None
-        self._raw: dict[str, list[StoredEvent]] = {}
-        self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
-        self._types: dict[str, list[StoredEvent]] = {}
+        if window is None:
+            self._streams: dict[str, list[StoredEvent]] = {}
+            self._raw: dict[str, list[StoredEvent]] = {}
+            self._typed: dict[tuple[str, str], list[StoredEvent]] = {}
+            self._types: dict[str, list[StoredEvent]] = {}
+        else:
+            self._streams, self._raw, self._typed, self._types = window.streams, window.raw, window.typed, window.types
+            self._reversals = window.reversals
 
     def _read(self, **filters: Any) -> Iterator[StoredEvent]:
         return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
+
+    def _held(self, found: list[StoredEvent]) -> list[StoredEvent]:
+        if self._window is not None:
+            self._window.holding(len(found))
+        return found
 
     # -- corrections ----------------------------------------------------------
     def reversals(self) -> dict[str, list[StoredEvent]]:
@@ -101,13 +140,15 @@ class StoreSource:
             for e in self._read(type=REVERSAL):
                 found.setdefault(e.stream, []).append(e)
             self._reversals = found
+            if self._window is not None:
+                self._window.reversals = found
         return self._reversals
 
     def _raw_stream(self, name: str) -> list[StoredEvent]:
         """A stream exactly as recorded (reversed events and reversals included)."""
         found = self._raw.get(name)
         if found is None:
-            found = self._raw[name] = list(self._read(stream=name))
+            found = self._raw[name] = self._held(list(self._read(stream=name)))
         return found
 
     def corrections(self, stream: str) -> list[dict[str, Any]]:
@@ -120,7 +161,7 @@ class StoreSource:
         found = self._streams.get(name)
         if found is None:
             raw = self._raw_stream(name)
-            found = corrected(raw) if name in self.reversals() else raw
+            found = self._held(corrected(raw)) if name in self.reversals() else raw
             self._streams[name] = found
         return found
 
@@ -140,9 +181,10 @@ class StoreSource:
         if found is not None:
             return [e for e in found if e.type == type_]
         key = (name, type_)
-        if key not in self._typed:
-            self._typed[key] = list(self._read(stream=name, type=type_))
-        return self._typed[key]
+        found = self._typed.get(key)
+        if found is None:
+            found = self._typed[key] = self._held(list(self._read(stream=name, type=type_)))
+        return found
 
     def require(self, name: str, what: str) -> list[StoredEvent]:
         events = self.stream(name)
@@ -161,7 +203,7 @@ class StoreSource:
                 reversals = self.reversals()
                 if reversals and type_ != REVERSAL:
                     events = typed_corrected(events, type_, reversals, self.stream)
-                found = self._types[type_] = list(events)
+                found = self._types[type_] = self._held(list(events))
             out += found
         return out
 
@@ -284,4 +326,4 @@ class ReplaySource(StoreSource):
         return {type_: len(events) for type_, events in sorted(self._by_type.items())}
 
 
-__all__ = ["EventSource", "ReplaySource", "StoreSource", "current"]
+__all__ = ["EventSource", "ReplaySource", "StoreSource", "Window", "current"]

@@ -20,6 +20,7 @@ from ledger.coop.arrears import (
     ON_TRACK,
     ArrangementState,
     MemberArrears,
+    MemberBook,
     MonthOwed,
     bucket_of,
     member_arrears,
@@ -35,6 +36,16 @@ from projections.view import check_as_of
 
 def _admission(view: EventSource, member_id: str, as_of: date) -> tuple[Admission, list[Any]]:
     return admitted(view, member_id, as_of)
+
+
+def member_book(view: EventSource, member_id: str) -> MemberBook:
+    """The member's dues, payments and arrangements from their whole stream, built once a view (and, shared with
+    `share_folds`, once for every view of the same books): it answers for any date."""
+    books = view.__dict__.setdefault("_member_books", {})
+    found: MemberBook | None = books.get(member_id)
+    if found is None:
+        found = books[member_id] = MemberBook(view.stream(streams.member(member_id)))
+    return found
 
 
 def month_json(m: MonthOwed, as_of: date) -> dict[str, Any]:
@@ -135,7 +146,7 @@ def coop_arrears(view: EventSource, coop_id: str, as_of: date, *, broken_only: b
         adm = admission_of([e])
         if adm is None or adm.coop_id != coop_id or adm.admitted_on > as_of:
             continue
-        found = member_arrears(adm.member_id, view.stream(streams.member(adm.member_id)), as_of)
+        found = member_arrears(adm.member_id, (), as_of, member_book(view, adm.member_id))
         if not _open(found) or (broken_only and not found.broken):
             continue
         left = leaving_date(view.stream(streams.dwelling(adm.dwelling_id)), adm.member_id)
@@ -158,8 +169,9 @@ def coop_arrears(view: EventSource, coop_id: str, as_of: date, *, broken_only: b
 
 def member_arrears_show(view: EventSource, member_id: str, as_of: date) -> dict[str, Any]:
     """One member's arrears month by month and their arrangements on `as_of` (`mutual arrangement show`)."""
-    adm, events = _admission(view, member_id, as_of)
-    found = member_arrears(member_id, events, as_of)
+    book = member_book(view, member_id)  # the whole stream read first: the admission check then reads no part again
+    adm, _ = _admission(view, member_id, as_of)
+    found = member_arrears(member_id, (), as_of, book)
     left = leaving_date(view.stream(streams.dwelling(adm.dwelling_id)), member_id)
     return {"as_of": as_of, "coop": adm.coop_id,
             **member_row(found, adm, left if left is not None and left <= as_of else None)}

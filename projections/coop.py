@@ -74,10 +74,15 @@ def _check_exists(events: list[StoredEvent], as_of: date, what: str) -> None:
     check_as_of(events, as_of, what)
 
 
-def share_positions(view: EventSource, positions: dict[tuple[str, date], MemberPosition]) -> None:
-    """Let the view remember members' positions in `positions`, which other views of exactly the same books (the
-    same chain head, as known at the same time) share: a position on a date never changes while the books do not."""
-    view.__dict__["_member_positions"] = positions
+def share_folds(view: EventSource, folds: dict[str, dict[Any, Any]]) -> None:
+    """Let the view remember what it folds (members' positions by date, members' books) in `folds`, which other
+    views of exactly the same books (the same chain head, as known at the same time) share: a fold of the same
+    events never changes while the books do not. `fresh_folds()` makes an empty one."""
+    view.__dict__.update(folds)
+
+
+def fresh_folds() -> dict[str, dict[Any, Any]]:
+    return {"_member_positions": {}, "_member_books": {}}
 
 
 def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:

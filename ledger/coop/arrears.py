@@ -246,10 +246,12 @@ class MemberArrears:
         return latest is not None and latest.state == BROKEN
 
 
-def member_arrears(member_id: str, member_events: Events, as_of: date) -> MemberArrears:
+def member_arrears(member_id: str, member_events: Events, as_of: date, book: MemberBook | None = None) -> MemberArrears:
     """The fold: a member's arrears month by month on `as_of`, aged by days past each due date, and the state of
-    each arrangement agreed by then (in the order agreed)."""
-    book = MemberBook(member_events)
+    each arrangement agreed by then (in the order agreed). `book`: the member's book already built from the same
+    stream (it answers for any date)."""
+    if book is None:
+        book = MemberBook(member_events)
     owed = [m for m in book.owed(as_of) if m.outstanding > 0]
     buckets = {label: ZERO for label, _, _ in BUCKETS}
     for m in owed:

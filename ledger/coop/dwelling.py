@@ -6,7 +6,8 @@ outgoing (the leaving date, exclusive).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -17,8 +18,8 @@ from ledger.events.coop import ChargesBudgetSet, DwellingRegistered, DwellingRev
 from ledger.money import ZERO
 from ledger.rules.units import round_units, unit_value
 
-__all__ = ["CHARGE_HEADS", "DwellingState", "charges_budget_on", "charges_timeline", "dwelling_state", "leaving_date",
-           "units_json", "value_on"]
+__all__ = ["CHARGE_HEADS", "DwellingHistory", "DwellingState", "charges_budget_on", "charges_timeline",
+           "dwelling_state", "dwelling_states", "leaving_date", "units_json", "value_on"]
 
 
 @dataclass
@@ -78,13 +79,52 @@ DWELLING_FOLD = on(
 
 def dwelling_state(events: Events, as_of: date, basis: str | None = None) -> DwellingState:
     """The dwelling on `as_of`; `basis` ("valuation" or "index") keeps only revaluations of that basis."""
+    return dwelling_states(events, [as_of], basis)[0]
+
+
+def dwelling_states(events: Events, dates: Sequence[date], basis: str | None = None) -> list[DwellingState]:
+    """`dwelling_state` on each of `dates` (ascending), the stream folded once: the fold stops at each date and keeps
+    a copy of the state, then goes on (`dwelling_state` is this with one date)."""
     registered = first_of(events, DwellingRegistered)
     if registered is None:
         raise NotFound("no DwellingRegistered event on this stream")
     r = DwellingRegistration.of(registered)
     state = DwellingState(r.dwelling_id, r.coop_id, registered.effective_date, r.units, r.clt_units, r.value,
                           valued_on=registered.effective_date, basis=basis)
-    return run(DWELLING_FOLD, state, effective(events, as_of))
+    if len(dates) == 1:
+        return [run(DWELLING_FOLD, state, effective(events, dates[0]))]
+    ordered = effective(events, max(dates))
+    taken, count, get, out = 0, len(ordered), DWELLING_FOLD.get, []
+    for day in dates:
+        while taken < count and ordered[taken].effective_date <= day:
+            handler = get(ordered[taken].type)
+            if handler is not None:
+                handler(state, ordered[taken])
+            taken += 1
+        out.append(replace(state, leases=list(state.leases)))
+    return out
+
+
+class DwellingHistory:
+    """The dwelling on the dates a member's many-date fold asks about, each basis folded once over `dates`
+    (`dwelling_states`) the first time it is asked for on one of them; any other day folded alone."""
+
+    def __init__(self, events: Events, dates: Sequence[date] = ()) -> None:
+        self.events, self.dates = events, list(dates)
+        self._batch = set(self.dates)
+        self._folded: set[str | None] = set()
+        self._on: dict[tuple[date, str | None], DwellingState] = {}
+
+    def on(self, day: date, basis: str | None = None) -> DwellingState:
+        found = self._on.get((day, basis))
+        if found is None:
+            if day in self._batch and basis not in self._folded:
+                self._folded.add(basis)
+                for d, state in zip(self.dates, dwelling_states(self.events, self.dates, basis), strict=True):
+                    self._on[(d, basis)] = state
+                return self._on[(day, basis)]
+            found = self._on[(day, basis)] = dwelling_state(self.events, day, basis)
+        return found
 
 
 def value_on(events: Events, day: date, basis: str | None = None) -> Decimal:

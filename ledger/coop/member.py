@@ -18,11 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
-from operator import itemgetter
 from typing import Any
 
 from ledger.calendar import member_year_bounds
-from ledger.coop.dwelling import DwellingState, charges_timeline, dwelling_state, leaving_date, units_json, value_on
+from ledger.coop.dwelling import (
+    DwellingHistory,
+    DwellingState,
+    charges_timeline,
+    dwelling_state,
+    leaving_date,
+    units_json,
+)
 from ledger.coop.fold import PRECISION, Event, Events, Payload, effective, first_of, of_type, on
 from ledger.coop.mortgage import DebtShareSchedule
 from ledger.coop.payloads import (
@@ -57,7 +63,7 @@ from ledger.events.coop import (
 )
 from ledger.money import ZERO, round_money
 from ledger.rules.mortgage import next_payment, post_year
-from ledger.rules.payments import allocate_payment, charges_collected, reserve_movement, unpaid
+from ledger.rules.payments import ChargesCollected, allocate_payment, reserve_movement, unpaid
 from ledger.rules.resale import repaid_equity, resale_payout
 from ledger.rules.units import unitise
 
@@ -149,7 +155,6 @@ class MemberLedger:
         return self.payments_received - sum((y.received for y in self.years), ZERO)
 
 
-_AMOUNT, _CHARGES = itemgetter(0), itemgetter(1)
 _DUE, _RECEIVED, _RETURNED = PaymentDue.event_type, PaymentReceived.event_type, PaymentReturned.event_type
 
 
@@ -363,6 +368,8 @@ def member_ledgers(member_events: Events, dwelling_events: Events, dates: Sequen
     add_due, add_receipt, handlers = m.dues.append, m.receipts.append, MEMBER_FOLD.get
     events = effective([*member_events, *of_type(dwelling_events, UnitsTransferred)], dates[-1])
     taken, count, out = 0, len(events), []
+    collected_of = ChargesCollected()  # the charges rule asked on every date, the dues walked once
+    counted, received = 0, ZERO
     for as_of in dates:
         years.as_of = as_of
         years._advance()
@@ -387,9 +394,10 @@ def member_ledgers(member_events: Events, dwelling_events: Events, dates: Sequen
                     handler(m, e)
         while years.next_end is not None:
             years.close(m)
-        received = sum(m.receipts, ZERO)
-        due, charges_due = sum(map(_AMOUNT, m.dues), ZERO), sum(map(_CHARGES, m.dues), ZERO)
-        collected = charges_collected(received, m.dues, due, charges_due)
+        received += sum(m.receipts[counted:], ZERO)
+        counted = len(m.receipts)
+        due, charges_due = collected_of.totals(m.dues)
+        collected = collected_of(received, m.dues)
         out.append(MemberLedger(adm, left_on if left_on is not None and left_on <= as_of else None, m.debt,
                                 m.added, m.deposit, m.extra, m.annual, due, received, charges_due, collected,
                                 dict(m.shares), m.dividends, m.paid_out, m.deducted, m.years, m.last,
@@ -463,6 +471,7 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
                      dates: Sequence[date], schedule: DebtShareSchedule | None = None) -> list[MemberPosition]:
     """`member_position` on each of `dates` (ascending), the member's stream folded once (`member_ledgers`)."""
     ledgers = member_ledgers(member_events, dwelling_events, dates, society_events, schedule)
+    history = DwellingHistory(dwelling_events, dates)  # the dwelling on every date, folded once a basis
     at_leaving: MemberLedger | None = None  # the ledger the day before leaving, the same for every later date
     value_at_admission: Decimal | None = None
     out = []
@@ -471,7 +480,7 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
         day = lg.left_on or as_of
         policy_json = resale_formula_on(society_events, day)
         basis = (policy_json or {}).get("valuation_basis") or None
-        dwelling = dwelling_state(dwelling_events, as_of)
+        dwelling = history.on(as_of)
         if lg.left_on is not None:
             if lg.left_on <= adm.admitted_on:
                 leaving = lg  # left on the day they came: the day's own ledger, as the one-date fold has it
@@ -480,7 +489,7 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
                     at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1),
                                                society_events, schedule)
                 leaving = at_leaving
-            payout = _payout(leaving, dwelling_events, policy_json, basis, lg.left_on)
+            payout = _payout(leaving, history, policy_json, basis, lg.left_on)
             due_at_leaving = payout["payout"]
             payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
                           payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
@@ -491,9 +500,9 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
             continue
         holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
         units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
-        payout = _payout(lg, dwelling_events, policy_json, basis, as_of, holding.gross_equity)
+        payout = _payout(lg, history, policy_json, basis, as_of, holding.gross_equity)
         if value_at_admission is None:  # (the same on every date)
-            value_at_admission = value_on(dwelling_events, adm.admitted_on)
+            value_at_admission = history.on(adm.admitted_on).value
         equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
                                value_at_leaving=dwelling.value, debt_at_leaving=lg.debt_share)
         out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value,
@@ -501,19 +510,19 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
     return out
 
 
-def _payout(lg: MemberLedger, dwelling_events: Events, policy_json: Payload | None, basis: str | None,
+def _payout(lg: MemberLedger, history: DwellingHistory, policy_json: Payload | None, basis: str | None,
             day: date, gross_equity: Decimal | None = None) -> dict[str, Any]:
     """The resale formula in force on `day`, capped at the member's gross equity, arrears deducted."""
     adm = lg.admission
     policy = resale_policy(policy_json)
-    at_admission = dwelling_state(dwelling_events, adm.admitted_on, basis)
-    now = dwelling_state(dwelling_events, day, basis)
+    at_admission = history.on(adm.admitted_on, basis)
+    now = history.on(day, basis)
     uv0, uv1 = at_admission.unit_value, now.unit_value
     with localcontext() as ctx:
         ctx.prec = PRECISION
         funded_units = (adm.deposit + adm.debt_share) / uv0
     if gross_equity is None:
-        actual = dwelling_state(dwelling_events, day)
+        actual = history.on(day)
         gross_equity = unitise(actual.total_units, actual.clt_units, actual.unit_value, lg.debt_share).gross_equity
     formula = resale_payout(deposit=lg.deposit, principal_repaid=lg.principal_repaid, funded_units=funded_units,
                             unit_value_at_admission=uv0, unit_value_at_leaving=uv1, admission_date=adm.admitted_on,

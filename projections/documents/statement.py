@@ -15,6 +15,7 @@ time, the chain head it stands on, one register of people, one index of the fund
 from __future__ import annotations
 
 import calendar
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -32,12 +33,12 @@ from ledger.fund.reading import FundIndex, read_holder
 from ledger.money import ZERO, round_money
 from ledger.people.register import Person
 from ledger.rules.payments import paid_oldest_first
-from ledger.source import StoreSource
+from ledger.source import StoreSource, Window
 from ledger.store import EventStore
 from ledger.store.engine import source_url
 from ledger.store.people import Register
-from projections.arrears import member_arrears_show
-from projections.coop import member_position, member_positions, member_show, share_positions
+from projections.arrears import member_arrears_show, member_book
+from projections.coop import fresh_folds, member_position, member_positions, member_show, share_folds
 from projections.documents.charts import Line, Panel, chart_svg
 from projections.documents.render import BATCH_GC_THRESHOLDS, environment, for_a_batch, render_html, render_pdf
 from projections.head import ChainHead, head_known_at
@@ -50,29 +51,37 @@ def check_period(start: date, end: date) -> None:
         raise ValidationFailed([FieldError("--to", f"{end.isoformat()} is before --from {start.isoformat()}")])
 
 
-class SharedPositions:
-    """Members' positions by the books they were folded from (ledger, chain head, recorded time), for the latest
-    HEADS books only and at most KEPT positions each: a new head (an append) starts afresh, memory stays bounded."""
+class SharedBooks:
+    """What a server's pages read and folded from exactly the same books (ledger, chain head, recorded time), kept
+    for the next page of the same books: the streams read (a `Window` of at most EVENTS events) and the members'
+    positions and books folded (at most KEPT each). Only the latest HEADS books are kept: a new head (an append)
+    starts afresh, so nothing kept can be stale, and memory stays bounded (about a kilobyte an event:
+    docs/web-operations.md)."""
 
-    HEADS = 4
+    HEADS = 3
     KEPT = 20_000
+    EVENTS = int(os.environ.get("MUTUAL_WEB_EVENTS_HELD") or 250_000)
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_books: OrderedDict[tuple[Any, ...], dict[Any, Any]] = OrderedDict()
+        self.by_books: OrderedDict[tuple[Any, ...], tuple[dict[str, dict[Any, Any]], Window]] = OrderedDict()
 
-    def of(self, books: tuple[Any, ...]) -> dict[Any, Any]:
+    def of(self, books: tuple[Any, ...]) -> tuple[dict[str, dict[Any, Any]], Window]:
         with self.lock:
             found = self.by_books.get(books)
-            if found is None or len(found) > self.KEPT:
-                found = self.by_books[books] = {}
+            if found is None or any(len(kept) > self.KEPT for kept in found[0].values()):
+                found = self.by_books[books] = (fresh_folds(), found[1] if found is not None else Window(self.EVENTS))
             self.by_books.move_to_end(books)
             while len(self.by_books) > self.HEADS:
                 self.by_books.popitem(last=False)
             return found
 
 
-SHARED_POSITIONS = SharedPositions()
+SHARED_BOOKS = SharedBooks()
+
+
+def books_key(store: EventStore, head: ChainHead, known_at: datetime | None) -> tuple[Any, ...]:
+    return source_url(store.engine), head.position, head.hash, known_at
 
 
 @dataclass
@@ -90,20 +99,22 @@ class StatementBooks:
     def open(cls, store: EventStore, as_known_at: datetime | None, *, shared: bool = False) -> StatementBooks:
         """The head first, then the source as known at its recorded time: what a later append adds is not read.
 
-        `shared` (a server's pages): the members' positions folded for these books are remembered for the next
-        books opened on the same head as known at the same time (`SHARED_POSITIONS`), so a member's chart since
-        admission folds only the month ends no earlier page has."""
+        `shared` (a server's pages): the streams read and the members' positions folded for these books are kept
+        for the next books opened on the same head as known at the same time (`SHARED_BOOKS`), so a page reads only
+        the streams no earlier page has, and a member's chart folds only the month ends no earlier page has."""
         head = head_known_at(store, as_known_at)
         known_at = head.recorded_at if as_known_at is None else as_known_at
-        books = cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
-        if shared:
-            share_positions(books.source, SHARED_POSITIONS.of(books.key))
+        if not shared:
+            return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
+        folds, window = SHARED_BOOKS.of(books_key(store, head, known_at))
+        books = cls(store, head, StoreSource(store, as_known_at=known_at, window=window), Register(store.engine))
+        share_folds(books.source, folds)
         return books
 
     @property
     def key(self) -> tuple[Any, ...]:
         """What names these books exactly: the ledger, its chain head and the recorded time they are known at."""
-        return source_url(self.store.engine), self.head.position, self.head.hash, self.source.as_known_at
+        return books_key(self.store, self.head, self.source.as_known_at)
 
     def person(self, member_id: str) -> Person | None:
         if member_id not in self.people:
@@ -160,17 +171,21 @@ def _receipts(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
     amounts = [a for _, a in dues]
     paid_so_far = ZERO
     out = []
+    before: list[Decimal] | None = None  # what the payments so far had paid (the last payment's `after`)
     for on, received in book.payments:
         if on > end:
             break
-        before = paid_oldest_first(amounts, paid_so_far)
-        paid_so_far += received
         if on < start:
+            paid_so_far += received
             continue
+        if before is None:
+            before = paid_oldest_first(amounts, paid_so_far)
+        paid_so_far += received
         after = paid_oldest_first(amounts, paid_so_far)
         paid = [(period, a - b) for (period, _), a, b in zip(dues, after, before, strict=True) if a != b]
         out.append({"on": on, "amount": received, "paid": [{"period": p, "amount": a} for p, a in paid],
                     "credit": received - sum((a for _, a in paid), ZERO)})
+        before = after
     return out
 
 
@@ -209,7 +224,7 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
     closing = member_show(books.source, member_id, end)
     admitted_on: date = closing["admitted_on"]
     opening = member_show(books.source, member_id, start) if admitted_on <= start else None
-    book = MemberBook(books.source.stream(streams.member(member_id)))
+    book = member_book(books.source, member_id)
     chart = chart_data(books, member_id, max(start, admitted_on), end)
     return {
         "member": member_id,

@@ -66,3 +66,19 @@ def test_a_member_who_left_on_the_day_they_came_is_folded_alike_on_every_later_d
     many = member_positions(StoreSource(store), "bob", days)
     for day, position in zip(days, many, strict=True):
         assert position.to_json() == member_position(StoreSource(store), "bob", day).to_json(), day
+
+
+@pytest.mark.parametrize("basis", [None, "valuation", "index"])
+def test_a_dwelling_on_many_dates_is_the_one_date_fold_on_each(books, basis):
+    """dwelling_states folds a dwelling's stream once for many dates (a member's chart asks for each month end):
+    each state equals dwelling_state's on its own date, leases and charges included, for either valuation basis."""
+    from ledger.coop.dwelling import dwelling_state, dwelling_states
+
+    source = StoreSource(books)
+    dwellings = sorted({e.stream for e in books.read(type="DwellingRegistered")})
+    assert dwellings
+    for name in dwellings:
+        events = source.stream(name)
+        days = list(month_ends(date(2010, 1, 1), date(2045, 12, 31)))
+        for day, state in zip(days, dwelling_states(events, days, basis), strict=True):
+            assert state == dwelling_state(events, day, basis), (name, day)

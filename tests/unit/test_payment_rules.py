@@ -5,9 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.rules.payments import (
+    ChargesCollected,
     PaymentAllocation,
     allocate_payment,
     annual_payment,
+    charges_collected,
     indexed_amount,
     indexed_payment,
     reserve_movement,
@@ -99,3 +101,24 @@ def test_allocation_always_adds_up_to_the_receipt(received, arrears, charges, mo
 @given(payment=pence, rpi_bp=st.integers(-1500, 2000))
 def test_indexed_payment_never_falls(payment, rpi_bp):
     assert indexed_payment(payment, D(rpi_bp) / 10000) >= payment
+
+
+_pennies = st.integers(min_value=1, max_value=200_000).map(lambda p: D(p) / 100)
+_due = st.tuples(_pennies, st.integers(min_value=0, max_value=100)).map(
+    lambda t: (t[0], (t[0] * t[1] / 100).quantize(D("0.01"))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(dues=st.lists(_due, max_size=40), asks=st.lists(st.integers(min_value=-50_000, max_value=8_000_000),
+                                                        min_size=1, max_size=12), cut=st.data())
+def test_charges_collected_asked_of_growing_dues_is_the_walk_over_them(dues, asks, cut):
+    """ChargesCollected (running totals and a bisection, asked as the dues grow) answers what charges_collected's
+    walk over every due answers, for any receipts, short, exact, over or below nothing."""
+    collected_of = ChargesCollected()
+    seen = 0
+    for pennies in asks:
+        seen = cut.draw(st.integers(min_value=seen, max_value=len(dues)))
+        so_far, received = dues[:seen], D(pennies) / 100
+        total, charges = sum((a for a, _ in so_far), D(0)), sum((c for _, c in so_far), D(0))
+        assert collected_of.totals(so_far) == (total, charges)
+        assert collected_of(received, so_far) == charges_collected(received, so_far, total, charges)
