@@ -99,9 +99,11 @@ def server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Server:
 def worker_app() -> Any:
     """The app of one worker process of `mutual serve --workers N` (uvicorn imports it by name in each worker): the
     ledger and the sessions' secret from the environment the parent set, so every worker shares both."""
-    from web.app import create_app
+    from web.app import create_app, for_serving
 
-    return create_app(os.environ[URL_ENV], secret=os.environ[SECRET_ENV].encode())
+    app = create_app(os.environ[URL_ENV], secret=os.environ[SECRET_ENV].encode())
+    for_serving()
+    return app
 
 
 def serve_workers(url: str, host: str, port: int, workers: int) -> None:
@@ -135,7 +137,7 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
       mutual --db postgresql://mutual@db/books serve --host 0.0.0.0 --port 8000
       mutual --db postgresql://mutual@db/books serve --workers 2         # one process a core
     """
-    from web.app import create_app
+    from web.app import create_app, for_serving
 
     secret, kept = secret_key()
     if demo:
@@ -160,7 +162,9 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
     if workers > 1:
         serve_workers(url, host, port, workers)
         return
-    server(create_app(url, secret=secret), host, port).run()
+    app = create_app(url, secret=secret)
+    for_serving()
+    server(app, host, port).run()
 
 
 COMMANDS = [serve]

@@ -142,10 +142,11 @@ def coop_arrears(view: EventSource, coop_id: str, as_of: date, *, broken_only: b
     rows: list[dict[str, Any]] = []
     totals = {label: ZERO for label, _, _ in BUCKETS}
     outstanding = ZERO
-    for e in view.of_type(MemberAdmitted.event_type):
-        adm = admission_of([e])
-        if adm is None or adm.coop_id != coop_id or adm.admitted_on > as_of:
-            continue
+    admissions = [adm for e in view.of_type(MemberAdmitted.event_type)
+                  if (adm := admission_of([e])) is not None and adm.coop_id == coop_id and adm.admitted_on <= as_of]
+    view.prefetch([name for adm in admissions
+                   for name in (streams.member(adm.member_id), streams.dwelling(adm.dwelling_id))])
+    for adm in admissions:
         found = member_arrears(adm.member_id, (), as_of, member_book(view, adm.member_id))
         if not _open(found) or (broken_only and not found.broken):
             continue

@@ -11,10 +11,11 @@ a back office, not the hot path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from ledger import streams
 from ledger.coop import member as fold_member
@@ -51,6 +52,8 @@ from ledger.source import EventSource
 from ledger.store import StoredEvent
 from projections.view import check_as_of
 
+T = TypeVar("T")
+
 
 def _admissions(view: EventSource) -> list[Admission]:
     """Every admission known to the view (one per member stream), in log order (remembered by the view)."""
@@ -82,7 +85,17 @@ def share_folds(view: EventSource, folds: dict[str, dict[Any, Any]]) -> None:
 
 
 def fresh_folds() -> dict[str, dict[Any, Any]]:
-    return {"_member_positions": {}, "_member_books": {}}
+    return {"_member_positions": {}, "_member_books": {}, "_answers": {}}
+
+
+def remembered(view: EventSource, question: tuple[Any, ...], answer: Callable[[], T]) -> T:
+    """`answer()`, remembered by the view under `question` (a page's figures: the query and its dates), and shared
+    with every view of the same books (`share_folds`): the same books give the same answer. The answer is shared,
+    so nothing may change it."""
+    answers = view.__dict__.setdefault("_answers", {})
+    if question not in answers:
+        answers[question] = answer()
+    return cast(T, answers[question])
 
 
 def member_position(view: EventSource, member_id: str, as_of: date) -> MemberPosition:

@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from functools import cached_property, partial
 from typing import Any
 
 from ledger.calendar import member_year_bounds
@@ -415,9 +416,19 @@ class MemberPosition:
     unit_value: Decimal
     gross_equity: Decimal
     repaid_equity: Decimal
-    payout: dict[str, Any]
+    payout_of: Callable[[], dict[str, Any]] = field(compare=False, repr=False)
     debt_share: Decimal | None = None  # after leaving: none (it passed to the co-op)
     principal_repaid: Decimal | None = None  # after leaving: frozen at the leaving date
+
+    @cached_property
+    def payout(self) -> dict[str, Any]:
+        """The payout if leaving, worked out when first asked for: a chart of a member's month ends never asks."""
+        return self.payout_of()
+
+    @property
+    def debt_share_shown(self) -> Decimal:
+        """The debt share as `member show` gives it (none after leaving)."""
+        return round_money(self.ledger.debt_share if self.debt_share is None else self.debt_share)
 
     def to_json(self) -> dict[str, Any]:
         lg = self.ledger
@@ -433,7 +444,7 @@ class MemberPosition:
             "units": self.units,
             "unit_value": round_money(self.unit_value),
             "dwelling_value": round_money(self.dwelling.value),
-            "debt_share": round_money(lg.debt_share if self.debt_share is None else self.debt_share),
+            "debt_share": self.debt_share_shown,
             "principal_repaid": round_money(lg.principal_repaid if self.principal_repaid is None
                                             else self.principal_repaid),
             "deposit": round_money(lg.deposit),
@@ -489,18 +500,16 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
                     at_leaving = member_ledger(member_events, dwelling_events, lg.left_on - timedelta(days=1),
                                                society_events, schedule)
                 leaving = at_leaving
-            payout = _payout(leaving, history, policy_json, basis, lg.left_on)
-            due_at_leaving = payout["payout"]
-            payout = dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(lg.paid_out),
-                          payout=round_money(max(due_at_leaving - lg.paid_out, ZERO)))
             units = units_json(dwelling.clt_units, ZERO, dwelling.total_units - dwelling.clt_units,
                                dwelling.total_units)
             out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, dwelling.unit_value, ZERO, ZERO,
-                                      payout, debt_share=ZERO, principal_repaid=leaving.principal_repaid))
+                                      partial(_payout_after_leaving, leaving, history, policy_json, basis,
+                                              lg.left_on, lg.paid_out),
+                                      debt_share=ZERO, principal_repaid=leaving.principal_repaid))
             continue
         holding = unitise(dwelling.total_units, dwelling.clt_units, dwelling.unit_value, lg.debt_share)
         units = units_json(holding.clt_units, holding.member_units, holding.financed_units, holding.total_units)
-        payout = _payout(lg, history, policy_json, basis, as_of, holding.gross_equity)
+        payout = partial(_payout, lg, history, policy_json, basis, as_of, holding.gross_equity)
         if value_at_admission is None:  # (the same on every date)
             value_at_admission = history.on(adm.admitted_on).value
         equity = repaid_equity(original_debt=adm.debt_share, original_value=value_at_admission,
@@ -508,6 +517,15 @@ def member_positions(member_events: Events, dwelling_events: Events, society_eve
         out.append(MemberPosition(adm.member_id, as_of, lg, dwelling, units, holding.unit_value,
                                   holding.gross_equity, equity, payout))
     return out
+
+
+def _payout_after_leaving(leaving: MemberLedger, history: DwellingHistory, policy_json: Payload | None,
+                          basis: str | None, left_on: date, paid_out: Decimal) -> dict[str, Any]:
+    """What the formula gave on the leaving day, less what has been paid out since."""
+    payout = _payout(leaving, history, policy_json, basis, left_on)
+    due_at_leaving = payout["payout"]
+    return dict(payout, payout_at_leaving=due_at_leaving, paid_out=round_money(paid_out),
+                payout=round_money(max(due_at_leaving - paid_out, ZERO)))
 
 
 def _payout(lg: MemberLedger, history: DwellingHistory, policy_json: Payload | None, basis: str | None,

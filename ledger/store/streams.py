@@ -65,37 +65,35 @@ def consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
 
 
 def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
-    # What is known of each (type, stream) pair read: its problem, its own-id fields and the stream's own id, so an
-    # event costs a dictionary look-up and a comparison per own-id field (a stream read is a few pairs, many events).
-    pairs: dict[tuple[str, str], tuple[str | None, tuple[str, ...], str, int]] = {}
+    # What is known of each (type, stream kind) read: its problem, its own-id fields and its current schema version,
+    # so an event costs a look-up and a comparison per own-id field. An older payload is lifted here, once, and the
+    # event handed on at its type's current version (`ledger.source.current` then passes it through).
+    kinds: dict[tuple[str, str], tuple[str | None, tuple[str, ...], int]] = {}
     for event in events:
         stream, type_ = event.stream, event.type
-        found = pairs.get((type_, stream))
+        kind, _, own = stream.partition("-")
+        found = kinds.get((type_, kind))
         if found is None:
-            kind, _, own = stream.partition("-")
             problem, names = _kind_problem(type_, kind)
-            version = REGISTRY[type_].schema_version if problem is None else 0
-            found = pairs[(type_, stream)] = (problem, names, own, version)
-        problem, names, own, version = found
-        if problem is None and names:
+            found = kinds[(type_, kind)] = (problem, names, REGISTRY[type_].schema_version if problem is None else 0)
+        problem, names, version = found
+        if problem is None:
             payload = event.payload
-            if event.schema_version != version or not isinstance(payload, dict) or any(
-                    payload.get(name, own) not in (None, own) for name in names):
-                problem = _payload_problem(event)
+            if event.schema_version != version:
+                try:
+                    payload = current_payload(event)
+                except (TypeError, ValueError, KeyError) as exc:
+                    problem = f"payload: cannot be upcast from schema version {event.schema_version} ({exc})"
+                else:
+                    event = event._replace(payload=payload, schema_version=version)
+            if problem is None and names:
+                if not isinstance(payload, dict):
+                    problem = "payload: is not an object"
+                elif any(payload.get(name) not in (None, own) for name in names):
+                    problem = str(own_id_errors(stream, payload)[0])
         if problem is not None:
             raise InconsistentLog(event.position, type_, stream, problem)
         yield event
-
-
-def _payload_problem(event: StoredEvent) -> str | None:
-    """The own-id check of one event at its current schema version (the slow, exact path of `_consistent`)."""
-    try:
-        payload = current_payload(event)
-    except (TypeError, ValueError, KeyError) as exc:
-        return f"payload: cannot be upcast from schema version {event.schema_version} ({exc})"
-    wrong = own_id_errors(event.stream, payload) if isinstance(payload, dict) else [
-        FieldError("payload", "is not an object")]
-    return str(wrong[0]) if wrong else None
 
 
 def _kind_problem(type_: str, kind: str) -> tuple[str | None, tuple[str, ...]]:

@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mutual-ledger", "font.family": "DejaVu Sans",
                  "font.size": 8, "axes.spines.top": False, "axes.spines.right": False})
@@ -74,38 +74,47 @@ class _Layout:
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
             ax.grid(True, axis="y", color="#dddddd", linewidth=0.6)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
             ax.set_title(" ", fontsize=9, loc="left", y=1.0, pad=4)  # y given: placed, not measured
-            ax.xaxis.set_label_coords(0.5, -0.16)
-            ax.yaxis.set_label_coords(-0.22 if len(shape) > 2 else -0.17, 0.5)
-        self.figure.subplots_adjust(left=0.115, right=0.98, bottom=0.17, top=0.88, wspace=0.32)
+        self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.88, wspace=0.25)
+        self.legends: list[tuple[str, ...] | None] = [None] * len(self.axes)  # each legend's labels, made once
 
     def draw(self, panels: Sequence[Panel]) -> str:
-        for ax, drawn, panel in zip(self.axes, self.lines, panels, strict=True):
+        for n, (ax, drawn, panel) in enumerate(zip(self.axes, self.lines, panels, strict=True)):
             for line, data in zip(drawn, panel.lines, strict=True):
                 line.set_data(date2num(list(data.days)), [float(v) for v in data.values])  # type: ignore[no-untyped-call]
                 line.set_label(data.label)
+            labels = tuple(data.label for data in panel.lines)
+            if self.legends[n] != labels:  # a legend is made again only when its lines are named differently
+                ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+                self.legends[n] = labels
             ax.relim()
             ax.autoscale_view()
             lows = [min(v) for d in panel.lines if (v := d.values)]
             highs = [max(v) for d in panel.lines if (v := d.values)]
             if lows and min(lows) >= 0:
                 ax.set_ylim(bottom=0, top=float(max(highs)) * 1.3 or 1.0)  # headroom for the legend
-            ax.set_title(panel.title, fontsize=9, loc="left", y=1.0, pad=4)
-            ax.set_ylabel(panel.y_label)
-            ax.set_xlabel("date")
+            ax.set_title(titled(panel), fontsize=9, loc="left", y=1.0, pad=4)
             ax.yaxis.set_major_formatter(FuncFormatter(_pounds if panel.pounds else _plain))
-            ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
         out = io.StringIO()
         self.figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
         text = out.getvalue()
         return text[text.index("<svg"):]
 
 
+def titled(panel: Panel) -> str:
+    """The panel's title, naming the y axis's unit: the axes carry no labels (the x axis's ticks are dates, the y
+    axis's in pounds or points), since placing a label beside tick labels of any width means measuring them all."""
+    if panel.y_label.lower() in panel.title.lower():
+        return panel.title
+    return f"{panel.title} ({panel.y_label})"
+
+
 _LAYOUTS: dict[tuple[tuple[int, ...], float, float], _Layout] = {}
 
 
 def chart_svg(panels: Sequence[Panel], width: float = 7.2, height: float = 2.6) -> str:
-    """Side-by-side line charts with labelled axes and a legend each, as an <svg> element (no XML prolog)."""
+    """Side-by-side line charts, each titled with its unit and with a legend, as an <svg> element (no XML prolog)."""
     shape = tuple(len(p.lines) for p in panels)
     key = (shape, width, height)
     layout = _LAYOUTS.get(key)

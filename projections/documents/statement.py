@@ -156,6 +156,11 @@ def month_ends(start: date, end: date) -> Iterator[date]:
         yield end
 
 
+def person_shown(books: StatementBooks, member_id: str) -> dict[str, Any]:
+    """The member's name and address as the register has them now (kept off the chain: read fresh, never kept)."""
+    return _person(member_id, books.person(member_id))
+
+
 def _person(member_id: str, person: Person | None) -> dict[str, Any]:
     """Name and address as the register has them; an erased person is said so; a person not in it, by id."""
     if person is None:
@@ -228,7 +233,7 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
     chart = chart_data(books, member_id, max(start, admitted_on), end)
     return {
         "member": member_id,
-        "person": _person(member_id, books.person(member_id)),
+        "person": person_shown(books, member_id),
         "period": {"from": start, "to": end},
         "head": books.head,
         "as_known_at": books.head.known_at,
@@ -247,12 +252,12 @@ def chart_data(books: StatementBooks, member_id: str, start: date, end: date) ->
     saver `savings show`) at `start` and each month's end to `end`. A member's web page draws the chart since
     admission from this without gathering the dues and receipts of every year since."""
     days = list(month_ends(start, end))
-    series = [p.to_json() for p in member_positions(books.source, member_id, days)]
+    positions = member_positions(books.source, member_id, days)  # the figures `member show` gives, not its JSON
     saver, points = _saver(books, member_id, days)
     return {"saver": saver,
-            "series": {"days": days, "gross_equity": [s["gross_equity"] for s in series],
-                       "debt_share": [s["debt_share"] if s["debt_share"] is not None else ZERO for s in series],
-                       "unit_value": [s["unit_value"] for s in series], "points": points}}
+            "series": {"days": days, "gross_equity": [p.gross_equity for p in positions],
+                       "debt_share": [p.debt_share_shown for p in positions],
+                       "unit_value": [round_money(p.unit_value) for p in positions], "points": points}}
 
 
 def statement_chart(data: dict[str, Any]) -> str:

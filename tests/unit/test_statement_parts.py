@@ -3,6 +3,7 @@ the arrears fold's own."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -30,12 +31,16 @@ def test_amounts_dates_and_months_are_written_for_people_in_en_gb():
     assert long_date(date(2020, 12, 31)) == "31 December 2020" and month_name("2020-04") == "April 2020"
 
 
-def test_a_chart_is_an_svg_with_labelled_axes_drawn_the_same_every_time():
+def test_a_chart_is_an_svg_titled_with_its_unit_with_dates_and_pounds_on_its_axes_drawn_the_same_every_time():
     panels = [Panel("Equity", "pounds", [Line("gross equity", [date(2020, 1, 1), date(2020, 6, 30)],
                                              [D("100"), D("250.50")])])]
     first = chart_svg(panels)
-    assert first.startswith("<svg") and "gross equity" in first and "pounds" in first and "date" in first
+    texts = re.findall(r"<text[^>]*>([^<]*)<", first)
+    assert first.startswith("<svg") and "gross equity" in texts and "Equity (pounds)" in texts
+    assert "2020" in texts and "£100" in texts
     assert chart_svg(panels) == first
+    points = [Panel("Savings points", "points", [Line("points", [date(2020, 1, 1)], [D("5")])], pounds=False)]
+    assert "Savings points" in re.findall(r"<text[^>]*>([^<]*)<", chart_svg(points))  # the unit not said twice
 
 
 def _event(position: int, type_: str, on: date, payload: dict) -> StoredEvent:

@@ -23,8 +23,14 @@ from fastapi.responses import HTMLResponse
 
 from ledger.errors import NotFound
 from projections.arrears import coop_arrears, member_arrears_show
-from projections.coop import coop_show, dwelling_show, member_show, register_show
-from projections.documents.statement import StatementBooks, chart_data, statement_chart, statement_data
+from projections.coop import coop_show, dwelling_show, member_show, register_show, remembered
+from projections.documents.statement import (
+    StatementBooks,
+    chart_data,
+    person_shown,
+    statement_chart,
+    statement_data,
+)
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
 from web.render import page
 
@@ -96,16 +102,23 @@ def dashboard(request: Request, coop_id: str, viewer: Viewer = Depends(staff_onl
               moment: When = Depends(when)) -> HTMLResponse:
     """Debt, reserve, members and arrears at the top; then the members, the dwellings and the units by party."""
     books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
-    # The arrears first: they read each member's whole stream, which the folds below then reuse (one read of each
-    # stream a page, not one up to the date and another whole).
-    arrears = found(coop_arrears, books.source, coop_id, moment.as_of)
-    coop = found(coop_show, books.source, coop_id, moment.as_of)
-    members = [found(member_show, books.source, m, moment.as_of) for m in coop["members"]]
-    dwellings = [found(dwelling_show, books.source, d, moment.as_of) for d in coop["dwellings"]]
+    arrears, coop, members, dwellings = remembered(books.source, ("dashboard", coop_id, moment.as_of),
+                                                   lambda: _dashboard(books, coop_id, moment.as_of))
     return page(request, "coop/dashboard.html", viewer, moment, coop=coop, members=members, dwellings=dwellings,
                 arrears=arrears, head=books.head, q=keep(moment),
                 names={m["member"]: _name(books, m["member"]) for m in members},
                 pack_from=date(moment.as_of.year, 1, 1))
+
+
+def _dashboard(books: StatementBooks, coop_id: str, as_of: date) -> tuple[Any, ...]:
+    """The dashboard's figures: `arrears --coop`, `coop show`, and `member show` and `dwelling show` of each. The
+    arrears first: they read each member's whole stream (the co-op's streams in one query), which the folds below
+    then reuse (one read of each stream a page, not one up to the date and another whole)."""
+    arrears = found(coop_arrears, books.source, coop_id, as_of)
+    coop = found(coop_show, books.source, coop_id, as_of)
+    members = [found(member_show, books.source, m, as_of) for m in coop["members"]]
+    dwellings = [found(dwelling_show, books.source, d, as_of) for d in coop["dwellings"]]
+    return arrears, coop, members, dwellings
 
 
 def _name(books: StatementBooks, member_id: str) -> str:
@@ -121,22 +134,30 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     the equity chart since admission: `member show`, `arrangement show` and the statement's own figures."""
     own_member(viewer, member_id)
     books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
-    # The arrears first: they read the member's whole stream, which every fold below then reuses.
-    arrears = found(member_arrears_show, books.source, member_id, moment.as_of)
-    shown = found(member_show, books.source, member_id, moment.as_of)
-    year_start = max(date(moment.as_of.year, 1, 1), shown["admitted_on"])
-    year = found(statement_data, books, member_id, year_start, moment.as_of)
+    arrears, shown, year_start, year = remembered(books.source, ("member", member_id, moment.as_of),
+                                                  lambda: _member_figures(books, member_id, moment.as_of))
     key = (*books.key, member_id, moment.as_of)
     chart = DRAWN.get(key)
     if chart is None:
         since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
         with CHARTS:
             chart = DRAWN.keep(key, statement_chart(since))
-    return page(request, "coop/member.html", viewer, moment, m=shown, person=year["person"],
+    return page(request, "coop/member.html", viewer, moment, m=shown, person=person_shown(books, member_id),
                 arrears=arrears, year=year,
                 year_start=year_start, saver=year["saver"], chart=chart, head=books.head, q=keep(moment),
                 staff=viewer.role in STAFF, statement_pdf=statement_link(member_id, year_start, moment),
                 statement_html=statement_link(member_id, year_start, moment, "html"))
+
+
+def _member_figures(books: StatementBooks, member_id: str, as_of: date) -> tuple[Any, ...]:
+    """The member page's figures: `arrangement show`, `member show` and the statement's figures for the year to
+    date. The arrears first: they read the member's whole stream, which every fold below then reuses."""
+    arrears = found(member_arrears_show, books.source, member_id, as_of)
+    shown = found(member_show, books.source, member_id, as_of)
+    year_start = max(date(as_of.year, 1, 1), shown["admitted_on"])
+    year = found(statement_data, books, member_id, year_start, as_of)
+    year.pop("person")  # personal data is read fresh for each page (person_shown), never kept with the figures
+    return arrears, shown, year_start, year
 
 
 @router.get("/dwellings/{dwelling_id}", response_class=HTMLResponse)
