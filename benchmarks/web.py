@@ -9,6 +9,10 @@ half board members), starts `mutual serve` in its own process on a loopback port
 lets USERS clients, each in its own thread with its own session, log in through the login form and then ask for
 pages at random effective dates: a member their own page, a board member a co-op's dashboard or a member's page.
 
+Warm. The server reads the books ahead into memory when it starts (projections/warm.py, as much as a process keeps:
+SharedBooks.EVENTS); the clock starts once `/health` says every process has (`read_ahead_s`), as a load balancer
+waits for a new process. The server's CPU includes that reading.
+
 Think time. Each person waits a uniform 0..2×THINK seconds between pages (mean THINK, default 2 s): a person reads
 a page before asking for the next, and a closed loop with no think time measures the server's queue, not a page.
 Twenty people each opening a page every two seconds (about ten pages a second) is already far busier than a co-op
@@ -75,6 +79,19 @@ def _wait(base: str, server: subprocess.Popen[bytes], log: IO[bytes], seconds: f
             pass
         time.sleep(0.2)
     raise SystemExit(f"the server did not answer /login within {seconds:.0f} s")
+
+
+def _read_ahead(base: str, seconds: float = 300) -> float:
+    """Wait until the server's processes have read the books ahead (`/health`, asked until twenty answers in a row
+    say so: any process may answer), as a load balancer waits before it sends a process pages; the seconds waited."""
+    started = time.monotonic()
+    in_a_row = 0
+    while in_a_row < 20 and time.monotonic() - started < seconds:
+        ready = httpx.get(f"{base}/health", timeout=5).json().get("books_read_ahead")
+        in_a_row = in_a_row + 1 if ready else 0
+        if not ready:
+            time.sleep(0.5)
+    return time.monotonic() - started
 
 
 def _log_in(client: httpx.Client, username: str) -> None:
@@ -257,6 +274,7 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             _wait(base, server, log)
+            read_ahead_s = _read_ahead(base)
             out: list[tuple[str, float, int]] = []
             ready = threading.Barrier(len(people))
             threads = [threading.Thread(target=_person, args=(base, name, asks, requests, seconds, think,
@@ -286,7 +304,7 @@ def main(events: int, users: int, requests: int, seconds: float, think: float, w
         "coop_dashboard": _summary([ms for kind, ms, status in out if kind == "coop_dashboard" and status == 200]),
         "errors": sum(1 for _, _, status in out if status != 200),
         "errors_by_status": dict(Counter(str(status) for _, _, status in out if status != 200)),
-        "pages_per_s": round(len(out) / wall, 1), "wall_s": round(wall, 1),
+        "pages_per_s": round(len(out) / wall, 1), "wall_s": round(wall, 1), "read_ahead_s": round(read_ahead_s, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count(),
         "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_page": round(server_cpu * 1000 / max(len(out), 1)),
     }

@@ -102,7 +102,7 @@ def worker_app() -> Any:
     from web.app import create_app, for_serving
 
     app = create_app(os.environ[URL_ENV], secret=os.environ[SECRET_ENV].encode())
-    for_serving()
+    for_serving(app)
     return app
 
 
@@ -163,7 +163,7 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
         serve_workers(url, host, port, workers)
         return
     app = create_app(url, secret=secret)
-    for_serving()
+    for_serving(app)
     server(app, host, port).run()
 
 

@@ -86,7 +86,8 @@ class Window:
     """What the sources of exactly the same books have read (the same log, chain head and recorded time), held for
     the next source of those books: a server's pages share one, so a stream read for one page is not read again for
     the next while the books stand still. Nothing in it can go stale: the books it was read from never change (a
-    new append is a new head, and a new window). At most `limit` events are held; past that it starts afresh."""
+    new append is a new head, and a new window, `carried` over from this one). At most `limit` events are held;
+    past that it starts afresh."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -107,6 +108,25 @@ class Window:
                 for kept in (self.raw, self.streams, self.typed, self.types):
                     kept.clear()
 
+    def carried(self, appended: list[StoredEvent]) -> Window | None:
+        """This window for the books `appended` (the events recorded since its head, in order) lead to: every stream
+        and type scan they do not touch is exactly as it was, the rest is let go, to be read again when asked for.
+        None (start afresh) when a correction is among them: it changes what other streams and scans show."""
+        if any(e.type == REVERSAL for e in appended):
+            return None
+        streams, types = {e.stream for e in appended}, {e.type for e in appended}
+        new = Window(self.limit)
+        new.reversals = self.reversals
+        # (each copy is one C call, so another thread adding to a dict cannot break it; what it adds meanwhile is
+        # of these same books and stays true of the new ones unless a touched stream or type, dropped here)
+        new.raw = {k: v for k, v in self.raw.copy().items() if k not in streams}
+        new.streams = {k: v for k, v in self.streams.copy().items() if k not in streams}
+        new.typed = {k: v for k, v in self.typed.copy().items() if k[0] not in streams}
+        new.types = {k: v for k, v in self.types.copy().items() if k not in types}
+        new.held = sum(map(len, new.raw.values())) + sum(map(len, new.types.values())) + sum(
+            map(len, new.typed.values()))
+        return new
+
 
 class StoreSource:
     """The books as the store has them (as known at `as_known_at`), each stream and type scan read once.
@@ -116,7 +136,7 @@ class StoreSource:
     def __init__(self, store: EventStore, as_known_at: datetime | None = None, window: Window | None = None) -> None:
         self.store = store
         self.as_known_at = as_known_at
-        self._window = window
+        self.window = window
         self._reversals: dict[str, list[StoredEvent]] | None = None
         if window is None:
             self._streams: dict[str, list[StoredEvent]] = {}
@@ -131,8 +151,8 @@ class StoreSource:
         return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
 
     def _held(self, found: list[StoredEvent]) -> list[StoredEvent]:
-        if self._window is not None:
-            self._window.holding(len(found))
+        if self.window is not None:
+            self.window.holding(len(found))
         return found
 
     # -- corrections ----------------------------------------------------------
@@ -143,8 +163,8 @@ class StoreSource:
             for e in self._read(type=REVERSAL):
                 found.setdefault(e.stream, []).append(e)
             self._reversals = found
-            if self._window is not None:
-                self._window.reversals = found
+            if self.window is not None:
+                self.window.reversals = found
         return self._reversals
 
     def _raw_stream(self, name: str) -> list[StoredEvent]:

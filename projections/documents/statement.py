@@ -18,7 +18,7 @@ import calendar
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +34,7 @@ from ledger.money import ZERO, round_money
 from ledger.people.register import Person
 from ledger.rules.payments import paid_oldest_first
 from ledger.source import StoreSource, Window
-from ledger.store import EventStore
+from ledger.store import EventStore, StoredEvent
 from ledger.store.engine import source_url
 from ledger.store.people import Register
 from projections.arrears import member_arrears_show, member_book
@@ -51,30 +51,64 @@ def check_period(start: date, end: date) -> None:
         raise ValidationFailed([FieldError("--to", f"{end.isoformat()} is before --from {start.isoformat()}")])
 
 
+def events_to_hold(memory: int | None = None) -> int:
+    """How many events a server process keeps by default: a sixteenth of the machine's memory, at about 1,100
+    bytes an event (two worker processes then use an eighth), between 50,000 and 2,000,000."""
+    if memory is None:
+        try:
+            memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return 250_000
+    return max(50_000, min(2_000_000, memory // 16 // 1100))
+
+
 class SharedBooks:
     """What a server's pages read and folded from exactly the same books (ledger, chain head, recorded time), kept
     for the next page of the same books: the streams read (a `Window` of at most EVENTS events) and the members'
-    positions and books folded (at most KEPT each). Only the latest HEADS books are kept: a new head (an append)
-    starts afresh, so nothing kept can be stale, and memory stays bounded (about a kilobyte an event:
-    docs/web-operations.md)."""
+    positions, books and pages' figures folded (at most KEPT each). Only the latest HEADS books are kept, so memory
+    stays bounded (about a kilobyte an event: docs/web-operations.md). Nothing kept can be stale: a new head (an
+    append) gets new folds, and the streams of the last head carried over, less those the appended events touch."""
 
     HEADS = 3
     KEPT = 20_000
-    EVENTS = int(os.environ.get("MUTUAL_WEB_EVENTS_HELD") or 250_000)
+    EVENTS = int(os.environ.get("MUTUAL_WEB_EVENTS_HELD") or 0) or events_to_hold()
+    CARRY_MOST = 5_000  # more events appended since the last head than this: start afresh
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_books: OrderedDict[tuple[Any, ...], tuple[dict[str, dict[Any, Any]], Window]] = OrderedDict()
 
-    def of(self, books: tuple[Any, ...]) -> tuple[dict[str, dict[Any, Any]], Window]:
+    def of(self, books: tuple[Any, ...], appended: Callable[[int], list[StoredEvent]] | None = None
+           ) -> tuple[dict[str, dict[Any, Any]], Window]:
+        """The folds and window of `books` ((ledger, head position, head hash, recorded time)). New books take the
+        window of the latest earlier head of the same ledger, carried over: `appended(position)` gives the events
+        recorded after that position up to these books' head."""
+        with self.lock:
+            found = self.by_books.get(books)
+            if found is not None and all(len(kept) <= self.KEPT for kept in found[0].values()):
+                self.by_books.move_to_end(books)
+                return found
+            earlier = self._earlier(books) if found is None else None
+        window = found[1] if found is not None else self._carried(books, earlier, appended)
         with self.lock:
             found = self.by_books.get(books)
             if found is None or any(len(kept) > self.KEPT for kept in found[0].values()):
-                found = self.by_books[books] = (fresh_folds(), found[1] if found is not None else Window(self.EVENTS))
+                found = self.by_books[books] = (fresh_folds(), found[1] if found is not None else window)
             self.by_books.move_to_end(books)
             while len(self.by_books) > self.HEADS:
                 self.by_books.popitem(last=False)
             return found
+
+    def _earlier(self, books: tuple[Any, ...]) -> tuple[int, Window] | None:
+        kept = [(key[1], window) for key, (_, window) in self.by_books.items()
+                if key[0] == books[0] and key[1] < books[1]]
+        return max(kept, key=lambda pair: pair[0]) if kept else None
+
+    def _carried(self, books: tuple[Any, ...], earlier: tuple[int, Window] | None,
+                 appended: Callable[[int], list[StoredEvent]] | None) -> Window:
+        if earlier is None or appended is None or books[1] - earlier[0] > self.CARRY_MOST:
+            return Window(self.EVENTS)
+        return earlier[1].carried(appended(earlier[0])) or Window(self.EVENTS)
 
 
 SHARED_BOOKS = SharedBooks()
@@ -106,7 +140,8 @@ class StatementBooks:
         known_at = head.recorded_at if as_known_at is None else as_known_at
         if not shared:
             return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
-        folds, window = SHARED_BOOKS.of(books_key(store, head, known_at))
+        folds, window = SHARED_BOOKS.of(books_key(store, head, known_at),
+                                        lambda after: list(store.read(after=after, to_position=head.position)))
         books = cls(store, head, StoreSource(store, as_known_at=known_at, window=window), Register(store.engine))
         share_folds(books.source, folds)
         return books

@@ -79,6 +79,7 @@ APPROVAL_READERS, DECIDERS = (*STAFF, "admin"), ("clerk", "treasurer", "board")
 PAGES: dict[tuple[str, str], Any] = {
     ("GET", "/"): LOGGED_IN,
     ("GET", "/login"): ANYONE, ("POST", "/login"): ANYONE, ("POST", "/logout"): LOGGED_IN,
+    ("GET", "/health"): ANYONE,
     ("GET", "/api/openapi.json"): ANYONE, ("HEAD", "/api/openapi.json"): ANYONE,
     ("GET", "/api/docs"): ANYONE, ("HEAD", "/api/docs"): ANYONE,
     ("GET", "/docs/oauth2-redirect"): ANYONE, ("HEAD", "/docs/oauth2-redirect"): ANYONE,

@@ -1,0 +1,82 @@
+"""A server's pages share what they read of the same books (SharedBooks), and when an append moves the chain head
+the streams it did not touch are carried over, not read again; what it touched, and any correction, is read afresh,
+so a page after an append shows exactly what a fresh read shows."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+from ledger.commands.audit import reverse_event
+from ledger.commands.coop import record
+from ledger.source import StoreSource
+from projections.coop import member_show
+from projections.documents.statement import SharedBooks, StatementBooks
+from tests.equity_fixtures import ACTOR, received
+from tests.integration.test_equity_projections import small_coop
+
+ON = date(2012, 6, 1)
+
+
+def _books(store, shared):
+    """Books opened as a page opens them, on a SharedBooks of the test's own (the server's is process-wide)."""
+    import projections.documents.statement as statement
+
+    kept = statement.SHARED_BOOKS
+    statement.SHARED_BOOKS = shared
+    try:
+        return StatementBooks.open(store, None, shared=True)
+    finally:
+        statement.SHARED_BOOKS = kept
+
+
+def _fresh(store, member):
+    return member_show(StoreSource(store), member, ON)
+
+
+def test_pages_of_the_same_books_share_the_streams_read(store):
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    first = _books(store, shared).source.stream("member-p1")
+    assert first and _books(store, shared).source.stream("member-p1") is first  # read once, for both pages
+
+
+def test_an_append_carries_over_the_streams_it_did_not_touch_and_reads_the_touched_one_again(store):
+    record(store, small_coop() + [received("p1", D("200"), date(2012, 2, 3), "BACS-1")], actor=ACTOR)
+    shared = SharedBooks()
+    before = _books(store, shared).source
+    society = before.stream("society-c1")
+    payments = before.of_type("PaymentReceived")
+    member = before.stream("member-p1")
+    assert member_show(before, "p1", ON) == _fresh(store, "p1")
+
+    record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
+    after = _books(store, shared).source
+    assert after.stream("society-c1") is society  # untouched: carried over, not read again
+    assert after.stream("member-p1") is not member and len(after.stream("member-p1")) == len(member) + 1
+    assert len(after.of_type("PaymentReceived")) == len(payments) + 1  # the appended type's scan is read again
+    assert member_show(after, "p1", ON) == _fresh(store, "p1")
+    assert member_show(after, "p1", ON)["payments_received"] == D("500.00")
+
+
+def test_a_correction_starts_the_window_afresh_and_the_page_shows_what_a_fresh_read_shows(store):
+    record(store, small_coop() + [received("p1", D("200"), date(2012, 2, 3), "BACS-1")], actor=ACTOR)
+    shared = SharedBooks()
+    before = _books(store, shared).source
+    society = before.stream("society-c1")
+    [payment] = [e.position for e in store.read(stream="member-p1", type="PaymentReceived")]
+
+    reverse_event(store, payment, "the bank returned it", "treasurer")
+    after = _books(store, shared).source
+    assert after.stream("society-c1") is not society  # a correction can change any stream's reading: all afresh
+    assert member_show(after, "p1", ON) == _fresh(store, "p1")
+    assert member_show(after, "p1", ON)["payments_received"] == D("0.00")
+
+
+def test_books_far_behind_are_read_afresh(store, monkeypatch):
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    society = _books(store, shared).source.stream("society-c1")
+    monkeypatch.setattr(SharedBooks, "CARRY_MOST", 0)
+    record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
+    assert _books(store, shared).source.stream("society-c1") is not society
