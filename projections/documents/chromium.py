@@ -147,7 +147,7 @@ def starts(pdf: Any, count: int) -> list[int]:
 
 # The footer's "page X of Y" as the stylesheet draws it (7pt, #666, right-aligned at the right margin, on the
 # baseline Chromium puts it on): in Helvetica, a base-14 font every reader has, so nothing is embedded.
-FOOTER_RIGHT, FOOTER_BASELINE, FOOTER_SIZE, FOOTER_GREY = 553.499, 22.92, 7, 0.4
+FOOTER_RIGHT, FOOTER_BASELINE, FOOTER_SIZE, FOOTER_GREY = 553.499, 22.92, 7, "0.4 0.4 0.4"
 FOOTER_FONT = "/MutualFooter"
 _HELVETICA = {" ": 278, "f": 278, **dict.fromkeys("0123456789pagoe", 556)}  # glyph widths, 1/1000 em (Adobe's AFM)
 
@@ -170,7 +170,7 @@ def _stamp(pdf: Any, page: Any, text: str, font: Any) -> None:
     if "/Font" not in page.obj.Resources:
         page.obj.Resources.Font = pikepdf.Dictionary()
     page.obj.Resources.Font[FOOTER_FONT] = font
-    drawn = (f"Q q {FOOTER_GREY} g BT {FOOTER_FONT} {FOOTER_SIZE} Tf {FOOTER_RIGHT - width:.3f} {FOOTER_BASELINE} Td "
+    drawn = (f"Q q {FOOTER_GREY} rg BT {FOOTER_FONT} {FOOTER_SIZE} Tf {FOOTER_RIGHT - width:.3f} {FOOTER_BASELINE} Td "
              f"({text}) Tj ET Q\n")
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
     page.contents_add(pikepdf.Stream(pdf, drawn.encode()), prepend=False)
