@@ -4,8 +4,10 @@ A statement's HTML for Chromium is the same template's, rendered `for_pdf` with 
 reads @page, its margin boxes and `counter(pages)`; it has no `string-set`, so the template names the document in
 the footer itself). Nothing is fetched: the HTML is set as the page's content and the chart is a data URI.
 
-Chromium writes the time it printed as the PDF's creation date and has no option to set it, so a Chromium PDF is
-reproducible in its figures and text, not in its bytes (WeasyPrint's is byte for byte: render.html_to_pdf).
+Statements are printed in batches (`batch_html`, one print for many: a print's fixed cost is most of its cost) and
+each batch's PDF is split into one PDF per statement with pikepdf (`split`), which stamps each page's "page X of Y"
+and writes the chain head's recorded time as the creation date (Chromium writes the time it printed and has no
+option to set it): drawn again by the same Chromium in the same batches, a statement is the same bytes.
 
 The browser is Debian's (`/usr/bin/chromium`) or `$MUTUAL_CHROMIUM`, driven by Playwright's async API; it runs in
 its own processes, so its CPU is counted as this process's children's once it has closed.

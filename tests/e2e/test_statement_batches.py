@@ -56,3 +56,12 @@ def test_a_batch_chromium_prints_wrongly_stops_the_run_with_the_engine_named_and
                                     "statement-bob-2020-01-01-2020-12-31.pdf")
     assert "Traceback" not in result.output + result.stderr
     assert not (tmp_path / "out" / "statement-bob-2020-01-01-2020-12-31.pdf").exists()
+
+
+def test_a_batch_drawn_again_as_known_at_the_same_time_is_the_same_bytes(backend, tmp_path):
+    ok(backend, "import", str(EXAMPLE))
+    said = statements(backend, tmp_path / "first", "--workers", "1").output
+    known_at = said.rsplit("as known at ", 1)[1].split(")")[0]
+    statements(backend, tmp_path / "again", "--workers", "1", "--as-known-at", known_at)
+    for first in (tmp_path / "first").iterdir():
+        assert (tmp_path / "again" / first.name).read_bytes() == first.read_bytes()
