@@ -341,9 +341,9 @@ def chromium_batch(datas: list[dict[str, Any]], folder: str) -> tuple[str, list[
                   for data, title in zip(datas, titles, strict=True)]
 
 
-def _engine_failed(exc: Exception, files: list[tuple[str, str]]) -> ValidationFailed:
-    """A batch whose PDF could not be split, named as the engine's failure."""
-    first, last = os.path.basename(files[0][0]), os.path.basename(files[-1][0])
+def _engine_failed(exc: Exception, datas: list[dict[str, Any]]) -> ValidationFailed:
+    """A batch that could not be printed and split, named as the engine's failure."""
+    first, last = statement_name(datas[0], "pdf"), statement_name(datas[-1], "pdf")
     return ValidationFailed([FieldError("--engine", f"Chromium failed: {exc} (the batch {first} to {last}; "
                                                     "--engine weasyprint prints without it)")])
 
@@ -369,11 +369,11 @@ async def _print_with_chromium(books: StatementBooks, member_ids: list[str], sta
 
         async def one(datas: list[dict[str, Any]]) -> None:
             try:
-                html, files = await off_loop(chromium_batch, datas, folder)
                 try:
+                    html, files = await off_loop(chromium_batch, datas, folder)
                     written = await off_loop(split, await printer.pdf(html), files, books.head.recorded_at)
                 except SplitFailed as exc:  # raised in a worker: an error with fields does not cross processes
-                    raise _engine_failed(exc, files) from None
+                    raise _engine_failed(exc, datas) from None
                 paths.extend(written)
                 for path in written if on_done is not None else []:
                     on_done(path)

@@ -103,3 +103,9 @@ def test_a_pdf_that_does_not_show_where_each_document_starts_is_refused_not_spli
     with pytest.raises(SplitFailed, match="does not show where document 4 of 4 starts"):
         split(whole, [*files, (str(tmp_path / "d3.pdf"), "x")], CREATED)  # one more document than printed
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pdf_that_cannot_be_read_is_refused_by_name(tmp_path):
+    with pytest.raises(SplitFailed, match="Chromium's PDF cannot be read"):
+        split(b"%PDF-1.4 not a PDF", [(str(tmp_path / "d0.pdf"), "x")], CREATED)
+    assert list(tmp_path.iterdir()) == []
