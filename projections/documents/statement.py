@@ -372,40 +372,63 @@ def _ready() -> None:
     """Nothing: submitted once so that the pool's workers are forked before the browser starts."""
 
 
+def chromium_batch(datas: list[dict[str, Any]], folder: str) -> tuple[str, list[tuple[str, str]]]:
+    """Statements' HTML as Chromium prints them in one go (chromium.batch_html), and each one's file and title."""
+    from projections.documents.chromium import batch_html
+
+    html, titles = batch_html([chromium_html(data) for data in datas])
+    return html, [(os.path.join(folder, statement_name(data, "pdf")), title)
+                  for data, title in zip(datas, titles, strict=True)]
+
+
+def _engine_failed(exc: Exception, datas: list[dict[str, Any]]) -> ValidationFailed:
+    """A batch that could not be printed and split, named as the engine's failure."""
+    first, last = statement_name(datas[0], "pdf"), statement_name(datas[-1], "pdf")
+    return ValidationFailed([FieldError("--engine", f"Chromium failed: {exc} (the batch {first} to {last}; "
+                                                    "--engine weasyprint prints without it)")])
+
+
 async def _print_with_chromium(books: StatementBooks, member_ids: list[str], start: date, end: date, folder: str,
                                workers: int, on_done: Any, pool: Any) -> list[str]:
-    """The figures read here; the chart and HTML rendered by `pool` (or here, without one); the PDF printed by one
-    browser's `workers` pages; at most four statements a page in hand at once."""
+    """The figures read here; the charts and HTML rendered, and each printed batch split, by `pool` (or here,
+    without one); each batch of statements printed at once by one browser's `workers` pages (chromium.BATCH at a
+    time: Chromium's print has a large fixed cost); at most two batches a page in hand at once."""
     import asyncio
-    import os
 
-    from projections.documents.chromium import Printer
+    from projections.documents.chromium import BATCH, Printer, SplitFailed, split
 
     loop = asyncio.get_running_loop()
-    window = asyncio.Semaphore(4 * workers)
+    window = asyncio.Semaphore(2 * workers)
+    size = max(1, min(BATCH, -(-len(member_ids) // workers)))  # a small run still keeps every page busy
     paths: list[str] = []
+
+    async def off_loop(work: Any, *args: Any) -> Any:
+        return await loop.run_in_executor(pool, work, *args) if pool else work(*args)
 
     async with Printer(workers) as printer:
 
-        async def one(data: dict[str, Any]) -> None:
+        async def one(datas: list[dict[str, Any]]) -> None:
             try:
-                html = await loop.run_in_executor(pool, chromium_html, data) if pool else chromium_html(data)
-                path = os.path.join(folder, statement_name(data, "pdf"))
-                _write(path, await printer.pdf(html))
-                paths.append(path)
-                if on_done is not None:
+                try:
+                    html, files = await off_loop(chromium_batch, datas, folder)
+                    written = await off_loop(split, await printer.pdf(html), files, books.head.recorded_at)
+                except SplitFailed as exc:  # raised in a worker: an error with fields does not cross processes
+                    raise _engine_failed(exc, datas) from None
+                paths.extend(written)
+                for path in written if on_done is not None else []:
                     on_done(path)
             finally:
                 window.release()
 
         running: set[asyncio.Task[None]] = set()
         try:
-            for member_id in member_ids:
+            for first in range(0, len(member_ids), size):
                 await window.acquire()
                 for task in [t for t in running if t.done()]:
                     running.discard(task)
-                    task.result()  # a statement that failed stops the batch
-                running.add(asyncio.create_task(one(statement_data(books, member_id, start, end))))
+                    task.result()  # a batch that failed stops the run
+                datas = [statement_data(books, m, start, end) for m in member_ids[first: first + size]]
+                running.add(asyncio.create_task(one(datas)))
             await asyncio.gather(*running)
         finally:
             for task in running:
