@@ -73,9 +73,9 @@ def statement(obj: Context, member_id: str, start: date, end: date, fmt: Optiona
 @click.option("--format", "fmt", type=FORMATS, default="pdf", show_default=True)
 @click.option("--as-known-at", "as_known_at", type=TIMESTAMP, default=None, help=KNOWN_HELP)
 @click.option("--engine", type=ENGINES, default=None,
-              help="The PDF engine: chromium (about twice as fast; the same figures and text, not the same bytes, "
-                   "on a rerun) or weasyprint (byte for byte). Default: chromium when /usr/bin/chromium or "
-                   "$MUTUAL_CHROMIUM exists, else weasyprint.")
+              help="The PDF engine: chromium (about three times as fast; a rerun with --as-known-at is byte for "
+                   "byte the same with the same Chromium and --workers) or weasyprint (byte for byte on any "
+                   "machine). Default: chromium when /usr/bin/chromium or $MUTUAL_CHROMIUM exists, else weasyprint.")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
               help="Processes rendering the documents (default: one per core).")
 @click.option("-o", "--output", "folder", type=click.Path(file_okay=False), required=True,
