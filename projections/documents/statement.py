@@ -82,7 +82,7 @@ class SharedBooks:
            ) -> tuple[dict[str, dict[Any, Any]], Window]:
         """The folds and window of `books` ((ledger, head position, head hash, recorded time)). New books take the
         window of the latest earlier head of the same ledger, carried over: `appended(position)` gives the events
-        recorded after that position up to these books' head."""
+        from that position (its head's own event) up to these books' head."""
         with self.lock:
             found = self.by_books.get(books)
             if found is not None and all(len(kept) <= self.KEPT for kept in found[0].values()):
@@ -99,16 +99,22 @@ class SharedBooks:
                 self.by_books.popitem(last=False)
             return found
 
-    def _earlier(self, books: tuple[Any, ...]) -> tuple[int, Window] | None:
-        kept = [(key[1], window) for key, (_, window) in self.by_books.items()
-                if key[0] == books[0] and key[1] < books[1]]
-        return max(kept, key=lambda pair: pair[0]) if kept else None
+    def _earlier(self, books: tuple[Any, ...]) -> tuple[int, str, Window] | None:
+        kept = [(key[1], key[2], window) for key, (_, window) in self.by_books.items()
+                if key[0] == books[0] and 0 < key[1] < books[1]]
+        return max(kept, key=lambda kept: kept[0]) if kept else None
 
-    def _carried(self, books: tuple[Any, ...], earlier: tuple[int, Window] | None,
+    def _carried(self, books: tuple[Any, ...], earlier: tuple[int, str, Window] | None,
                  appended: Callable[[int], list[StoredEvent]] | None) -> Window:
+        """The earlier window carried over, if its head is in these books' chain: the event at its head's position
+        must be sealed with its head's hash (a ledger restored or replaced at the same address is another chain)."""
         if earlier is None or appended is None or books[1] - earlier[0] > self.CARRY_MOST:
             return Window(self.EVENTS)
-        return earlier[1].carried(appended(earlier[0])) or Window(self.EVENTS)
+        position, hash_, window = earlier
+        events = appended(position)  # from the earlier head itself, to these books' head
+        if not events or events[0].position != position or events[0].hash != hash_:
+            return Window(self.EVENTS)
+        return window.carried(events[1:]) or Window(self.EVENTS)
 
 
 SHARED_BOOKS = SharedBooks()
@@ -141,7 +147,7 @@ class StatementBooks:
         if not shared:
             return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
         folds, window = SHARED_BOOKS.of(books_key(store, head, known_at),
-                                        lambda after: list(store.read(after=after, to_position=head.position)))
+                                        lambda since: list(store.read(after=since - 1, to_position=head.position)))
         books = cls(store, head, StoreSource(store, as_known_at=known_at, window=window), Register(store.engine))
         share_folds(books.source, folds)
         return books

@@ -31,7 +31,10 @@ def test_a_login_at_one_worker_is_a_login_at_every_other(tmp_path, monkeypatch):
     monkeypatch.setenv(URL_ENV, demo.url)
     monkeypatch.setenv("MUTUAL_SECRET_KEY", "s" * 64)
     board = next(u for u in demo.users if u.role == "board")
+    set_up = []  # each worker is set up for serving; here, in the test's own process, without touching its collector
+    monkeypatch.setattr("web.app.for_serving", set_up.append)
     with TestClient(worker_app()) as one, TestClient(worker_app()) as other:
+        assert len(set_up) == 2
         _log_in(one, board)
         for name, value in one.cookies.items():
             other.cookies.set(name, value)

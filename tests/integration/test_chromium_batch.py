@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pdfplumber
@@ -40,7 +41,9 @@ def printed(htmls: list[str]) -> list[bytes]:
         async with Printer(1) as printer:
             return [await printer.pdf(html) for html in htmls]
 
-    return asyncio.run(printing())
+    # (in a thread of its own: a browser test earlier in the session may have left an event loop running in this one)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, printing()).result()
 
 
 def pages_text(pdf: bytes | str) -> list[str]:

@@ -45,14 +45,15 @@ def test_an_append_carries_over_the_streams_it_did_not_touch_and_reads_the_touch
     record(store, small_coop() + [received("p1", D("200"), date(2012, 2, 3), "BACS-1")], actor=ACTOR)
     shared = SharedBooks()
     before = _books(store, shared).source
-    society = before.stream("society-c1")
+    society = before.stream("society-coop1")
+    assert society
     payments = before.of_type("PaymentReceived")
     member = before.stream("member-p1")
     assert member_show(before, "p1", ON) == _fresh(store, "p1")
 
     record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
     after = _books(store, shared).source
-    assert after.stream("society-c1") is society  # untouched: carried over, not read again
+    assert after.stream("society-coop1") is society  # untouched: carried over, not read again
     assert after.stream("member-p1") is not member and len(after.stream("member-p1")) == len(member) + 1
     assert len(after.of_type("PaymentReceived")) == len(payments) + 1  # the appended type's scan is read again
     assert member_show(after, "p1", ON) == _fresh(store, "p1")
@@ -63,12 +64,12 @@ def test_a_correction_starts_the_window_afresh_and_the_page_shows_what_a_fresh_r
     record(store, small_coop() + [received("p1", D("200"), date(2012, 2, 3), "BACS-1")], actor=ACTOR)
     shared = SharedBooks()
     before = _books(store, shared).source
-    society = before.stream("society-c1")
+    society = before.stream("society-coop1")
     [payment] = [e.position for e in store.read(stream="member-p1", type="PaymentReceived")]
 
     reverse_event(store, payment, "the bank returned it", "treasurer")
     after = _books(store, shared).source
-    assert after.stream("society-c1") is not society  # a correction can change any stream's reading: all afresh
+    assert after.stream("society-coop1") is not society  # a correction can change any stream's reading: all afresh
     assert member_show(after, "p1", ON) == _fresh(store, "p1")
     assert member_show(after, "p1", ON)["payments_received"] == D("0.00")
 
@@ -76,7 +77,24 @@ def test_a_correction_starts_the_window_afresh_and_the_page_shows_what_a_fresh_r
 def test_books_far_behind_are_read_afresh(store, monkeypatch):
     record(store, small_coop(), actor=ACTOR)
     shared = SharedBooks()
-    society = _books(store, shared).source.stream("society-c1")
+    society = _books(store, shared).source.stream("society-coop1")
     monkeypatch.setattr(SharedBooks, "CARRY_MOST", 0)
     record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
-    assert _books(store, shared).source.stream("society-c1") is not society
+    assert _books(store, shared).source.stream("society-coop1") is not society
+
+
+def test_a_window_of_another_chain_at_the_same_address_is_never_carried_over(store):
+    """A ledger restored or replaced at the same address is another chain: what was read of it is not these books."""
+    from ledger.source import Window
+    from projections.coop import fresh_folds
+
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    books = _books(store, shared)
+    url, position, _, known_at = books.key
+    other = Window(1000)
+    other.raw["society-coop1"] = []  # what the other chain's society stream held (nothing)
+    shared.by_books.clear()
+    shared.by_books[(url, position, "0" * 64, known_at)] = (fresh_folds(), other)
+    record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
+    assert _books(store, shared).source.stream("society-coop1")  # read from these books, not the other chain's
