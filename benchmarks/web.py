@@ -87,7 +87,10 @@ def _read_ahead(base: str, seconds: float = 300) -> float:
     started = time.monotonic()
     in_a_row = 0
     while in_a_row < 20 and time.monotonic() - started < seconds:
-        ready = httpx.get(f"{base}/health", timeout=5).json().get("books_read_ahead")
+        health = httpx.get(f"{base}/health", timeout=5).json()
+        if health.get("read_ahead") == "failed":
+            raise SystemExit("the server could not read its books ahead: see its log")
+        ready = health.get("books_read_ahead")
         in_a_row = in_a_row + 1 if ready else 0
         if not ready:
             time.sleep(0.5)

@@ -112,8 +112,11 @@ def serve_workers(url: str, host: str, port: int, workers: int) -> None:
     secret ($MUTUAL_SECRET_KEY, or one made for this run), so any worker serves any request."""
     import uvicorn
 
+    from projections.documents.statement import WORKERS_ENV
+
     os.environ[URL_ENV] = url
     os.environ.setdefault(SECRET_ENV, secrets.token_hex(32))
+    os.environ[WORKERS_ENV] = str(workers)  # each worker keeps its share of the memory the server may use
     # A worker answers the supervisor's health check from a Python thread, which waits for the interpreter lock
     # while pages are folded: uvicorn's 5 seconds would kill a busy (not hung) worker and cut its connections.
     uvicorn.run("cli.serve_commands:worker_app", factory=True, host=host, port=port, workers=workers,

@@ -133,9 +133,11 @@ class StoreSource:
 
     With a `window` (a server's pages), what it reads is kept there for the next source of the same books."""
 
-    def __init__(self, store: EventStore, as_known_at: datetime | None = None, window: Window | None = None) -> None:
+    def __init__(self, store: EventStore, as_known_at: datetime | None = None, window: Window | None = None,
+                 to_position: int | None = None) -> None:
         self.store = store
         self.as_known_at = as_known_at
+        self.to_position = to_position  # read nothing after this position (books drawn from a named chain head)
         self.window = window
         self._reversals: dict[str, list[StoredEvent]] | None = None
         if window is None:
@@ -148,7 +150,8 @@ class StoreSource:
             self._reversals = window.reversals
 
     def _read(self, **filters: Any) -> Iterator[StoredEvent]:
-        return current(consistent(self.store.read(recorded_to=self.as_known_at, **filters)))
+        return current(consistent(self.store.read(recorded_to=self.as_known_at, to_position=self.to_position,
+                                                  **filters)))
 
     def _held(self, found: list[StoredEvent]) -> list[StoredEvent]:
         if self.window is not None:

@@ -51,11 +51,14 @@ def for_serving(app: FastAPI) -> None:
 
 
 def _warm(warm_books: Any, app: FastAPI) -> None:
+    app.state.read_ahead = "reading"
     try:
-        app.state.read_ahead = warm_books(app.state.store)
+        warm_books(app.state.store)
     except Exception:  # reading ahead is only for speed: a page reads what it needs itself
         logging.getLogger("mutual.warm").warning("reading the books ahead failed", exc_info=True)
-        app.state.read_ahead = 0
+        app.state.read_ahead = "failed"
+    else:
+        app.state.read_ahead = "done"
 
 
 def create_app(url: str, *, secret: bytes | None = None) -> FastAPI:
@@ -107,13 +110,14 @@ def create_app(url: str, *, secret: bytes | None = None) -> FastAPI:
             continue  # not built yet
         app.include_router(module.router)
 
-    app.state.read_ahead = None  # (events held) once the books read ahead at start are in memory
+    app.state.read_ahead = "not started"  # then "reading", "done" or "failed" (for_serving)
 
     @app.get("/health", include_in_schema=False)
     def health() -> JSONResponse:
         """For a load balancer or a benchmark: the process answers, and whether the books it reads ahead at start
         (for_serving) are in memory yet. No figure, no name: anyone may ask."""
-        return JSONResponse({"status": "ok", "books_read_ahead": app.state.read_ahead is not None})
+        state = app.state.read_ahead
+        return JSONResponse({"status": "ok", "books_read_ahead": state == "done", "read_ahead": state})
 
     return app
 

@@ -110,7 +110,8 @@ class DwellingHistory:
     (`dwelling_states`) the first time it is asked for on one of them; any other day folded alone."""
 
     def __init__(self, events: Events, dates: Sequence[date] = ()) -> None:
-        self.events, self.dates = events, list(dates)
+        # (a copy: a position's payout is worked out later, and a command's overlay may add to the list meanwhile)
+        self.events, self.dates = list(events), list(dates)
         self._batch = set(self.dates)
         self._folded: set[str | None] = set()
         self._on: dict[tuple[date, str | None], DwellingState] = {}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 from ledger.calendar import member_year_bounds
@@ -420,10 +420,14 @@ class MemberPosition:
     debt_share: Decimal | None = None  # after leaving: none (it passed to the co-op)
     principal_repaid: Decimal | None = None  # after leaving: frozen at the leaving date
 
-    @cached_property
+    @property
     def payout(self) -> dict[str, Any]:
-        """The payout if leaving, worked out when first asked for: a chart of a member's month ends never asks."""
-        return self.payout_of()
+        """The payout if leaving, worked out when first asked for (a chart of a member's month ends never asks)
+        and kept. (Two threads asking at once may both work it out: the same answer.)"""
+        found: dict[str, Any] | None = self.__dict__.get("_payout")
+        if found is None:
+            found = self.__dict__["_payout"] = self.payout_of()
+        return found
 
     @property
     def debt_share_shown(self) -> Decimal:

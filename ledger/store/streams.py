@@ -75,7 +75,9 @@ def _consistent(events: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
         found = kinds.get((type_, kind))
         if found is None:
             problem, names = _kind_problem(type_, kind)
-            found = kinds[(type_, kind)] = (problem, names, REGISTRY[type_].schema_version if problem is None else 0)
+            # a type with an own-id field has every own-id field of its stream's kind checked (own_id_errors)
+            checked = OWN_ID_FIELDS.get(kind, ()) if names else ()
+            found = kinds[(type_, kind)] = (problem, checked, REGISTRY[type_].schema_version if problem is None else 0)
         problem, names, version = found
         if problem is None:
             payload = event.payload

@@ -51,26 +51,33 @@ def check_period(start: date, end: date) -> None:
         raise ValidationFailed([FieldError("--to", f"{end.isoformat()} is before --from {start.isoformat()}")])
 
 
-def events_to_hold(memory: int | None = None) -> int:
-    """How many events a server process keeps by default: a sixteenth of the machine's memory, at about 1,100
-    bytes an event (two worker processes then use an eighth), between 50,000 and 2,000,000."""
+WORKERS_ENV = "MUTUAL_SERVE_WORKERS"  # how many server processes share the machine (set by `mutual serve --workers`)
+
+
+def events_to_hold(memory: int | None = None, workers: int | None = None) -> int:
+    """How many events a server process keeps by default: an eighth of the machine's memory shared among the
+    server's processes, at about 1,100 bytes an event, between 50,000 and 2,000,000 a process."""
+    if workers is None:
+        workers = int(os.environ.get(WORKERS_ENV) or 1)
     if memory is None:
         try:
             memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):
             return 250_000
-    return max(50_000, min(2_000_000, memory // 16 // 1100))
+    return max(50_000, min(2_000_000, memory // 8 // max(workers, 1) // 1100))
 
 
 class SharedBooks:
-    """What a server's pages read and folded from exactly the same books (ledger, chain head, recorded time), kept
-    for the next page of the same books: the streams read (a `Window` of at most EVENTS events) and the members'
-    positions, books and pages' figures folded (at most KEPT each). Only the latest HEADS books are kept, so memory
-    stays bounded (about a kilobyte an event: docs/web-operations.md). Nothing kept can be stale: a new head (an
-    append) gets new folds, and the streams of the last head carried over, less those the appended events touch."""
+    """What a server's pages read and folded from exactly the same books (ledger and chain head), kept for the next
+    page of the same books: the streams read (a `Window` of at most EVENTS events) and the members' positions and
+    books (at most KEPT each) and pages' figures (at most ANSWERS) folded. Only HEADS books are kept, the ledger's
+    latest head always among them, so memory stays bounded (about a kilobyte an event: docs/web.md). Nothing kept
+    can be stale: a new head (an append) gets new folds, and the streams of the last head carried over, less those
+    the appended events touch."""
 
     HEADS = 3
-    KEPT = 20_000
+    KEPT = 20_000  # members' positions (by date), members' books
+    ANSWERS = 1_000  # pages' figures (a member page's about 30 KB): a page asked at many dates cannot fill memory
     EVENTS = int(os.environ.get("MUTUAL_WEB_EVENTS_HELD") or 0) or events_to_hold()
     CARRY_MOST = 5_000  # more events appended since the last head than this: start afresh
 
@@ -85,19 +92,36 @@ class SharedBooks:
         from that position (its head's own event) up to these books' head."""
         with self.lock:
             found = self.by_books.get(books)
-            if found is not None and all(len(kept) <= self.KEPT for kept in found[0].values()):
+            if found is not None and not self._full(found[0]):
                 self.by_books.move_to_end(books)
                 return found
             earlier = self._earlier(books) if found is None else None
         window = found[1] if found is not None else self._carried(books, earlier, appended)
         with self.lock:
             found = self.by_books.get(books)
-            if found is None or any(len(kept) > self.KEPT for kept in found[0].values()):
+            if found is None or self._full(found[0]):
                 found = self.by_books[books] = (fresh_folds(), found[1] if found is not None else window)
             self.by_books.move_to_end(books)
             while len(self.by_books) > self.HEADS:
-                self.by_books.popitem(last=False)
+                self._let_go()
             return found
+
+    def _full(self, folds: dict[str, dict[Any, Any]]) -> bool:
+        return len(folds["_answers"]) > self.ANSWERS or any(len(kept) > self.KEPT for kept in folds.values())
+
+    def _let_go(self) -> None:
+        """Let the least recently used books go, but never a ledger's latest head (the books every live page
+        reads): pages as known at earlier times cannot push them out."""
+        latest: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        for key in self.by_books:
+            if key[1] > latest.get(key[0], (-1,))[0]:
+                latest[key[0]] = (key[1], key)
+        keep = {key for _, key in latest.values()}
+        for key in self.by_books:
+            if key not in keep:
+                del self.by_books[key]
+                return
+        self.by_books.popitem(last=False)
 
     def _earlier(self, books: tuple[Any, ...]) -> tuple[int, str, Window] | None:
         kept = [(key[1], key[2], window) for key, (_, window) in self.by_books.items()
@@ -120,8 +144,10 @@ class SharedBooks:
 SHARED_BOOKS = SharedBooks()
 
 
-def books_key(store: EventStore, head: ChainHead, known_at: datetime | None) -> tuple[Any, ...]:
-    return source_url(store.engine), head.position, head.hash, known_at
+def books_key(store: EventStore, head: ChainHead) -> tuple[Any, ...]:
+    """What names a set of books exactly: the ledger and its chain head. Books are read up to their head's position
+    and no further, so books as known at any time at or after the head's recorded time are these same books."""
+    return source_url(store.engine), head.position, head.hash
 
 
 @dataclass
@@ -145,17 +171,19 @@ class StatementBooks:
         head = head_known_at(store, as_known_at)
         known_at = head.recorded_at if as_known_at is None else as_known_at
         if not shared:
-            return cls(store, head, StoreSource(store, as_known_at=known_at), Register(store.engine))
-        folds, window = SHARED_BOOKS.of(books_key(store, head, known_at),
+            return cls(store, head, StoreSource(store, as_known_at=known_at, to_position=head.position),
+                       Register(store.engine))
+        folds, window = SHARED_BOOKS.of(books_key(store, head),
                                         lambda since: list(store.read(after=since - 1, to_position=head.position)))
-        books = cls(store, head, StoreSource(store, as_known_at=known_at, window=window), Register(store.engine))
+        source = StoreSource(store, as_known_at=known_at, window=window, to_position=head.position)
+        books = cls(store, head, source, Register(store.engine))
         share_folds(books.source, folds)
         return books
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """What names these books exactly: the ledger, its chain head and the recorded time they are known at."""
-        return books_key(self.store, self.head, self.source.as_known_at)
+        """What names these books exactly: the ledger and its chain head (`books_key`)."""
+        return books_key(self.store, self.head)
 
     def person(self, member_id: str) -> Person | None:
         if member_id not in self.people:

@@ -4,7 +4,7 @@ so a page after an append shows exactly what a fresh read shows."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal as D
 
 from ledger.commands.audit import reverse_event
@@ -91,10 +91,71 @@ def test_a_window_of_another_chain_at_the_same_address_is_never_carried_over(sto
     record(store, small_coop(), actor=ACTOR)
     shared = SharedBooks()
     books = _books(store, shared)
-    url, position, _, known_at = books.key
+    url, position, _ = books.key
     other = Window(1000)
     other.raw["society-coop1"] = []  # what the other chain's society stream held (nothing)
     shared.by_books.clear()
-    shared.by_books[(url, position, "0" * 64, known_at)] = (fresh_folds(), other)
+    shared.by_books[(url, position, "0" * 64)] = (fresh_folds(), other)
     record(store, [received("p1", D("300"), date(2012, 3, 3), "BACS-2")], actor=ACTOR)
     assert _books(store, shared).source.stream("society-coop1")  # read from these books, not the other chain's
+
+
+def test_books_read_nothing_after_their_head_even_as_known_at_a_time_to_come(store):
+    """A page as known at a time still to come names the head it was drawn from, and reads nothing recorded after it,
+    so the streams it keeps are those of its head, and carried over to a later head they are still exact."""
+    from datetime import datetime
+
+    from projections.documents.statement import books_key
+    from projections.head import head_known_at
+
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    early = _books_as_known_at(store, shared, datetime(2099, 1, 1, tzinfo=UTC))
+    record(store, [received("p1", D("111"), date(2012, 5, 1), "A-1")], actor=ACTOR)
+    head = head_known_at(store, None)
+    record(store, [received("p1", D("222"), date(2012, 5, 2), "A-2")], actor=ACTOR)
+    assert len(early.source.stream("member-p1")) == len(list(store.read(stream="member-p1"))) - 2
+    _, window = shared.of(books_key(store, head),
+                          lambda since: list(store.read(after=since - 1, to_position=head.position)))
+    kept = StoreSource(store, as_known_at=head.recorded_at, window=window, to_position=head.position)
+    assert kept.stream("member-p1") == list(StoreSource(store, as_known_at=head.recorded_at).stream("member-p1"))
+
+
+def test_pages_as_known_at_earlier_times_never_push_the_latest_head_out(store):
+    from datetime import timedelta
+
+    from projections.head import head_known_at
+
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    first = head_known_at(store, None)
+    for n in range(4):
+        record(store, [received("p1", D("10"), date(2012, 5, 1 + n), f"R-{n}")], actor=ACTOR)
+    latest = _books(store, shared)
+    society = latest.source.stream("society-coop1")
+    for n in range(SharedBooks.HEADS + 2):  # earlier books, each its own
+        _books_as_known_at(store, shared, first.recorded_at + timedelta(microseconds=n))
+    assert _books(store, shared).source.stream("society-coop1") is society
+
+
+def test_a_page_asked_at_many_dates_cannot_fill_memory_its_figures_start_afresh(store, monkeypatch):
+    from projections.coop import remembered
+
+    monkeypatch.setattr(SharedBooks, "ANSWERS", 5)
+    record(store, small_coop(), actor=ACTOR)
+    shared = SharedBooks()
+    for day in range(1, 12):
+        source = _books(store, shared).source
+        remembered(source, ("member", "p1", day), lambda day=day: {"figures": day})
+        assert len(source.__dict__["_answers"]) <= SharedBooks.ANSWERS + 1
+
+
+def _books_as_known_at(store, shared, when):
+    import projections.documents.statement as statement
+
+    kept = statement.SHARED_BOOKS
+    statement.SHARED_BOOKS = shared
+    try:
+        return StatementBooks.open(store, when, shared=True)
+    finally:
+        statement.SHARED_BOOKS = kept
