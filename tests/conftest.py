@@ -3,6 +3,7 @@ PostgreSQL too when MUTUAL_TEST_POSTGRES_URL is set (each test in a schema of it
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from contextlib import contextmanager
@@ -78,6 +79,15 @@ def _new_backend(name: str, tmp_path, migrated: bool = True) -> Backend:
     if migrated:
         migrate.upgrade(backend.engine)
     return backend
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _connections_let_go():
+    """After each module, the cyclic collector frees the engines its tests left behind (an app's, a command's), so
+    their pooled PostgreSQL connections close: a long run otherwise holds them until a full collection, which a
+    large heap makes rare, and the server's connection limit is reached."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(params=BACKENDS)

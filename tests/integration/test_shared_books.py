@@ -18,14 +18,14 @@ from tests.integration.test_equity_projections import small_coop
 ON = date(2012, 6, 1)
 
 
-def _books(store, shared):
+def _books(store, shared, as_known_at=None):
     """Books opened as a page opens them, on a SharedBooks of the test's own (the server's is process-wide)."""
     import projections.documents.statement as statement
 
     kept = statement.SHARED_BOOKS
     statement.SHARED_BOOKS = shared
     try:
-        return StatementBooks.open(store, None, shared=True)
+        return StatementBooks.open(store, as_known_at, shared=True)
     finally:
         statement.SHARED_BOOKS = kept
 
@@ -110,7 +110,7 @@ def test_books_read_nothing_after_their_head_even_as_known_at_a_time_to_come(sto
 
     record(store, small_coop(), actor=ACTOR)
     shared = SharedBooks()
-    early = _books_as_known_at(store, shared, datetime(2099, 1, 1, tzinfo=UTC))
+    early = _books(store, shared, datetime(2099, 1, 1, tzinfo=UTC))
     record(store, [received("p1", D("111"), date(2012, 5, 1), "A-1")], actor=ACTOR)
     head = head_known_at(store, None)
     record(store, [received("p1", D("222"), date(2012, 5, 2), "A-2")], actor=ACTOR)
@@ -134,7 +134,7 @@ def test_pages_as_known_at_earlier_times_never_push_the_latest_head_out(store):
     latest = _books(store, shared)
     society = latest.source.stream("society-coop1")
     for n in range(SharedBooks.HEADS + 2):  # earlier books, each its own
-        _books_as_known_at(store, shared, first.recorded_at + timedelta(microseconds=n))
+        _books(store, shared, first.recorded_at + timedelta(microseconds=n))
     assert _books(store, shared).source.stream("society-coop1") is society
 
 
@@ -149,13 +149,3 @@ def test_a_page_asked_at_many_dates_cannot_fill_memory_its_figures_start_afresh(
         remembered(source, ("member", "p1", day), lambda day=day: {"figures": day})
         assert len(source.__dict__["_answers"]) <= SharedBooks.ANSWERS + 1
 
-
-def _books_as_known_at(store, shared, when):
-    import projections.documents.statement as statement
-
-    kept = statement.SHARED_BOOKS
-    statement.SHARED_BOOKS = shared
-    try:
-        return StatementBooks.open(store, when, shared=True)
-    finally:
-        statement.SHARED_BOOKS = kept

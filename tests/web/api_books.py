@@ -30,3 +30,4 @@ def shared_client(shared_books) -> Iterator[TestClient]:
     app = create_app(shared_books.url, secret=b"test-secret-not-for-production-use-0000")
     with TestClient(app, base_url="http://testserver") as client:
         yield client
+    app.state.store.engine.dispose()

@@ -21,7 +21,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def app(backend):
     from web.app import create_app
 
-    return create_app(backend.url, secret=b"test-secret-not-for-production-use-0000")
+    made = create_app(backend.url, secret=b"test-secret-not-for-production-use-0000")
+    yield made
+    made.state.store.engine.dispose()  # its connections closed now, not whenever the collector finds the app
 
 
 @pytest.fixture
