@@ -58,6 +58,9 @@ def _warm(warm_books: Any, app: FastAPI) -> None:
         logging.getLogger("mutual.warm").warning("reading the books ahead failed", exc_info=True)
         app.state.read_ahead = "failed"
     else:
+        # What was read ahead stays for the process's life: out of the cyclic collector's way too, or each full
+        # collection would walk a million events' objects (a second's pause for the pages running then).
+        gc.freeze()
         app.state.read_ahead = "done"
 
 

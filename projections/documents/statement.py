@@ -316,6 +316,15 @@ def statement_data(books: StatementBooks, member_id: str, start: date, end: date
     }
 
 
+def payments_and_savings(books: StatementBooks, member_id: str, start: date, end: date) -> dict[str, Any]:
+    """The part of a statement a member's web page shows beside `member show`: the payments received from `start`
+    to `end` and what each paid (`receipts`), and for a saver `savings show` on `end` (`saver`); the statement's
+    own functions, without folding its opening figures and chart's month ends, which the page does not show."""
+    check_period(start, end)
+    saver, _ = _saver(books, member_id, [end])
+    return {"receipts": _receipts(member_book(books.source, member_id), start, end), "saver": saver}
+
+
 def chart_data(books: StatementBooks, member_id: str, start: date, end: date) -> dict[str, Any]:
     """What the statement's chart draws, alone (`saver` and `series` of `statement_data`): `member show` (and for a
     saver `savings show`) at `start` and each month's end to `end`. A member's web page draws the chart since

@@ -2,8 +2,9 @@
 
 Every figure is a projection's own, the one the CLI prints: `coop show`, `member show`, `dwelling show`,
 `register`, `arrears --coop`, `arrangement show` (projections/coop.py, projections/arrears.py), and for a member's
-year and chart the statement's figures (projections/documents/statement.py `statement_data`, drawn by
-`statement_chart`). Nothing is computed here; docs/web-pages.md says where each figure comes from.
+year and chart the statement's figures (projections/documents/statement.py `payments_and_savings` and
+`chart_data`, drawn by `statement_chart`). Nothing is computed here; docs/web-pages.md says where each figure
+comes from.
 
 A member reads only their own page (`own_member`: another member's is "not found"); staff read every page; an
 admin reads none of the books.
@@ -27,9 +28,9 @@ from projections.coop import coop_show, dwelling_show, member_show, register_sho
 from projections.documents.statement import (
     StatementBooks,
     chart_data,
+    payments_and_savings,
     person_shown,
     statement_chart,
-    statement_data,
 )
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
 from web.render import page
@@ -150,13 +151,13 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
 
 
 def _member_figures(books: StatementBooks, member_id: str, as_of: date) -> tuple[Any, ...]:
-    """The member page's figures: `arrangement show`, `member show` and the statement's figures for the year to
-    date. The arrears first: they read the member's whole stream, which every fold below then reuses."""
+    """The member page's figures: `arrangement show`, `member show`, and the statement's payments for the year to
+    date and savings (`payments_and_savings`). The arrears first: they read the member's whole stream, which every
+    fold below then reuses. (Personal data is read for each page, never kept with the figures: person_shown.)"""
     arrears = found(member_arrears_show, books.source, member_id, as_of)
     shown = found(member_show, books.source, member_id, as_of)
     year_start = max(date(as_of.year, 1, 1), shown["admitted_on"])
-    year = found(statement_data, books, member_id, year_start, as_of)
-    year.pop("person")  # personal data is read fresh for each page (person_shown), never kept with the figures
+    year = found(payments_and_savings, books, member_id, year_start, as_of)
     return arrears, shown, year_start, year
 
 
