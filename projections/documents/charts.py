@@ -1,4 +1,9 @@
-"""Charts as SVG text, drawn by matplotlib (Agg backend, no screen), embedded in the documents' HTML.
+"""Charts: what a chart shows (`Panel`s of `Line`s), drawn two ways from the same panels.
+
+Documents (statements, the board pack: PDF and their HTML) embed SVG text drawn here by matplotlib (Agg backend, no
+screen). Web pages send the panels as data (`chart_spec`) and the browser draws them (web/static/charts.js, with the
+vendored uPlot): a page then costs the server no drawing (matplotlib's SVG was half a member page's time), and the
+chart follows the window's width on a laptop and a phone.
 
 Figures are reused: a document batch draws the same layout thousands of times, so each layout's figure is made
 once per process and only its lines' data, limits and labels change (a new figure costs more than drawing it).
@@ -13,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
@@ -121,3 +127,19 @@ def chart_svg(panels: Sequence[Panel], width: float = 7.2, height: float = 2.6) 
     if layout is None:
         layout = _LAYOUTS[key] = _Layout(shape, width, height)
     return layout.draw(panels)
+
+
+def chart_spec(panels: Sequence[Panel]) -> list[dict[str, Any]]:
+    """The panels as data for a browser to draw (web/static/charts.js): each panel's title naming its unit, whether
+    its values are pounds, its days (ISO) and each line's label and values as exact decimal text (the browser turns
+    them into numbers only to place points). A panel's lines share its days."""
+    spec = []
+    for panel in panels:
+        days = list(panel.lines[0].days) if panel.lines else []
+        for line in panel.lines:
+            if list(line.days) != days:
+                raise ValueError(f"chart {panel.title!r}: line {line.label!r} is not drawn on the panel's days")
+        spec.append({"title": titled(panel), "pounds": panel.pounds, "days": [d.isoformat() for d in days],
+                     "lines": [{"label": line.label, "values": [str(v) for v in line.values]}
+                               for line in panel.lines]})
+    return spec

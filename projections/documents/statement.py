@@ -338,13 +338,20 @@ def chart_data(books: StatementBooks, member_id: str, start: date, end: date) ->
                        "unit_value": [round_money(p.unit_value) for p in positions], "points": points}}
 
 
-def statement_chart(data: dict[str, Any]) -> str:
+def statement_panels(data: dict[str, Any]) -> list[Panel]:
+    """What the statement's chart shows: equity and debt share, the unit's value, and a saver's points."""
     s = data["series"]
     panels = [Panel("Equity and debt share", "pounds", [Line("gross equity", s["days"], s["gross_equity"]),
                                                    Line("debt share", s["days"], s["debt_share"])]),
               Panel("Unit value", "pounds per unit", [Line("unit value", s["days"], s["unit_value"])])]
     if data["saver"] is not None:
         panels.append(Panel("Savings points", "points", [Line("points", s["days"], s["points"])], pounds=False))
+    return panels
+
+
+def statement_chart(data: dict[str, Any]) -> str:
+    """The statement's chart as SVG (drawn by matplotlib) for the document."""
+    panels = statement_panels(data)
     return chart_svg(panels, width=7.2 if len(panels) == 2 else 7.6)
 
 

@@ -22,6 +22,7 @@ PAGES = (  # (role, path, name of the screenshot)
     ("treasurer", "/coops/riverside?as_of=2025-03-31", "coop-dashboard"),
     ("treasurer", "/members/alice?as_of=2025-03-31", "member-page"),
     ("treasurer", "/fund", "fund"),
+    ("treasurer", "/fund/quote?amount=1200.00&months=12&points=5000&on=2025-01-01", "loan-quote"),
     ("clerk", "/bank", "bank-queue"),
     ("auditor", "/log", "log"),
     ("auditor", "/audit", "audit"),
@@ -66,6 +67,9 @@ def test_every_main_page_is_saved_and_fits_the_screen_with_labelled_fields_and_a
             trouble.append(f"{name}: {overflow}px wider than the {device}'s screen")
         if unlabelled := page.evaluate(FIELDS_WITHOUT_LABELS):
             trouble.append(f"{name}: fields without a label {unlabelled}")
+        drawn = page.locator("figure[data-chart] .chart-panel canvas").count()
+        if page.locator("figure[data-chart]").count() and not drawn:
+            trouble.append(f"{name}: its chart was not drawn")
         if page.locator("header.site a.brand[href='/']").count() != 1:
             trouble.append(f"{name}: no way back to the start")
     assert not trouble, "\n".join(trouble)

@@ -58,3 +58,13 @@ def examples(backend):
     for name in ("coop-ten-years.jsonl", "appendix6.jsonl"):
         store.import_lines((EXAMPLES / name).read_bytes().splitlines())
     return backend
+
+
+def charts_on(page: str) -> list[list[dict]]:
+    """The charts a page carries for the browser to draw (web/templates/_chart.html): each chart's panels."""
+    import json
+    import re
+
+    return [json.loads(found) for found in
+            re.findall(r'<figure class="chart" data-chart>\s*<script type="application/json">(.*?)</script>', page,
+                       flags=re.S)]

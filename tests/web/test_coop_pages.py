@@ -13,7 +13,7 @@ from cli.invoke import run
 from ledger.clock import format_recorded_at
 from projections.documents.render import money
 from projections.head import head_known_at
-from tests.web.conftest import login
+from tests.web.conftest import charts_on, login
 
 AS_OF = "2025-03-31"
 STAFF = ("clerk", "treasurer", "auditor", "board")
@@ -64,7 +64,16 @@ def test_a_members_page_shows_the_figures_member_show_prints_with_the_equity_cha
     for key in ("gross_equity", "debt_share", "payout_if_leaving", "arrears", "dwelling_value", "unit_value",
                 "deposit", "annual_payment"):
         assert shown(alice[key]) in page.text, key
-    assert "<svg" in page.text and "Equity and debt share" in page.text  # the statement's own chart
+    (chart,) = charts_on(page.text)  # the statement's own chart, for the browser to draw
+    equity, unit = chart
+    assert equity["title"] == "Equity and debt share (pounds)" and equity["pounds"] is True
+    assert [line["label"] for line in equity["lines"]] == ["gross equity", "debt share"]
+    assert equity["days"][0] == alice["admitted_on"] and equity["days"][-1] == AS_OF  # since admission
+    assert equity["lines"][0]["values"][-1] == alice["gross_equity"]  # the month end is the page's date
+    assert equity["lines"][1]["values"][-1] == alice["debt_share"]
+    assert unit["title"] == "Unit value (pounds per unit)" and unit["lines"][0]["values"][-1] == alice["unit_value"]
+    assert len(equity["days"]) == len(equity["lines"][0]["values"]) == len(unit["lines"][0]["values"])
+    assert '<script src="/static/charts.js" defer></script>' in page.text
     assert '<input type="date" name="as_of" value="2025-03-31"' in page.text
     assert "/members/alice/statement?from=2025-01-01&amp;to=2025-03-31&amp;format=pdf" in page.text
     assert "3 March 2025" in page.text and "£718.85" in page.text  # this year's payments, as the statement lists them

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from cli.invoke import run
-from tests.web.conftest import login
+from tests.web.conftest import charts_on, login
 
 READERS = ("clerk", "treasurer", "auditor", "board")
 
@@ -26,7 +26,10 @@ def test_the_fund_page_shows_the_liquidity_the_cli_shows_to_every_reader(example
     assert response.status_code == 200, response.text
     report = cli(examples, "fund", "show", "app6", "--as-of", "2009-12-31")
     assert money(report["liquidity"]) in response.text
-    assert "<svg" in response.text and "r01-1" in response.text
+    (chart,) = charts_on(response.text)
+    assert chart[0]["title"] == "Fund app6: liquidity forecast (pounds)" and "r01-1" in response.text
+    forecast = cli(examples, "fund", "forecast", "app6", "--years", "3", "--as-of", "2009-12-31")
+    assert chart[0]["lines"][0]["values"] == [year["fund_balance"] for year in forecast["years"]]
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin", 403), ("member", 404)])
@@ -72,7 +75,9 @@ def test_a_loan_quote_shows_the_contract_and_draws_its_points_curve(examples, cl
     data = cli(examples, "loan", "quote", "--amount", "1200.00", "--months", "12", "--points", "5000",
                "--on", "2025-01-01")
     assert money(data["monthly_total"]) in response.text
-    assert "<svg" in response.text and "Points curve" in response.text
+    (chart,) = charts_on(response.text)
+    assert "Points curve" in response.text and chart[0]["pounds"] is False
+    assert chart[0]["lines"][0]["values"] == [month["closing"] for month in data["points_curve"]]
 
 
 def test_a_quote_with_a_bad_amount_names_the_field(examples, client):

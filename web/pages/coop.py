@@ -2,9 +2,9 @@
 
 Every figure is a projection's own, the one the CLI prints: `coop show`, `member show`, `dwelling show`,
 `register`, `arrears --coop`, `arrangement show` (projections/coop.py, projections/arrears.py), and for a member's
-year and chart the statement's figures (projections/documents/statement.py `payments_and_savings` and
-`chart_data`, drawn by `statement_chart`). Nothing is computed here; docs/web-pages.md says where each figure
-comes from.
+year and chart the statement's figures (projections/documents/statement.py `payments_and_savings`, and
+`chart_data` as `statement_panels`, drawn by the browser). Nothing is computed here; docs/web-pages.md says where
+each figure comes from.
 
 A member reads only their own page (`own_member`: another member's is "not found"); staff read every page; an
 admin reads none of the books.
@@ -12,8 +12,6 @@ admin reads none of the books.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -25,12 +23,13 @@ from fastapi.responses import HTMLResponse
 from ledger.errors import NotFound
 from projections.arrears import coop_arrears, member_arrears_show
 from projections.coop import coop_show, dwelling_show, member_show, register_show, remembered
+from projections.documents.charts import chart_spec
 from projections.documents.statement import (
     StatementBooks,
     chart_data,
     payments_and_savings,
     person_shown,
-    statement_chart,
+    statement_panels,
 )
 from web.deps import STAFF, Viewer, When, own_member, require, store, when
 from web.render import page
@@ -41,38 +40,6 @@ READERS = (*STAFF, "member")  # who may open a member's page (a member only thei
 staff_only = require(*STAFF)  # co-op pages: a member gets 404, an admin 403
 member_or_staff = require(*READERS)  # a member's page and statement: a member only their own (`own_member`)
 
-
-# matplotlib draws each chart layout on one figure per process (projections/documents/charts.py): requests run in
-# a thread pool, so one chart is drawn at a time.
-CHARTS = threading.Lock()
-
-
-class Drawn:
-    """Member charts already drawn, by (ledger, chain head, recorded time, member, date): the same books draw the
-    same chart, so a page opened again (or by another person) does not draw it again. The latest KEPT only."""
-
-    KEPT = 256
-
-    def __init__(self) -> None:
-        self.charts: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> str | None:
-        with self.lock:
-            chart = self.charts.get(key)
-            if chart is not None:
-                self.charts.move_to_end(key)
-            return chart
-
-    def keep(self, key: tuple[Any, ...], chart: str) -> str:
-        with self.lock:
-            self.charts[key] = chart
-            while len(self.charts) > self.KEPT:
-                self.charts.popitem(last=False)
-        return chart
-
-
-DRAWN = Drawn()
 
 T = TypeVar("T")
 
@@ -137,12 +104,8 @@ def member_page(request: Request, member_id: str, viewer: Viewer = Depends(membe
     books = StatementBooks.open(store(request), moment.as_known_at, shared=True)
     arrears, shown, year_start, year = remembered(books.source, ("member", member_id, moment.as_of),
                                                   lambda: _member_figures(books, member_id, moment.as_of))
-    key = (*books.key, member_id, moment.as_of)
-    chart = DRAWN.get(key)
-    if chart is None:
-        since = found(chart_data, books, member_id, shown["admitted_on"], moment.as_of)  # the chart's figures alone
-        with CHARTS:
-            chart = DRAWN.keep(key, statement_chart(since))
+    chart = remembered(books.source, ("member chart", member_id, moment.as_of), lambda: chart_spec(statement_panels(
+        found(chart_data, books, member_id, shown["admitted_on"], moment.as_of))))  # the chart's figures alone
     return page(request, "coop/member.html", viewer, moment, m=shown, person=person_shown(books, member_id),
                 arrears=arrears, year=year,
                 year_start=year_start, saver=year["saver"], chart=chart, head=books.head, q=keep(moment),

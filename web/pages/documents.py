@@ -8,6 +8,7 @@ A member downloads only their own statement; the board pack is for staff.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -23,9 +24,14 @@ from projections.documents.statement import (
     statement_pdf,
 )
 from web.deps import Viewer, When, own_member, parse_date, store, when
-from web.pages.coop import CHARTS, found, member_or_staff, staff_only
+from web.pages.coop import found, member_or_staff, staff_only
 
 router = APIRouter()
+
+# matplotlib draws each chart layout on one figure per process (projections/documents/charts.py): requests run in
+# a thread pool, so a document's chart is drawn by one request at a time. (Web pages' charts are drawn by the
+# browser: web/static/charts.js.)
+CHARTS = threading.Lock()
 
 MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from projections.documents.charts import Line, Panel, chart_spec
 from web.deps import STAFF, Viewer, When, books, own_saver, require, when
 from web.pages.ops_common import argument, cli_json, dates
 from web.render import page
@@ -24,26 +25,22 @@ def _funds(source: Any) -> list[str]:
     return sorted({e.payload["fund_id"] for e in source.of_type("FundPolicySet")})
 
 
-def _forecast_chart(forecast: dict[str, Any]) -> str:
-    from projections.documents.charts import Line, Panel, chart_svg
-
+def _forecast_chart(forecast: dict[str, Any]) -> list[dict[str, Any]]:
+    """The forecast's chart, for the browser to draw (web/templates/_chart.html)."""
     years = forecast["years"]
     days = [date.fromisoformat(y["to"]) for y in years]
-    return chart_svg([Panel(f"Fund {forecast['fund_id']}: liquidity forecast", "pounds", [
+    return chart_spec([Panel(f"Fund {forecast['fund_id']}: liquidity forecast", "pounds", [
         Line("fund balance at year end", days, [Decimal(y["fund_balance"]) for y in years]),
-        Line("lowest balance in the year", days, [Decimal(y["lowest_balance"]) for y in years])])],
-        width=7.4, height=2.6)
+        Line("lowest balance in the year", days, [Decimal(y["lowest_balance"]) for y in years])])])
 
 
-def _points_chart(quote: dict[str, Any], payout: date) -> str:
-    from projections.documents.charts import Line, Panel, chart_svg
-
+def _points_chart(quote: dict[str, Any], payout: date) -> list[dict[str, Any]]:
+    """The quote's points curve, for the browser to draw."""
     curve = quote["points_curve"]
     days = [payout + timedelta(days=round(30.4375 * m["month"])) for m in curve]
-    return chart_svg([Panel("Savings points over the loan", "points", [
+    return chart_spec([Panel("Savings points over the loan", "points", [
         Line("points at month end", days, [Decimal(m["closing"]) for m in curve]),
-        Line("points consumed in the month", days, [Decimal(m["consumed"]) for m in curve])], pounds=False)],
-        width=7.4, height=2.6)
+        Line("points consumed in the month", days, [Decimal(m["consumed"]) for m in curve])], pounds=False)])
 
 
 @router.get("/fund", response_class=HTMLResponse)
