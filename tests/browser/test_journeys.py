@@ -57,11 +57,16 @@ def test_a_member_sees_their_equity_at_two_dates_downloads_their_statement_and_c
     page.goto(f"{site.url}/members/alice?as_of=2025-03-31")
     equity = page.locator("#page-figures .figure", has_text="Your equity")
     expect(equity).to_contain_text("£23,667.16")
+    chart = page.locator("#page-figures figure[data-chart] .chart-panel")
+    expect(chart.first).to_have_attribute("aria-label", re.compile(  # the chart, drawn, says what it shows
+        r"^Equity and debt share \(pounds\), .* to 31 Mar 2025: gross equity from £[\d,.]+ to £23,667\.16; debt share"))
     page.get_by_label("Figures as of").fill("2020-06-30")
     page.get_by_role("button", name="Show").click()
     page.wait_for_function("location.search.includes('as_of=2020-06-30')")
     expect(equity).not_to_contain_text("£23,667.16")
     expect(page.locator("#page-figures .provenance")).to_contain_text("30 June 2020")
+    expect(chart.first).to_have_attribute("aria-label", re.compile(r" to 30 Jun 2020: gross equity from "))  # drawn again
+    expect(chart.locator("canvas")).to_have_count(2)  # the swapped figures' chart, drawn once (equity; unit value)
     assert re.fullmatch(r"£[\d,]+\.\d\d", equity.locator(".value").inner_text())
 
     with page.expect_download() as downloading:
