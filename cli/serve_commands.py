@@ -112,7 +112,7 @@ def serve_workers(url: str, host: str, port: int, workers: int) -> None:
     secret ($MUTUAL_SECRET_KEY, or one made for this run), so any worker serves any request."""
     import uvicorn
 
-    from projections.documents.statement import WORKERS_ENV
+    from projections.shared_books import WORKERS_ENV
 
     os.environ[URL_ENV] = url
     os.environ.setdefault(SECRET_ENV, secrets.token_hex(32))

@@ -11,7 +11,8 @@ from ledger.commands.audit import reverse_event
 from ledger.commands.coop import record
 from ledger.source import StoreSource
 from projections.coop import member_show
-from projections.documents.statement import SharedBooks, StatementBooks
+from projections.documents.statement import StatementBooks
+from projections.shared_books import SharedBooks
 from tests.equity_fixtures import ACTOR, received
 from tests.integration.test_equity_projections import small_coop
 
@@ -20,14 +21,14 @@ ON = date(2012, 6, 1)
 
 def _books(store, shared, as_known_at=None):
     """Books opened as a page opens them, on a SharedBooks of the test's own (the server's is process-wide)."""
-    import projections.documents.statement as statement
+    import projections.shared_books as shared_books
 
-    kept = statement.SHARED_BOOKS
-    statement.SHARED_BOOKS = shared
+    kept = shared_books.SHARED_BOOKS
+    shared_books.SHARED_BOOKS = shared
     try:
         return StatementBooks.open(store, as_known_at, shared=True)
     finally:
-        statement.SHARED_BOOKS = kept
+        shared_books.SHARED_BOOKS = kept
 
 
 def _fresh(store, member):
@@ -105,7 +106,7 @@ def test_books_read_nothing_after_their_head_even_as_known_at_a_time_to_come(sto
     so the streams it keeps are those of its head, and carried over to a later head they are still exact."""
     from datetime import datetime
 
-    from projections.documents.statement import books_key
+    from projections.shared_books import books_key
     from projections.head import head_known_at
 
     record(store, small_coop(), actor=ACTOR)
