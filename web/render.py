@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from projections.documents.render import amount, long_date, money, month_name, percent
+from projections.documents.render import amount, below_zero, long_date, money, month_name, percent
 from web.deps import Viewer, When
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -22,6 +22,7 @@ TEMPLATES.env.filters["amount"] = amount
 TEMPLATES.env.filters["long_date"] = long_date
 TEMPLATES.env.filters["month_name"] = month_name
 TEMPLATES.env.filters["percent"] = percent
+TEMPLATES.env.tests["below_zero"] = below_zero
 TEMPLATES.env.globals["Decimal"] = Decimal
 
 

@@ -35,6 +35,11 @@ def money(value: Decimal | str | None) -> str:
     return str(format_currency(round_money(Decimal(value)), "GBP", locale=LOCALE))
 
 
+def below_zero(value: Decimal | str | None) -> bool:
+    """A template's test (`is below_zero`): an amount shown with a word of explanation when it is negative."""
+    return value is not None and Decimal(value) < 0
+
+
 def amount(value: Decimal | str | None, places: int = 2) -> str:
     """A plain number with separators: units 137.72, points 1,234.50."""
     if value is None:
@@ -76,6 +81,7 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(money=money, amount=amount, percent=percent, long_date=long_date, month_name=month_name,
                        data_uri=data_uri)
+    env.tests["below_zero"] = below_zero
     return env
 
 

@@ -74,6 +74,8 @@ def test_a_members_page_shows_the_figures_member_show_prints_with_the_equity_cha
     assert unit["title"] == "Unit value (pounds per unit)" and unit["lines"][0]["values"][-1] == alice["unit_value"]
     assert len(equity["days"]) == len(equity["lines"][0]["values"]) == len(unit["lines"][0]["values"])
     assert '<script src="/static/charts.js" defer></script>' in page.text
+    explained = "Below zero: your debt share has grown, with inflation or interest, by more than your payments"
+    assert (explained in page.text) == alice["payout_detail"]["principal_repaid"].startswith("-")
     assert '<input type="date" name="as_of" value="2025-03-31"' in page.text
     assert "/members/alice/statement?from=2025-01-01&amp;to=2025-03-31&amp;format=pdf" in page.text
     assert "3 March 2025" in page.text and "£718.85" in page.text  # this year's payments, as the statement lists them
