@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
@@ -53,6 +54,15 @@ UNDER_FOUR_EYES_EVENTS: dict[str, str] = {
 OWNER = "owner"
 
 PENDING, APPROVED, REJECTED, REFUSED = "pending", "approved", "rejected", "refused"
+
+CLAIM_LAPSES = timedelta(minutes=5)
+"""A decision runs one command, in seconds; a proposal claimed for longer was left by a decider that died (a server
+restarted mid-approval), and another may take it over. The chain allows one decision whatever the table says."""
+
+
+def claim_lapsed(claimed_at: Optional[datetime], now: datetime) -> bool:
+    """Whether a claim on a decision has lapsed (one from before claims were timed has)."""
+    return claimed_at is None or claimed_at < now - CLAIM_LAPSES
 ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{1,500}")
 PROPOSAL_ID = re.compile(r"p-[0-9a-f]{12}")
 

@@ -317,7 +317,7 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
-    if not table.claim(proposal_id, rules.PENDING):
+    if not table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES):
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         before = store.head().position
@@ -354,7 +354,7 @@ def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str)
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
-    if not table.claim(proposal_id, rules.PENDING):
+    if not table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES):
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         store.append(_stream(proposal_id),
@@ -382,8 +382,8 @@ def listed(store: EventStore, status: Optional[str] = None) -> list[Proposal]:
             continue
         decision = decided.get(row.proposal_id)
         now = _STATUS[decision.type] if decision is not None else rules.PENDING
-        if now == rules.PENDING and row.status == DECIDING:
-            now = DECIDING  # being decided this moment
+        if now == rules.PENDING and row.status == DECIDING and not rules.claim_lapsed(row.claimed_at, utc_now()):
+            now = DECIDING  # being decided this moment (a lapsed claim is pending again: its decider died)
         by = None if decision is None else decision.payload.get("approver") or decision.payload.get("by")
         found = replace(row, command=chain.payload["command"], summary=chain.payload["summary"],
                         needs=chain.payload["needs"], proposer=chain.payload["proposer"],

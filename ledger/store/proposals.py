@@ -3,17 +3,18 @@ may hold personal data, and where the proposal stands. The chain holds the propo
 digest; this table is the working copy the approver runs (docs/approvals.md).
 
 A decision is claimed before it is made (`claim`: pending -> deciding, one UPDATE that only one caller can win), so
-two approvers at once cannot both run the command.
+two approvers at once cannot both run the command. A claim older than the rules' CLAIM_LAPSES (its process died
+mid-decision) may be taken over; the chain still allows one decision only (docs/approvals.md).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -39,6 +40,7 @@ proposals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("reason", Text),
     Column("result", Text),
+    Column("claimed_at", DateTime(timezone=True)),  # migration 0012_proposal_claims
 )
 
 DECIDING = "deciding"
@@ -62,6 +64,7 @@ class Proposal:
     decided_at: Optional[datetime] = None
     reason: Optional[str] = None
     result: Optional[str] = None
+    claimed_at: Optional[datetime] = None
 
     def to_json(self, *, with_argv: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -84,7 +87,8 @@ def _utc(value: Optional[datetime]) -> Optional[datetime]:
 def _proposal(row: Any) -> Proposal:
     m = dict(row._mapping)
     m["argv"] = json.loads(m["argv"])
-    m["proposed_at"], m["decided_at"] = _utc(m["proposed_at"]), _utc(m["decided_at"])
+    m["proposed_at"], m["decided_at"], m["claimed_at"] = (_utc(m["proposed_at"]), _utc(m["decided_at"]),
+                                                          _utc(m["claimed_at"]))
     return Proposal(**m)
 
 
@@ -136,10 +140,15 @@ class Proposals:
         self._write(delete(proposals).where(proposals.c.proposal_id == proposal_id,
                                             proposals.c.status == "pending"))
 
-    def claim(self, proposal_id: str, status: str) -> bool:
-        """pending -> deciding, if it is still `status` (pending): True for the one caller who wins it."""
-        return self._write(update(proposals).where(proposals.c.proposal_id == proposal_id,
-                                                   proposals.c.status == status).values(status=DECIDING)) == 1
+    def claim(self, proposal_id: str, status: str, now: datetime, lapses: timedelta) -> bool:
+        """pending -> deciding, if it is still `status` (pending), or deciding under a claim made before `now -
+        lapses` (its decider died mid-decision; a claim from before claims were timed counts as lapsed): True for
+        the one caller who wins it."""
+        lapsed = or_(proposals.c.claimed_at.is_(None), proposals.c.claimed_at < now - lapses)
+        return self._write(update(proposals).where(
+            proposals.c.proposal_id == proposal_id,
+            or_(proposals.c.status == status, and_(proposals.c.status == DECIDING, lapsed)),
+        ).values(status=DECIDING, claimed_at=now)) == 1
 
     def release(self, proposal_id: str, status: str) -> None:
         """Put a claimed proposal back (a decision that could not be recorded)."""

@@ -195,3 +195,54 @@ def test_two_approvers_at_once_run_the_command_once(books):
     assert sorted(o.split(":")[0] for o in outcomes) == ["approved", "refused"]
     types = [e.type for e in books.store().read(after=head)]
     assert types.count("EquityPaidOut") == 1 and types.count("ProposalApproved") == 1
+
+
+def _dies_while_deciding(backend, proposal_id, minutes_ago):
+    """What a decider that died mid-decision leaves: the row claimed (deciding) that long ago, the chain pending."""
+    from datetime import timedelta
+
+    from ledger.clock import utc_now
+    from ledger.store.proposals import DECIDING
+
+    _alter(backend, proposal_id, status=DECIDING, claimed_at=utc_now() - timedelta(minutes=minutes_ago))
+
+
+def test_a_decision_in_progress_cannot_be_taken_over(books):
+    p = _propose(books)
+    _dies_while_deciding(books, p.proposal_id, minutes_ago=1)
+    head = books.store().head().position
+    with pytest.raises(LedgerError, match="is being decided by another user"):
+        approvals.approve(books.store(), p.proposal_id, "treasurer1", "treasurer", _runner(books))
+    assert books.store().head().position == head
+    (listed,) = [x for x in approvals.listed(books.store()) if x.proposal_id == p.proposal_id]
+    assert listed.status == "deciding"
+
+
+@pytest.mark.parametrize("minutes_ago", [6, None])  # None: a claim from before claims were timed
+def test_a_decision_left_by_a_decider_that_died_is_pending_again_and_decided_once(books, minutes_ago):
+    p = _propose(books)
+    if minutes_ago is None:
+        _alter(books, p.proposal_id, status="deciding", claimed_at=None)
+    else:
+        _dies_while_deciding(books, p.proposal_id, minutes_ago)
+    (listed,) = [x for x in approvals.listed(books.store()) if x.proposal_id == p.proposal_id]
+    assert listed.status == "pending"  # the approvals page offers it again
+    done = approvals.approve(books.store(), p.proposal_id, "treasurer1", "treasurer", _runner(books))
+    assert done.status == "approved"
+    with pytest.raises(LedgerError, match="was already approved"):
+        approvals.approve(books.store(), p.proposal_id, "treasurer2", "treasurer", _runner(books))
+    decided = [e.type for e in books.store().read(stream=f"proposal-{p.proposal_id}")]
+    assert decided == ["ProposalMade", "ProposalApproved"]
+
+
+def test_a_lapsed_claim_the_chain_has_decided_stays_decided(books):
+    """The decider died after appending its decision but before updating the table: the chain is the judge."""
+    p = _propose(books)
+    approvals.reject(books.store(), p.proposal_id, "treasurer1", "treasurer", "not this month")
+    _dies_while_deciding(books, p.proposal_id, minutes_ago=30)
+    (listed,) = [x for x in approvals.listed(books.store()) if x.proposal_id == p.proposal_id]
+    assert listed.status == "rejected" and listed.decided_by == "treasurer1"
+    head = books.store().head().position
+    with pytest.raises(LedgerError, match="was already rejected"):
+        approvals.approve(books.store(), p.proposal_id, "treasurer2", "treasurer", _runner(books))
+    assert books.store().head().position == head
