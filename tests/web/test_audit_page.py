@@ -18,7 +18,10 @@ def test_the_audit_page_shows_the_chain_intact_and_its_digest_to_every_reader(ex
     login(client, role)
     response = client.get("/audit")
     assert response.status_code == 200
-    assert 'id="intact"' in response.text and digest(examples)["hash"] in response.text
+    d = digest(examples)
+    assert 'id="intact"' in response.text
+    assert f'<td id="digest-position">{d["position"]}</td>' in response.text
+    assert f'<code id="digest-hash">{d["hash"]}</code>' in response.text  # `audit digest`'s, from one walk
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin", 403), ("member", 404)])
