@@ -317,7 +317,8 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
-    if not table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES):
+    claim = table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES)
+    if claim is None:
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         before = store.head().position
@@ -339,7 +340,7 @@ def approve(store: EventStore, proposal_id: str, approver: str, role: str, runne
         store.append(_stream(proposal_id), [NewEvent(event, _today(), f"decide:{proposal_id}")],
                      expected_version=record.version, metadata={"actor": approver})
     except BaseException:
-        table.release(proposal_id, rules.PENDING)
+        table.release(proposal_id, rules.PENDING, claim)
         raise
     table.decide(proposal_id, decision.status, approver, utc_now(), decision.reason, decision.output or None)
     return decision
@@ -354,7 +355,8 @@ def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str)
     if errors:
         raise _refuse(errors, where)
     table = Proposals(store.engine)
-    if not table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES):
+    claim = table.claim(proposal_id, rules.PENDING, utc_now(), rules.CLAIM_LAPSES)
+    if claim is None:
         raise _refuse([FieldError("proposal", "is being decided by another user, or was already decided")], where)
     try:
         store.append(_stream(proposal_id),
@@ -362,7 +364,7 @@ def reject(store: EventStore, proposal_id: str, by: str, role: str, reason: str)
                                f"decide:{proposal_id}")],
                      expected_version=record.version, metadata={"actor": by})
     except BaseException:
-        table.release(proposal_id, rules.PENDING)
+        table.release(proposal_id, rules.PENDING, claim)
         raise
     table.decide(proposal_id, rules.REJECTED, by, utc_now(), reason)
     return Decision(proposal_id, rules.REJECTED, by, reason)

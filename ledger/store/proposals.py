@@ -140,22 +140,28 @@ class Proposals:
         self._write(delete(proposals).where(proposals.c.proposal_id == proposal_id,
                                             proposals.c.status == "pending"))
 
-    def claim(self, proposal_id: str, status: str, now: datetime, lapses: timedelta) -> bool:
+    def claim(self, proposal_id: str, status: str, now: datetime, lapses: timedelta) -> datetime | None:
         """pending -> deciding, if it is still `status` (pending), or deciding under a claim made before `now -
-        lapses` (its decider died mid-decision; a claim from before claims were timed counts as lapsed): True for
-        the one caller who wins it."""
+        lapses` (its decider died mid-decision; a claim from before claims were timed counts as lapsed). The one
+        caller who wins it gets its claim's time (`now`), which `release` needs; the others get None."""
         lapsed = or_(proposals.c.claimed_at.is_(None), proposals.c.claimed_at < now - lapses)
-        return self._write(update(proposals).where(
+        won = self._write(update(proposals).where(
             proposals.c.proposal_id == proposal_id,
             or_(proposals.c.status == status, and_(proposals.c.status == DECIDING, lapsed)),
         ).values(status=DECIDING, claimed_at=now)) == 1
+        return now if won else None
 
-    def release(self, proposal_id: str, status: str) -> None:
-        """Put a claimed proposal back (a decision that could not be recorded)."""
+    def release(self, proposal_id: str, status: str, claimed_at: datetime) -> None:
+        """Put a claimed proposal back (a decision that could not be recorded), if the claim is still this
+        decider's (`claimed_at`, from `claim`): a slow decider whose claim lapsed and was taken over by another
+        must not put back the other's."""
         self._write(update(proposals).where(proposals.c.proposal_id == proposal_id,
-                                            proposals.c.status == DECIDING).values(status=status))
+                                            proposals.c.status == DECIDING,
+                                            proposals.c.claimed_at == claimed_at).values(status=status))
 
     def decide(self, proposal_id: str, status: str, by: str, at: datetime, reason: Optional[str] = None,
                result: Optional[str] = None) -> None:
+        """The decision, once it is on the chain: unconditional, since the chain allows one decision and this
+        decider's append was it (whoever holds the claim in the table by now)."""
         self._write(update(proposals).where(proposals.c.proposal_id == proposal_id).values(
             status=status, decided_by=by, decided_at=at, reason=reason, result=result))

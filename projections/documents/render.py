@@ -32,12 +32,14 @@ def money(value: Decimal | str | None) -> str:
     """£1,828.74; -£12.00; an absent amount as a dash."""
     if value is None:
         return "-"
-    return str(format_currency(round_money(Decimal(value)), "GBP", locale=LOCALE))
+    shown = round_money(Decimal(value))
+    return str(format_currency(shown if shown else abs(shown), "GBP", locale=LOCALE))  # never -£0.00
 
 
 def below_zero(value: Decimal | str | None) -> bool:
-    """A template's test (`is below_zero`): an amount shown with a word of explanation when it is negative."""
-    return value is not None and Decimal(value) < 0
+    """A template's test (`is below_zero`): an amount shown with a word of explanation when it is negative as
+    shown (to the penny: -0.004 is shown as £0.00 and needs no word)."""
+    return value is not None and round_money(Decimal(value)) < 0
 
 
 def amount(value: Decimal | str | None, places: int = 2) -> str:

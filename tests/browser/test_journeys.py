@@ -51,6 +51,11 @@ def test_a_treasurer_approves_the_payout_a_clerk_proposed(browser, site):
     expect(treasurer.locator("#page-figures")).to_contain_text("Paid to you on leaving")
 
 
+PAINTED = """sel => [...document.querySelectorAll(sel)].map(c => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })"""  # each canvas's drawn pixels
+
+
 def test_a_member_sees_their_equity_at_two_dates_downloads_their_statement_and_cannot_reach_another(browser, site):
     page = as_user(browser, site, "member")
     assert re.search(r"/members/alice(\?|$)", page.url), page.url  # a member starts on their own page
@@ -67,6 +72,18 @@ def test_a_member_sees_their_equity_at_two_dates_downloads_their_statement_and_c
     expect(page.locator("#page-figures .provenance")).to_contain_text("30 June 2020")
     expect(chart.first).to_have_attribute("aria-label", re.compile(r" to 30 Jun 2020: gross equity from "))  # drawn again
     expect(chart.locator("canvas")).to_have_count(2)  # the swapped figures' chart, drawn once (equity; unit value)
+    assert all(page.evaluate(PAINTED, "#page-figures .chart-panel canvas"))
+    page.go_back()  # Back restores the figures htmx saved: the chart is drawn again, not a blank canvas
+    page.wait_for_function("location.search.includes('as_of=2025-03-31')")
+    expect(equity).to_contain_text("£23,667.16")
+    expect(chart.first).to_have_attribute("aria-label", re.compile(r" to 31 Mar 2025: gross equity from "))
+    expect(chart.locator("canvas")).to_have_count(2)
+    assert all(page.evaluate(PAINTED, "#page-figures .chart-panel canvas"))
+    page.go_forward()
+    page.wait_for_function("location.search.includes('as_of=2020-06-30')")
+    expect(chart.first).to_have_attribute("aria-label", re.compile(r" to 30 Jun 2020: gross equity from "))
+    assert all(page.evaluate(PAINTED, "#page-figures .chart-panel canvas"))
+    assert page.evaluate("document.querySelectorAll('.u-wrap').length") == 2  # the plots swapped out are gone
     assert re.fullmatch(r"£[\d,]+\.\d\d", equity.locator(".value").inner_text())
 
     with page.expect_download() as downloading:

@@ -10,7 +10,7 @@ import pytest
 
 from cli.invoke import run
 from tests.browser.conftest import LAPTOP, PHONE, as_user, propose
-from tests.browser.test_journeys import ACCOUNT, STATEMENT
+from tests.browser.test_journeys import ACCOUNT, PAINTED, STATEMENT
 
 PAGES = (  # (role, path, name of the screenshot)
     ("clerk", "/", "home-clerk"),
@@ -34,6 +34,8 @@ FIELDS_WITHOUT_LABELS = """() => [...document.querySelectorAll('input, select, t
     .filter(f => f.type !== 'hidden' && f.type !== 'submit' && !f.labels?.length && !f.getAttribute('aria-label')
                  && !f.getAttribute('aria-labelledby'))
     .map(f => f.outerHTML.slice(0, 120))"""
+PANELS = """() => [...document.querySelectorAll('figure[data-chart] script[type="application/json"]')]
+    .reduce((n, s) => n + JSON.parse(s.textContent).length, 0)"""
 TOO_WIDE = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -67,9 +69,10 @@ def test_every_main_page_is_saved_and_fits_the_screen_with_labelled_fields_and_a
             trouble.append(f"{name}: {overflow}px wider than the {device}'s screen")
         if unlabelled := page.evaluate(FIELDS_WITHOUT_LABELS):
             trouble.append(f"{name}: fields without a label {unlabelled}")
-        drawn = page.locator("figure[data-chart] .chart-panel canvas").count()
-        if page.locator("figure[data-chart]").count() and not drawn:
-            trouble.append(f"{name}: its chart was not drawn")
+        panels = page.evaluate(PANELS)
+        painted = page.evaluate(PAINTED, "figure[data-chart] .chart-panel canvas")
+        if len(painted) != panels or not all(painted):
+            trouble.append(f"{name}: {panels} chart panels, {sum(map(bool, painted))} drawn")
         if page.locator("header.site a.brand[href='/']").count() != 1:
             trouble.append(f"{name}: no way back to the start")
     assert not trouble, "\n".join(trouble)

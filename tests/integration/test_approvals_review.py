@@ -246,3 +246,35 @@ def test_a_lapsed_claim_the_chain_has_decided_stays_decided(books):
     with pytest.raises(LedgerError, match="was already rejected"):
         approvals.approve(books.store(), p.proposal_id, "treasurer2", "treasurer", _runner(books))
     assert books.store().head().position == head
+
+
+def test_a_slow_decider_whose_claim_was_taken_over_cannot_put_back_the_new_deciders_claim(books):
+    from datetime import timedelta
+
+    from ledger.approvals.rules import CLAIM_LAPSES
+    from ledger.clock import utc_now
+    from ledger.store.proposals import Proposals
+
+    p = _propose(books)
+    table = Proposals(books.store().engine)
+    first = utc_now() - timedelta(minutes=10)
+    a = table.claim(p.proposal_id, "pending", first, CLAIM_LAPSES)  # A claims, and is slow
+    assert a == first
+    assert table.claim(p.proposal_id, "pending", first + timedelta(minutes=1), CLAIM_LAPSES) is None  # not lapsed
+    b = table.claim(p.proposal_id, "pending", utc_now(), CLAIM_LAPSES)  # lapsed: B takes it over
+    assert b is not None
+    table.release(p.proposal_id, "pending", a)  # A fails at last and lets go of what it claimed
+    assert table.get(p.proposal_id).status == "deciding"  # B's claim stands
+    assert table.claim(p.proposal_id, "pending", utc_now(), CLAIM_LAPSES) is None  # so C cannot claim
+    table.release(p.proposal_id, "pending", b)
+    assert table.get(p.proposal_id).status == "pending"
+
+
+def test_a_decider_that_died_after_running_the_command_leaves_the_next_approval_refused_saying_why(books):
+    """The command's events stand (written by the first approver); the next approval records ProposalRefused."""
+    p = _propose(books)
+    ran = run(books.url, [*LEAVE, "--actor", "treasurer1"])  # what the first decider ran before it died
+    assert ran.ok, ran.error
+    _dies_while_deciding(books, p.proposal_id, minutes_ago=6)
+    done = approvals.approve(books.store(), p.proposal_id, "treasurer2", "treasurer", _runner(books))
+    assert done.status == "refused" and "already hold every event the command writes" in done.reason
