@@ -261,7 +261,7 @@ def corrections(store: EventStore, as_known_at: datetime | None = None) -> list[
     from ledger.periods import PRIOR_PERIOD
 
     rows = []
-    for e in store.read(recorded_to=as_known_at):
+    for e in store.read(recorded_to=as_known_at, corrections=True):  # from their own index, not the whole log
         adjustment = e.metadata.get("adjustment") == PRIOR_PERIOD
         if e.type != "EventReversed" and not adjustment:
             continue

@@ -184,11 +184,13 @@ class EventStore:
     def read(self, *, after: int = 0, stream: str | None = None, type: str | None = None,
              date_from: date | None = None, date_to: date | None = None,
              to_position: int | None = None, recorded_to: datetime | None = None,
-             streams: Collection[str] | None = None) -> Iterator[StoredEvent]:
+             streams: Collection[str] | None = None, corrections: bool = False) -> Iterator[StoredEvent]:
         """Events in position order, decoded, optionally filtered. `streams`: the events of these streams only, stream
-        after stream (each in position order), in one query."""
+        after stream (each in position order), in one query. `corrections`: reversals and events that may be
+        prior-period adjustments only (from their own index; the caller checks each one's metadata)."""
         filters = {"stream": stream, "type": type, "date_from": date_from, "date_to": date_to,
-                   "to_position": to_position, "recorded_to": recorded_to, "streams": streams}
+                   "to_position": to_position, "recorded_to": recorded_to, "streams": streams,
+                   "corrections": corrections}
         decode = row_decoder()
         with self.recorder.reading() as conn:
             for row in self.recorder.select(conn, after=after, filters=filters, by_stream=streams is not None):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ledger.store.postgres import PostgresRecorder
     from ledger.store.sqlite import SQLiteRecorder
 
-__all__ = ["CHUNK", "COLUMNS", "FOLD_COLUMNS", "SELECT_COLUMNS", "PostgresRecorder", "Recorder", "Row",
+__all__ = ["CHUNK", "COLUMNS", "CORRECTIONS", "FOLD_COLUMNS", "SELECT_COLUMNS", "PostgresRecorder", "Recorder", "Row",
            "SQLiteRecorder", "recorder_for"]
 
 COLUMNS: tuple[str, ...] = StoredEvent._fields  # the events table's columns, in the order rows are read and written
@@ -38,6 +38,12 @@ SELECT_COLUMNS = ", ".join(COLUMNS)
 FOLD_COLUMNS = ", ".join(FOLDED_FIELDS)  # what the folds of the books read (records.FoldedEvent)
 CHUNK = 500
 Row = tuple[Any, ...]  # a raw driver row
+
+CORRECTIONS = """(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-period"%')"""
+"""The corrections: every reversal, and every event recorded as a prior-period adjustment (its canonical metadata
+text holds `"adjustment":"prior-period"`; a reader checks the parsed metadata too). Word for word the predicate of
+the partial index ix_events_corrections (migration 0013_corrections_index), so the corrections of a log of any
+length are read from that index, not by reading the log."""
 
 
 class DriverCursor(Protocol):
@@ -217,6 +223,8 @@ class Recorder:
                 raise ValidationFailed([FieldError(name, "contains a NUL character, which no stream or type has")])
             clauses.append(clause.format(self.mark))
             params.append(self.param(value))
+        if filters.get("corrections"):  # (psycopg reads % as a parameter's mark: a literal one is written %%)
+            clauses.append(CORRECTIONS if self.mark == "?" else CORRECTIONS.replace("%", "%%"))
         included = filters.get("streams")
         if included is not None:
             clauses.append(self.include_clause)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 NAMING_CONVENTION = {
@@ -52,6 +53,10 @@ events = Table(
     CheckConstraint("position >= 1", name="position_positive"),
     CheckConstraint("version >= 1", name="version_positive"),
     Index("ix_events_type_position", "type", "position"),
+    # migration 0013: the corrections, from their own partial index (recorder.CORRECTIONS is its predicate)
+    Index("ix_events_corrections", "position",
+          sqlite_where=text("""(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-period"%')"""),
+          postgresql_where=text("""(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-period"%')""")),
 )
 
 # The books as folded at a position of the log, kept so that a later audit can show they still follow from it.

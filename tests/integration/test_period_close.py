@@ -174,3 +174,32 @@ def test_a_fund_instalment_dated_in_a_closed_fund_period_is_refused_unless_adjus
     assert last.metadata == {"actor": ACTOR, "adjustment": "prior-period",
                              "reason": "standing order paid, bank feed was late"}
     fund_commands.deposit(store, "saver-jak", D("5"), on=date(2024, 7, 1), actor=ACTOR)  # after the close: as usual
+
+
+def test_the_corrections_list_reads_reversals_and_prior_period_adjustments_from_their_own_index(closed):
+    """`corrections` (the corrections page, `mutual corrections`) lists both kinds and nothing else, even an event
+    whose reason quotes the adjustment's metadata; the query is answered from ix_events_corrections."""
+    from sqlalchemy import text
+
+    from ledger.store.recorder import CORRECTIONS
+    from projections.log import corrections
+
+    record(closed, [late_payment(adjustment="prior-period", reason="statement arrived after the close")],
+           actor=ACTOR)
+    quoted = received("p1", D("5"), date(2012, 2, 1), "BACS-QUOTE")
+    quoted["metadata"] = {"actor": ACTOR, "reason": '"adjustment":"prior-period"'}
+    record(closed, [quoted], actor=ACTOR)
+    payment = list(closed.read(stream="member-p1", type="PaymentReceived"))[-1]
+    reverse_event(closed, payment.position, "keyed twice", ACTOR)
+    listed = corrections(closed)
+    assert [row["type"] for row in listed] == ["EventReversed", "PaymentReceived"]  # newest first
+    assert listed[1]["prior_period"] is True and listed[0]["reversed_position"] == payment.position
+    with closed.engine.connect() as conn:
+        if closed.engine.dialect.name == "sqlite":
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN SELECT position FROM events WHERE position > 0 "
+                                        f"AND {CORRECTIONS} ORDER BY position").all()
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = conn.exec_driver_sql(f"EXPLAIN SELECT position FROM events WHERE position > 0 "
+                                        f"AND {CORRECTIONS.replace('%', '%%')} ORDER BY position", ()).all()
+    assert "ix_events_corrections" in " ".join(str(row) for row in plan)
