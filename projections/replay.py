@@ -49,9 +49,10 @@ OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
 # Events on an owned stream that another owner's fold reads (a gift of points names two holders):
 # a stream carrying one is read by every worker.
 SHARED_TYPES = ("PointsGifted",)
-# What an event costs to read and fold, in relative units (measured with benchmarks.audit at 1M events: 3.8 µs
-# for a co-op's event, 8.6 µs for a fund's, whose points and cash flows cost more than dues and receipts).
-FOLD_COST = {"coop": 2, "fund": 5}
+# What an event costs to read and fold, in relative units. Measured at 1M events (issue 15; each share folded alone,
+# CPU seconds, twice): 4.7 µs for a co-op's event, 8.1 µs for a fund's (its points and cash flows cost more than
+# dues and receipts). The earlier 2 and 5 gave the share with the fund 13% less work than the other.
+FOLD_COST = {"coop": 4, "fund": 7}
 # The events that say who owns their stream: type -> (owner kind, payload field naming the owner). The same
 # events tell a closed period which society an event belongs to (ledger/periods.py); a fund's own society
 # stream also says so by its policy and expenses.
@@ -63,14 +64,27 @@ OWNING_EVENTS = {
 
 
 @dataclass(frozen=True)
+class Group:
+    """Owners folded together (linked by their events), and the streams their books are folded from: their own and
+    every stream no one owns alone (index series, streams with a gift of points)."""
+
+    coops: tuple[str, ...]
+    funds: tuple[str, ...]
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Portion:
     """One worker's part of the replay: the co-ops and funds it folds, the streams it need not read, and the
-    streams it does read (None: the whole log, in one position-ordered pass)."""
+    streams it does read (None: the whole log, in one position-ordered pass). `groups`: the same, group by group,
+    when the streams every group reads are few enough to read once per group (then a worker on a known date holds
+    one group's events at a time, not its whole portion's)."""
 
     coops: tuple[str, ...]
     funds: tuple[str, ...]
     skip: frozenset[str] = field(default_factory=frozenset)
     reads: Optional[frozenset[str]] = None
+    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,10 +210,18 @@ def plan_of(scanned: list[tuple[str, str, Any]], lengths: Mapping[str, int], wor
     count = max(1, min(workers, len(members)))
     loads = [0] * count
     given: list[list[str]] = [[] for _ in range(count)]
+    roots: list[list[str]] = [[] for _ in range(count)]
     for root in sorted(members, key=lambda r: (-weight[r], r)):
         worker = min(range(count), key=lambda w: (loads[w], w))
         given[worker] += members[root]
         loads[worker] += weight[root]
+        roots[worker].append(root)
+    owned: dict[str, set[str]] = {}  # root -> the streams only its group's owners own
+    for stream, named in owners.items():
+        if stream not in shared:
+            owned.setdefault(groups.find(min(named)), set()).add(stream)
+    common = frozenset(lengths).difference(*owned.values())
+    common_events = sum(lengths.get(stream, 0) for stream in common)
 
     worker_of = {key: w for w, keys in enumerate(given) for key in keys}
     stream_worker: dict[str, int] = {}
@@ -210,10 +232,19 @@ def plan_of(scanned: list[tuple[str, str, Any]], lengths: Mapping[str, int], wor
     portions = []
     for w in range(count):
         skip = frozenset(s for s, owner in stream_worker.items() if owner != w)
-        portions.append(Portion(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
-                                tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
-                                skip, frozenset(lengths).difference(skip) if count > 1 else None))
+        by_group: tuple[Group, ...] = ()
+        if common_events * len(roots[w]) <= sum(lengths.get(s, 0) for r in roots[w] for s in owned.get(r, ())) // 10:
+            by_group = tuple(Group(*_named(members[r]), frozenset(owned.get(r, ())) | common) for r in roots[w])
+        portions.append(Portion(*_named(given[w]), skip, frozenset(lengths).difference(skip) if count > 1 else None,
+                                by_group))
     return portions
+
+
+def _named(keys: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The co-ops and the funds among owner keys ("coop:<id>", "fund:<id>")."""
+    keys = list(keys)
+    return (tuple(sorted(k.split(":", 1)[1] for k in keys if k.startswith("coop:"))),
+            tuple(sorted(k.split(":", 1)[1] for k in keys if k.startswith("fund:"))))
 
 
 def folded_events(store: EventStore, bounds: Bounds, reads: Optional[frozenset[str]] = None,
@@ -255,6 +286,14 @@ def fold_portion(store: EventStore, bounds: Bounds, portion: Portion, as_of: Opt
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
         dates: dict[Any, date] = {}
+        if as_of is not None and portion.groups:  # one group's events held at a time
+            out: dict[str, Any] = {"coops": {}, "funds": {}}
+            for group in portion.groups:
+                grouped = cast(Iterator[StoredEvent], folded_events(store, bounds, group.reads, dates))
+                part = books(ReplaySource(grouped, bounds.as_known_at), as_of, coops=group.coops, funds=group.funds)
+                out["coops"].update(part["coops"])
+                out["funds"].update(part["funds"])
+            return as_of, out
         # A replay folds FoldedEvents, StoredEvents less the store's own fields: a fold reaching for one fails loudly.
         events = cast(Iterator[StoredEvent], folded_events(store, bounds, portion.reads, dates))
         view = ReplaySource(events, bounds.as_known_at)
