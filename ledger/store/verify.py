@@ -196,10 +196,8 @@ def check_range(store: EventStore, first: int, last: int, *, known_to: int, coll
     broken = False
     count = 0
     last_date_text: Any = None
-    sha256 = hashlib.sha256
     for row in store.read_raw(after=first - 1, filters={"to_position": last}):
-        position, stream, version, type_, schema_version, effective, recorded, payload, metadata, key, row_prev, \
-            stored_hash = row
+        position, stream, version, type_, _, effective, recorded, _, _, _, row_prev, stored_hash = row
         recorded_text = _recorded_text(recorded)
         if not broken:
             problem: tuple[int, int, str] | None = None
@@ -221,17 +219,8 @@ def check_range(store: EventStore, first: int, last: int, *, known_to: int, coll
                     problem = (position, _VERSION, f"stream {stream} jumps to version {version} after {before}")
             if problem is None and recorded_text < last_recorded:
                 problem = (position, _RECORDED, "recorded_at runs backwards")
-            if problem is None:
-                digest = sha256(envelope_text(
-                    position=position, stream=stream, version=version, type=type_, schema_version=schema_version,
-                    effective_date=_date_text(effective), recorded_at=recorded_text, payload_json=payload,
-                    metadata_json=metadata, idempotency_key=key, prev_hash=row_prev).encode()).hexdigest()
-                if digest != stored_hash:
-                    problem = (position, _HASH, _unlike_its_hash(
-                        position=position, stream=stream, version=version, type=type_,
-                        schema_version=schema_version, effective_date=_date_text(effective),
-                        recorded_at=recorded_text, payload_json=payload, metadata_json=metadata,
-                        idempotency_key=key, prev_hash=row_prev, row_hash=stored_hash))
+            if problem is None and position > known_to:  # (a known row's hash is checked with its schema)
+                problem = _seal_problem(row, recorded_text)
             if problem is not None:
                 found.problem, broken = problem, True
             else:
@@ -249,13 +238,15 @@ def check_range(store: EventStore, first: int, last: int, *, known_to: int, coll
             lengths[stream] = lengths.get(stream, 0) + 1
             if last_date_text is None or effective > last_date_text:  # (ISO text and dates both order by date)
                 last_date_text = effective
-            parsed = schema.add(position, stream, type_, schema_version, effective, payload, metadata, key)
+            parsed = schema.add(row, recorded_text, None if broken else _HASH)
             if type_ in keep:
                 kept.append((stream, type_, parsed))
         count += 1
         if on_rows is not None and count % 10_000 == 0:
             on_rows(10_000)
     schema.flush()
+    if schema.unsealed and (found.problem is None or schema.unsealed[0][:2] < found.problem[:2]):
+        found.problem = schema.unsealed[0]  # the first row whose hash fails, if before the walk's first problem
     if on_rows is not None and count % 10_000:
         on_rows(count % 10_000)
     found.rows = count
@@ -267,6 +258,26 @@ def check_range(store: EventStore, first: int, last: int, *, known_to: int, coll
     if found.problem is None and count and expected != last + 1:
         found.problem = (expected, _MISSING, f"position {expected} is missing (found nothing next)")
     return found
+
+
+def _seal_problem(row: tuple[Any, ...], recorded_text: str,
+                  head_and_middle: tuple[str, str] | None = None) -> tuple[int, int, str] | None:
+    """Why a raw row's hash is not the hash of its canonical envelope after its own prev_hash (None: it is). With
+    `head_and_middle` (envelope_parts of the row's text, built already by the schema check), only the seal is made."""
+    position, stream, version, type_, schema_version, effective, _, payload, metadata, key, row_prev, stored = row
+    if head_and_middle is not None:
+        text = seal_text(head_and_middle[0], position, row_prev, recorded_text, head_and_middle[1], version)
+    else:
+        text = envelope_text(position=position, stream=stream, version=version, type=type_,
+                             schema_version=schema_version, effective_date=_date_text(effective),
+                             recorded_at=recorded_text, payload_json=payload, metadata_json=metadata,
+                             idempotency_key=key, prev_hash=row_prev)
+    if hashlib.sha256(text.encode()).hexdigest() == stored:
+        return None
+    return (position, _HASH, _unlike_its_hash(
+        position=position, stream=stream, version=version, type=type_, schema_version=schema_version,
+        effective_date=_date_text(effective), recorded_at=recorded_text, payload_json=payload, metadata_json=metadata,
+        idempotency_key=key, prev_hash=row_prev, row_hash=stored))
 
 
 def stitch(ranges: list[RangeCheck]) -> bool:
@@ -304,53 +315,80 @@ class SchemaCheck:
     BLOCK = 256
 
     def __init__(self, max_errors: int = 20) -> None:
+        from ledger.events import REGISTRY
         from ledger.store.chunks import _chunk_check, _fast_builder
 
         self.check, self.build = _chunk_check, _fast_builder(None)
+        self.current = {name: cls.schema_version for name, cls in REGISTRY.items()}
         self.max_errors = max_errors
         self.errors: list[FieldError] = []
         self.envelopes: list[dict[str, Any]] = []
-        self.stored: list[tuple[int, str, str]] = []  # (position, payload text, metadata text)
+        self.rows: list[tuple[tuple[Any, ...], str, int | None]] = []  # (raw row, recorded text, _HASH: check it)
+        self.unsealed: list[tuple[int, int, str]] = []  # rows whose hash fails (position, _HASH, why), in order
+        self.metadata_text, self.metadata = "", None  # neighbouring events nearly always share their metadata
 
-    def add(self, position: int, stream: str, type_: str, schema_version: int, effective: Any, payload: str,
-            metadata: str, key: str) -> Any:
-        """Queue one row for checking; its payload, parsed."""
+    def add(self, row: tuple[Any, ...], recorded_text: str, check_hash: int | None) -> Any:
+        """Queue one raw row (recorder.COLUMNS) for checking, and its hash too when `check_hash` (the seal is made
+        from the canonical text the check builds anyway, when that is the row's own); its payload, parsed."""
+        _, stream, _, type_, schema_version, effective, _, payload, metadata, key, _, _ = row
         parsed = _loads(payload)
+        if metadata != self.metadata_text:  # (read-only below: the builder copies before it adds anything)
+            self.metadata_text, self.metadata = metadata, _loads(metadata)
         self.envelopes.append({"stream": stream, "type": type_, "schema_version": schema_version,
                                "effective_date": _date_text(effective), "payload": parsed,
-                               "metadata": _loads(metadata), "idempotency_key": key})
-        self.stored.append((position, payload, metadata))
+                               "metadata": self.metadata, "idempotency_key": key})
+        self.rows.append((row, recorded_text, check_hash))
         if len(self.envelopes) >= self.BLOCK:
             self.flush()
         return parsed
 
     def flush(self) -> None:
-        envelopes, stored = self.envelopes, self.stored
+        envelopes, rows = self.envelopes, self.rows
         if not envelopes:
             return
-        self.envelopes, self.stored = [], []
-        if len(self.errors) >= self.max_errors:
+        self.envelopes, self.rows = [], []
+        if len(self.errors) >= self.max_errors:  # no more schema errors are named: only the hashes are checked
+            for row, recorded_text, check_hash in rows:
+                if check_hash is not None:
+                    self._seal(row, recorded_text, None)
             return
         from ledger.store.envelope import pending_from_envelope
 
-        refused = self.check(envelopes)
+        # An older schema version (or an unknown type) is the per-line path's, as in an import: kept out of the
+        # block, whose one call would otherwise refuse it and be made again for the rest.
+        current = self.current
+        aside = {i for i, e in enumerate(envelopes) if current.get(e["type"]) != e["schema_version"]}
+        block = [i for i in range(len(envelopes)) if i not in aside] if aside else None
+        refused = self.check(envelopes if block is None else [envelopes[i] for i in block])
+        if refused is not None and block is not None:
+            refused = {block[i] for i in refused}
+        if aside:
+            refused = aside if refused is None else refused | aside
         build = self.build
-        for i, (envelope, (position, payload, metadata)) in enumerate(zip(envelopes, stored, strict=True)):
+        for i, (envelope, (row, recorded_text, check_hash)) in enumerate(zip(envelopes, rows, strict=True)):
+            position, payload, metadata = row[0], row[7], row[8]
             pending = None if refused is not None and i in refused else build(envelope, position)
             if pending is None:
                 pending, problems = pending_from_envelope(envelope, where=f"position {position}")
                 if pending is None:
-                    self.errors += [FieldError(f"position {position}: {p.field}", p.reason) for p in problems]
-                    if len(self.errors) >= self.max_errors:
-                        return
+                    if check_hash is not None:
+                        self._seal(row, recorded_text, None)
+                    if len(self.errors) < self.max_errors:
+                        self.errors += [FieldError(f"position {position}: {p.field}", p.reason) for p in problems]
                     continue
-            if pending.payload_json != payload or pending.metadata_json != metadata \
-                    or pending.schema_version != envelope["schema_version"] \
-                    or pending.idempotency_key != envelope["idempotency_key"]:
+            same = (pending.payload_json == payload and pending.metadata_json == metadata
+                    and pending.schema_version == envelope["schema_version"]
+                    and pending.idempotency_key == envelope["idempotency_key"])
+            if check_hash is not None:
+                self._seal(row, recorded_text, (pending.head, pending.middle) if same else None)
+            if not same and len(self.errors) < self.max_errors:
                 what = "payload" if pending.payload_json != payload else (
                     "metadata" if pending.metadata_json != metadata else "schema_version")
                 self.errors.append(FieldError(
                     f"position {position}: {what}", "is not the text an import of this event writes (its type's "
                     "canonical JSON, defaults filled in): a re-import of the log would not reproduce its hash"))
-                if len(self.errors) >= self.max_errors:
-                    return
+
+    def _seal(self, row: tuple[Any, ...], recorded_text: str, head_and_middle: tuple[str, str] | None) -> None:
+        problem = _seal_problem(row, recorded_text, head_and_middle)
+        if problem is not None:
+            self.unsealed.append(problem)
