@@ -13,8 +13,10 @@ same fold in one process), and as a baseline measured in the same run
 `raw_read_per_s` (one raw SELECT + json.loads of every payload) with
 `replay_ratio`, and `core_scaling`: how much plain Python work the replay's
 worker count gets done at once, in units of one process (2.0 would be two
-whole cores; the parallel replay cannot beat it). With --full it also times `mutual audit` end to end (verify,
-scratch re-seal, replay, comparison with the live read side) as `audit_s`.
+whole cores; the parallel replay cannot beat it). With --full it also times `mutual audit` end to end as a user
+runs it (the CLI in a process of its own, on the same database): `audit_s` (wall), `audit_cpu_s` (all its
+processes), `audit_phases` (its `--timings`: verify, replay, checkpoints, live) and `audit_peak_rss_mb` (the largest
+of its processes).
 The log is generated and imported by a child process, so that the process
 that replays has not just freed gigabytes of generated events (which
 `mutual audit` never has).
@@ -105,7 +107,7 @@ def _audit_as_a_user_runs_it(url: str, workers: int | None) -> dict:
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Replay processes (default: one per core).")
 @click.option("--fund-share", type=click.FloatRange(0, 0.9), default=0.1, show_default=True,
               help="The part of the events that are the fund's.")
-@click.option("--full", is_flag=True, help="Also time the whole `mutual audit` (verify, scratch rebuild, compare).")
+@click.option("--full", is_flag=True, help="Also time `mutual audit` end to end, through the CLI, with its phases.")
 def main(n: int, url: str | None, workers: int | None, fund_share: float, full: bool) -> None:
     from projections.replay import Bounds, default_workers, last_effective_date, replay_books
 
