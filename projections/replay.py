@@ -26,8 +26,8 @@ import ctypes
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from threading import BrokenBarrierError
@@ -49,9 +49,10 @@ OWNED_KINDS = ("member", "dwelling", "society", "mortgage", "account", "loan")
 # Events on an owned stream that another owner's fold reads (a gift of points names two holders):
 # a stream carrying one is read by every worker.
 SHARED_TYPES = ("PointsGifted",)
-# What an event costs to read and fold, in relative units (measured with benchmarks.audit at 1M events: 3.8 µs
-# for a co-op's event, 8.6 µs for a fund's, whose points and cash flows cost more than dues and receipts).
-FOLD_COST = {"coop": 2, "fund": 5}
+# What an event costs to read and fold, in relative units. Measured at 1M events (issue 15; each share folded alone,
+# CPU seconds, twice): 4.7 µs for a co-op's event, 8.1 µs for a fund's (its points and cash flows cost more than
+# dues and receipts). The earlier 2 and 5 gave the share with the fund 13% less work than the other.
+FOLD_COST = {"coop": 4, "fund": 7}
 # The events that say who owns their stream: type -> (owner kind, payload field naming the owner). The same
 # events tell a closed period which society an event belongs to (ledger/periods.py); a fund's own society
 # stream also says so by its policy and expenses.
@@ -63,14 +64,27 @@ OWNING_EVENTS = {
 
 
 @dataclass(frozen=True)
+class Group:
+    """Owners folded together (linked by their events), and the streams their books are folded from: their own and
+    every stream no one owns alone (index series, streams with a gift of points)."""
+
+    coops: tuple[str, ...]
+    funds: tuple[str, ...]
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Portion:
     """One worker's part of the replay: the co-ops and funds it folds, the streams it need not read, and the
-    streams it does read (None: the whole log, in one position-ordered pass)."""
+    streams it does read (None: the whole log, in one position-ordered pass). `groups`: the same, group by group,
+    when the streams every group reads are few enough to read once per group (then a worker on a known date holds
+    one group's events at a time, not its whole portion's)."""
 
     coops: tuple[str, ...]
     funds: tuple[str, ...]
     skip: frozenset[str] = field(default_factory=frozenset)
     reads: Optional[frozenset[str]] = None
+    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,36 @@ def _scan(store: EventStore, bounds: Bounds, type_: str) -> Iterator[StoredEvent
     return store.read(type=type_, to_position=bounds.to_position, recorded_to=bounds.as_known_at)
 
 
+# The events a plan reads, in the order it reads them: who owns each stream, what links owners, what is shared.
+PLAN_TYPES = ("SocietyRegistered", *OWNING_EVENTS, "EventReversed", *SHARED_TYPES)
+_PLAN_ORDER = {type_: i for i, type_ in enumerate(PLAN_TYPES)}
+
+
 def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
-    """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` portions."""
+    """Split the co-ops and funds (weighted by the events of the streams they own) among at most `workers` portions.
+
+    The stream lengths (one pass over the (stream, version) index) are counted in a thread while the owning events
+    are read by type: both wait on the database, which releases the interpreter while it works."""
+    with ThreadPoolExecutor(max_workers=1) as counting:
+        lengths = counting.submit(_stream_lengths, store)
+        scanned = [(e.stream, type_, e.payload) for type_ in PLAN_TYPES for e in _scan(store, bounds, type_)]
+        return plan_of(scanned, lengths.result(), workers)
+
+
+def _stream_lengths(store: EventStore) -> dict[str, int]:
+    with store.recorder.reading() as conn:
+        return store.recorder.stream_lengths(conn)
+
+
+def plan_events(kept: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """(stream, type, payload) of PLAN_TYPES events in log order, put in the order `plan` reads them (by type), so
+    that a plan made from them is the one `plan` makes (an audit keeps them on its pass over the log)."""
+    return sorted(kept, key=lambda k: _PLAN_ORDER[k[1]])  # (stable: each type stays in log order)
+
+
+def plan_of(scanned: list[tuple[str, str, Any]], lengths: Mapping[str, int], workers: int) -> list[Portion]:
+    """The plan from the PLAN_TYPES events (stream, type, payload; by type, each in log order) and each stream's
+    number of events."""
     owners: dict[str, set[str]] = {}  # stream -> the owners its events name
     links: list[set[str]] = []  # owners that must be folded together
     linked_streams: list[tuple[str, str]] = []  # (owner, a stream whose owners must be folded with it)
@@ -134,25 +176,27 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
         if type_ in ("SavingsAccountOpened", "LoanGranted") and isinstance(payload.get("holder_id"), str):
             links.append({key, f"holder:{payload['holder_id']}"})  # a holder's points span their funds
 
-    for e in _scan(store, bounds, "SocietyRegistered"):
-        if e.payload.get("kind") in ("coop", "fund"):
-            own(e.stream, e.payload["kind"], e.payload.get("society_id"))
-    for type_ in OWNING_EVENTS:
-        for e in _scan(store, bounds, type_):
-            claim(e.stream, type_, e.payload)
-    for e in _scan(store, bounds, "EventReversed"):  # a replacement may name another owner
-        replacement = e.payload.get("replacement_type")
-        if replacement in OWNING_EVENTS and isinstance(e.payload.get("replacement_payload"), dict):
-            claim(e.stream, replacement, e.payload["replacement_payload"])
-    shared = {e.stream for type_ in SHARED_TYPES for e in _scan(store, bounds, type_)}
+    shared: set[str] = set()
+    for stream, type_, payload in scanned:
+        if not isinstance(payload, dict):
+            continue
+        if type_ == "SocietyRegistered":
+            if payload.get("kind") in ("coop", "fund"):
+                own(stream, payload["kind"], payload.get("society_id"))
+        elif type_ in OWNING_EVENTS:
+            claim(stream, type_, payload)
+        elif type_ == "EventReversed":  # a replacement may name another owner
+            replacement = payload.get("replacement_type")
+            if replacement in OWNING_EVENTS and isinstance(payload.get("replacement_payload"), dict):
+                claim(stream, replacement, payload["replacement_payload"])
+        if type_ in SHARED_TYPES:
+            shared.add(stream)
     shared |= {s for s in owners if s.split("-", 1)[0] not in OWNED_KINDS}
 
     links += [{key} | owners.get(stream, set()) for key, stream in linked_streams]
     groups = _Groups()
     for named in [*owners.values(), *links]:
         groups.join(named)
-    with store.recorder.reading() as conn:
-        lengths = store.recorder.stream_lengths(conn)
     weight: dict[str, int] = {}  # the events a group's own streams hold, by what they cost to fold
     for stream, named in owners.items():
         root = groups.find(min(named))
@@ -166,10 +210,18 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
     count = max(1, min(workers, len(members)))
     loads = [0] * count
     given: list[list[str]] = [[] for _ in range(count)]
+    roots: list[list[str]] = [[] for _ in range(count)]
     for root in sorted(members, key=lambda r: (-weight[r], r)):
         worker = min(range(count), key=lambda w: (loads[w], w))
         given[worker] += members[root]
         loads[worker] += weight[root]
+        roots[worker].append(root)
+    owned: dict[str, set[str]] = {}  # root -> the streams only its group's owners own
+    for stream, named in owners.items():
+        if stream not in shared:
+            owned.setdefault(groups.find(min(named)), set()).add(stream)
+    common = frozenset(lengths).difference(*owned.values())
+    common_events = sum(lengths.get(stream, 0) for stream in common)
 
     worker_of = {key: w for w, keys in enumerate(given) for key in keys}
     stream_worker: dict[str, int] = {}
@@ -180,10 +232,19 @@ def plan(store: EventStore, bounds: Bounds, workers: int) -> list[Portion]:
     portions = []
     for w in range(count):
         skip = frozenset(s for s, owner in stream_worker.items() if owner != w)
-        portions.append(Portion(tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("coop:"))),
-                                tuple(sorted(k.split(":", 1)[1] for k in given[w] if k.startswith("fund:"))),
-                                skip, frozenset(lengths).difference(skip) if count > 1 else None))
+        by_group: tuple[Group, ...] = ()
+        if common_events * len(roots[w]) <= sum(lengths.get(s, 0) for r in roots[w] for s in owned.get(r, ())) // 10:
+            by_group = tuple(Group(*_named(members[r]), frozenset(owned.get(r, ())) | common) for r in roots[w])
+        portions.append(Portion(*_named(given[w]), skip, frozenset(lengths).difference(skip) if count > 1 else None,
+                                by_group))
     return portions
+
+
+def _named(keys: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The co-ops and the funds among owner keys ("coop:<id>", "fund:<id>")."""
+    keys = list(keys)
+    return (tuple(sorted(k.split(":", 1)[1] for k in keys if k.startswith("coop:"))),
+            tuple(sorted(k.split(":", 1)[1] for k in keys if k.startswith("fund:"))))
 
 
 def folded_events(store: EventStore, bounds: Bounds, reads: Optional[frozenset[str]] = None,
@@ -225,6 +286,14 @@ def fold_portion(store: EventStore, bounds: Bounds, portion: Portion, as_of: Opt
     gc.disable()  # a million containers that live until the fold ends: the collector would only rescan them
     try:
         dates: dict[Any, date] = {}
+        if as_of is not None and portion.groups:  # one group's events held at a time
+            out: dict[str, Any] = {"coops": {}, "funds": {}}
+            for group in portion.groups:
+                grouped = cast(Iterator[StoredEvent], folded_events(store, bounds, group.reads, dates))
+                part = books(ReplaySource(grouped, bounds.as_known_at), as_of, coops=group.coops, funds=group.funds)
+                out["coops"].update(part["coops"])
+                out["funds"].update(part["funds"])
+            return as_of, out
         # A replay folds FoldedEvents, StoredEvents less the store's own fields: a fold reaching for one fails loudly.
         events = cast(Iterator[StoredEvent], folded_events(store, bounds, portion.reads, dates))
         view = ReplaySource(events, bounds.as_known_at)
@@ -258,11 +327,50 @@ class _Agreement:
 
 
 _agreement: Optional[_Agreement] = None  # a worker process's, set when it starts
+_counter: Any = None  # a worker process's share of the progress count (a shared integer), set when it starts
 
 
-def _join(agreement: _Agreement) -> None:
-    global _agreement
-    _agreement = agreement
+def _join(agreement: Optional[_Agreement], counter: Any) -> None:
+    global _agreement, _counter
+    _agreement, _counter = agreement, counter
+
+
+def tick(n: int) -> None:
+    """Count `n` more things done towards the progress the parent shows (nothing outside a worker process)."""
+    if _counter is not None:
+        with _counter.get_lock():
+            _counter.value += n
+
+
+def in_workers(work: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
+               on_progress: Optional[Callable[[int], None]] = None, agreement_of: Optional[int] = None) -> list[Any]:
+    """`work(*call)` for every call, each in a worker process of its own (forked where the system can), in order.
+
+    What the workers count with `tick` is handed to `on_progress` as it grows. With `agreement_of`, the workers
+    share an `_Agreement` of that many. If a worker fails, the others are released and its error is raised."""
+    context = _context()
+    if context.get_start_method() == "fork":
+        _return_freed_memory()
+    agreement = _Agreement(context, agreement_of) if agreement_of else None
+    counter = context.Value("q", 0)
+    told = 0
+    with ProcessPoolExecutor(max_workers=len(calls), mp_context=context, initializer=_join,
+                             initargs=(agreement, counter)) as pool:
+        futures = [pool.submit(work, *call) for call in calls]
+        while True:
+            done, waiting = wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION)
+            if on_progress is not None and counter.value != told:
+                on_progress(counter.value - told)
+                told = counter.value
+            if not waiting or any(f.exception() is not None for f in done):
+                break
+        if waiting and agreement is not None:
+            agreement.abort()  # a worker failed: the others must not wait for it
+        wait(futures)
+        failures = [e for e in map(Future.exception, futures) if e is not None]
+        if failures:  # the worker's own error, not the broken barrier it left the others at
+            raise next((e for e in failures if not isinstance(e, BrokenBarrierError)), failures[0])
+        return [f.result() for f in futures]
 
 
 def _fold_in_worker(url: str, bounds: Bounds, portion: Portion, as_of: Optional[date],
@@ -277,6 +385,7 @@ def _fold_in_worker(url: str, bounds: Bounds, portion: Portion, as_of: Optional[
         return fold_portion(EventStore(engine), bounds, portion, as_of, agree)
     finally:
         engine.dispose()
+        tick(1)
 
 
 def last_effective_date(store: EventStore, bounds: Bounds) -> Optional[date]:
@@ -319,31 +428,24 @@ class Replayed:
 
 
 def replay_books(store: EventStore, bounds: Bounds, as_of: Optional[date] = None,
-                 workers: Optional[int] = None) -> Replayed:
+                 workers: Optional[int] = None, portions: Optional[list[Portion]] = None,
+                 on_progress: Optional[Callable[[int], None]] = None) -> Replayed:
     """Every co-op's and fund's books on `as_of`, folded from the log within `bounds`.
 
     With no `as_of`, the books are on the latest effective date in `bounds` (an audit's default), which the
-    workers find as they read, rather than in a pass of their own over the log before they start.
+    workers find as they read, rather than in a pass of their own over the log before they start. `portions`: a
+    plan made already (an audit makes it on its pass over the log); `on_progress` is told of each portion folded.
     """
-    portions = plan(store, bounds, workers or default_workers())
+    portions = portions if portions is not None else plan(store, bounds, workers or default_workers())
     if len(portions) == 1:
         parts = [fold_portion(store, bounds, portions[0], as_of)]
+        if on_progress is not None:
+            on_progress(1)
     else:
         url = source_url(store.engine)
-        context = _context()
-        if context.get_start_method() == "fork":
-            _return_freed_memory()
-        agreement = _Agreement(context, len(portions))
-        with ProcessPoolExecutor(max_workers=len(portions), mp_context=context, initializer=_join,
-                                 initargs=(agreement,)) as pool:
-            futures = [pool.submit(_fold_in_worker, url, bounds, portion, as_of, worker)
-                       for worker, portion in enumerate(portions)]
-            if wait(futures, return_when=FIRST_EXCEPTION).not_done:
-                agreement.abort()  # a worker failed: the others must not wait for it
-            failures = [e for e in map(Future.exception, futures) if e is not None]
-            if failures:  # the worker's own error, not the broken barrier it left the others at
-                raise next((e for e in failures if not isinstance(e, BrokenBarrierError)), failures[0])
-            parts = [f.result() for f in futures]
+        parts = in_workers(_fold_in_worker, [(url, bounds, portion, as_of, worker)
+                                             for worker, portion in enumerate(portions)],
+                           on_progress, agreement_of=len(portions))
     merged: dict[str, Any] = {"coops": {}, "funds": {}}
     for _, part in parts:
         for kind in merged:
