@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -76,14 +76,16 @@ class Recorder:
                 self._held.conn = None
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        """A write transaction holding the writers' lock; commits on success, rolls back on error."""
+    def writing(self, bulk: bool = False) -> Iterator[Connection]:
+        """A write transaction holding the writers' lock; commits on success, rolls back on error. `bulk`: an
+        import's one long transaction, on a connection set up for it (`bulk_settings`) until it has committed."""
         held = getattr(self._held, "conn", None)
         if held is not None:
             yield held  # inside holding_lock: its transaction, committed when it ends
             return
         try:
-            with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            with self.engine.connect().execution_options(**{WRITE: True}) as conn, \
+                    (self.bulk_settings(conn) if bulk else nullcontext()), conn.begin():
                 self._lock(conn)
                 yield conn
         except IntegrityError:
@@ -111,6 +113,12 @@ class Recorder:
 
     def _lock(self, conn: Connection) -> None:
         pass
+
+    @contextmanager
+    def bulk_settings(self, conn: Connection) -> Iterator[None]:
+        """The connection set up for one long write (an import) before its transaction begins, and put back as it
+        was after it ends (the connection goes back to the pool). Nothing to set by default."""
+        yield
 
     def settle(self) -> None:
         """After a bulk write (an import), leave the database as readers read it fastest. Best effort: the write
