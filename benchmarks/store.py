@@ -1,27 +1,93 @@
 """Store benchmark: import, append and read, against raw-driver baselines in the same run.
 
-    python -m benchmarks.store --events 1000000 [--db URL]
+    python -m benchmarks.store --events 1000000 [--db URL] [--appends 1000] [--stream-length 1000]
 
 Prints one JSON object. `import_ratio` = import_per_s / raw_insert_per_s and
 `read_ratio` = read_per_s / raw_read_per_s, where the baselines insert the
 very same rows with the raw driver (sqlite3 executemany, or psycopg COPY)
 into an identical table, and read them back with a raw SELECT + json.loads.
+The import is `EventStore.import_lines` as `mutual import` calls it, with no
+collector or pragma setting of the benchmark's own.
+
+Appends: `--appends` single-event appends (one `EventStore.append` each, with
+its expected version) to a stream already `--stream-length` events long:
+`append_per_s` (wall) and `append_cpu_ms` (this process's CPU, user and
+system, a single append). With the `eventsourcing` library installed (the
+optional extra `peers`), its SQLite application does the same on the same
+machine in the same run, one event saved at a time to an aggregate of
+`--stream-length` events: `peer_append_per_s` and `peer_append_cpu_ms` (on
+PostgreSQL runs too: the peer is always on SQLite, as our SQLite figure is
+the one the issue compares). Without it, `peer` says why.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sqlite3
 import tempfile
+import time
+from datetime import date
 
 import click
 
 from benchmarks.common import fresh_store, timed
 from benchmarks.generate import store_lines
-from ledger.store import NewEvent
+from ledger.events.coop import IndexValuePublished
+from ledger.store import EventStore, NewEvent
 from ledger.store.recorder import SELECT_COLUMNS
+
+
+def _long_event(i: int) -> NewEvent:
+    """The i-th event of one long stream: an index value a month from January 1900."""
+    return NewEvent(IndexValuePublished(series="LONG", period=f"{1900 + i // 12}-{i % 12 + 1:02d}", value="100"),
+                    date(1900 + i // 12, 1, 1), f"long-{i}")
+
+
+def time_appends(store: EventStore, stream_length: int, appends: int) -> dict[str, float]:
+    """Single-event appends to `index-LONG`, grown first to `stream_length` events in one append."""
+    version = store.stream_version("index-LONG")
+    if version < stream_length:
+        store.append("index-LONG", [_long_event(i) for i in range(version, stream_length)],
+                     expected_version=version, metadata={"actor": "bench"})
+        version = stream_length
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(version, version + appends):
+        store.append("index-LONG", [_long_event(i)], expected_version=i, metadata={"actor": "bench"})
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"append_per_s": round(appends / wall), "append_cpu_ms": round(cpu / appends * 1000, 3),
+            "append_stream_length": version}
+
+
+def time_peer_appends(stream_length: int, appends: int) -> dict[str, object]:
+    """The same with the `eventsourcing` library's SQLite application, if it is installed."""
+    try:
+        from eventsourcing.application import Application
+        from eventsourcing.domain import Aggregate, event
+    except ImportError:
+        return {"peer": "eventsourcing not installed (pip install -e '.[peers]')"}
+    from importlib.metadata import version as installed
+
+    class Series(Aggregate):
+        @event("Published")
+        def publish(self, period: str, value: str) -> None:
+            pass
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                               "SQLITE_DBNAME": os.path.join(folder, "peer.db")})
+        series = Series()
+        for i in range(stream_length - 1):
+            series.publish(f"{1900 + i // 12}-{i % 12 + 1:02d}", "100")
+        app.save(series)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i in range(appends):
+            series.publish(f"{2000 + i // 12}-{i % 12 + 1:02d}", "100")
+            app.save(series)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        app.close()
+    return {"peer": f"eventsourcing {installed('eventsourcing')}, SQLite",
+            "peer_append_per_s": round(appends / wall), "peer_append_cpu_ms": round(cpu / appends * 1000, 3)}
 
 
 def _raw_sqlite(rows: list[tuple], ddl: list[str]) -> tuple[float, float]:
@@ -70,31 +136,21 @@ def _raw_postgres(store, rows: list[tuple]) -> tuple[float, float]:
 
 @click.command()
 @click.option("--events", "n", type=click.IntRange(min=1000), default=100_000, show_default=True)
-@click.option("--appends", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--appends", type=click.IntRange(min=10), default=1000, show_default=True)
+@click.option("--stream-length", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="How long the stream appended to is before the timed appends.")
 @click.option("--db", "url", default=None, help="A PostgreSQL URL to measure there instead of SQLite.")
-def main(n: int, appends: int, url: str | None) -> None:
+def main(n: int, appends: int, stream_length: int, url: str | None) -> None:
     lines = store_lines(n)
     with fresh_store(url) as (store, where):
-        gc.collect()
-        gc.disable()
         with timed() as imported:
             result = store.import_lines(lines)
-        gc.enable()
         assert result.written == n
         with timed() as read:
             count = sum(1 for _ in store.read())
         assert count == n
         rows = list(store.read_raw())
-        from datetime import date
-
-        from ledger.events.coop import IndexValuePublished
-
-        with timed() as appended:
-            for i in range(appends):
-                store.append("index-BENCH", [NewEvent(IndexValuePublished(series="BENCH", period=f"{1000 + i // 12 + 1}"
-                                                      if False else f"{2000 + i}", value="100"),
-                                                      date(2000, 1, 1), f"append-{i}")],
-                             expected_version=i, metadata={"actor": "bench"})
+        appended = time_appends(store, stream_length, appends)
         if store.engine.dialect.name == "sqlite":
             ddl = [r[0] for r in sqlite3.connect(where).execute(
                 "SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL")]
@@ -105,13 +161,14 @@ def main(n: int, appends: int, url: str | None) -> None:
             "engine": store.engine.dialect.name,
             "events": n,
             "import_per_s": round(n / imported["seconds"]),
-            "append_per_s": round(appends / appended["seconds"]),
+            **appended,
             "read_per_s": round(n / read["seconds"]),
             "raw_insert_per_s": round(raw_insert),
             "raw_read_per_s": round(raw_read),
         }
         figures["import_ratio"] = round(figures["import_per_s"] / figures["raw_insert_per_s"], 3)
         figures["read_ratio"] = round(figures["read_per_s"] / figures["raw_read_per_s"], 3)
+        figures.update(time_peer_appends(stream_length, appends))
         print(json.dumps(figures))
 
 
