@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 import orjson
 
@@ -91,7 +91,7 @@ def federation(events: int, *, coops: int = FEDERATION_COOPS, fund_share: float 
     dwelling's revaluations, the co-op's reserve transfers), and for `fund_share` of the events a JAK fund's savers
     (`fund_saver_envelopes`). The shapes are benchmarks/queries.py's, so a million events of it fold as its books do.
     `admitted`, if given, receives (member, admission date) for every member (what a point query asks about)."""
-    from benchmarks.queries import PER_MEMBER, START, YEARS, _env, _p
+    from benchmarks.queries import PER_MEMBER, START, YEARS, _env
 
     rng = random.Random(seed)
     fund_events = int(events * fund_share)
