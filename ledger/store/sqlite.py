@@ -64,6 +64,9 @@ class SQLiteRecorder(Recorder):
                 (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
                 driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
                 try:
+                    # First without blocking anyone: writers may append while the log is copied (after a big
+                    # import, most of the time it takes); then only what they added is left to copy and truncate.
+                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 finally:
                     driver.execute(f"PRAGMA busy_timeout = {int(waits)}")  # the pooled connection's lock timeout
