@@ -292,7 +292,7 @@ class _WrittenKeys:
 
     Asked only whether a key *may* have been written by this write; a yes is settled by reading the key's row
     (the database holds every row this write inserted). An exact set of ten million keys held about a gigabyte;
-    the filter holds 32 MiB whatever the import's length, and answers a wrong yes for about 1 key in 5,000 at ten
+    the filter holds 32 MiB whatever the import's length, and answers a wrong yes for about 1 key in 840 at ten
     million keys (three bits of 2^28 a key), which costs one look-up of that key."""
 
     EXACT_UP_TO = 1 << 16
