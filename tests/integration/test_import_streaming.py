@@ -159,3 +159,13 @@ def test_a_very_long_stream_of_keys_in_the_filter_answers_no_for_most_unseen_key
     keys.update(f"seen-{i}" for i in range(200_000))
     assert keys.exact is None and all(f"seen-{i}" in keys for i in range(0, 200_000, 7))
     assert sum(f"unseen-{i}" in keys for i in range(100_000)) < 10
+
+
+def test_the_scale_benchmark_s_federation_imports_whole_and_lists_its_members(store):
+    from benchmarks.generate import federation
+
+    admitted: list = []
+    lines = list(federation(6000, coops=3, admitted=admitted))
+    result = store.import_lines(lines)
+    assert result.written == len(lines) > 5000 and len(admitted) == 6
+    assert {e.payload["coop_id"] for e in store.read(type="MemberAdmitted")} == {"c000", "c001", "c002"}
