@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 import orjson
 
@@ -44,32 +44,147 @@ def store_lines(n: int, seed: int = 7) -> list[bytes]:
 
 def fund_savers(events: int, seed: int = 13, fund: str = "jak", start: date = date(1995, 1, 1)) -> list[bytes]:
     """About `events` envelopes of a JAK fund's savers: thirty years of monthly deposits, a withdrawal a year."""
+    return [orjson.dumps(e) for e in fund_saver_envelopes(events, seed, fund, start)]
+
+
+def fund_saver_envelopes(events: int, seed: int = 13, fund: str = "jak",
+                         start: date = date(1995, 1, 1)) -> Iterator[dict]:
+    """`fund_savers`' envelopes one at a time (the same envelopes, in the same order)."""
     rng = random.Random(seed)
     years = 30
     per_saver = 1 + years * 13
-    out = [{"stream": f"society-{fund}", "type": "SocietyRegistered", "effective_date": start.isoformat(),
-            "payload": {"society_id": fund, "kind": "fund", "name": "The savings and loan fund"},
-            "idempotency_key": f"reg-{fund}"},
-           {"stream": f"society-{fund}", "type": "FundPolicySet", "effective_date": start.isoformat(),
-            "payload": {"fund_id": fund, "setup_fee": "0.035", "annual_fee": "0.01", "share_deposit": "0.06",
-                        "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]},
-            "idempotency_key": f"policy-{fund}"}]
+    metadata = {"actor": "bench"}
+    yield {"stream": f"society-{fund}", "type": "SocietyRegistered", "effective_date": start.isoformat(),
+           "payload": {"society_id": fund, "kind": "fund", "name": "The savings and loan fund"},
+           "idempotency_key": f"reg-{fund}", "metadata": dict(metadata)}
+    yield {"stream": f"society-{fund}", "type": "FundPolicySet", "effective_date": start.isoformat(),
+           "payload": {"fund_id": fund, "setup_fee": "0.035", "annual_fee": "0.01", "share_deposit": "0.06",
+                       "account_kinds": [{"kind": "jak", "factor": "1", "notice_days": 0}]},
+           "idempotency_key": f"policy-{fund}", "metadata": dict(metadata)}
     for s in range(max(1, events // per_saver)):
         account, opened = f"{fund}-s{s:05d}", start + timedelta(days=rng.randrange(0, 365))
         stream = f"account-{account}"
-        out.append({"stream": stream, "type": "SavingsAccountOpened", "effective_date": opened.isoformat(),
-                    "payload": {"account_id": account, "fund_id": fund, "holder_id": f"saver{s:05d}",
-                                "holder_kind": "member", "kind": "jak"}, "idempotency_key": f"open-{account}"})
+        yield {"stream": stream, "type": "SavingsAccountOpened", "effective_date": opened.isoformat(),
+               "payload": {"account_id": account, "fund_id": fund, "holder_id": f"saver{s:05d}",
+                           "holder_kind": "member", "kind": "jak"}, "idempotency_key": f"open-{account}",
+               "metadata": dict(metadata)}
         monthly = rng.randrange(20, 200)
         for month in range(years * 12):
             on = date(opened.year + month // 12, 1 + month % 12, min(opened.day, 28))
-            out.append({"stream": stream, "type": "SavingsDeposited", "effective_date": on.isoformat(),
-                        "payload": {"account_id": account, "amount": f"{monthly}.00"},
-                        "idempotency_key": f"dep-{account}-{month}"})
+            yield {"stream": stream, "type": "SavingsDeposited", "effective_date": on.isoformat(),
+                   "payload": {"account_id": account, "amount": f"{monthly}.00"},
+                   "idempotency_key": f"dep-{account}-{month}", "metadata": dict(metadata)}
             if month % 12 == 11:
-                out.append({"stream": stream, "type": "SavingsWithdrawn", "effective_date": on.isoformat(),
-                            "payload": {"account_id": account, "amount": f"{monthly * 6}.00"},
-                            "idempotency_key": f"wd-{account}-{month}"})
-    for envelope in out:
-        envelope["metadata"] = {"actor": "bench"}
-    return [orjson.dumps(e) for e in out]
+                yield {"stream": stream, "type": "SavingsWithdrawn", "effective_date": on.isoformat(),
+                       "payload": {"account_id": account, "amount": f"{monthly * 6}.00"},
+                       "idempotency_key": f"wd-{account}-{month}", "metadata": dict(metadata)}
+
+
+FEDERATION_COOPS = 100
+
+
+def federation(events: int, *, coops: int = FEDERATION_COOPS, fund_share: float = 0.1, seed: int = 11,
+               admitted: list[tuple[str, date]] | None = None) -> Iterator[bytes]:
+    """About `events` JSON lines of a secondary co-op's federation over thirty years, one at a time (bounded memory:
+    one member's events are held at once): `coops` primary co-ops sharing their members evenly, each member with
+    benchmarks/queries.py's stream (admission, thirty years of dues, payments, indexation, mortgage years, the
+    dwelling's revaluations, the co-op's reserve transfers), and for `fund_share` of the events a JAK fund's savers
+    (`fund_saver_envelopes`). The shapes are benchmarks/queries.py's, so a million events of it fold as its books do.
+    `admitted`, if given, receives (member, admission date) for every member (what a point query asks about)."""
+    from benchmarks.queries import PER_MEMBER, START, YEARS, _env
+
+    rng = random.Random(seed)
+    fund_events = int(events * fund_share)
+    members = max(1, (events - fund_events) // PER_MEMBER)
+    coops = max(1, min(coops, members))
+    out: list[bytes] = []
+    for year in range(START.year - 1, START.year + YEARS + 3):
+        value = 100 * 1.03 ** (year - START.year + 1)
+        _env("index-RPI", "IndexValuePublished", date(year, 1, 1),
+             {"series": "RPI", "period": str(year), "value": f"{value:.6f}"}, f"idx-{year}", out)
+    for c in range(coops):
+        coop = f"c{c:03d}"
+        _env(f"society-{coop}", "SocietyRegistered", START - timedelta(days=365),
+             {"society_id": coop, "kind": "coop", "name": f"Co-op {c}", "clt_id": None}, f"reg-{coop}", out)
+        _env(f"society-{coop}", "ResaleFormulaSet", START - timedelta(days=365),
+             {"coop_id": coop, "deduction": "0.1", "appreciation_cap": None, "minimum_tenure_years": 3,
+              "valuation_basis": "valuation", "index_series": None}, f"resale-{coop}", out)
+        _env(f"society-{coop}", "PaymentIndexationPolicySet", START - timedelta(days=365),
+             {"coop_id": coop, "series": "RPI", "margin": "0.005", "floor_at_zero": True}, f"pix-{coop}", out)
+    yield from out
+    for m in range(members):
+        out.clear()
+        coop = f"c{m % coops:03d}"  # (members dealt out to the co-ops in turn: every co-op as big as the next)
+        member, dwelling = f"m{m:05d}", f"d{m:05d}"
+        on = START + timedelta(days=rng.randrange(0, 365))
+        if admitted is not None:
+            admitted.append((member, on))
+        _member_years(rng, coop, member, dwelling, on, out)
+        yield from out
+    if fund_events:
+        dumps = orjson.dumps
+        for envelope in fund_saver_envelopes(fund_events):
+            yield dumps(envelope)
+
+
+def _member_years(rng: random.Random, coop: str, member: str, dwelling: str, on: date, out: list[bytes]) -> None:
+    """One member's thirty years, as benchmarks/queries.py `generate` writes them."""
+    from benchmarks.queries import START, YEARS, _env, _p
+    from ledger.calendar import add_months
+
+    value = rng.randrange(120_000, 260_000) * 100
+    clt = rng.randrange(150, 260)
+    deposit = value * 4 // 100
+    debt = value * (1000 - clt) // 1000 - deposit
+    _env(f"dwelling-{dwelling}", "DwellingRegistered", START - timedelta(days=30),
+         {"dwelling_id": dwelling, "coop_id": coop, "value": _p(value), "units": "1000", "clt_units": str(clt)},
+         f"dw-{dwelling}", out)
+    _env(f"dwelling-{dwelling}", "ChargesBudgetSet", START - timedelta(days=30),
+         {"dwelling_id": dwelling, "management": "150.00", "maintenance": "60.00", "insurance": "60.00",
+          "services": "110.00", "sinking_fund": "95.00"}, f"ch-{dwelling}", out)
+    salary = rng.randrange(16_000, 30_000)
+    annual = salary * 32  # pence: 32% of net salary in pounds
+    _env(f"member-{member}", "MemberAdmitted", on,
+         {"member_id": member, "coop_id": coop, "dwelling_id": dwelling, "net_salary": f"{salary}.00",
+          "payment_rate": "0.32", "deposit": _p(deposit), "debt_share": _p(debt), "mortgage_id": None},
+         f"adm-{member}", out)
+    _env(f"member-{member}", "ShareCapitalBought", on,
+         {"member_id": member, "society_id": coop, "amount": "1"}, f"sh-{member}", out)
+    mortgage_payment = debt * 5 // 100
+    for year in range(1, YEARS + 1):
+        year_start = on.replace(year=on.year + year - 1)
+        if year > 1:
+            annual = annual * 1035 // 1000
+            _env(f"member-{member}", "PaymentIndexed", year_start,
+                 {"member_id": member, "period": str(year_start.year), "index_change": "0.03",
+                  "annual_payment": _p(annual)}, f"pi-{member}-{year}", out)
+            value = value * 1035 // 1000
+            _env(f"dwelling-{dwelling}", "DwellingRevalued", year_start,
+                 {"dwelling_id": dwelling, "value": _p(value), "basis": "valuation", "index_series": None},
+                 f"rv-{dwelling}-{year}", out)
+        for month in range(12):
+            due_on = add_months(year_start, month)
+            part = annual * (month + 1) // 12 - annual * month // 12
+            period = f"{due_on.year}-{due_on.month:02d}"
+            _env(f"member-{member}", "PaymentDue", due_on,
+                 {"member_id": member, "period": period, "amount": _p(part), "charges": "39.58"},
+                 f"due-{member}-{year}-{month}", out)
+            paid = part if rng.random() > 0.03 else part // 2
+            _env(f"member-{member}", "PaymentReceived", due_on + timedelta(days=rng.randrange(0, 5)),
+                 {"member_id": member, "amount": _p(max(paid, 1)), "period": period,
+                  "bank_reference": f"BACS-{member}-{year}-{month}"}, f"rcv-{member}-{year}-{month}", out)
+        year_end = on.replace(year=on.year + year) - timedelta(days=1)
+        interest = debt * 2 // 100
+        pay = min(mortgage_payment, debt + interest)
+        indexation = (debt + interest - pay) * 3 // 100
+        closing = debt + interest - pay + indexation
+        _env(f"member-{member}", "MortgageYearPosted", year_end,
+             {"year": year, "opening_debt": _p(debt), "interest": _p(interest), "payment": _p(pay),
+              "indexation": _p(indexation), "closing_debt": _p(closing), "index_rate": "0.03", "equity_stake": "0"},
+             f"my-{member}-{year}", out)
+        reserve = _p(max(annual - pay - 47500, 0)) if annual > pay + 47500 else "-" + _p(pay + 47500 - annual)
+        _env(f"society-{coop}", "ReserveTransferred", year_end,
+             {"coop_id": coop, "amount": reserve, "purpose": f"member {member} year {year}"},
+             f"rt-{member}-{year}", out)
+        debt = closing
+        mortgage_payment = mortgage_payment * 103 // 100

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -42,18 +45,22 @@ def init(obj: Context) -> None:
 @click.pass_obj
 def import_(obj: Context, source: str, actor: str | None, as_json: bool) -> None:
     """Import JSON-lines event envelopes from SOURCE (a file, or - for stdin). All or nothing."""
-    lines = _read_source(source).splitlines()
-    store = obj.store
-    interactive = sys.stderr.isatty() and not as_json
-    if interactive:
-        from rich.progress import Progress
+    handle = _open_source(source)
+    with nullcontext(handle) if source == "-" else handle:
+        store = obj.store
+        lines = _lines(handle)
+        interactive = sys.stderr.isatty() and not as_json
+        if interactive:
+            from rich.progress import Progress
 
-        with Progress(transient=True) as progress:
-            task = progress.add_task("importing", total=len(lines))
-            result = store.import_lines(lines, default_actor=_actor(actor),
-                                        on_progress=lambda n: progress.advance(task, n))
-    else:
-        result = store.import_lines(lines, default_actor=_actor(actor))
+            size = _size(handle)  # the bar moves by the bytes read (the lines are not counted ahead: never all held)
+            with Progress(transient=True) as progress:
+                task = progress.add_task("importing", total=size)
+                result = store.import_lines(lines, default_actor=_actor(actor), on_progress=(
+                    (lambda _n: progress.update(task, completed=handle.tell())) if size else
+                    (lambda n: progress.advance(task, n))))
+        else:
+            result = store.import_lines(lines, default_actor=_actor(actor))
     summary = {"read": result.read, "written": result.written, "already_recorded": result.already_recorded,
                "head_position": result.head.position, "head_hash": result.head.hash}
     if as_json:
@@ -63,15 +70,52 @@ def import_(obj: Context, source: str, actor: str | None, as_json: bool) -> None
                    f"{result.already_recorded} already recorded; head {result.head.position} {result.head.hash}")
 
 
-def _read_source(source: str) -> bytes:
+READ_SIZE = 1 << 20  # bytes read at a time: the lines of one read are all that is held of the file
+
+
+def _open_source(source: str) -> BinaryIO:
     if source == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer
     try:
-        with open(source, "rb") as handle:
-            return handle.read()
+        return open(source, "rb")
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, a NUL in the name
         raise click.BadParameter(f"cannot read {source!r}: {getattr(exc, 'strerror', None) or exc}",
                                  param_hint="FILE") from None
+
+
+def _size(handle: BinaryIO) -> int | None:
+    """The file's size if it is a regular file (not a pipe): what the progress bar counts to."""
+    try:
+        if handle.seekable():
+            size = os.fstat(handle.fileno()).st_size
+            return size or None
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _lines(handle: BinaryIO, size: int = READ_SIZE) -> Iterator[bytes]:
+    """The file's lines, read `size` bytes at a time: the same lines `handle.read().splitlines()` gives (split at
+    \\n, \\r\\n and \\r, so line numbers in errors are the same), without holding the whole file."""
+    rest = b""
+    while True:
+        try:
+            data = handle.read(size)
+        except OSError as exc:  # a read error half-way (the import is then refused: nothing is written)
+            raise click.BadParameter(f"cannot read the file: {exc.strerror or exc}", param_hint="FILE") from None
+        if not data:
+            break
+        data = rest + data if rest else data
+        # The last line ending that is surely complete: a \\n, or a \\r that is not the last byte read (a \\r
+        # last might be the first half of a \\r\\n split between two reads).
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1:]
+        yield from data[:cut + 1].splitlines()
+    if rest:
+        yield from rest.splitlines()
 
 
 @click.command()

@@ -9,11 +9,11 @@ from typing import Any
 
 import psycopg
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
-from ledger.store.recorder import SELECT_COLUMNS, DriverCursor, Recorder, Row
+from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, DriverCursor, Recorder, Row
 
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
@@ -32,7 +32,7 @@ class PostgresRecorder(Recorder):
 
     def _lock(self, conn: Connection) -> None:
         """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
-        if conn.exec_driver_sql("SELECT lock_id FROM writer_lock FOR UPDATE").first() is None:
+        if not self.fetch(conn, "SELECT lock_id FROM writer_lock FOR UPDATE"):
             raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
                                    "database owner; nothing was written")
 
@@ -52,18 +52,18 @@ class PostgresRecorder(Recorder):
         return value.astimezone(UTC)
 
     def insert(self, conn: Connection, rows: list[Row]) -> None:
-        if len(rows) < 50:
-            return super().insert(conn, rows)
         cursor = self._driver(conn).cursor()
         try:
+            if len(rows) < 50:  # (an append's few rows: one INSERT, sent through the driver's own cursor)
+                marks = ", ".join(["%s"] * len(COLUMNS))
+                cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
+                return
             with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         except Exception as exc:
-            if isinstance(exc, psycopg.errors.IntegrityError):
-                raise IntegrityError("COPY events", None, exc) from exc
-            if isinstance(exc, psycopg.OperationalError):
-                raise OperationalError("COPY events", None, exc) from exc
+            if isinstance(exc, psycopg.Error):  # as SQLAlchemy raises it: IntegrityError, OperationalError, ...
+                raise DBAPIError.instance("INSERT INTO events", None, exc, psycopg.Error) from exc
             raise
         finally:
             cursor.close()
