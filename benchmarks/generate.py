@@ -91,7 +91,7 @@ def federation(events: int, *, coops: int = FEDERATION_COOPS, fund_share: float 
     dwelling's revaluations, the co-op's reserve transfers), and for `fund_share` of the events a JAK fund's savers
     (`fund_saver_envelopes`). The shapes are benchmarks/queries.py's, so a million events of it fold as its books do.
     `admitted`, if given, receives (member, admission date) for every member (what a point query asks about)."""
-    from benchmarks.queries import PER_MEMBER, START, YEARS, _env
+    from benchmarks.queries import PER_MEMBER, START, YEARS, _env, member_years
 
     rng = random.Random(seed)
     fund_events = int(events * fund_share)
@@ -119,72 +119,9 @@ def federation(events: int, *, coops: int = FEDERATION_COOPS, fund_share: float 
         on = START + timedelta(days=rng.randrange(0, 365))
         if admitted is not None:
             admitted.append((member, on))
-        _member_years(rng, coop, member, dwelling, on, out)
+        member_years(rng, coop, member, dwelling, on, out)
         yield from out
     if fund_events:
         dumps = orjson.dumps
         for envelope in fund_saver_envelopes(fund_events):
             yield dumps(envelope)
-
-
-def _member_years(rng: random.Random, coop: str, member: str, dwelling: str, on: date, out: list[bytes]) -> None:
-    """One member's thirty years, as benchmarks/queries.py `generate` writes them."""
-    from benchmarks.queries import START, YEARS, _env, _p
-    from ledger.calendar import add_months
-
-    value = rng.randrange(120_000, 260_000) * 100
-    clt = rng.randrange(150, 260)
-    deposit = value * 4 // 100
-    debt = value * (1000 - clt) // 1000 - deposit
-    _env(f"dwelling-{dwelling}", "DwellingRegistered", START - timedelta(days=30),
-         {"dwelling_id": dwelling, "coop_id": coop, "value": _p(value), "units": "1000", "clt_units": str(clt)},
-         f"dw-{dwelling}", out)
-    _env(f"dwelling-{dwelling}", "ChargesBudgetSet", START - timedelta(days=30),
-         {"dwelling_id": dwelling, "management": "150.00", "maintenance": "60.00", "insurance": "60.00",
-          "services": "110.00", "sinking_fund": "95.00"}, f"ch-{dwelling}", out)
-    salary = rng.randrange(16_000, 30_000)
-    annual = salary * 32  # pence: 32% of net salary in pounds
-    _env(f"member-{member}", "MemberAdmitted", on,
-         {"member_id": member, "coop_id": coop, "dwelling_id": dwelling, "net_salary": f"{salary}.00",
-          "payment_rate": "0.32", "deposit": _p(deposit), "debt_share": _p(debt), "mortgage_id": None},
-         f"adm-{member}", out)
-    _env(f"member-{member}", "ShareCapitalBought", on,
-         {"member_id": member, "society_id": coop, "amount": "1"}, f"sh-{member}", out)
-    mortgage_payment = debt * 5 // 100
-    for year in range(1, YEARS + 1):
-        year_start = on.replace(year=on.year + year - 1)
-        if year > 1:
-            annual = annual * 1035 // 1000
-            _env(f"member-{member}", "PaymentIndexed", year_start,
-                 {"member_id": member, "period": str(year_start.year), "index_change": "0.03",
-                  "annual_payment": _p(annual)}, f"pi-{member}-{year}", out)
-            value = value * 1035 // 1000
-            _env(f"dwelling-{dwelling}", "DwellingRevalued", year_start,
-                 {"dwelling_id": dwelling, "value": _p(value), "basis": "valuation", "index_series": None},
-                 f"rv-{dwelling}-{year}", out)
-        for month in range(12):
-            due_on = add_months(year_start, month)
-            part = annual * (month + 1) // 12 - annual * month // 12
-            period = f"{due_on.year}-{due_on.month:02d}"
-            _env(f"member-{member}", "PaymentDue", due_on,
-                 {"member_id": member, "period": period, "amount": _p(part), "charges": "39.58"},
-                 f"due-{member}-{year}-{month}", out)
-            paid = part if rng.random() > 0.03 else part // 2
-            _env(f"member-{member}", "PaymentReceived", due_on + timedelta(days=rng.randrange(0, 5)),
-                 {"member_id": member, "amount": _p(max(paid, 1)), "period": period,
-                  "bank_reference": f"BACS-{member}-{year}-{month}"}, f"rcv-{member}-{year}-{month}", out)
-        year_end = on.replace(year=on.year + year) - timedelta(days=1)
-        interest = debt * 2 // 100
-        pay = min(mortgage_payment, debt + interest)
-        indexation = (debt + interest - pay) * 3 // 100
-        closing = debt + interest - pay + indexation
-        _env(f"member-{member}", "MortgageYearPosted", year_end,
-             {"year": year, "opening_debt": _p(debt), "interest": _p(interest), "payment": _p(pay),
-              "indexation": _p(indexation), "closing_debt": _p(closing), "index_rate": "0.03", "equity_stake": "0"},
-             f"my-{member}-{year}", out)
-        reserve = _p(max(annual - pay - 47500, 0)) if annual > pay + 47500 else "-" + _p(pay + 47500 - annual)
-        _env(f"society-{coop}", "ReserveTransferred", year_end,
-             {"coop_id": coop, "amount": reserve, "purpose": f"member {member} year {year}"},
-             f"rt-{member}-{year}", out)
-        debt = closing
-        mortgage_payment = mortgage_payment * 103 // 100
