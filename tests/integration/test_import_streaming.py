@@ -169,3 +169,17 @@ def test_the_scale_benchmark_s_federation_imports_whole_and_lists_its_members(st
     result = store.import_lines(lines)
     assert result.written == len(lines) > 5000 and len(admitted) == 6
     assert {e.payload["coop_id"] for e in store.read(type="MemberAdmitted")} == {"c000", "c001", "c002"}
+
+
+def test_an_import_leaves_postgresqls_planner_knowing_the_log(backend, tmp_path):
+    """COPY leaves the statistics as they were; the import's settle analyses the table, so the next query is
+    planned for the log as it now is (docs/store.md, "Import")."""
+    if backend.store().engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's planner keeps no statistics the import would leave behind")
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(_line(str(y)) for y in range(1700, 2000)) + b"\n")
+    assert _import(backend, path).exit_code == 0
+    with backend.store().engine.connect() as conn:
+        analysed = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'events'::regclass").scalar()
+    assert analysed == 300
