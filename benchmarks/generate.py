@@ -91,26 +91,14 @@ def federation(events: int, *, coops: int = FEDERATION_COOPS, fund_share: float 
     dwelling's revaluations, the co-op's reserve transfers), and for `fund_share` of the events a JAK fund's savers
     (`fund_saver_envelopes`). The shapes are benchmarks/queries.py's, so a million events of it fold as its books do.
     `admitted`, if given, receives (member, admission date) for every member (what a point query asks about)."""
-    from benchmarks.queries import PER_MEMBER, START, YEARS, _env, member_years
+    from benchmarks.queries import PER_MEMBER, START, member_years, opening
 
     rng = random.Random(seed)
     fund_events = int(events * fund_share)
     members = max(1, (events - fund_events) // PER_MEMBER)
     coops = max(1, min(coops, members))
     out: list[bytes] = []
-    for year in range(START.year - 1, START.year + YEARS + 3):
-        value = 100 * 1.03 ** (year - START.year + 1)
-        _env("index-RPI", "IndexValuePublished", date(year, 1, 1),
-             {"series": "RPI", "period": str(year), "value": f"{value:.6f}"}, f"idx-{year}", out)
-    for c in range(coops):
-        coop = f"c{c:03d}"
-        _env(f"society-{coop}", "SocietyRegistered", START - timedelta(days=365),
-             {"society_id": coop, "kind": "coop", "name": f"Co-op {c}", "clt_id": None}, f"reg-{coop}", out)
-        _env(f"society-{coop}", "ResaleFormulaSet", START - timedelta(days=365),
-             {"coop_id": coop, "deduction": "0.1", "appreciation_cap": None, "minimum_tenure_years": 3,
-              "valuation_basis": "valuation", "index_series": None}, f"resale-{coop}", out)
-        _env(f"society-{coop}", "PaymentIndexationPolicySet", START - timedelta(days=365),
-             {"coop_id": coop, "series": "RPI", "margin": "0.005", "floor_at_zero": True}, f"pix-{coop}", out)
+    opening(coops, out)
     yield from out
     for m in range(members):
         out.clear()

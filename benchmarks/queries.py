@@ -45,6 +45,24 @@ def _env(stream, type_, on, payload, key, out):
                              "metadata": {"actor": "bench"}, "idempotency_key": key}))
 
 
+def opening(coops: int, out: list[bytes]) -> None:
+    """What the books hold before any member: the RPI index's years, and each co-op registered with its resale
+    formula and payment indexation policy (`generate` here and benchmarks/generate.py `federation`)."""
+    for year in range(START.year - 1, START.year + YEARS + 3):
+        value = 100 * 1.03 ** (year - START.year + 1)
+        _env("index-RPI", "IndexValuePublished", date(year, 1, 1),
+             {"series": "RPI", "period": str(year), "value": f"{value:.6f}"}, f"idx-{year}", out)
+    for c in range(coops):
+        coop = f"c{c:03d}"
+        _env(f"society-{coop}", "SocietyRegistered", START - timedelta(days=365),
+             {"society_id": coop, "kind": "coop", "name": f"Co-op {c}", "clt_id": None}, f"reg-{coop}", out)
+        _env(f"society-{coop}", "ResaleFormulaSet", START - timedelta(days=365),
+             {"coop_id": coop, "deduction": "0.1", "appreciation_cap": None, "minimum_tenure_years": 3,
+              "valuation_basis": "valuation", "index_series": None}, f"resale-{coop}", out)
+        _env(f"society-{coop}", "PaymentIndexationPolicySet", START - timedelta(days=365),
+             {"coop_id": coop, "series": "RPI", "margin": "0.005", "floor_at_zero": True}, f"pix-{coop}", out)
+
+
 def member_years(rng: random.Random, coop: str, member: str, dwelling: str, on: date, out: list[bytes]) -> None:
     """One member's thirty years (admission, dues, payments, indexation, mortgage years, the dwelling's revaluations,
     the co-op's reserve transfers) appended to `out`: `generate` here and benchmarks/generate.py `federation`."""
@@ -113,19 +131,7 @@ def generate(events: int, seed: int = 11) -> tuple[list[bytes], list[tuple[str, 
     coops = max(1, (members + MEMBERS_PER_COOP - 1) // MEMBERS_PER_COOP)
     out: list[bytes] = []
     admitted: list[tuple[str, date]] = []
-    for year in range(START.year - 1, START.year + YEARS + 3):
-        value = 100 * 1.03 ** (year - START.year + 1)
-        _env("index-RPI", "IndexValuePublished", date(year, 1, 1),
-             {"series": "RPI", "period": str(year), "value": f"{value:.6f}"}, f"idx-{year}", out)
-    for c in range(coops):
-        coop = f"c{c:03d}"
-        _env(f"society-{coop}", "SocietyRegistered", START - timedelta(days=365),
-             {"society_id": coop, "kind": "coop", "name": f"Co-op {c}", "clt_id": None}, f"reg-{coop}", out)
-        _env(f"society-{coop}", "ResaleFormulaSet", START - timedelta(days=365),
-             {"coop_id": coop, "deduction": "0.1", "appreciation_cap": None, "minimum_tenure_years": 3,
-              "valuation_basis": "valuation", "index_series": None}, f"resale-{coop}", out)
-        _env(f"society-{coop}", "PaymentIndexationPolicySet", START - timedelta(days=365),
-             {"coop_id": coop, "series": "RPI", "margin": "0.005", "floor_at_zero": True}, f"pix-{coop}", out)
+    opening(coops, out)
     for m in range(members):
         coop = f"c{m // MEMBERS_PER_COOP:03d}"
         member, dwelling = f"m{m:05d}", f"d{m:05d}"
