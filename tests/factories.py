@@ -28,12 +28,14 @@ def envelope(stream: str, type_: str, payload: dict, effective_date: str = "2024
 
 
 def tamper(backend, statement: str) -> None:
-    """Alter the log behind the store's back, as an attacker with the owner's rights would (triggers bypassed)."""
+    """Alter or delete rows of the log behind the store's back, as an attacker with the owner's rights would
+    (the triggers that refuse updates and deletes bypassed)."""
     from sqlalchemy import text
 
     with backend.engine.begin() as conn:
         if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS events_refuse_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS events_refuse_delete"))
             conn.execute(text(statement))
         else:
             conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))

@@ -145,13 +145,4 @@ def _type_with_a_default() -> tuple[str, dict]:
 
 def _delete(backend, position: int) -> None:
     """Delete one row behind the store's back, as the database's owner could (triggers bypassed)."""
-    from sqlalchemy import text
-
-    with backend.engine.begin() as conn:
-        if backend.name == "sqlite":
-            conn.execute(text("DROP TRIGGER events_refuse_delete"))
-            conn.execute(text(f"DELETE FROM events WHERE position = {position}"))
-        else:
-            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete"))
-            conn.execute(text(f"DELETE FROM events WHERE position = {position}"))
-            conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete"))
+    tamper(backend, f"DELETE FROM events WHERE position = {position}")

@@ -18,15 +18,14 @@ from cli.main import cli
 from ledger.errors import IdempotencyConflict, ValidationFailed
 from ledger.store import eventstore
 from ledger.store.verify import verify
-from tests.factories import ACTOR, index_value
+from tests.factories import ACTOR, envelope, index_value
 
 
 def _line(period: str, value: str = "100", key: str | None = None) -> bytes:
-    envelope = {"stream": "index-RPI", "type": "IndexValuePublished", "effective_date": "2000-01-01",
-                "payload": {"series": "RPI", "period": period, "value": value}, "metadata": {"actor": "clerk"}}
-    if key is not None:
-        envelope["idempotency_key"] = key
-    return orjson.dumps(envelope)
+    extra = {} if key is None else {"idempotency_key": key}
+    payload = {"series": "RPI", "period": period, "value": value}
+    return orjson.dumps(envelope("index-RPI", "IndexValuePublished", payload, "2000-01-01", metadata={"actor": "clerk"},
+                                 **extra))
 
 
 @pytest.fixture
