@@ -105,7 +105,6 @@
     }
     var left = figure.querySelector(".chart-panels");  // a saved page's copy, restored without its drawing
     if (left) left.remove();
-    delete figure.dataset.drawn;
   }
 
   function draw(figure) {
@@ -113,7 +112,6 @@
     undraw(figure);
     var source = figure.querySelector("script[type='application/json']");
     if (!source) return;
-    figure.dataset.drawn = "yes";
     var panels = JSON.parse(source.textContent);
     var row = document.createElement("div");
     row.className = "chart-panels";
