@@ -23,6 +23,8 @@ from sqlalchemy import (
     text,
 )
 
+from ledger.store.recorder import CORRECTIONS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -54,9 +56,7 @@ events = Table(
     CheckConstraint("version >= 1", name="version_positive"),
     Index("ix_events_type_position", "type", "position"),
     # migration 0013: the corrections, from their own partial index (recorder.CORRECTIONS is its predicate)
-    Index("ix_events_corrections", "position",
-          sqlite_where=text("""(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-period"%')"""),
-          postgresql_where=text("""(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-period"%')""")),
+    Index("ix_events_corrections", "position", sqlite_where=text(CORRECTIONS), postgresql_where=text(CORRECTIONS)),
 )
 
 # The books as folded at a position of the log, kept so that a later audit can show they still follow from it.
