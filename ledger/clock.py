@@ -18,6 +18,8 @@ def utc_now() -> datetime:
 
 def format_recorded_at(value: datetime) -> str:
     """The canonical text of a recorded time: 2026-11-22T14:59:46.123456Z."""
+    if value.tzinfo is UTC:  # (the store's own times: no conversion to make)
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
     if value.tzinfo is None:
         raise ValueError("recorded_at must be timezone-aware")
     value = value.astimezone(UTC).replace(tzinfo=None)

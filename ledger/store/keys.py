@@ -26,6 +26,8 @@ LEGACY_KEY_PREFIX = "content:"
 
 def date_text(value: object) -> str:
     """An effective date as canonical text; refuses anything but a real ISO date."""
+    if type(value) is date and 1900 <= value.year <= 2199:
+        return value.isoformat()  # (a date is a real one: only its range is DATE_PATTERN's to check)
     if isinstance(value, date) and not isinstance(value, datetime):
         value = value.isoformat()
     if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):

@@ -27,12 +27,12 @@ class PostgresRecorder(Recorder):
     include_clause = "stream = ANY(%s)"
     versions_query = "SELECT s, (SELECT MAX(version) FROM events WHERE stream = s) FROM unnest(%s::text[]) AS s"
 
-    def stream_list(self, streams: list[str]) -> Any:
+    def text_list(self, streams: list[str]) -> Any:
         return streams
 
-    def _lock(self, conn: Connection) -> None:
+    def _lock(self, driver: Any) -> None:
         """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
-        if not self.fetch(conn, "SELECT lock_id FROM writer_lock FOR UPDATE"):
+        if not self.fetch(driver, "SELECT lock_id FROM writer_lock FOR UPDATE"):
             raise StoreUnavailable("the writers' lock row (table writer_lock) is missing: run `mutual init` as the "
                                    "database owner; nothing was written")
 
@@ -45,7 +45,7 @@ class PostgresRecorder(Recorder):
         the server's warning, and autovacuum analyses it in time."""
         try:
             with self.engine.connect() as conn:
-                driver = self._driver(conn)
+                driver = self.driver(conn)
                 driver.execute("ANALYZE events")
                 driver.commit()  # (statistics are transactional: the pool's reset would roll them back)
         except (psycopg.Error, DBAPIError, StoreUnavailable):
@@ -53,7 +53,7 @@ class PostgresRecorder(Recorder):
 
     def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
         """A server-side cursor: the log streams in batches, never all in memory."""
-        cursor: psycopg.ServerCursor[Any] = self._driver(conn).cursor(name=f"ledger_read_{next(_cursor_names)}")
+        cursor: psycopg.ServerCursor[Any] = self.driver(conn).cursor(name=f"ledger_read_{next(_cursor_names)}")
         cursor.itersize = batch
         return cursor
 
@@ -66,8 +66,8 @@ class PostgresRecorder(Recorder):
     def _recorded(self, value: datetime) -> datetime:
         return value.astimezone(UTC)
 
-    def insert(self, conn: Connection, rows: list[Row]) -> None:
-        cursor = self._driver(conn).cursor()
+    def insert(self, driver: Any, rows: list[Row]) -> None:
+        cursor = driver.cursor()
         try:
             if len(rows) < 50:  # (an append's few rows: one INSERT, sent through the driver's own cursor)
                 marks = ", ".join(["%s"] * len(COLUMNS))

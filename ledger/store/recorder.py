@@ -12,9 +12,10 @@ write), and ledgers in two schemas of one database each have their own.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,10 +61,13 @@ class Recorder:
 
     dialect = ""
     read_errors: tuple[type[Exception], ...] = ()  # errors of a raw driver cursor that mean the store is unavailable
+    keeps_writer = False  # whether a thread's appends run on a connection it keeps (`appending`)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._held = threading.local()  # per thread: the write transaction `holding_lock` keeps open, if any
+        self._kept = threading.local()  # per thread: the DB-API connection its appends run on, if `keeps_writer`
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error  # the base of the driver's errors
 
     # -- transactions -------------------------------------------------------
     @contextmanager
@@ -89,19 +93,79 @@ class Recorder:
         if held is not None:
             yield held  # inside holding_lock: its transaction, committed when it ends
             return
+        with _store_errors(), self.engine.connect().execution_options(**{WRITE: True}) as conn, \
+                (self.bulk_settings(conn) if bulk else nullcontext()), conn.begin():
+            self._lock(self.driver(conn))
+            yield conn
+
+    @contextmanager
+    def appending(self, bulk: bool = False) -> Iterator[Any]:
+        """The DB-API connection an append is written on, in a write transaction holding the writers' lock; commits
+        on success, rolls back on error. The appends' own queries go to the driver (`fetch`, `insert`), never
+        through SQLAlchemy.
+
+        Inside `holding_lock`, the held transaction. Otherwise, where the engine keeps a writer (SQLite), this
+        thread's own connection, kept between appends, with its transaction begun and committed by the driver:
+        taking a connection from SQLAlchemy's pool, beginning and committing through it and giving it back cost
+        about 70 µs of Python an append, a third of a single append's CPU (docs/store.md, "Appends"). The kept
+        connection takes no place in the pool; a forked process makes its own (a connection is never used across a
+        fork); one that fails is closed and forgotten, so it is never used broken. An import (`bulk`), an append
+        inside this thread's own append, and PostgreSQL (whose pool checks a server connection is alive before
+        lending it) go through `writing`."""
+        held = getattr(self._held, "conn", None)
+        driver = None if held is not None or bulk or not self.keeps_writer else self._kept_driver()
+        if driver is None:
+            with self.writing(bulk) as conn:
+                yield self.driver(conn)
+            return
+        with _store_errors():
+            try:
+                self._run(driver, "BEGIN IMMEDIATE")
+                yield driver
+                self._run(driver, "COMMIT")
+            except BaseException as exc:
+                self._roll_back(driver, broken=isinstance(exc, (DBAPIError, self._driver_error)))
+                raise
+
+    def _kept_driver(self) -> Any:
+        """This thread's kept connection, made if it has none or has lost it (None: it is in a transaction
+        already)."""
+        kept: Any = getattr(self._kept, "driver", None)
+        if kept is not None and self._kept.pid != os.getpid():
+            _INHERITED.append(kept)  # (the parent's, after a fork: never used, never closed here)
+            kept = None
+        if kept is not None:
+            try:
+                return None if kept.in_transaction else kept
+            except self._driver_error:  # (closed under us: a new one)
+                pass
+        with _store_errors():
+            pooled = self.engine.raw_connection()  # (set up by the engine's connect event, as pooled ones are)
+        pooled.detach()
+        kept = self._kept.driver = pooled.dbapi_connection
+        self._kept.pid = os.getpid()
+        return kept
+
+    def _roll_back(self, driver: Any, broken: bool) -> None:
+        """End a failed append's transaction; a connection the database failed on is closed and forgotten."""
         try:
-            with self.engine.connect().execution_options(**{WRITE: True}) as conn, \
-                    (self.bulk_settings(conn) if bulk else nullcontext()), conn.begin():
-                self._lock(conn)
-                yield conn
-        except IntegrityError:
-            raise
-        except (OperationalError, ProgrammingError) as exc:
-            raise StoreUnavailable(_describe(exc)) from None
-        except DBAPIError as exc:
-            if getattr(exc, "connection_invalidated", False) or _is_resource_error(exc):
-                raise StoreUnavailable(_describe(exc)) from None
-            raise
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
+        except Exception:
+            broken = True
+        if broken:
+            self._kept.driver = None
+            with suppress(Exception):  # (closing what failed: nothing more to tell)
+                driver.close()
+
+    def release(self) -> None:
+        """Close this thread's kept connection, if it has one (its next append makes another)."""
+        kept = getattr(self._kept, "driver", None)
+        self._kept.driver = None
+        if kept is not None and self._kept.pid == os.getpid():
+            kept.close()
+        elif kept is not None:
+            _INHERITED.append(kept)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -117,8 +181,9 @@ class Recorder:
         except self.read_errors as exc:  # raised by a raw driver cursor (the SQLite read path)
             raise StoreUnavailable(_explain(str(exc))) from None
 
-    def _lock(self, conn: Connection) -> None:
-        pass
+    def _lock(self, driver: Any) -> None:
+        """Take the writers' lock inside a write transaction begun on this DB-API connection (SQLite: BEGIN
+        IMMEDIATE took it already)."""
 
     @contextmanager
     def bulk_settings(self, conn: Connection) -> Iterator[None]:
@@ -145,53 +210,70 @@ class Recorder:
             return Head(0, GENESIS_HASH, None)
         return Head(row[0], row[1], self._recorded(row[2]))
 
-    def last_rows(self, conn: Connection) -> list[Row]:
+    def last_rows(self, driver: Any) -> list[Row]:
         """The log's last two rows, newest first, as the driver gives them: what a writer checks the head's seal
         against before it appends."""
-        return self.fetch(conn, f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")
+        return self.fetch(driver, f"SELECT {SELECT_COLUMNS} FROM events ORDER BY position DESC LIMIT 2")
 
     def head_of(self, row: Row) -> Head:
         return Head(row[0], row[11], self._recorded(row[6]))
 
-    def stream_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]:
+    def stream_versions(self, driver: Any, streams: Sequence[str]) -> dict[str, int]:
         """Each stream's last version (streams with no events are left out): one index seek per stream, so an
         append to a long stream costs what one to a short one does (a GROUP BY over `stream IN (...)` reads every
         index entry of the stream: 150 µs against 13 µs for a 781-event stream on SQLite)."""
         if not streams:
             return {}
-        rows = self.fetch(conn, self.versions_query, (self.stream_list(list(streams)),))
+        rows = self.fetch(driver, self.versions_query, (self.text_list(list(streams)),))
         return {stream: version for stream, version in rows if version is not None}
 
-    def rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, Row]:
+    def rows_by_key(self, driver: Any, keys: Sequence[str]) -> dict[str, Row]:
         out: dict[str, Row] = {}
-        for chunk in _chunks(keys):
+        for start in range(0, len(keys), CHUNK):
+            chunk = tuple(keys[start:start + CHUNK])
             marks = ", ".join([self.mark] * len(chunk))
-            rows = self.fetch(conn, f"SELECT {SELECT_COLUMNS} FROM events WHERE idempotency_key IN ({marks})",
-                              tuple(chunk))
+            rows = self.fetch(driver, f"SELECT {SELECT_COLUMNS} FROM events WHERE idempotency_key IN ({marks})", chunk)
             out.update({row[9]: row for row in rows})
         return out
 
-    def fetch(self, conn: Connection, query: str, params: Sequence[Any] = ()) -> list[Row]:
-        """The rows of one small query, through the driver's own cursor, in the connection's transaction.
+    def fetch(self, driver: Any, query: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of one small query, through the DB-API connection's own cursor, in its transaction.
 
         What a single append asks (the head's two rows, the keys, the streams' versions) costs the database a few
         microseconds an index seek; through SQLAlchemy's result machinery each query cost about 60 µs more, most of
         a single append's CPU. Driver errors are raised as SQLAlchemy's, as `exec_driver_sql` raises them."""
-        cursor = self._driver(conn).cursor()
+        cursor = driver.cursor()
         try:
             cursor.execute(query, params)
             return [tuple(row) for row in cursor.fetchall()]
-        except Exception as exc:
-            dbapi = self.engine.dialect.loaded_dbapi
-            if isinstance(exc, dbapi.Error):
-                raise DBAPIError.instance(query, params, exc, dbapi.Error) from exc
-            raise
+        except self._driver_error as exc:
+            raise self._as_sqlalchemy(exc, query, params) from exc
         finally:
             cursor.close()
 
-    def insert(self, conn: Connection, rows: list[Row]) -> None:
+    def _run(self, driver: Any, statement: str) -> None:
+        """Run one statement that returns nothing (BEGIN, COMMIT) on the DB-API connection."""
+        try:
+            driver.execute(statement)
+        except self._driver_error as exc:
+            raise self._as_sqlalchemy(exc, statement, ()) from exc
+
+    def _as_sqlalchemy(self, exc: Exception, statement: str, params: Any) -> Exception:
+        """A driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...), so that a statement
+        sent to the driver fails as one sent through SQLAlchemy would."""
+        return DBAPIError.instance(statement, params, exc, self._driver_error)
+
+    def insert(self, driver: Any, rows: list[Row]) -> None:
+        """Insert sealed rows (one executemany)."""
         marks = ", ".join([self.mark] * len(COLUMNS))
-        conn.exec_driver_sql(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
+        statement = f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})"
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(statement, rows)
+        except self._driver_error as exc:
+            raise self._as_sqlalchemy(exc, statement, None) from exc
+        finally:
+            cursor.close()
 
     def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
                batch: int = 5000, columns: str = SELECT_COLUMNS, by_stream: bool = False) -> Iterator[Row]:
@@ -215,7 +297,7 @@ class Recorder:
         raise NotImplementedError
 
     @staticmethod
-    def _driver(conn: Connection) -> Any:
+    def driver(conn: Connection) -> Any:
         """The DB-API connection under a SQLAlchemy one (the fast paths use its cursors directly)."""
         driver = conn.connection.driver_connection
         if driver is None:  # (only a connection already closed or invalidated has none)
@@ -252,11 +334,11 @@ class Recorder:
         included = filters.get("streams")
         if included is not None:
             clauses.append(self.include_clause)
-            params.append(self.stream_list(sorted(included)))
+            params.append(self.text_list(sorted(included)))
         excluded = filters.get("exclude_streams")
         if excluded:
             clauses.append(self.exclude_clause)
-            params.append(self.stream_list(sorted(excluded)))
+            params.append(self.text_list(sorted(excluded)))
         return " AND ".join(clauses), params
 
     # -- engine differences -------------------------------------------------
@@ -265,8 +347,8 @@ class Recorder:
     include_clause = ""  # "stream is one of the streams in one list parameter"
     versions_query = ""  # each stream of one list parameter, and its last version (NULL: none)
 
-    def stream_list(self, streams: list[str]) -> Any:
-        """A list of streams as one query parameter (any number of them)."""
+    def text_list(self, texts: list[str]) -> Any:
+        """A list of texts (streams, keys) as one query parameter (any number of them)."""
         raise NotImplementedError
 
     def param(self, value: Any) -> Any:
@@ -275,6 +357,10 @@ class Recorder:
     def recorded_param(self, recorded: datetime) -> Any:
         """A recorded time as this engine stores it."""
         raise NotImplementedError
+
+    def recorded_param_of(self, recorded: datetime, text: str) -> Any:
+        """A recorded time as this engine stores it, given its canonical text too (what a writer seals)."""
+        return self.recorded_param(recorded)
 
     def date_param(self, effective: str) -> Any:
         """An effective date (ISO text) as this engine stores it."""
@@ -311,10 +397,25 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    items = list(items)
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+_INHERITED: list[Any] = []
+"""Kept connections a forked process inherited from its parent: held, so that the child never closes them (closing
+one runs SQLite's close on the parent's open database: SQLite says a connection must not cross a fork at all)."""
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """A database that cannot take the write (locked, full, gone, no tables) raised as StoreUnavailable, which
+    names the reason and says nothing was written. An IntegrityError (a write around the lock) is the caller's."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except (OperationalError, ProgrammingError) as exc:
+        raise StoreUnavailable(_describe(exc)) from None
+    except DBAPIError as exc:
+        if getattr(exc, "connection_invalidated", False) or _is_resource_error(exc):
+            raise StoreUnavailable(_describe(exc)) from None
+        raise
 
 
 def _is_resource_error(exc: DBAPIError) -> bool:

@@ -3,19 +3,19 @@ raw sqlite3 cursor, inserts with executemany, and settles the write-ahead log af
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
-from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, DriverCursor, Recorder, Row
+from ledger.store.recorder import DriverCursor, Recorder
 
 SETTLE_WAIT_MS = 1000  # how long an import's closing checkpoint waits for readers still reading
 BULK_CACHE_KIB = 256 * 1024  # an import's page cache (the default is 2 MiB)
@@ -25,14 +25,15 @@ class SQLiteRecorder(Recorder):
     """SQLite keeps dates as ISO text and recorded times as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)."""
 
     dialect = "sqlite"
+    keeps_writer = True  # (a file handle, nothing to go stale: PostgreSQL's pool checks a server connection first)
     read_errors = (sqlite3.Error,)  # raised by the raw cursor of the read path
     mark = "?"
     exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
     include_clause = "stream IN (SELECT value FROM json_each(?))"
     versions_query = "SELECT value, (SELECT MAX(version) FROM events WHERE stream = value) FROM json_each(?)"
 
-    def stream_list(self, streams: list[str]) -> Any:
-        return json.dumps(streams)
+    def text_list(self, streams: list[str]) -> Any:
+        return orjson.dumps(streams).decode()  # (json_each reads it; a single append's versions query asks it)
 
     def param(self, value: Any) -> Any:
         if isinstance(value, datetime):
@@ -44,6 +45,9 @@ class SQLiteRecorder(Recorder):
     def recorded_param(self, recorded: datetime) -> Any:
         return recorded.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
+    def recorded_param_of(self, recorded: datetime, text: str) -> Any:
+        return f"{text[:10]} {text[11:-1]}"  # (2026-11-22T14:59:46.123456Z: the same time, as recorded_param writes it)
+
     def date_param(self, effective: str) -> Any:
         return effective
 
@@ -51,7 +55,7 @@ class SQLiteRecorder(Recorder):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def _cursor(self, conn: Connection, batch: int) -> DriverCursor:
-        cursor: sqlite3.Cursor = self._driver(conn).cursor()
+        cursor: sqlite3.Cursor = self.driver(conn).cursor()
         cursor.arraysize = batch
         return cursor
 
@@ -60,7 +64,7 @@ class SQLiteRecorder(Recorder):
         in the log first: a million-event import left a 440 MB log that slowed a full replay by a third."""
         try:
             with self.engine.connect() as conn:  # no BEGIN: a checkpoint runs outside any transaction
-                driver = self._driver(conn)
+                driver = self.driver(conn)
                 (waits,) = driver.execute("PRAGMA busy_timeout").fetchone()
                 driver.execute(f"PRAGMA busy_timeout = {SETTLE_WAIT_MS}")  # a reader mid-read: wait briefly
                 try:
@@ -81,7 +85,7 @@ class SQLiteRecorder(Recorder):
         again (a raw insert: 15 µs a row, 10 µs with this cache). The automatic checkpoint would copy the whole log
         into the database inside the import's COMMIT; the import's `settle` does it just after, under a short
         busy wait, so that readers are not held up by the committing writer."""
-        driver = self._driver(conn)
+        driver = self.driver(conn)
         (cache,) = driver.execute("PRAGMA cache_size").fetchone()
         (autocheckpoint,) = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
         driver.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
@@ -94,19 +98,3 @@ class SQLiteRecorder(Recorder):
                 driver.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
             except sqlite3.Error:
                 conn.invalidate()  # (a connection that cannot be put back is not pooled with an import's settings)
-
-    def insert(self, conn: Connection, rows: list[Row]) -> None:
-        marks = ", ".join(["?"] * len(COLUMNS))
-        cursor = self._driver(conn).cursor()
-        try:
-            cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
-        except Exception as exc:
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise IntegrityError("INSERT INTO events", None, exc) from exc
-            if isinstance(exc, sqlite3.OperationalError):
-                raise OperationalError("INSERT INTO events", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-
-

@@ -25,7 +25,7 @@ def _insert_raw(backend, row: tuple) -> None:
 def _forged_after(store, prev_hash: str) -> tuple:
     """The last row again as position head+1, sealed by its own content but chained to `prev_hash`."""
     with store.recorder.reading() as conn:
-        last = store.recorder.last_rows(conn)[0]
+        last = store.recorder.last_rows(store.recorder.driver(conn))[0]
     row = (last[0] + 1, "index-X", 1, last[3], last[4], last[5], last[6], last[7], last[8], "forged", prev_hash, "")
     return row[:11] + (row_hash(row, prev_hash),)
 
