@@ -57,8 +57,6 @@ def check_metadata(metadata: object, default_actor: str | None) -> tuple[dict[st
         metadata = {}
     if not isinstance(metadata, dict):
         return {}, [FieldError("metadata", "must be an object")]
-    if metadata.get("actor") is not None and _quick_metadata(metadata):  # (the common case, checked cheaply)
-        return {k: v for k, v in metadata.items() if v is not None}, []
     for key in metadata:
         if key not in METADATA_FIELDS:
             errors.append(FieldError(f"metadata.{key}", "is not a metadata field (actor, reason, correlation_id, "

@@ -12,6 +12,7 @@ write), and ledgers in two schemas of one database each have their own.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -118,14 +119,15 @@ class Recorder:
             with self.writing(bulk) as conn:
                 yield self.driver(conn)
             return
-        with _store_errors():
-            try:
-                self._run(driver, "BEGIN IMMEDIATE")
-                yield driver
-                self._run(driver, "COMMIT")
-            except BaseException as exc:
-                self._roll_back(driver, broken=isinstance(exc, (DBAPIError, self._driver_error)))
-                raise
+        try:
+            self._run(driver, "BEGIN IMMEDIATE")
+            yield driver
+            self._run(driver, "COMMIT")
+        except BaseException as exc:
+            self._roll_back(driver, broken=isinstance(exc, (DBAPIError, self._driver_error)))
+            if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+                raise _unavailable(exc) from None
+            raise
 
     def _kept_driver(self) -> Any:
         """This thread's kept connection, made if it has none or has lost it (None: it is in a transaction
@@ -224,6 +226,9 @@ class Recorder:
         index entry of the stream: 150 µs against 13 µs for a 781-event stream on SQLite)."""
         if not streams:
             return {}
+        if len(streams) == 1:  # (a single append's one stream: no list parameter to build and unpack)
+            rows = self.fetch(driver, _ONE_VERSION_QUERY.format(self.mark), (streams[0],))
+            return {streams[0]: rows[0][0]} if rows and rows[0][0] is not None else {}
         rows = self.fetch(driver, self.versions_query, (self.text_list(list(streams)),))
         return {stream: version for stream, version in rows if version is not None}
 
@@ -231,8 +236,7 @@ class Recorder:
         out: dict[str, Row] = {}
         for start in range(0, len(keys), CHUNK):
             chunk = tuple(keys[start:start + CHUNK])
-            marks = ", ".join([self.mark] * len(chunk))
-            rows = self.fetch(driver, f"SELECT {SELECT_COLUMNS} FROM events WHERE idempotency_key IN ({marks})", chunk)
+            rows = self.fetch(driver, _by_key_query(self.mark, len(chunk)), chunk)
             out.update({row[9]: row for row in rows})
         return out
 
@@ -402,20 +406,33 @@ _INHERITED: list[Any] = []
 one runs SQLite's close on the parent's open database: SQLite says a connection must not cross a fork at all)."""
 
 
+@functools.lru_cache(maxsize=64)
+def _by_key_query(mark: str, keys: int) -> str:
+    """The rows of `keys` keys (the statement made once for each count: a single append asks for one key)."""
+    return f"SELECT {SELECT_COLUMNS} FROM events WHERE idempotency_key IN ({', '.join([mark] * keys)})"
+
+
+_ONE_VERSION_QUERY = "SELECT MAX(version) FROM events WHERE stream = {}"  # (the end of the (stream, version) index)
+
+
 @contextmanager
 def _store_errors() -> Iterator[None]:
     """A database that cannot take the write (locked, full, gone, no tables) raised as StoreUnavailable, which
     names the reason and says nothing was written. An IntegrityError (a write around the lock) is the caller's."""
     try:
         yield
-    except IntegrityError:
-        raise
-    except (OperationalError, ProgrammingError) as exc:
-        raise StoreUnavailable(_describe(exc)) from None
     except DBAPIError as exc:
-        if getattr(exc, "connection_invalidated", False) or _is_resource_error(exc):
-            raise StoreUnavailable(_describe(exc)) from None
-        raise
+        raise _unavailable(exc) from None
+
+
+def _unavailable(exc: DBAPIError) -> Exception:
+    """`_store_errors`' answer for one error: StoreUnavailable, or the error itself if it is not about the store."""
+    if isinstance(exc, IntegrityError):
+        return exc
+    if isinstance(exc, (OperationalError, ProgrammingError)) or getattr(exc, "connection_invalidated", False) \
+            or _is_resource_error(exc):
+        return StoreUnavailable(_describe(exc))
+    return exc
 
 
 def _is_resource_error(exc: DBAPIError) -> bool:
