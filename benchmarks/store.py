@@ -12,7 +12,10 @@ collector or pragma setting of the benchmark's own.
 Appends: `--appends` single-event appends (one `EventStore.append` each, with
 its expected version) to a stream already `--stream-length` events long:
 `append_per_s` (wall) and `append_cpu_ms` (this process's CPU, user and
-system, a single append). With the `eventsourcing` library installed (the
+system, a single append); then once as many keyed by their fact, as commands
+key an event given no key, on the same (now longer) stream: `fact_append_per_s`
+and `fact_append_cpu_ms` (such an append also asks whether its fact is held
+under a legacy key: docs/store.md, "Appends"). With the `eventsourcing` library installed (the
 optional extra `peers`), its SQLite application does the same on the same
 machine in the same run, one event saved at a time to an aggregate of
 `--stream-length` events: `peer_append_per_s` and `peer_append_cpu_ms` (on
@@ -34,19 +37,29 @@ import click
 
 from benchmarks.common import fresh_store, timed
 from benchmarks.generate import store_lines
+from ledger.canonical import canonical_json
 from ledger.events.coop import IndexValuePublished
 from ledger.store import EventStore, NewEvent
+from ledger.store.keys import fact_key
 from ledger.store.recorder import SELECT_COLUMNS
 
 
-def _long_event(i: int) -> NewEvent:
-    """The i-th event of one long stream: an index value a month from January 1900."""
-    return NewEvent(IndexValuePublished(series="LONG", period=f"{1900 + i // 12}-{i % 12 + 1:02d}", value="100"),
-                    date(1900 + i // 12, 1, 1), f"long-{i}")
+def _long_event(i: int, by_fact: bool = False) -> NewEvent:
+    """The i-th event of one long stream: an index value a month from January 1900 (the months start again after
+    300 years, the ledger's range of dates; each event is its own by its value and key). `by_fact`: keyed as a
+    command keys an event given no key, by its fact (`fact:` and the fact's hash), which asks on each append whether
+    the fact was recorded under a legacy key; else by a key of its own."""
+    year = 1900 + (i // 12) % 300
+    payload = IndexValuePublished(series="LONG", period=f"{year}-{i % 12 + 1:02d}", value=f"{100 + i}")
+    on = date(year, 1, 1)
+    key = fact_key("index-LONG", payload.event_type, payload.schema_version, on.isoformat(),
+                   canonical_json(payload.to_json())) if by_fact else f"long-{i}"
+    return NewEvent(payload, on, key)
 
 
-def time_appends(store: EventStore, stream_length: int, appends: int) -> dict[str, float]:
-    """Single-event appends to `index-LONG`, grown first to `stream_length` events in one append."""
+def time_appends(store: EventStore, stream_length: int, appends: int, by_fact: bool = False) -> dict[str, float]:
+    """Single-event appends to `index-LONG`, grown first to `stream_length` events in one append. `by_fact`: the
+    events keyed by their fact, as commands key them."""
     version = store.stream_version("index-LONG")
     if version < stream_length:
         store.append("index-LONG", [_long_event(i) for i in range(version, stream_length)],
@@ -54,7 +67,7 @@ def time_appends(store: EventStore, stream_length: int, appends: int) -> dict[st
         version = stream_length
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(version, version + appends):
-        store.append("index-LONG", [_long_event(i)], expected_version=i, metadata={"actor": "bench"})
+        store.append("index-LONG", [_long_event(i, by_fact)], expected_version=i, metadata={"actor": "bench"})
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"append_per_s": round(appends / wall), "append_cpu_ms": round(cpu / appends * 1000, 3),
             "append_stream_length": version}
@@ -94,6 +107,7 @@ def compare_appends(store: EventStore, stream_length: int, appends: int, rounds:
     """Our appends and, if the `eventsourcing` library is installed, the peer's, in `rounds` alternating rounds of
     `appends` each: on a shared machine the best round of each is the figure to compare (both saw the same load)."""
     ours = [time_appends(store, stream_length, appends)]
+    by_fact = time_appends(store, stream_length, appends, by_fact=True)
     try:
         import eventsourcing.application  # noqa: F401
     except ImportError:
@@ -112,7 +126,9 @@ def compare_appends(store: EventStore, stream_length: int, appends: int, rounds:
             peer.app.close()
     figures: dict[str, object] = {
         "append_per_s": max(r["append_per_s"] for r in ours), "append_cpu_ms": min(r["append_cpu_ms"] for r in ours),
-        "append_stream_length": stream_length, "append_rounds": rounds}
+        "append_stream_length": stream_length, "append_rounds": rounds,
+        "fact_append_per_s": by_fact["append_per_s"], "fact_append_cpu_ms": by_fact["append_cpu_ms"],
+        "fact_append_stream_length": by_fact["append_stream_length"]}
     if peer_rounds is None:
         figures["peer"] = "eventsourcing not installed (pip install -e '.[peers]')"
         return figures

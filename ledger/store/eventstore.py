@@ -36,8 +36,8 @@ from ledger.events import EventPayload
 from ledger.store.chunks import validate_lines
 from ledger.store.engine import make_engine
 from ledger.store.envelope import pending_from_model, same_fact
-from ledger.store.keys import FACT_KEY_PREFIX, LEGACY_KEY_PREFIX, fact_text
-from ledger.store.recorder import Recorder, Row, recorder_for
+from ledger.store.keys import FACT_KEY_PREFIX, fact_text
+from ledger.store.recorder import LEGACY_KEYS, Recorder, Row, recorder_for
 from ledger.store.records import AppendResult, Head, Pending, StoredEvent
 from ledger.store.rows import decode_row, effective_value, row_decoder
 from ledger.store.verify import row_hash
@@ -263,8 +263,7 @@ def legacy_replays(recorder: Recorder, driver: Any, pendings: Sequence[Pending],
         marks = ", ".join([recorder.mark] * len(chunk))
         rows = recorder.fetch(
             driver, f"SELECT stream, type, schema_version, effective_date, payload, position FROM events "
-            f"WHERE stream IN ({marks}) AND substr(idempotency_key, 1, {len(LEGACY_KEY_PREFIX)}) = "
-            f"'{LEGACY_KEY_PREFIX}' ORDER BY position", tuple(chunk))
+            f"WHERE stream IN ({marks}) AND {LEGACY_KEYS} ORDER BY position", tuple(chunk))
         for stream, type_, schema_version, effective, payload, position in rows:
             text = fact_text(stream, type_, schema_version, effective_value(effective).isoformat(), payload)
             cache[stream].setdefault(text, position)

@@ -26,14 +26,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 from ledger.canonical import GENESIS_HASH
 from ledger.errors import FieldError, StoreUnavailable, ValidationFailed
 from ledger.store.engine import WRITE
+from ledger.store.keys import LEGACY_KEY_PREFIX
 from ledger.store.records import FOLDED_FIELDS, Head, StoredEvent
 
 if TYPE_CHECKING:
     from ledger.store.postgres import PostgresRecorder
     from ledger.store.sqlite import SQLiteRecorder
 
-__all__ = ["CHUNK", "COLUMNS", "CORRECTIONS", "FOLD_COLUMNS", "SELECT_COLUMNS", "PostgresRecorder", "Recorder", "Row",
-           "SQLiteRecorder", "recorder_for"]
+__all__ = ["CHUNK", "COLUMNS", "CORRECTIONS", "FOLD_COLUMNS", "LEGACY_KEYS", "SELECT_COLUMNS", "PostgresRecorder",
+           "Recorder", "Row", "SQLiteRecorder", "recorder_for"]
 
 COLUMNS: tuple[str, ...] = StoredEvent._fields  # the events table's columns, in the order rows are read and written
 SELECT_COLUMNS = ", ".join(COLUMNS)
@@ -46,6 +47,12 @@ CORRECTIONS = """(type = 'EventReversed' OR metadata LIKE '%"adjustment":"prior-
 text holds `"adjustment":"prior-period"`; a reader checks the parsed metadata too). Word for word the predicate of
 the partial index ix_events_corrections (migration 0013_corrections_index), so the corrections of a log of any
 length are read from that index, not by reading the log."""
+
+
+LEGACY_KEYS = f"substr(idempotency_key, 1, {len(LEGACY_KEY_PREFIX)}) = '{LEGACY_KEY_PREFIX}'"
+"""The events recorded under a legacy `content:` key. Word for word the predicate of the partial index
+ix_events_legacy_keys (migration 0014_legacy_keys_index), so an append under a derived key looks for its fact among
+the legacy events of its stream in that index (empty in a ledger begun since), not among all the stream's events."""
 
 
 class DriverCursor(Protocol):

@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 
-from ledger.store.recorder import CORRECTIONS
+from ledger.store.recorder import CORRECTIONS, LEGACY_KEYS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +57,9 @@ events = Table(
     Index("ix_events_type_position", "type", "position"),
     # migration 0013: the corrections, from their own partial index (recorder.CORRECTIONS is its predicate)
     Index("ix_events_corrections", "position", sqlite_where=text(CORRECTIONS), postgresql_where=text(CORRECTIONS)),
+    # migration 0014: the events under legacy `content:` keys, by stream (recorder.LEGACY_KEYS is its predicate)
+    Index("ix_events_legacy_keys", "stream", "position", sqlite_where=text(LEGACY_KEYS),
+          postgresql_where=text(LEGACY_KEYS)),
 )
 
 # The books as folded at a position of the log, kept so that a later audit can show they still follow from it.

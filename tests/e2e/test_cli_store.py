@@ -24,7 +24,7 @@ def _lines(n=5) -> str:
 def test_init_is_safe_to_run_twice(empty_backend):
     assert run(empty_backend, "init").exit_code == 0
     result = run(empty_backend, "init")
-    assert result.exit_code == 0 and "0013_corrections_index" in result.output
+    assert result.exit_code == 0 and "0014_legacy_keys_index" in result.output
 
 
 def test_import_then_verify_prints_the_head(backend):

@@ -11,13 +11,13 @@ def test_migrations_run_from_empty_to_head_to_base_and_back_to_head(empty_backen
     engine = empty_backend.engine
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0013_corrections_index"
+    assert migrate.current_revision(engine) == "0014_legacy_keys_index"
     assert "events" in inspect(engine).get_table_names()
     migrate.downgrade(engine, "base")
     assert migrate.current_revision(engine) is None
     assert "events" not in inspect(engine).get_table_names()
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0013_corrections_index"
+    assert migrate.current_revision(engine) == "0014_legacy_keys_index"
 
 
 def test_the_events_table_follows_the_naming_convention(backend):

@@ -155,3 +155,23 @@ def test_the_store_that_wrote_the_head_still_refuses_a_head_given_another_hash(b
     tamper(backend, "UPDATE events SET hash = '" + "a" * 64 + "' WHERE position = 1")
     with pytest.raises(ChainBroken):
         store.append("index-RPI", [index_value("2021")], metadata=ACTOR)
+
+
+def test_an_append_under_a_derived_key_looks_for_legacy_keys_in_their_own_index(backend):
+    """A `fact:` key's append asks whether its fact is recorded under a legacy `content:` key on its stream: from
+    ix_events_legacy_keys (empty in a ledger begun since), not from every event of the stream."""
+    from sqlalchemy import text
+
+    from ledger.store.recorder import LEGACY_KEYS
+
+    store = backend.store()
+    store.append("index-RPI", [index_value(str(y)) for y in range(1950, 2000)], metadata=ACTOR)
+    query = (f"SELECT stream, type, schema_version, effective_date, payload, position FROM events "
+             f"WHERE stream IN ({'?' if backend.name == 'sqlite' else '%s'}) AND {LEGACY_KEYS} ORDER BY position")
+    with store.engine.connect() as conn:
+        if backend.name == "sqlite":
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, ("index-RPI",)).all()
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = conn.exec_driver_sql("EXPLAIN " + query, ("index-RPI",)).all()
+    assert "ix_events_legacy_keys" in " ".join(str(row) for row in plan)
