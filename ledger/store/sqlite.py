@@ -10,8 +10,9 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
@@ -26,6 +27,16 @@ class SQLiteRecorder(Recorder):
 
     dialect = "sqlite"
     keeps_writer = True  # (a file handle, nothing to go stale: PostgreSQL's pool checks a server connection first)
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        # An in-memory database is its one connection (SQLAlchemy lends each thread the same one): a connection
+        # kept apart from the pool would be a database of its own, which no reader sees. Such a ledger's appends
+        # go through the pool, as every append did before.
+        database = engine.url.database or ""
+        if isinstance(engine.pool, (SingletonThreadPool, StaticPool)) or database in ("", ":memory:") \
+                or "mode=memory" in database:
+            self.keeps_writer = False
     read_errors = (sqlite3.Error,)  # raised by the raw cursor of the read path
     mark = "?"
     exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"

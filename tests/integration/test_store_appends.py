@@ -175,3 +175,17 @@ def test_an_append_under_a_derived_key_looks_for_legacy_keys_in_their_own_index(
             conn.execute(text("SET enable_seqscan = off"))
             plan = conn.exec_driver_sql("EXPLAIN " + query, ("index-RPI",)).all()
     assert "ix_events_legacy_keys" in " ".join(str(row) for row in plan)
+
+
+def test_an_in_memory_ledger_reads_back_what_it_appended():
+    """An in-memory database is its one connection: appends are not moved to a connection of their own."""
+    from ledger.store import EventStore, migrate
+
+    store = EventStore("sqlite://")
+    assert not store.recorder.keeps_writer
+    migrate.upgrade(store.engine)
+    store.append("index-RPI", [index_value("2020")], metadata=ACTOR)
+    store.append("index-RPI", [index_value("2021")], expected_version=1, metadata=ACTOR)
+    assert store.head().position == 2 and [e.position for e in store.read()] == [1, 2]
+    assert verify(store).intact
+    store.dispose()
