@@ -37,10 +37,9 @@ import click
 
 from benchmarks.common import fresh_store, timed
 from benchmarks.generate import store_lines
-from ledger.canonical import canonical_json
 from ledger.events.coop import IndexValuePublished
 from ledger.store import EventStore, NewEvent
-from ledger.store.keys import fact_key
+from ledger.store.envelope import model_fact_key
 from ledger.store.recorder import SELECT_COLUMNS
 
 
@@ -52,8 +51,7 @@ def _long_event(i: int, by_fact: bool = False) -> NewEvent:
     year = 1900 + (i // 12) % 300
     payload = IndexValuePublished(series="LONG", period=f"{year}-{i % 12 + 1:02d}", value=f"{100 + i}")
     on = date(year, 1, 1)
-    key = fact_key("index-LONG", payload.event_type, payload.schema_version, on.isoformat(),
-                   canonical_json(payload.to_json())) if by_fact else f"long-{i}"
+    key = model_fact_key("index-LONG", payload, on) if by_fact else f"long-{i}"
     return NewEvent(payload, on, key)
 
 

@@ -11,11 +11,12 @@ from datetime import date
 
 from ledger import streams
 from ledger.commands.consistency import checks_again
-from ledger.commands.fund import StoreReader, Written, _append, _fact_key, _replay, _same_event, _schema
+from ledger.commands.fund import StoreReader, Written, _append, _replay, _same_event, _schema
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.accounts import ChartOfAccountsSet
 from ledger.events.coop import SocietyRegistered
 from ledger.store import EventStore, NewEvent
+from ledger.store.envelope import model_fact_key
 
 
 @checks_again
@@ -31,7 +32,7 @@ def set_chart(store: EventStore, society: str, accounts: Sequence[tuple[str, str
     if not any(e.type == SocietyRegistered.event_type for e in reader.stream(stream)):
         raise ValidationFailed([FieldError("society_id", f"society {society} is not in the books")],
                                where="chart of accounts refused, nothing written")
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), "chart of accounts")
     if done is not None:
         return done

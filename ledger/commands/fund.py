@@ -73,6 +73,7 @@ from ledger.rules.loans import LoanContract, LoanPolicy, consumption, quote
 from ledger.rules.points import to_points
 from ledger.source import StoreSource
 from ledger.store import EventStore, NewEvent, StoredEvent
+from ledger.store.envelope import model_fact_key
 from ledger.store.mapper import FACT_KEY_PREFIX, current_payload, fact_key
 from ledger.store.records import AppendResult, FoldedEvent, Head
 
@@ -106,12 +107,6 @@ class Replayed(NamedTuple):
 # What a command returns: what it appended, or (a retry) the event the log already held.
 Written = AppendResult | Replayed
 HolderKind = Literal["member", "coop"]
-
-def _fact_key(stream: str, payload: EventPayload, on: date) -> str:
-    """The default key of a command's event: the business fact (as `mutual import` derives it for the same line)."""
-    return fact_key(stream, payload.event_type, payload.schema_version, on.isoformat(),
-                    canonical_json(payload.to_json()))
-
 
 def _same_event(payload: EventPayload, on: date) -> Callable[[Any], bool]:
     """Whether a recorded event is this one: its type, effective date and canonical payload."""
@@ -232,7 +227,7 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
             maximum_loan_multiple=None if maximum_loan_multiple is None else str(maximum_loan_multiple),
             account_kinds=[{"kind": k, "factor": str(f), "notice_days": n} for k, f, n in kinds]))
     stream = streams.society(fund)
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), "fund policy",
                    f"policy:{fund}:{on.isoformat()}:")
     if done is not None:
@@ -248,7 +243,7 @@ def record_expense(store: EventStore, fund: str, amount: Decimal, *, on: date, p
     stream = streams.society(fund)
     with _schema("expense"):
         payload = FundExpense(fund_id=fund, amount=_text(amount), purpose=purpose)
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), "expense", f"expense:{fund}:")
     if done is not None:
         return done
@@ -343,7 +338,7 @@ def deposit(store: EventStore, account: str, amount: Decimal, *, on: date, actor
     with _schema(where):
         payload = SavingsDeposited(account_id=account, amount=_text(amount),
                                    after_saving_for_loan=after_saving_for_loan, reference=reference)
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"deposit:{account}:")
     if done is not None:
         return done
@@ -396,7 +391,7 @@ def withdraw(store: EventStore, account: str, amount: Decimal, *, on: date, acto
     with _schema(where):
         payload = SavingsWithdrawn(account_id=account, amount=_text(amount), reference=reference,
                                    notice_given_on=notice_given_on.isoformat() if notice_given_on else None)
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"withdraw:{account}:")
     if done is not None:
         return done
@@ -457,7 +452,7 @@ def gift_points(store: EventStore, giver: str, receiver: str, points: Decimal, *
     stream = streams.member(giver)
     with _schema(where):
         payload = PointsGifted(from_member_id=giver, to_member_id=receiver, points=_points_text(points))
-    key = key or _fact_key(stream, payload, on)
+    key = key or model_fact_key(stream, payload, on)
     done = _replay(store, reader, stream, key, _same_event(payload, on), where, f"gift:{giver}:")
     if done is not None:
         return done

@@ -175,6 +175,13 @@ def checked_envelope(envelope: object, *, default_actor: str | None = None, defa
                     get("version"), get("position"), get("prev_hash"), get("hash"), where), current, []
 
 
+def model_fact_key(stream: str, payload: EventPayload, effective_date: date) -> str:
+    """The key of an event built in code and given no key: its business fact, as `mutual import` derives it for the
+    same line (what the fund's commands key their events by)."""
+    return fact_key(stream, payload.event_type, payload.schema_version, effective_date.isoformat(),
+                    canonical_json(payload.to_json()))
+
+
 def _derived_key(event_type: type[EventPayload], stream: str, schema_version: int, effective: str, payload_json: str,
                  current: dict[str, Any] | None) -> str:
     """The key of an event given without one: its fact's SHA-256. An older payload's fact is its lift's, so a key

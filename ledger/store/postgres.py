@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.clock import UTC
 from ledger.errors import StoreUnavailable
-from ledger.store.recorder import COLUMNS, SELECT_COLUMNS, DriverCursor, Recorder, Row
+from ledger.store.recorder import SELECT_COLUMNS, DriverCursor, Recorder, Row
 
 _cursor_names = itertools.count(1)  # server-side cursors need names unique per connection
 
@@ -27,8 +27,8 @@ class PostgresRecorder(Recorder):
     include_clause = "stream = ANY(%s)"
     versions_query = "SELECT s, (SELECT MAX(version) FROM events WHERE stream = s) FROM unnest(%s::text[]) AS s"
 
-    def text_list(self, streams: list[str]) -> Any:
-        return streams
+    def text_list(self, texts: list[str]) -> Any:
+        return texts
 
     def _lock(self, driver: Any) -> None:
         """Lock this ledger's writer_lock row (migration 0005_writer_lock) until commit or rollback."""
@@ -67,19 +67,18 @@ class PostgresRecorder(Recorder):
         return value.astimezone(UTC)
 
     def insert(self, driver: Any, rows: list[Row]) -> None:
+        """An append's few rows as `Recorder.insert` writes them (one INSERT); a big batch with COPY."""
+        if len(rows) < 50:
+            super().insert(driver, rows)
+            return
+        statement = f"COPY events ({SELECT_COLUMNS}) FROM STDIN"
         cursor = driver.cursor()
         try:
-            if len(rows) < 50:  # (an append's few rows: one INSERT, sent through the driver's own cursor)
-                marks = ", ".join(["%s"] * len(COLUMNS))
-                cursor.executemany(f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})", rows)
-                return
-            with cursor.copy(f"COPY events ({SELECT_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except Exception as exc:
-            if isinstance(exc, psycopg.Error):  # as SQLAlchemy raises it: IntegrityError, OperationalError, ...
-                raise DBAPIError.instance("INSERT INTO events", None, exc, psycopg.Error) from exc
-            raise
+        except psycopg.Error as exc:  # (as SQLAlchemy raises it: IntegrityError, OperationalError, ...)
+            raise self._as_sqlalchemy(exc, statement, None) from exc
         finally:
             cursor.close()
 

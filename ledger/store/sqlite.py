@@ -27,6 +27,11 @@ class SQLiteRecorder(Recorder):
 
     dialect = "sqlite"
     keeps_writer = True  # (a file handle, nothing to go stale: PostgreSQL's pool checks a server connection first)
+    read_errors = (sqlite3.Error,)  # raised by the raw cursor of the read path
+    mark = "?"
+    exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
+    include_clause = "stream IN (SELECT value FROM json_each(?))"
+    versions_query = "SELECT value, (SELECT MAX(version) FROM events WHERE stream = value) FROM json_each(?)"
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -37,14 +42,9 @@ class SQLiteRecorder(Recorder):
         if isinstance(engine.pool, (SingletonThreadPool, StaticPool)) or database in ("", ":memory:") \
                 or "mode=memory" in database:
             self.keeps_writer = False
-    read_errors = (sqlite3.Error,)  # raised by the raw cursor of the read path
-    mark = "?"
-    exclude_clause = "stream NOT IN (SELECT value FROM json_each(?))"
-    include_clause = "stream IN (SELECT value FROM json_each(?))"
-    versions_query = "SELECT value, (SELECT MAX(version) FROM events WHERE stream = value) FROM json_each(?)"
 
-    def text_list(self, streams: list[str]) -> Any:
-        return orjson.dumps(streams).decode()  # (json_each reads it; a single append's versions query asks it)
+    def text_list(self, texts: list[str]) -> Any:
+        return orjson.dumps(texts).decode()  # (what json_each reads)
 
     def param(self, value: Any) -> Any:
         if isinstance(value, datetime):
