@@ -253,14 +253,11 @@ class Recorder:
         What a single append asks (the head's two rows, the keys, the streams' versions) costs the database a few
         microseconds an index seek; through SQLAlchemy's result machinery each query cost about 60 µs more, most of
         a single append's CPU. Driver errors are raised as SQLAlchemy's, as `exec_driver_sql` raises them."""
-        cursor = driver.cursor()
         try:
-            cursor.execute(query, params)
-            return [tuple(row) for row in cursor.fetchall()]
+            rows: list[Row] = driver.execute(query, params).fetchall()  # (both drivers' rows are plain tuples)
+            return rows
         except self._driver_error as exc:
             raise self._as_sqlalchemy(exc, query, params) from exc
-        finally:
-            cursor.close()
 
     def _run(self, driver: Any, statement: str) -> None:
         """Run one statement that returns nothing (BEGIN, COMMIT) on the DB-API connection."""
@@ -276,15 +273,14 @@ class Recorder:
 
     def insert(self, driver: Any, rows: list[Row]) -> None:
         """Insert sealed rows (one executemany)."""
-        marks = ", ".join([self.mark] * len(COLUMNS))
-        statement = f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({marks})"
-        cursor = driver.cursor()
+        statement = self.insert_statement
         try:
-            cursor.executemany(statement, rows)
+            if len(rows) == 1:  # (a single append: no iterator over one row)
+                driver.execute(statement, rows[0])
+            else:
+                driver.cursor().executemany(statement, rows)
         except self._driver_error as exc:
             raise self._as_sqlalchemy(exc, statement, None) from exc
-        finally:
-            cursor.close()
 
     def select(self, conn: Connection, *, after: int = 0, filters: dict[str, Any] | None = None,
                batch: int = 5000, columns: str = SELECT_COLUMNS, by_stream: bool = False) -> Iterator[Row]:
@@ -358,6 +354,11 @@ class Recorder:
     include_clause = ""  # "stream is one of the streams in one list parameter"
     versions_query = ""  # each stream of one list parameter, and its last version (NULL: none)
 
+    @property
+    def insert_statement(self) -> str:
+        """The INSERT of one row, in this driver's parameter marks."""
+        return _insert_statement(self.mark)
+
     def text_list(self, texts: list[str]) -> Any:
         """A list of texts (streams, keys) as one query parameter (any number of them)."""
         raise NotImplementedError
@@ -411,6 +412,11 @@ def __getattr__(name: str) -> Any:
 _INHERITED: list[Any] = []
 """Kept connections a forked process inherited from its parent: held, so that the child never closes them (closing
 one runs SQLite's close on the parent's open database: SQLite says a connection must not cross a fork at all)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _insert_statement(mark: str) -> str:
+    return f"INSERT INTO events ({SELECT_COLUMNS}) VALUES ({', '.join([mark] * len(COLUMNS))})"
 
 
 @functools.lru_cache(maxsize=64)
