@@ -48,7 +48,7 @@ def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
         assert replayed.books == expected
 
 
-def test_with_no_as_of_date_the_workers_agree_on_the_logs_last_effective_date(backend):
+def test_with_no_as_of_date_the_books_are_on_the_logs_last_effective_date(backend):
     store = backend.store()
     _import(store, _examples())
     bounds = Bounds(store.head().position)
@@ -72,20 +72,28 @@ def test_an_earlier_known_at_time_dates_the_books_by_the_events_then_known(backe
     assert replayed.books == books(ReplayView(store.read(recorded_to=cutoff)), known_last)
 
 
-def test_a_worker_that_fails_before_the_dates_are_agreed_stops_the_replay_rather_than_leaving_others_waiting(
-        backend, monkeypatch):
+def test_a_log_with_no_event_known_by_then_has_no_books_and_no_date(backend):
+    store = backend.store()
+    _import(store, _examples())
+    before = datetime(2000, 1, 1, tzinfo=timezone.utc)  # before anything was recorded
+    for workers in (1, 2):
+        replayed = replay_books(store, Bounds(store.head().position, before), None, workers)
+        assert (replayed.as_of, replayed.books) == (None, {"coops": {}, "funds": {}})
+
+
+def test_a_worker_that_fails_stops_the_replay_with_its_own_error(backend, monkeypatch):
     import projections.replay as replay
 
     store = backend.store()
     _import(store, _examples())
     bounds = Bounds(store.head().position)
-    last = plan(store, bounds, 3)[-1]  # the others reach the barrier first, and are left there
+    last = plan(store, bounds, 3)[-1]
     folded = replay.fold_portion
 
-    def fold_failing_in_the_last_portion(store_, bounds_, portion, as_of, agree):
+    def fold_failing_in_the_last_portion(store_, bounds_, portion, as_of):
         if portion == last:
             raise RuntimeError("the last portion's fold failed")
-        return folded(store_, bounds_, portion, as_of, agree)
+        return folded(store_, bounds_, portion, as_of)
 
     monkeypatch.setattr(replay, "fold_portion", fold_failing_in_the_last_portion)  # (forked workers inherit it)
     with pytest.raises(RuntimeError, match="the last portion's fold failed"):
