@@ -43,29 +43,31 @@ from ledger.store.envelope import model_fact_key
 from ledger.store.recorder import SELECT_COLUMNS
 
 
-def _long_event(i: int, by_fact: bool = False) -> NewEvent:
+def _long_event(i: int, by_fact: bool = False, series: str = "LONG") -> NewEvent:
     """The i-th event of one long stream: an index value a month from January 1900 (the months start again after
     300 years, the ledger's range of dates; each event is its own by its value and key). `by_fact`: keyed as a
     command keys an event given no key, by its fact (`fact:` and the fact's hash), which asks on each append whether
     the fact was recorded under a legacy key; else by a key of its own."""
     year = 1900 + (i // 12) % 300
-    payload = IndexValuePublished(series="LONG", period=f"{year}-{i % 12 + 1:02d}", value=f"{100 + i}")
+    payload = IndexValuePublished(series=series, period=f"{year}-{i % 12 + 1:02d}", value=f"{100 + i}")
     on = date(year, 1, 1)
-    key = model_fact_key("index-LONG", payload, on) if by_fact else f"long-{i}"
+    key = model_fact_key(f"index-{series}", payload, on) if by_fact else f"{series.lower()}-{i}"
     return NewEvent(payload, on, key)
 
 
-def time_appends(store: EventStore, stream_length: int, appends: int, by_fact: bool = False) -> dict[str, float]:
-    """Single-event appends to `index-LONG`, grown first to `stream_length` events in one append. `by_fact`: the
+def time_appends(store: EventStore, stream_length: int, appends: int, by_fact: bool = False,
+                 series: str = "LONG") -> dict[str, float]:
+    """Single-event appends to `index-<series>`, grown first to `stream_length` events in one append. `by_fact`: the
     events keyed by their fact, as commands key them."""
-    version = store.stream_version("index-LONG")
+    stream = f"index-{series}"
+    version = store.stream_version(stream)
     if version < stream_length:
-        store.append("index-LONG", [_long_event(i) for i in range(version, stream_length)],
+        store.append(stream, [_long_event(i, series=series) for i in range(version, stream_length)],
                      expected_version=version, metadata={"actor": "bench"})
         version = stream_length
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(version, version + appends):
-        store.append("index-LONG", [_long_event(i, by_fact)], expected_version=i, metadata={"actor": "bench"})
+        store.append(stream, [_long_event(i, by_fact, series)], expected_version=i, metadata={"actor": "bench"})
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"append_per_s": round(appends / wall), "append_cpu_ms": round(cpu / appends * 1000, 3),
             "append_stream_length": version}

@@ -76,8 +76,8 @@ class Group:
 class Portion:
     """One worker's part of the replay: the co-ops and funds it folds, the streams it need not read, and the
     streams it does read (None: the whole log, in one position-ordered pass). `groups`: the same, group by group,
-    when the streams every group reads are few enough to read once per group (then a worker on a known date holds
-    one group's events at a time, not its whole portion's)."""
+    when the streams every group reads are few enough to read once per group (then a worker holds one group's
+    events at a time, not its whole portion's)."""
 
     coops: tuple[str, ...]
     funds: tuple[str, ...]

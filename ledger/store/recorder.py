@@ -272,7 +272,7 @@ class Recorder:
         return DBAPIError.instance(statement, params, exc, self._driver_error)
 
     def insert(self, driver: Any, rows: list[Row]) -> None:
-        """Insert sealed rows (one executemany)."""
+        """Insert sealed rows: one row with `execute` (a single append), more with one `executemany`."""
         statement = self.insert_statement
         try:
             if len(rows) == 1:  # (a single append: no iterator over one row)
