@@ -52,6 +52,13 @@ SHARED_TYPES = ("PointsGifted",)
 # CPU seconds, twice): 4.7 µs for a co-op's event, 8.1 µs for a fund's (its points and cash flows cost more than
 # dues and receipts). The earlier 2 and 5 gave the share with the fund 13% less work than the other.
 FOLD_COST = {"coop": 4, "fund": 7}
+
+# The most events a worker folds from one pass over its share, holding them all (about 750 bytes an event: 1.1 GB);
+# a bigger share is folded group by group, one query a group, holding one group's events at a time. At 1M events
+# one pass was 10% quicker (the streams every group reads are read once, not once a group); at 10M a share held
+# whole was 3.7 GB a worker.
+HELD_WHOLE = 1_500_000
+
 # The events that say who owns their stream: type -> (owner kind, payload field naming the owner). The same
 # events tell a closed period which society an event belongs to (ledger/periods.py); a fund's own society
 # stream also says so by its policy and expenses.
@@ -76,8 +83,8 @@ class Group:
 class Portion:
     """One worker's part of the replay: the co-ops and funds it folds, the streams it need not read, and the
     streams it does read (None: the whole log, in one position-ordered pass). `groups`: the same, group by group,
-    when the streams every group reads are few enough to read once per group (then a worker holds one group's
-    events at a time, not its whole portion's)."""
+    when the portion is too big to hold whole (`HELD_WHOLE`) and the streams every group reads are few enough to
+    read once per group (then a worker holds one group's events at a time, not its whole portion's)."""
 
     coops: tuple[str, ...]
     funds: tuple[str, ...]
@@ -232,7 +239,8 @@ def plan_of(scanned: list[tuple[str, str, Any]], lengths: Mapping[str, int], wor
     for w in range(count):
         skip = frozenset(s for s, owner in stream_worker.items() if owner != w)
         by_group: tuple[Group, ...] = ()
-        if common_events * len(roots[w]) <= sum(lengths.get(s, 0) for r in roots[w] for s in owned.get(r, ())) // 10:
+        own_events = sum(lengths.get(s, 0) for r in roots[w] for s in owned.get(r, ()))
+        if own_events + common_events > HELD_WHOLE and common_events * len(roots[w]) <= own_events // 10:
             by_group = tuple(Group(*_named(members[r]), frozenset(owned.get(r, ())) | common) for r in roots[w])
         portions.append(Portion(*_named(given[w]), skip, frozenset(lengths).difference(skip) if count > 1 else None,
                                 by_group))

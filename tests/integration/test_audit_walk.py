@@ -41,6 +41,16 @@ def test_an_intact_log_walked_in_ranges_gives_the_report_walked_whole(backend, m
     assert whole["discrepancies"] == [] and whole["chain"]["intact"] and whole["events"] == 788
 
 
+def test_an_audit_whose_workers_fold_group_by_group_gives_the_same_report(backend, monkeypatch):
+    import projections.replay as replay
+
+    store = backend.store()
+    _example(store)
+    whole = _report(store, 2)
+    monkeypatch.setattr(replay, "HELD_WHOLE", 0)  # every share "too big to hold": folded group by group
+    assert _report(store, 2) == _report(store, 1) == whole
+
+
 def test_the_ranges_cover_the_log_once_and_join(backend):
     store = backend.store()
     n = _example(store)

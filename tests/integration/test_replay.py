@@ -35,20 +35,32 @@ def _one_pass(store, bounds: Bounds, as_of):
     return books(ReplayView(known, bounds.as_known_at), as_of)
 
 
-def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend):
+@pytest.fixture(params=["whole", "by group"])
+def folding(request, monkeypatch):
+    """A worker folds its share from one pass (a share of up to HELD_WHOLE events), or group by group (a bigger
+    one): here every share is made 'bigger' for the second."""
+    import projections.replay as replay
+
+    if request.param == "by group":
+        monkeypatch.setattr(replay, "HELD_WHOLE", 0)  # (read when the plan is made, in this process)
+    return request.param
+
+
+def test_the_books_are_the_same_folded_by_one_two_or_three_workers(backend, folding):
     store = backend.store()
     _import(store, _examples())
     bounds = Bounds(store.head().position)
     as_of = max(e.effective_date for e in store.read())
     expected = _one_pass(store, bounds, as_of)
     assert len(expected["coops"]) == 4 and set(expected["funds"]) == {"app6"}
+    assert all(bool(p.groups) == (folding == "by group") for p in plan(store, bounds, 2))
     for workers in (1, 2, 3):
         replayed = replay_books(store, bounds, as_of, workers)
         assert replayed.portions == workers
         assert replayed.books == expected
 
 
-def test_with_no_as_of_date_the_books_are_on_the_logs_last_effective_date(backend):
+def test_with_no_as_of_date_the_books_are_on_the_logs_last_effective_date(backend, folding):
     store = backend.store()
     _import(store, _examples())
     bounds = Bounds(store.head().position)
@@ -59,7 +71,7 @@ def test_with_no_as_of_date_the_books_are_on_the_logs_last_effective_date(backen
         assert (replayed.as_of, replayed.books) == (last, expected)
 
 
-def test_an_earlier_known_at_time_dates_the_books_by_the_events_then_known(backend):
+def test_an_earlier_known_at_time_dates_the_books_by_the_events_then_known(backend, folding):
     store = backend.store()
     lines = _examples()
     _import(store, lines[:30_000])
