@@ -23,8 +23,8 @@ no collector or pragma setting the command lacks:
            `append_per_s` (wall) and `append_cpu_ms` a single append; then as many keyed by their fact, as
            commands key them, on the same stream: `fact_append_per_s`, `fact_append_cpu_ms`; `--append-rounds`
            rounds of each, alternating, each round on a new stream, the highest rate and the least CPU printed
-           (as benchmarks/store.py compares its rounds) and every round in `append_rounds`, `fact_append_rounds`. Runs last: it adds events to the
-           ledger.
+           (as benchmarks/store.py compares its rounds) and every round in `append_rounds`,
+           `fact_append_rounds`. Runs last: it adds events to the ledger.
 
 Prints one JSON object. `--skip` names parts not to run (import, query, audit, replay, append). The machine's load
 average is printed beside the figures (`load_before`, `load_after`): figures are worth repeating when it is high.

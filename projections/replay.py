@@ -27,7 +27,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Optional, cast
@@ -329,14 +329,12 @@ def in_workers(work: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
     with ProcessPoolExecutor(max_workers=len(calls), mp_context=context, initializer=_join,
                              initargs=(counter,)) as pool:
         futures = [pool.submit(work, *call) for call in calls]
-        while True:
-            done, waiting = wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION)
+        waiting: set[Future[Any]] = set(futures)
+        while waiting:  # (a failed worker ends nothing early: the others run on, and their progress is told)
+            _, waiting = wait(waiting, timeout=0.25)
             if on_progress is not None and counter.value != told:
                 on_progress(counter.value - told)
                 told = counter.value
-            if not waiting or any(f.exception() is not None for f in done):
-                break
-        wait(futures)
         failures = [e for e in map(Future.exception, futures) if e is not None]
         if failures:
             raise failures[0]
