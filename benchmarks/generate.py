@@ -34,7 +34,8 @@ def store_events(n: int, seed: int = 7) -> Iterator[dict]:
             coop = f"coop{rng.randrange(100)}"  # (its payload names its own stream: docs/events.md)
             yield {"stream": f"society-{coop}", "type": "ReserveSpent",
                    "effective_date": day.isoformat(),
-                   "payload": {"coop_id": coop, "amount": f"{rng.randrange(10, 5000)}.00", "purpose": "cyclical repairs"},
+                   "payload": {"coop_id": coop, "amount": f"{rng.randrange(10, 5000)}.00",
+                               "purpose": "cyclical repairs"},
                    "metadata": {"actor": "bench", "reason": "planned maintenance"}, "idempotency_key": f"bench-{i}"}
 
 

@@ -144,7 +144,8 @@ def generate(events: int, seed: int = 11) -> tuple[list[bytes], list[tuple[str, 
 @click.command()
 @click.option("--events", default=1_000_000, show_default=True, help="About how many events to generate.")
 @click.option("--queries", default=500, show_default=True, help="How many member queries to time.")
-@click.option("--db", default=None, help="A PostgreSQL URL (a schema is created and dropped); default: a temporary SQLite file.")
+@click.option("--db", default=None,
+              help="A PostgreSQL URL (a schema is created and dropped); default: a temporary SQLite file.")
 @click.option("--seed", default=11, show_default=True)
 def main(events: int, queries: int, db: str | None, seed: int) -> None:
     from ledger.coop.member import admission_of, member_position
@@ -153,7 +154,7 @@ def main(events: int, queries: int, db: str | None, seed: int) -> None:
 
     lines, admitted = generate(events, seed)
     rng = random.Random(seed)
-    with fresh_store(db) as (store, where):
+    with fresh_store(db) as (store, _where):
         with timed() as imported:
             result = store.import_lines(lines, default_actor="bench")
         del lines
