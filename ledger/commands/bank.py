@@ -5,7 +5,9 @@ events and the off-chain rows (payers' names, learned payees; ledger/bank/person
 all or nothing, and nothing can move between the checks and the append. Bank commands are a few a day; the lock
 is held for the length of one statement's import (the benchmark's 10,000 lines: docs/bank.md).
 
-A match is that member's `PaymentReceived`, checked by the same named checks as `mutual record`
+Credits are matched before returns are settled, so a direct debit and its return give the same books whether
+they came in one statement, in two, or the return first: the payment counted from the day it was collected to the
+day it was returned. A match is that member's `PaymentReceived`, checked by the same named checks as `mutual record`
 (ledger/commands/coop.py `check`, and the closed-period rule), so a match can never break an invariant. A
 returned direct debit whose line was matched is that member's `PaymentReturned`, effective on the day the bank
 took the money back: the payment counted until then and the member owes again from then (docs/bank.md).
@@ -306,9 +308,9 @@ def _import(store: EventStore, statement: Statement, account_id: str, actor: str
         batch.add(batch.stream, stated, on, f"bank-balance:{account_id}:{kind}:{on.isoformat()}:"
                                             f"{money_text(balance.amount)}")
         outcome.balances_new += 1
-    batch.settle_returns(outcome)
     if auto_match:
         batch.auto_match(outcome)
+    batch.settle_returns(outcome)
     return batch.append(outcome)
 
 
@@ -397,13 +399,14 @@ def ignore_line(store: EventStore, account_id: str, line_ref: str, reason: str, 
 
 
 def auto_match(store: EventStore, account_id: str, *, actor: str) -> Outcome:
-    """Run the rules and learned names over the queue (after a rule was set), and settle the returns."""
+    """Run the rules and learned names over the queue (after a rule was set), then settle the returns (matching
+    first, as an import does: docs/bank.md "Returned direct debits and reversals")."""
 
     def run() -> Outcome:
         batch = _Batch(store, account_id, actor)
         outcome = Outcome(account_id)
-        batch.settle_returns(outcome)
         batch.auto_match(outcome)
+        batch.settle_returns(outcome)
         return batch.append(outcome)
 
     return _locked(store, run)

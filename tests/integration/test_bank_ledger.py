@@ -111,14 +111,46 @@ def test_a_returned_direct_debit_is_the_members_payment_returned_on_the_day_of_t
     assert _import(coop, B).written == 0
 
 
-def test_a_return_in_the_same_statement_as_its_payment_settles_both_without_a_payment(coop):
+def test_a_return_in_the_same_statement_as_its_payment_is_the_payment_made_and_returned(coop):
     bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
     whole = samples.SampleStatement("W", samples.RIVERSIDE_IBAN, date(2025, 4, 1), date(2025, 4, 30),
                                     samples.RIVERSIDE_OPENING, tuple(samples.riverside_april()))
     outcome = _import(coop, whole, "mt940")
-    assert len(outcome.returned) == 1 and outcome.returned[0]["member_id"] is None
-    assert "dan" in [m["member_id"] for m in outcome.matched]
-    assert sum(1 for m in outcome.matched if m["member_id"] == "dan") == 2  # the two equal ones, not the returned DD
+    assert len(outcome.returned) == 1 and outcome.returned[0]["member_id"] == "dan"
+    assert sum(1 for m in outcome.matched if m["member_id"] == "dan") == 3  # the two equal ones and the DD returned
+    assert [e.type for e in coop.read(stream="member-dan") if e.payload.get("bank_reference") == "DD-dan-2025-04"] \
+        == ["PaymentReceived", "PaymentReturned"]
+
+
+def _dan(store):
+    return [(day, member_show(StoreSource(store), "dan", day)["payments_received"],
+             member_show(StoreSource(store), "dan", day)["arrears"])
+            for day in (date(2025, 4, 1), date(2025, 4, 10), date(2025, 4, 15), date(2025, 4, 16), date(2025, 4, 30))]
+
+
+def _imported(store, order):
+    bank.set_rule(store, ACCOUNT, "so", RULE, None, actor="treasurer")
+    if order == "a then b":
+        _import(store, A), _import(store, B)
+    elif order == "b then a":
+        _import(store, B), _import(store, A)
+    else:
+        whole = samples.SampleStatement("W", samples.RIVERSIDE_IBAN, date(2025, 4, 1), date(2025, 4, 30),
+                                        samples.RIVERSIDE_OPENING, tuple(samples.riverside_april()))
+        _import(store, whole, "mt940")
+    return _dan(store)
+
+
+@pytest.mark.parametrize("order", ["b then a", "one statement"])
+def test_a_direct_debit_and_its_return_give_the_same_books_however_the_statements_came(order, coop, backend,
+                                                                                      new_backend):
+    """The bank's cut of its statements and the order a clerk imports them in change nothing: the payment counted
+    from the day it was collected until the day it was returned."""
+    reference = new_backend(backend.name).store()
+    reference.import_lines(EXAMPLE.read_bytes().splitlines())
+    assert _imported(coop, order) == _imported(reference, "a then b")
+    received = {day: D(paid) for day, paid, _ in _dan(coop)}
+    assert received[date(2025, 4, 15)] - received[date(2025, 4, 16)] == D("740.80")  # returned on the 16th
 
 
 def test_match_ignore_and_reconcile_clear_the_queue(coop):
