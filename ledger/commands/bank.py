@@ -30,6 +30,7 @@ from ledger.bank.formats import read_statement
 from ledger.bank.lines import Balance, BankFileRefused, BankLine, Statement, line_id
 from ledger.bank.matching import Match, RuleRefused, compile_rule, match_credit, payee_key, payment_period
 from ledger.commands.coop import World, check
+from ledger.coop.payloads import reference_key
 from ledger.errors import FieldError, NotFound, ValidationFailed
 from ledger.events.bank import (
     BankBalanceStated,
@@ -150,15 +151,27 @@ class _Batch:
         return period, problems
 
     def entered_by_hand(self, line: Line, stream: str) -> int | None:
-        """A receipt of the line's amount on its day entered by hand (no bank line), with the line's reference if
-        it gave one: the same money, which a match would count twice. Its position, or None."""
-        amount = money_text(line.amount)
-        for e in self.world.stream(stream):
-            if (e.type == PaymentReceived.event_type and not e.payload.get("bank_line")
-                    and e.effective_date == line.booked and money_text(Decimal(e.payload["amount"])) == amount
-                    and (not line.reference or e.payload.get("bank_reference") == line.reference)):
-                return int(e.position)
-        return None
+        """The receipt entered by hand (no bank line) that is this line's money, a match of which would count it
+        twice: of the line's amount on its day, under its reference if it gave one (ignoring case and spaces). Its
+        position, or None.
+
+        One entry is one line's money: equal lines on one day take the equal entries in turn (the bank's order),
+        an equal line ignored (`bank ignore`, as the refusal advises) having taken its entry first, so a second
+        equal line is matched as the payment it is."""
+        key = reference_key(line.reference)
+        hand = [int(e.position) for e in self.world.stream(stream)
+                if e.type == PaymentReceived.event_type and not e.payload.get("bank_line")
+                and e.effective_date == line.booked and Decimal(e.payload["amount"]) == line.amount
+                and (not key or reference_key(e.payload.get("bank_reference")) == key)]
+        if not hand:
+            return None
+        order = {lid: i for i, lid in enumerate(self.book.lines)}
+        taken = sum(1 for other in self.book.lines.values()
+                    if other.line_id != line.line_id and other.kind == "credit" and other.booked == line.booked
+                    and other.amount == line.amount and reference_key(other.reference) == key
+                    and (other.line_id in self.book.ignored
+                         or (not self.book.cleared(other.line_id) and order[other.line_id] < order[line.line_id])))
+        return hand[taken] if taken < len(hand) else None
 
     @staticmethod
     def payment(line: Line, member_id: str, period: str) -> PaymentReceived:
@@ -180,14 +193,11 @@ class _Batch:
             target = self.book.return_target(ret)
             if target is None:
                 continue
-            match = self.book.matched.get(target.line_id)
-            member, position = None, None
+            member, payment = self.payment_returned(target)
+            position = None
             returned: PaymentReturned | None = None
-            if match is not None:
-                member = match["member_id"]
+            if member is not None:
                 stream = streams.member(member)
-                payment = next((e for e in self.world.stream(stream) if e.type == PaymentReceived.event_type
-                                and e.payload.get("bank_line") == target.line_id), None)
                 if payment is not None:
                     position = payment.position if payment.position < 10**15 else None
                     returned = PaymentReturned(member_id=member, amount=payment.payload["amount"],
@@ -210,19 +220,45 @@ class _Batch:
             outcome.returned.append({"line_id": ret.line_id, "returns": target.line_id, "member_id": member,
                                      "reversed_position": position})
 
-    # -- auto-matching ----------------------------------------------------------------------------------------
-    def auto_match(self, outcome: Outcome) -> None:
-        credits = [line for line in self.book.unmatched() if line.kind == "credit"]
-        if not credits:
-            return
+    def payment_returned(self, target: Line) -> tuple[str | None, Any]:
+        """The member and the receipt a returned line's money was: the payment matched from it, else (a line
+        neither matched nor settled, or ignored) a payment entered by hand for it, of the member the rules or
+        learned names find for it (a direct debit entered by hand and then returned is returned too). (None, None)
+        when no member's payment was this line's money."""
+        match = self.book.matched.get(target.line_id)
+        if match is not None:
+            member = match["member_id"]
+            return member, next((e for e in self.world.stream(streams.member(member))
+                                 if e.type == PaymentReceived.event_type
+                                 and e.payload.get("bank_line") == target.line_id), None)
+        if target.kind != "credit":
+            return None, None
+        found = self.member_of([target])[0]
+        if found is None:
+            return None, None
+        stream = streams.member(found.member_id)
+        position = self.entered_by_hand(target, stream)
+        if position is None:
+            return None, None
+        return found.member_id, next(e for e in self.world.stream(stream) if int(e.position) == position)
+
+    def member_of(self, credits: Sequence[Line]) -> list[Match | None]:
+        """The member each credit pays, by the account's rules and the names learned from confirmed matches."""
         rules = list(self.book.rules.values())
         payees = self.payees()
         names = self.names([c.line_id for c in credits]) if payees else {}
         names.update({lid: (name, acct) for lid, name, acct in self.details})
         members = self.members()
-        for line in credits:
-            found: Match | None = match_credit(line.reference, names.get(line.line_id, ("", ""))[0], rules, payees,
-                                               members)
+        return [match_credit(line.reference, names.get(line.line_id, ("", ""))[0], rules, payees, members)
+                for line in credits]
+
+    # -- auto-matching ----------------------------------------------------------------------------------------
+    def auto_match(self, outcome: Outcome) -> None:
+        credits = [line for line in self.book.unmatched() if line.kind == "credit"]
+        if not credits:
+            return
+        found: Match | None
+        for line, found in zip(credits, self.member_of(credits), strict=True):
             if found is None:
                 continue
             period, problems = self.payment_problems(line, found.member_id, None)

@@ -19,6 +19,9 @@ Invariants (a clear error naming the field, nothing written):
 - one index value per series and period;
 - nothing dated before its society (co-op, CLT) is registered, and no
   reference to a society, dwelling, member or mortgage not in the books;
+- a payment entered by hand is not a second receipt of money already recorded: the same amount on the same day
+  under the same bank reference, ignoring case and spaces (a statement's match, or another clerk's entry),
+  unless a key of its own tells it apart;
 - payload ids agree with their stream (member_id of member-<id>, ...);
 - amounts positive where a negative makes no sense (the schemas), and a
   reserve transfer is not zero.
@@ -48,7 +51,7 @@ from ledger.coop.fold import Fact, Payload, first_of
 from ledger.coop.index import index_values
 from ledger.coop.member import Admission, MemberPosition, admission_of, member_ledger, member_position
 from ledger.coop.mortgage import DebtShareSchedule, drawn_by_coop, mortgage_state, schedule_of
-from ledger.coop.payloads import Drawdown, DwellingRegistration, payment_of
+from ledger.coop.payloads import Drawdown, DwellingRegistration, payment_of, reference_key
 from ledger.coop.society import MAX_SHARE_CAPITAL, derived_transfer
 from ledger.errors import FieldError, IdempotencyConflict, ValidationFailed
 from ledger.events.base import REGISTRY, EventPayload
@@ -88,6 +91,7 @@ from ledger.periods import ADVICE_RECORD, PRIOR_PERIOD, PeriodGuard
 from ledger.source import StoreSource
 from ledger.store import EventStore, StoredEvent
 from ledger.store.envelope import at_current_version, checked_envelope, pending_from_model
+from ledger.store.keys import FACT_KEY_PREFIX
 from ledger.store.records import Pending
 
 D = Decimal
@@ -175,6 +179,7 @@ class Proposed(NamedTuple):
     type: str
     on: date
     p: Payload
+    named: bool = False  # given a key of its own (`--key`), which tells it apart from an equal fact
 
 
 Check = Callable[[World, Proposed], list[FieldError]]
@@ -284,6 +289,27 @@ def return_within_payments(world: World, ev: Proposed) -> list[FieldError]:
     if D(ev.p["amount"]) > paid:
         return [FieldError("payload.amount", f"is more than the {paid} member {ev.id} has paid and not had returned "
                                              f"by {ev.on.isoformat()}")]
+    return []
+
+
+def same_money_once(world: World, ev: Proposed) -> list[FieldError]:
+    """A payment entered by hand is money on the bank statement: the member's receipt of the same amount on the same
+    day under the same reference (ignoring case and spaces), whether a statement's match or another clerk recorded
+    it first, is that money, and a second receipt would count it twice; unless a key of its own (`--key`, such as
+    the statement's line) tells it apart (docs/events.md "Two equal facts"). (A statement's own lines are told
+    apart by the bank: a match from a line is not held to this; the import looks the other way, `entered_by_hand`.)"""
+    if ev.p.get("bank_line") or ev.named:
+        return []
+    key, amount = reference_key(ev.p.get("bank_reference")), D(ev.p["amount"])
+    for e in world.stream(ev.stream):
+        if (e.type == PaymentReceived.event_type and e.effective_date == ev.on
+                and D(e.payload["amount"]) == amount and reference_key(e.payload.get("bank_reference")) == key):
+            source = (f"matched from bank line {e.payload['bank_line']}" if e.payload.get("bank_line")
+                      else f"entered as {e.payload.get('bank_reference')!r}")
+            return [FieldError("payload.bank_reference",
+                               f"member {ev.id} already has {ev.p['amount']} received on {ev.on.isoformat()} under "
+                               f"this reference (position {e.position}, {source}): the same money, not a second "
+                               "payment (correct that entry with `mutual correct` if it is wrong)")]
     return []
 
 
@@ -617,7 +643,8 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
     add(table, "member", [EquityPaidOut], gate(member_admitted), gate(not_before_admission),
         gate(payout_after_leaving), gate(paid_out_once), payout_within_formula)
     paying = gate(member_admitted), gate(not_before_admission), gate(not_after_leaving)
-    add(table, "member", [PaymentIndexed, PaymentDue, PaymentReceived, ExtraPaymentReceived], *paying)
+    add(table, "member", [PaymentIndexed, PaymentDue, ExtraPaymentReceived], *paying)
+    add(table, "member", [PaymentReceived], *paying, same_money_once)
     add(table, "member", [PaymentReturned], *paying, return_within_payments)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
     add(table, "member", [PaymentReductionAgreed], *paying, one_a_day, units_sold_held)
@@ -628,12 +655,13 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
 CHECKS = _checks()
 
 
-def check(world: World, stream: str, type_: str, on: date, p: Payload) -> list[FieldError]:
-    """The invariants an event must keep, against the world as it stands (before the event).
+def check(world: World, stream: str, type_: str, on: date, p: Payload, key: str | None = None) -> list[FieldError]:
+    """The invariants an event must keep, against the world as it stands (before the event). `key`: its
+    idempotency key, if one was given (a key derived from the fact names nothing more than the fact).
 
     (That the payload's ids name this stream is the mapper's check, made on every way in: own_id_errors.)"""
     kind, _, sid = stream.partition("-")
-    event = Proposed(stream, kind, sid, type_, on, p)
+    event = Proposed(stream, kind, sid, type_, on, p, key is not None and not key.startswith(FACT_KEY_PREFIX))
     errors: list[FieldError] = []
     for rule in CHECKS.get((kind, type_), ()):
         found = rule.check(world, event)
@@ -739,7 +767,7 @@ def _check_batch(world: World, envelopes: list[Any], *, actor: str, advice: str)
             continue  # (a repeat with another fact under the same key is refused by the append)
         on = date.fromisoformat(pending.effective_date)
         if pending.type in EQUITY_TYPES:
-            problems = check(world, pending.stream, pending.type, on, payload)
+            problems = check(world, pending.stream, pending.type, on, payload, pending.idempotency_key)
             if problems:
                 raise ValidationFailed(problems,
                                        where=f"{where} ({pending.type} on {pending.stream}) refused, nothing written")

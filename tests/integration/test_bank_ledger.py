@@ -300,3 +300,73 @@ def test_a_payment_entered_by_hand_is_not_matched_again_from_the_statement(coop)
                 if e.effective_date == date(2025, 4, 1)]
     assert len(receipts) == 1  # the same money once, not twice
     assert any(r["reference"] == "SO-alice-2025-04" for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)))
+
+
+def _by_hand(store, member, amount, on, reference, key=None):
+    from ledger.commands.coop import record
+
+    event = {"stream": f"member-{member}", "type": "PaymentReceived", "effective_date": on,
+             "payload": {"member_id": member, "amount": amount, "period": on[:7], "bank_reference": reference}}
+    return record(store, [event | ({"idempotency_key": key} if key else {})], actor="clerk-b")
+
+
+def _receipts(store, member, on):
+    return [e for e in store.read(stream=f"member-{member}", type="PaymentReceived") if e.effective_date == on]
+
+
+@pytest.mark.parametrize("reference", ["SO-alice-2025-04", "SO-ALICE-2025-04 ", "so-alice-2025-04\n"])
+def test_a_payment_entered_by_hand_after_the_statement_matched_it_is_the_same_money(coop, reference):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    head = coop.head()
+    with pytest.raises(ValidationFailed) as refused:
+        _by_hand(coop, "alice", "718.85", "2025-04-01", reference)
+    [error] = refused.value.errors
+    assert error.field == "payload.bank_reference" and "the same money" in error.reason
+    assert "matched from bank line" in error.reason
+    assert coop.head() == head and len(_receipts(coop, "alice", date(2025, 4, 1))) == 1
+
+
+def test_the_same_money_entered_twice_by_hand_is_one_receipt_unless_a_key_tells_them_apart(coop):
+    assert _by_hand(coop, "alice", "718.85", "2025-04-01", "SO-ALICE-2025-04").written == 1
+    assert _by_hand(coop, "alice", "718.85", "2025-04-01", "SO-ALICE-2025-04").written == 0  # a retry: recorded
+    for variant in ("SO-ALICE-2025-04 ", "so-alice-2025-04", " SO-ALICE-2025-04\n"):
+        with pytest.raises(ValidationFailed, match="the same money"):
+            _by_hand(coop, "alice", "718.85", "2025-04-01", variant)
+    # another period written for the same money is the same money too
+    from ledger.commands.coop import record
+
+    with pytest.raises(ValidationFailed, match="the same money"):
+        record(coop, [{"stream": "member-alice", "type": "PaymentReceived", "effective_date": "2025-04-01",
+                       "payload": {"member_id": "alice", "amount": "718.85", "period": "2025-05",
+                                   "bank_reference": "SO-ALICE-2025-04"}}], actor="clerk-c")
+    # two equal payments a clerk tells apart by their statement lines are two (docs/events.md "Two equal facts")
+    assert _by_hand(coop, "alice", "718.85", "2025-04-01", "SO-ALICE-2025-04", key="stmt-9").written == 1
+    assert len(_receipts(coop, "alice", date(2025, 4, 1))) == 2
+
+
+def test_one_payment_entered_by_hand_is_the_money_of_one_of_two_equal_lines(coop):
+    _by_hand(coop, "dan", "370.40", "2025-04-11", "SO-dan-2025-04")
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    outcome = _import(coop, A)
+    refused = [r for r in outcome.not_matched if "entered by hand already" in r["reason"]]
+    matched = [m for m in outcome.matched if m["member_id"] == "dan" and m["amount"] == D("370.40")]
+    assert len(refused) == 1 and len(matched) == 1
+    assert len(_receipts(coop, "dan", date(2025, 4, 11))) == 2  # the two lines' money, each once
+    # the refused line ignored as the refusal advises: the other stays matched, nothing else moves
+    bank.ignore_line(coop, ACCOUNT, refused[0]["line_id"], "entered by hand", actor="clerk")
+    assert bank.auto_match(coop, ACCOUNT, actor="clerk").written == 0
+
+
+def test_a_direct_debit_entered_by_hand_and_returned_by_the_bank_is_returned(coop):
+    _by_hand(coop, "dan", "740.80", "2025-04-01", "DD-dan-2025-04")
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    outcome = _import(coop, B)
+    assert [(r["member_id"], r["reversed_position"] is not None) for r in outcome.returned] == [("dan", True)]
+    [returned] = [e for e in coop.read(stream="member-dan") if e.type == "PaymentReturned"]
+    assert returned.effective_date == date(2025, 4, 16) and returned.payload["amount"] == "740.80"
+    day_before = member_show(StoreSource(coop), "dan", date(2025, 4, 15))["payments_received"]
+    on_the_day = member_show(StoreSource(coop), "dan", date(2025, 4, 16))["payments_received"]
+    assert D(day_before) - D(on_the_day) == D("740.80")
+    assert all(r["reference"] != "DD-dan-2025-04" for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)))
