@@ -174,6 +174,10 @@ def _row(n: int, row: list[str], p: Profile) -> tuple[BankLine, Decimal | None]:
         debit, credit = _money(cells[p.debit], where, p.debit), _money(cells[p.credit], where, p.credit)
         if (debit is None) == (credit is None):
             raise BankFileRefused(where, p.credit, f"exactly one of {p.debit} and {p.credit} must hold an amount")
+        for column, given in ((p.debit, debit), (p.credit, credit)):
+            if given is not None and given < 0:  # which way a signed one moves money is a guess: not made
+                raise BankFileRefused(where, column, f"is negative ({given}): the {p.debit} and {p.credit} columns "
+                                                     "hold amounts without a sign, the column saying which way")
         amount = credit if credit is not None else -debit  # type: ignore[operator]
     if amount == 0:
         raise BankFileRefused(where, p.amount or p.credit or "amount", "is zero: a statement line moves money")

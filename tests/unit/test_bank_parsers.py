@@ -209,6 +209,16 @@ def test_csv_with_both_debit_and_credit_is_refused():
     assert "Credit Amount" in _refused(data)
 
 
+@pytest.mark.parametrize("before, after, column", [(b",12.50,,", b",-12.50,,", "Debit Amount"),
+                                                   (b",,718.85,", b",,-718.85,", "Credit Amount")])
+def test_csv_with_a_signed_debit_or_credit_is_refused_not_turned_round(before, after, column):
+    """A minus in the debit column once made money out a member's receipt (-(-718.85))."""
+    data = samples.lloyds_csv(A).replace(before, after, 1)
+    assert data != samples.lloyds_csv(A)
+    message = _refused(data)
+    assert column in message and "negative" in message
+
+
 def test_csv_with_a_missing_column_is_refused():
     lines = samples.lloyds_csv(A).split(b"\r\n")
     lines[2] = lines[2].rsplit(b",", 1)[0]
