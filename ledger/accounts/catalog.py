@@ -109,7 +109,11 @@ refuses the type (its command checks it); `mutual import` restores it like any o
 
 `<Type>:<Society>:<role's components>[:M-<member>]`: the society's id with its first letter capitalised, a
 member's id prefixed `M-` (so ids differing only in case stay apart); `_ . :` in an id become `-` (beancount and
-hledger accept letters, digits and dashes).
+hledger accept letters, digits and dashes). Two ids never share an account: an id the name cannot spell as it is
+(one with `_ . :` in it, or a society's id starting with a capital, which a lower-case twin's name would be) also
+carries the first 8 hex digits of the SHA-256 of the id: members `x_1` and `x-1` are `M-x-1-<8 hex>` and `M-x-1`
+(`ledger/accounts/chart.py` `component`). Balance checkpoints keep sums by society, role and member, not by name,
+so the names are made on read.
 
 ## Balance checkpoints
 

@@ -8,6 +8,7 @@ society; a society's kind says which roles it is expected to use (the docs and t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -86,10 +87,17 @@ _INVALID = re.compile(r"[^A-Za-z0-9-]")
 
 def component(ident: str, prefix: str = "") -> str:
     """An id as an account-name component: beancount's first character a capital or digit, then letters, digits
-    and dashes. `_ . :` become `-`; a society id's first letter is capitalised, a member's id is prefixed (`M-`)
-    so two members whose ids differ only in case stay apart."""
+    and dashes. A member's id is prefixed (`M-`), a society's first letter capitalised. Two ids never share an
+    account: an id the name cannot spell as it is (`_ . :` in it, which become `-`; a society's id starting with a
+    capital, whose name a lower-case twin's would be) also carries the first 8 hex digits of its SHA-256, so `x_1`
+    is `M-x-1-…` and `x-1` is `M-x-1`."""
     text = _INVALID.sub("-", ident)
-    text = prefix + text if prefix else text[:1].upper() + text[1:]
+    if prefix:
+        plain, text = text == ident, prefix + text
+    else:
+        plain, text = text == ident and not ident[:1].isupper(), text[:1].upper() + text[1:]
+    if not plain:
+        text += "-" + hashlib.sha256(ident.encode()).hexdigest()[:8]
     if not _COMPONENT.fullmatch(text):  # pragma: no cover - ids start with a letter or digit (cli/params.ID)
         text = "X-" + text
     return text

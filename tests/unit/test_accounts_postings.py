@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from tests.unit.test_layers import _files, _offenders
 MONEY_FIELDS = ("amount", "charges", "principal", "interest", "indexation", "payment", "deposit", "repayment",
                 "after_saving", "fee", "arrears_deducted", "debt_share", "opening_debt", "closing_debt")
 
+_BEANCOUNT_COMPONENT = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 money = st.decimals(min_value=Decimal("0"), max_value=Decimal("999999999.99"), places=2).map(lambda d: format(d, "f"))
 signed = st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2).map(
     lambda d: format(d, "f"))
@@ -82,8 +84,26 @@ def test_account_names_are_valid_for_beancount():
     chart = Chart()
     assert chart.account("riverside", "bank").name == "Assets:Riverside:Bank"
     assert chart.account("riverside-clt", "share_capital").name == "Equity:Riverside-clt:Share-capital"
-    assert chart.account("c.1", "members_debtors", "alice_b").name == "Assets:C-1:Members:Arrears:M-alice-b"
+    assert chart.account("c1", "members_debtors", "alice-b").name == "Assets:C1:Members:Arrears:M-alice-b"
+    assert chart.account("c.1", "members_debtors", "alice_b").name.startswith("Assets:C-1-")
     assert component("2nd") == "2nd"
+    for name in (chart.account(s, "members_debtors", m).name for s in ("c.1", "C1") for m in ("alice_b", "Ab")):
+        assert all(_BEANCOUNT_COMPONENT.fullmatch(part) for part in name.split(":")), name
+
+
+ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,12}", fullmatch=True)
+
+
+@settings(max_examples=300)
+@given(ids, ids)
+def test_two_ids_never_share_an_account(a, b):
+    """Members `x_1` and `x-1` once shared `M-x-1` (their arrears summed in one account); societies `riverside` and
+    `Riverside` would have shared `Riverside`."""
+    if a != b:
+        assert component(a, "M-") != component(b, "M-")
+        assert component(a) != component(b)
+    assert component("x_1", "M-") != component("x-1", "M-") == "M-x-1"
+    assert component("riverside") == "Riverside" != component("Riverside")
 
 
 def test_the_accounts_domain_touches_no_database():
