@@ -231,7 +231,7 @@ def balance_sheet(view: EventSource | Books, period: Period, society: str | None
     """Assets = liabilities + equity + the surplus of income over expenses not yet closed to equity."""
     b = balances(view, period.end, society)
     parts = statement_rows(b, ("Assets", "Liabilities", "Equity"))
-    surplus = round_money(-(b.of_type("Income") + b.of_type("Expenses")))
+    surplus = round_money(-(b.of_type("Income") + b.of_type("Expenses"))) + 0
     return {**_header("balance-sheet", Period(None, period.end), society, head, as_known_at), **parts,
             "surplus": surplus,
             "balanced": parts["Assets"]["total"] == parts["Liabilities"]["total"] + parts["Equity"]["total"] + surplus}

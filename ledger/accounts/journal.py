@@ -123,7 +123,12 @@ def statement_rows(b: Balances, types: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for t in types:
         sign = 1 if t in ("Assets", "Expenses") else -1
-        rows = [{"account": n, "code": b.accounts[n].code, "amount": round_money(sign * b.balance[n])}
+        rows = [{"account": n, "code": b.accounts[n].code, "amount": _shown(sign * b.balance[n])}
                 for n in b.names() if b.accounts[n].type == t]
-        out[t] = {"accounts": rows, "total": round_money(sign * b.of_type(t))}
+        out[t] = {"accounts": rows, "total": _shown(sign * b.of_type(t))}
     return out
+
+
+def _shown(amount: Decimal) -> Decimal:
+    """To the penny, and a zero turned round by the side it is shown on is 0.00, never -0.00."""
+    return round_money(amount) + ZERO

@@ -99,3 +99,14 @@ def test_the_trial_balance_as_csv_has_the_same_figures_as_its_json(backend):
     for r in tb["accounts"]:
         assert D(rows[r["account"]]["debit"] or 0) == D(r["debit"]) and D(rows[r["account"]]["credit"] or 0) == \
             D(r["credit"])
+
+
+def test_a_zero_balance_on_the_credit_side_is_shown_as_zero_not_minus_zero(backend):
+    """The co-op's prepayments held are nothing at 31 January 2020: once shown -0.00 (and -£0.00 in the table)."""
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    for fmt in ("json", "csv"):
+        result = run(backend, "accounts", "balance-sheet", "--society", "riverside", "--as-of", "2020-01-31",
+                     "--format", fmt)
+        assert result.exit_code == 0 and "-0.00" not in result.output
+    table = run(backend, "accounts", "balance-sheet", "--society", "riverside", "--as-of", "2020-01-31")
+    assert "-£0.00" not in table.output and "Prepayments" in table.output
