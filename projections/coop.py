@@ -316,6 +316,8 @@ def coop_show(view: EventSource, coop_id: str, as_of: date) -> dict[str, Any]:
     society_events = view.require(streams.society(coop_id), f"society {coop_id}")
     _check_exists(society_events, as_of, f"society {coop_id}")
     society = society_state(society_events, as_of)
+    if society.kind != "coop":  # a CLT's or a fund's books are not a co-op's: shown as one they are all zeros
+        raise NotFound(f"coop: {coop_id} is a {society.kind}, not a co-op")
     m = _members(view, coop_id, as_of)
     dwellings, budget = _dwellings(view, coop_id, as_of)
     lenders = _lenders(view, coop_id, as_of)

@@ -119,3 +119,15 @@ def test_refusals_name_the_field(backend, tmp_path):
     assert backwards.exit_code == 2 and "--to" in backwards.output and not out.exists()
     nowhere = run(backend, "report", "board", "--coop", "nowhere", *PERIOD, "-o", str(out))
     assert nowhere.exit_code == 1 and nowhere.stderr.startswith("error: society nowhere") and not out.exists()
+
+
+def test_a_clt_is_not_shown_as_a_co_op_nor_given_a_board_pack(backend, tmp_path):
+    """`coop show` and `report board` of the CLT once answered a co-op's figures, all zeros."""
+    ok(backend, "import", str(EXAMPLE))
+    out = tmp_path / "clt.pdf"
+    for args in (["coop", "show", "riverside-clt", "--as-of", "2021-12-31"],
+                 ["report", "board", "--coop", "riverside-clt", "--from", "2021-01-01", "--to", "2021-12-31",
+                  "-o", str(out)]):
+        result = run(backend, *args)
+        assert result.exit_code != 0 and "riverside-clt is a clt, not a co-op" in result.output + result.stderr
+    assert not out.exists()
