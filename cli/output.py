@@ -77,8 +77,9 @@ KIND_OF_NAME: dict[str, str] = {
         "position", "version", "count", "members", "months", "month", "year", "years", "lines", "matched",
         "ignored", "order", "events", "written", "annual_fee_count", "months_in_arrears", "members_in_arrears",
         "broken_arrangements", "reversed_position", "reversal_position", "head_position", "instalments_due",
-        "instalments_received", "shares", "term_months", "notice_days"), COUNT),
-    **dict.fromkeys(("units", "clt", "financed", "total"), UNITS),
+        "instalments_received", "shares", "term_months", "notice_days", "mortgage_years_posted",
+        "minimum_tenure_years"), COUNT),
+    **dict.fromkeys(("units", "clt", "financed", "total", "units.member"), UNITS),  # (a holder's units, not an id)
     **dict.fromkeys(("opening", "consumed", "earned", "closing"), POINTS),  # (the points curve's columns)
     **dict.fromkeys((
         "factor", "rate", "index", "payment_rate", "indexation", "appreciation_cap", "formula_in_force.deduction",

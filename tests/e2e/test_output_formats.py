@@ -264,7 +264,9 @@ def test_every_query_command_takes_format_and_output():
     ("debt_share", MONEY), ("payout_detail.deduction", MONEY), ("payout_detail.formula_in_force.deduction", RATE),
     ("units.clt", UNITS), ("points consumed", POINTS), ("factor", RATE), ("position", COUNT), ("as_of", DATE),
     ("share_capital_by_society.riverside", MONEY), ("charges.insurance", MONEY), ("0-30 days", MONEY),
-    ("member", TEXT), ("line", TEXT), ("reference", TEXT), ("account", TEXT), ("payments_received", MONEY)])
+    ("member", TEXT), ("line", TEXT), ("reference", TEXT), ("account", TEXT), ("payments_received", MONEY),
+    ("units.member", UNITS), ("mortgage_years_posted", COUNT),  # (once text cells in a spreadsheet)
+    ("payout_detail.formula_in_force.minimum_tenure_years", COUNT)])
 def test_a_column_is_known_by_its_name(name, kind):
     assert kind_of(name) == kind
 
@@ -289,3 +291,25 @@ def test_a_command_with_a_format_of_its_own_keeps_it():
 
     assert [p.opts for p in statement.params].count(["--format"]) == 1
     assert CliRunner().invoke(statement, ["--format", "pdf"]).output == "pdf\n"
+
+
+def test_every_number_a_show_answers_is_in_a_number_column(backend):
+    """A spreadsheet cell is a number wherever the JSON holds one (units.member, a count of years were once text)."""
+    import re
+
+    ok(backend, "import", str(COOP))
+
+    def flat(value, prefix=""):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield from flat(inner, f"{prefix}.{key}" if prefix else key)
+        else:
+            yield prefix, value
+
+    for args in (["member", "show", "alice"], ["member", "show", "bob"], ["dwelling", "show", "flat1"],
+                 ["coop", "show", "riverside"]):
+        shown = json.loads(ok(backend, *args, "--as-of", "2021-12-31", "--json").output)
+        texts = [name for name, value in flat(shown) if not isinstance(value, bool)
+                 and isinstance(value, (int, str)) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", str(value))
+                 and kind_of(name) == TEXT]
+        assert texts == [], args
