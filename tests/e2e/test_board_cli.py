@@ -131,3 +131,16 @@ def test_a_clt_is_not_shown_as_a_co_op_nor_given_a_board_pack(backend, tmp_path)
         result = run(backend, *args)
         assert result.exit_code != 0 and "riverside-clt is a clt, not a co-op" in result.output + result.stderr
     assert not out.exists()
+
+
+def test_the_forecast_years_after_the_period_are_a_forecast_not_recorded(backend, tmp_path):
+    """Years after the period whose loans had all been repaid were once labelled "recorded"."""
+    with_a_fund(backend)
+    out = tmp_path / "board.html"
+    ok(backend, "report", "board", "--coop", "riverside", *PERIOD, "-o", str(out))
+    page = out.read_text()
+    start = page.index("<th>Basis</th>")
+    section = page[start:page.index("</table>", start)]
+    rows = re.findall(r"<tr><td>[^<]*</td>.*?</tr>", section)
+    assert len(rows) == 5
+    assert all(row.endswith("<td>forecast: contracts in force</td></tr>") for row in rows), rows
