@@ -18,6 +18,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ledger.commands.consistency import checks_again
+from ledger.corrections import corrected
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
 from ledger.events.base import REGISTRY, field_errors, upcast
@@ -90,7 +91,9 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
     replacement (naming a reversal that has one reverses that replacement);
     an event already reversed; a replacement its type's schema or stream kind
     refuses or whose ids name another stream; a date inside a closed period
-    unless `prior_period_adjustment` (the reason is the adjustment's reason).
+    unless `prior_period_adjustment` (the reason is the adjustment's reason);
+    without a replacement, an event others rest on (`_resting_on`: a member's
+    admission under their payments, a society a dwelling names).
     """
     where = f"reversing position {position}"
     head = store.head().position  # before anything is read: the append is refused if the log moves on
@@ -112,6 +115,10 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
     payload, errors = _replacement(target.stream, replacement_type, replacement_payload)
     if errors:
         raise _refuse(errors, where)
+    if replacement_type is None:
+        resting = _resting_on(store, target, events)
+        if resting:
+            raise _refuse([FieldError("position", resting)], where)
     on = effective_date or target.effective_date
     metadata: dict[str, str] = {"actor": actor, "reason": reason}
     if prior_period_adjustment:
@@ -133,6 +140,41 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
                           metadata=metadata, expected_head=head)
     return Corrected(target.stream, position, result.positions[0], replacement_type, result.written,
                      result.head.position, result.head.hash)
+
+
+# The events that found something other events name: (the type, the payload fields of other streams' founding
+# events that name what it founded). A stream's first event founds the stream itself.
+_NAMED_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    "SocietyRegistered": (("SocietyRegistered", "clt_id"), ("DwellingRegistered", "coop_id"),
+                          ("MemberAdmitted", "coop_id"), ("CollectiveMortgageDrawn", "coop_id"),
+                          ("SavingsAccountOpened", "fund_id")),
+    "DwellingRegistered": (("MemberAdmitted", "dwelling_id"),),
+    "CollectiveMortgageDrawn": (("MemberAdmitted", "mortgage_id"),),
+}
+
+
+def _resting_on(store: EventStore, target: StoredEvent, raw: list[StoredEvent]) -> str:
+    """Why `target` cannot be reversed without a replacement, or "": it founded its stream (its first event) and
+    later events of that stream still stand, or it founded a society, dwelling or mortgage that another stream's
+    standing founding event names. Reversing it would leave those events resting on nothing (a member's payments
+    with no admission): reverse them first, or correct it with a replacement."""
+    standing = corrected(raw)
+    if not standing or standing[0].position != target.position:
+        return ""
+    later = [e for e in standing if e.position != target.position]
+    if later:
+        return (f"position {target.position} is {target.stream}'s {target.type}, on which {len(later)} later "
+                f"event(s) of {target.stream} rest (the first at position {later[0].position}): reverse those "
+                "first, or correct it with a replacement (--replacement-type, --replacement-payload)")
+    own_id = target.stream.partition("-")[2]
+    for type_, field in _NAMED_BY.get(target.type, ()):
+        for e in store.read(type=type_):
+            if e.payload.get(field) == own_id and e.stream != target.stream and \
+                    any(s.position == e.position for s in corrected(list(store.read(stream=e.stream)))):
+                return (f"position {target.position} is {target.stream}'s {target.type}, which {e.stream}'s "
+                        f"{e.type} at position {e.position} names ({field}): reverse that first, or correct this "
+                        "one with a replacement (--replacement-type, --replacement-payload)")
+    return ""
 
 
 def close_period(store: EventStore, society_id: str, start: date, end: date, actor: str) -> AppendResult:

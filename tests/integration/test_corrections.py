@@ -287,3 +287,40 @@ def test_a_command_handler_reads_the_corrected_books_not_the_raw_log(backend):
     assert [e.type for e in world.stream("society-c1")] == []
     assert world.versions["society-c1"] == 2
     assert world.of_type("ReserveSpent") == [] and len(world.of_type(REVERSAL)) == 1
+
+
+def _first(store, stream, type_):
+    return next(e for e in store.read(stream=stream) if e.type == type_)
+
+
+def test_an_event_others_rest_on_is_not_reversed_without_a_replacement(store):
+    """A one-digit slip once reversed alice's admission under ten years of her payments (`member show` then failed
+    and the co-op's figures lost £67k), or the CLT under its co-op."""
+    from pathlib import Path
+
+    store.import_lines((Path(__file__).resolve().parents[2] / "examples" / "coop-ten-years.jsonl")
+                       .read_bytes().splitlines())
+    head = store.head()
+    admitted = _first(store, "member-alice", "MemberAdmitted")
+    with pytest.raises(ValidationFailed, match=r"later event\(s\) of member-alice rest"):
+        reverse_event(store, admitted.position, "slip", ACTOR)
+    clt = _first(store, "society-riverside-clt", "SocietyRegistered")
+    with pytest.raises(ValidationFailed, match=r"society-riverside's SocietyRegistered .* names \(clt_id\)"):
+        reverse_event(store, clt.position, "slip", ACTOR)
+    assert store.head() == head
+    # corrected with a replacement it stays founded: allowed
+    payload = dict(admitted.payload)
+    done = reverse_event(store, admitted.position, "the deposit was mistyped", ACTOR,
+                         replacement_type="MemberAdmitted", replacement_payload=payload)
+    assert done.written == 1
+
+
+def test_a_stream_emptied_first_lets_its_founding_event_be_reversed(store):
+    """A payment reversed first, then the admission it rested on: nothing is left resting on it."""
+    _payment_books(store)
+    stream = next(e.stream for e in store.read(type="MemberAdmitted"))
+    later = [e for e in store.read(stream=stream) if e.type != "MemberAdmitted"]
+    for e in later:
+        reverse_event(store, e.position, "entered on the wrong member", ACTOR)
+    admitted = _first(store, stream, "MemberAdmitted")
+    assert reverse_event(store, admitted.position, "admitted in error", ACTOR).written == 1

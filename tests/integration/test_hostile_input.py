@@ -102,10 +102,14 @@ def test_a_hostile_replacement_in_an_imported_reversal_is_refused_or_is_a_valid_
     line = json.loads(json.dumps(GOOD_REVERSAL))
     for name, value in mutations:
         line["payload"]["replacement_payload"][name] = value
+    encoded = _encode(line)
     try:
-        result = store.import_lines([_encode(line)])
+        result = store.import_lines([encoded])
     except LedgerError as exc:
-        assert "replacement" in str(exc), str(exc)
+        # (a float infinity or NaN beside a 65-bit integer is written as Infinity/NaN, which is not JSON: refused
+        # as the line it is before its replacement is read)
+        not_json = b"Infinity" in encoded or b"NaN" in encoded
+        assert "replacement" in str(exc) or (not_json and "not valid JSON" in str(exc)), str(exc)
         assert store.head() == before
     else:  # the mutations left a valid payment (another reference, say): it is stored as one (once)
         assert result.head.position == before.position + result.written
