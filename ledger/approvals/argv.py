@@ -72,6 +72,7 @@ FLAGS: dict[str, frozenset[str]] = {
     "correct": frozenset({"--prior-period", "--json"}),
     "period close": frozenset({"--json"}),
     "reserve spend": frozenset({"--dry-run", "--json"}),
+    "reserve transfer": frozenset({"--dry-run", "--json"}),
 }
 OTHER_FLAGS = frozenset({"--dry-run", "--prior-period", "--json", "--floor-at-zero"})
 

@@ -26,7 +26,11 @@ FOUR_EYES: dict[str, str] = {
     "correct": "a correction",
     "period close": "a period close",
     "reserve spend": "reserve spending",
+    "reserve transfer": "a transfer out of the reserve",
 }
+# The commands whose money out of the reserve is held to the co-op's approval limit (a transfer below zero is
+# spending by another name: a clerk once took £20,000 out that way, past the limit `reserve spend` keeps).
+RESERVE_OUT = ("reserve spend", "reserve transfer")
 
 # Who may approve (or reject) which command. The treasurer approves everything; the board may approve the
 # society's own decisions (payouts, write-offs, period closes, reserve spending) but not the fund's lending or a
@@ -39,6 +43,7 @@ APPROVERS: dict[str, frozenset[str]] = {
     "correct": frozenset({"treasurer"}),
     "period close": frozenset({"treasurer", "board"}),
     "reserve spend": frozenset({"treasurer", "board"}),
+    "reserve transfer": frozenset({"treasurer", "board"}),
 }
 
 # Events a four-eyes command writes that `record` would otherwise take from a file as they stand (the fund's, a
@@ -48,6 +53,7 @@ UNDER_FOUR_EYES_EVENTS: dict[str, str] = {
     "EquityPaidOut": "member leave",
     "LeaseAssigned": "member leave",
     "ReserveSpent": "reserve spend",
+    "ReserveTransferred": "reserve transfer",
 }
 
 # The database owner at the command line (docs/approvals.md): may approve what a treasurer may.
@@ -100,20 +106,24 @@ def summary(argv: list[str]) -> str:
 
 def needs_approval(argv: list[str], reserve_limit: Optional[Decimal]) -> Optional[Need]:
     """None when `argv` may run at once; else what it needs. A dry run writes nothing and never needs approval;
-    reserve spending needs approval above `reserve_limit` (the co-op's limit in force on the spending's date), and
-    always when no limit is in force."""
+    reserve spending, and a transfer out of the reserve (below zero), need approval above `reserve_limit` (the
+    co-op's limit in force on the date), and always when no limit is in force; a transfer into it needs none."""
     path = command_path(argv)
     if path not in FOUR_EYES or flag(argv, "--dry-run"):
         return None
     why = FOUR_EYES[path]
-    if path == "reserve spend":
+    if path in RESERVE_OUT:
         amount = _money(option(argv, "--amount"))
+        if path == "reserve transfer":
+            if amount is not None and amount >= 0:
+                return None  # into the reserve
+            amount = -amount if amount is not None else None
         if reserve_limit is None:
-            why = "reserve spending (the co-op has no approval limit in force: all of it needs approval)"
+            why = f"{why} (the co-op has no approval limit in force: all of it needs approval)"
         elif amount is not None and amount <= reserve_limit:
             return None
         else:
-            why = f"reserve spending above the co-op's approval limit of {reserve_limit}"
+            why = f"{why} above the co-op's approval limit of {reserve_limit}"
     return Need(path, summary(argv), f"{why} needs a second user's approval")
 
 

@@ -39,7 +39,7 @@ from ledger.store import AppendResult, EventStore, NewEvent
 from ledger.store.proposals import DECIDING, Proposal, Proposals
 
 # The commands a dry run checks when they are proposed (the others are checked when approved).
-DRY_RUN_CHECKED = ("member leave", "reserve spend")
+DRY_RUN_CHECKED = ("member leave", "reserve spend", "reserve transfer")
 
 
 class Ran(Protocol):
@@ -122,7 +122,7 @@ def need_of(store: EventStore, argv: list[str]) -> Optional[rules.Need]:
         return None
     argv = canonical(argv)
     limit = None
-    if command_path(argv) == "reserve spend":
+    if command_path(argv) in rules.RESERVE_OUT:
         coop, on = next(iter(positionals(argv)), None), option(argv, "--on")
         try:
             day = date.fromisoformat(on) if on else None

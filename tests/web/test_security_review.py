@@ -262,3 +262,38 @@ def test_a_dry_run_flag_hidden_as_another_options_value_is_no_dry_run(examples, 
 def login_as_clerk(client):
     login(client, "clerk", username="clerk1")
     return client
+
+
+def _transfer(client, amount, role="clerk", username="clerk1"):
+    login(client, role, username=username)
+    return client.post("/api/reserve/transfer", headers={"X-CSRF-Token": csrf(client)},
+                       json={"coop": "riverside", "amount": amount, "purpose": "new roof", "on": "2026-11-20"})
+
+
+def test_money_out_of_the_reserve_by_a_transfer_below_zero_needs_approval_as_spending_does(examples, client):
+    """A clerk once took £20,000 out of the reserve at once with `reserve transfer --amount -20000`, past the
+    approval limit `reserve spend` was held to."""
+    _second_coop_with_a_high_limit(examples.url)  # riverside's limit: 500
+    head = examples.store().head().position
+    answer = _transfer(client, "-20000.00")
+    assert answer.status_code == 202, answer.text
+    assert "a transfer out of the reserve above the co-op's approval limit of 500" in answer.text
+    assert [e.type for e in examples.store().read(after=head)] == ["ProposalMade"]
+    within = _transfer(client, "-400.00")  # within the limit, as spending within it is
+    assert within.status_code == 200, within.text
+    into = _transfer(client, "5000.00")  # into the reserve: nothing leaves it
+    assert into.status_code == 200, into.text
+
+
+def test_without_a_limit_every_transfer_out_of_the_reserve_needs_approval(examples, client):
+    head = examples.store().head().position
+    answer = _transfer(client, "-1.00")
+    assert answer.status_code == 202 and "no approval limit in force" in answer.text
+    assert [e.type for e in examples.store().read(after=head)] == ["ProposalMade"]
+
+
+def test_record_from_the_web_does_not_take_a_reserve_transfer(examples, client):
+    transfer = {"stream": "society-riverside", "type": "ReserveTransferred", "effective_date": "2026-02-10",
+                "payload": {"amount": "-90000", "coop_id": "riverside", "purpose": "roof"}}
+    answer = _record(client, transfer)
+    assert answer.status_code == 400 and "written by `mutual reserve transfer`" in answer.text
