@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, TypeVar, cast
 
 import click
 
+from ledger.calendar import given_date
 from ledger.clock import parse_recorded_at
 from ledger.money import MoneyError, money_text, parse_money
 
@@ -30,15 +31,12 @@ class ISODate(click.ParamType):
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> date:
         if isinstance(value, date):
             return value
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        if not isinstance(value, str):
             self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
         try:
-            parsed = date.fromisoformat(value)
+            return given_date(value)
         except ValueError as exc:
-            self.fail(f"{value!r} is not a real date ({exc})", param, ctx)
-        if not 1900 <= parsed.year <= 2199:
-            self.fail(f"{value!r} is outside the years 1900 to 2199", param, ctx)
-        return parsed
+            self.fail(str(exc), param, ctx)
 
 
 class Timestamp(click.ParamType):

@@ -7,7 +7,25 @@ pre-saving periods) calls these; none restates them.
 from __future__ import annotations
 
 import calendar as _calendar
+import re
 from datetime import date, timedelta
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # the years a date given to the ledger may name (an event's date, an as-of date)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def given_date(text: str) -> date:
+    """A date a user gave (a command's option, a page's query): ISO, real, and within the ledger's years. A
+    ValueError says why not: the command line and the web refuse alike (a page once folded to the year 9999)."""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)")
+    try:
+        parsed = date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date ({exc})") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValueError(f"{text!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return parsed
 
 
 def add_months(day: date, months: int) -> date:
@@ -36,4 +54,5 @@ def months_between(first: date, last: date) -> int:
     return months - (1 if last.day < first.day else 0)
 
 
-__all__ = ["add_months", "anniversary", "member_year_bounds", "months_between"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "add_months", "anniversary", "given_date", "member_year_bounds",
+           "months_between"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
 
+from ledger.calendar import given_date
 from ledger.clock import parse_recorded_at
 
 if TYPE_CHECKING:
@@ -104,12 +105,10 @@ def parse_date(name: str, value: str | None) -> date | None:
     if value in (None, ""):
         return None
     assert value is not None
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise HTTPException(400, f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(value)
+        return given_date(value)  # the command line's own rule: ISO, real, 1900 to 2199
     except ValueError as exc:
-        raise HTTPException(400, f"{name}: {value!r} is not a real date ({exc})") from None
+        raise HTTPException(400, f"{name}: {exc}") from None
 
 
 def _timestamp(name: str, value: str | None) -> datetime | None:

@@ -90,3 +90,20 @@ def test_the_board_pack_opens_as_a_web_page_from_the_dashboards_form(examples, a
     got = client.get("/coops/riverside/board-pack", params={**PERIOD, "format": "html"})
     assert got.status_code == 200 and "<svg" in got.text
     assert got.headers["content-disposition"] == 'inline; filename="board-pack-riverside-2025-01-01-2025-03-31.html"'
+
+
+def test_dates_past_the_ledgers_years_and_centuries_long_documents_are_a_400_naming_the_field(examples, app, client):
+    """Pages once took any year to 9999: a 500 from the chart, or a member's page folded for 8 s, a board pack held
+    4.9 GB. They take the command line's years (1900 to 2199), and a document at most 50 years."""
+    login(client, "member", member="alice")
+    for path, params, field in (("/members/alice", {"as_of": "9999-12-30"}, "as_of"),
+                                ("/members/alice/statement", {"to": "9999-12-31"}, "to"),
+                                ("/members/alice/statement", {"from": "1899-12-31", "to": "2020-01-01"}, "from")):
+        got = client.get(path, params=params)
+        assert got.status_code == 400 and field in got.text and "outside the years 1900 to 2199" in got.text, path
+    login(client, "board")
+    got = client.get("/coops/riverside/board-pack", params={"from": "2015-01-01", "to": "2199-12-31",
+                                                             "format": "xlsx"})
+    assert got.status_code == 400 and "at most 50 years" in got.text
+    assert client.get("/coops/riverside/board-pack", params={"from": "2015-01-01", "to": "2064-12-31",
+                                                              "format": "html"}).status_code == 200

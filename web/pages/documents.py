@@ -14,6 +14,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from ledger.calendar import anniversary
 from projections.documents.board import board_data, board_html, board_pdf
 from projections.documents.board_xlsx import board_xlsx
 from projections.documents.statement import (
@@ -43,12 +44,18 @@ def _format(given: str, allowed: tuple[str, ...]) -> str:
     return given
 
 
+LONGEST_YEARS = 50  # a member's whole tenure, and then some
+
+
 def period(start: str | None, end: str | None, moment: When) -> tuple[date, date]:
     """`from` and `to` from the query string: `to` defaults to the page's `as_of`, `from` to 1 January of its year."""
     last = parse_date("to", end) or moment.as_of
     first = parse_date("from", start) or date(last.year, 1, 1)
     if last < first:
         raise HTTPException(400, f"to: {last.isoformat()} is before from {first.isoformat()}")
+    if anniversary(first, LONGEST_YEARS) <= last:  # one request once drew two centuries of a board pack, held 1.4 GB
+        raise HTTPException(400, f"from: a document covers at most {LONGEST_YEARS} years "
+                                 f"({first.isoformat()} to {last.isoformat()} is longer)")
     return first, last
 
 
