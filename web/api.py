@@ -36,7 +36,7 @@ from web.api_spec import (
     api_commands,
     schema_of,
 )
-from web.deps import Viewer, current_viewer, own_member, require, text_problem
+from web.deps import Viewer, current_viewer, own_member, refusal_status, require, text_problem
 from web.sessions import csrf_checked
 
 __all__ = ["API_ROLES", "EXCLUDED_COMMANDS", "EXCLUDED_OPTIONS", "router"]
@@ -46,7 +46,6 @@ MAX_BODY = 1_000_000
 MAX_UPLOAD = 20_000_000
 """The largest file `record` or `bank import` takes as its body, in bytes."""
 
-_NOT_FOUND = re.compile(r".*(no such |is not in the register|no savings account, loan or points gift).*", re.S)
 
 Values = dict[str, Any]
 ID = re.compile(ID_PATTERN.strip("^$"))
@@ -234,7 +233,7 @@ def _refuse_dash(field: Field, value: str) -> None:
 
 
 def _failed(spec: ApiCommand, error: str, usage: bool) -> JSONResponse:
-    status = 404 if not usage and _NOT_FOUND.fullmatch(error) else 400
+    status = 400 if usage else refusal_status(error)
     if usage:
         error = _named(spec, error)
     return JSONResponse({"error": error or "the command failed; nothing was written"}, status_code=status)

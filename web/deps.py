@@ -100,6 +100,15 @@ def text_problem(name: str, value: str) -> str | None:
     return None
 
 
+_NOT_FOUND = re.compile(r".*(no such |is not in the register|no savings account, loan or points gift).*", re.S)
+
+
+def refusal_status(error: str) -> int:
+    """A command's refusal as an HTTP status, alike for the API and the pages: 404 when what was asked for is not
+    in the books (no such loan, no savings account of that holder), else 400."""
+    return 404 if _NOT_FOUND.fullmatch(error) else 400
+
+
 def parse_date(name: str, value: str | None) -> date | None:
     """An ISO date from a query string or form field, or None when blank; anything else is a 400 naming `name`."""
     if value in (None, ""):

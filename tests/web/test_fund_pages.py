@@ -91,3 +91,12 @@ def test_a_saver_or_loan_id_that_looks_like_an_option_is_refused_naming_it(examp
     login(client, "clerk")
     assert "holder:" in client.get("/fund/savers/--help").text
     assert client.get("/fund/loans/--json").status_code == 400
+
+
+def test_a_loan_or_saver_the_books_do_not_hold_is_a_404_as_the_api_answers(examples, client):
+    """The pages once answered 400 where the API answers 404 for the same lookup."""
+    login(client, "board")
+    for path, api in (("/fund/loans/nobody", "/api/loan/show/nobody"),
+                      ("/fund/savers/nobody", "/api/savings/show/nobody")):
+        page, answer = client.get(path), client.get(api)
+        assert page.status_code == answer.status_code == 404, (path, page.text)

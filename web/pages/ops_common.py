@@ -17,18 +17,19 @@ from typing import Any
 import orjson
 from fastapi import HTTPException, Request, UploadFile
 
-from web.deps import When, text_problem
+from web.deps import When, refusal_status, text_problem
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a month's statement or a witness file is kilobytes; more is a mistake or an attack
 
 
 def cli_json(request: Request, argv: Sequence[str]) -> Any:
-    """`mutual ARGV --json`, read in-process; a refusal is a 400 with the command's own words."""
+    """`mutual ARGV --json`, read in-process; a refusal is a 400 with the command's own words (a 404 when what was
+    asked for is not in the books, as the API answers: `refusal_status`)."""
     from web.writes import run
 
     result = run(request, [*argv, "--json"])
     if not result.ok:
-        raise HTTPException(400, result.error)
+        raise HTTPException(refusal_status(result.error), result.error)
     return orjson.loads(result.stdout) if result.stdout.strip() else None
 
 
