@@ -232,6 +232,15 @@ def society_not_registered_twice(world: World, ev: Proposed) -> list[FieldError]
     return []
 
 
+def a_fund_registered_as_a_fund(world: World, ev: Proposed) -> list[FieldError]:
+    """A society whose stream holds a fund's policy (`mutual fund policy`) is a fund: registered as a co-op or a
+    CLT, its savers' money would be a co-op's books."""
+    if ev.p.get("kind") != "fund" and any(e.type == "FundPolicySet" for e in world.stream(ev.stream)):
+        return [FieldError("payload.kind", f"{ev.id} has a fund's policy in the books: it is a fund, registered "
+                                           "with kind fund")]
+    return []
+
+
 def clt_registered(world: World, ev: Proposed) -> list[FieldError]:
     return _society(world, ev.p["clt_id"], ev.on, "payload.clt_id") if ev.p.get("clt_id") else []
 
@@ -614,7 +623,8 @@ def _register(table: dict[Key, tuple[Rule, ...]], kind: str, classes: Iterable[t
 def _checks() -> dict[Key, tuple[Rule, ...]]:
     table: dict[Key, tuple[Rule, ...]] = {}
     add = _register
-    add(table, "society", [SocietyRegistered], gate(society_not_registered_twice), clt_registered)
+    add(table, "society", [SocietyRegistered], gate(society_not_registered_twice), a_fund_registered_as_a_fund,
+        clt_registered)
     add(table, "society", [PaymentIndexationPolicySet, DepositRuleSet, EquityStakePolicySet], society_registered,
         one_a_day)
     add(table, "society", [ReserveSpent], society_registered, funds_a_payout_paid_that_day)

@@ -57,6 +57,7 @@ from ledger.fund.reading import FundIndex, read_holder, read_releases
 if TYPE_CHECKING:
     from ledger.source import EventSource as Reader
 from ledger.fund.typed import (
+    DISBURSED,
     GRANTED,
     RECEIVED,
     WRITTEN_OFF,
@@ -65,6 +66,7 @@ from ledger.fund.typed import (
     instalment_received,
     loan_granted,
     loan_written_off,
+    points_gifted,
 )
 from ledger.money import ZERO, money_text
 from ledger.periods import ADVICE_FUND, PeriodGuard, adjustment_metadata
@@ -200,6 +202,28 @@ def _fundable(reader: StoreReader, fund: str, on: date, amount: Decimal, *, to: 
     return funding_refusal(lowest_position_from(flows, on), amount, to=to, since=on)
 
 
+def _lendable(reader: StoreReader, fund: str, on: date, amount: Decimal) -> FieldError | None:
+    """A new loan is held to the fund's liquidity less what the loans granted and not yet paid out will take (the
+    forecast counts them as paid out: two grants once promised more than the fund held, and the second was only
+    refused at its payout)."""
+    promised: dict[str, Decimal] = {}
+    for loan in FundIndex(reader).fund_loans(fund):
+        facts = reader.stream(streams.loan(loan))
+        if not any(e.type in (DISBURSED, WRITTEN_OFF) for e in facts):
+            granted = grant_of(facts)
+            if granted is not None:
+                promised[loan] = loan_granted(granted).principal
+    if not promised:
+        return _fundable(reader, fund, on, amount, to="lend")
+    total = sum(promised.values(), ZERO)
+    position = lowest_position_from(FundBooks(reader, fund).flows(), on)
+    if position.liquidity - total - amount < 0:
+        return FieldError("amount", f"the fund has {position.liquidity} to lend from {on}, of which {total} is "
+                                    f"promised to loans granted and not yet paid out ({', '.join(sorted(promised))}): "
+                                    f"{position.liquidity - total} is less than the {amount} asked for")
+    return _fundable(reader, fund, on, amount, to="lend")
+
+
 def _text(value: Decimal) -> str:
     return money_text(value)
 
@@ -232,7 +256,17 @@ def set_policy(store: EventStore, fund: str, *, on: date, actor: str, setup_fee:
                    f"policy:{fund}:{on.isoformat()}:")
     if done is not None:
         return done
+    _first_refusal("fund policy", lambda: _not_another_society(reader, fund))
     return _append(store, stream, [NewEvent(payload, on, key)], reader, actor)
+
+
+def _not_another_society(reader: StoreReader, fund: str) -> FieldError | None:
+    """A fund's policy on a society registered as a co-op or a CLT would make it a fund, savers and all."""
+    registered = next((e for e in reader.stream(streams.society(fund)) if e.type == "SocietyRegistered"), None)
+    kind = registered.payload.get("kind") if registered is not None else None
+    if kind is not None and kind != "fund":
+        return FieldError("fund", f"{fund} is registered as a {kind}, not a fund")
+    return None
 
 
 @checks_again
@@ -436,9 +470,22 @@ def _a_member(index: FundIndex, field: str, who: str) -> FieldError | None:
 
 
 def _points_held(reader: StoreReader, index: FundIndex, giver: str, points: Decimal, on: date) -> FieldError | None:
-    held = read_holder(reader, giver, on, index).points_exact
-    if Fraction(points) > held:
-        return FieldError("points", f"{points} is more than the {to_points(held)} points {giver} holds on {on}")
+    """The gift is within the points the giver holds, less those promised to their running loans, at the end of
+    its day and of every later day on which they gave points or were granted a loan: each of those was checked
+    against points this gift takes back (a backdated gift once gave the same points twice). Points not promised
+    only grow between such days, so the gift is checked where it could bite, whatever order the facts came in."""
+    later = {g.effective_date for g in index.holder_gifts(giver)
+             if points_gifted(g).giver == giver and g.effective_date > on}
+    grants = (grant_of(reader.stream(streams.loan(x))) for x in index.holder_loans(giver))
+    later |= {g.effective_date for g in grants if g is not None and g.effective_date > on}
+    for day in sorted({on, *later}):
+        held = read_holder(reader, giver, day, index).points_exact
+        promised = promised_points(reader, index, giver, day)
+        if Fraction(points) > held - promised:
+            mine = f", {to_points(promised)} more promised to their running loans" if promised else ""
+            after = "" if day == on else f" (a gift or loan of theirs on {day} was checked against them)"
+            return FieldError("points", f"{points} is more than the {to_points(held - promised)} points {giver} "
+                                        f"holds on {day}{mine}{after}")
     return None
 
 
@@ -477,12 +524,32 @@ class Standing:
 
 
 def standing(reader: Reader, holder: str, on: date, fund: str | None = None) -> Standing:
-    """The holder's points and savings at the end of the day before `on`, and months since their first deposit."""
-    state = read_holder(reader, holder, on - ONE_DAY)
+    """The holder's points and savings at the end of the day before `on`, and months since their first deposit.
+    The points are those not promised to the holder's running loans (`promised_points`)."""
+    index = FundIndex(reader)
+    state = read_holder(reader, holder, on - ONE_DAY, index)
     accounts = [a for a in state.accounts if fund is None or a.fund_id == fund]
     first = min((a.first_deposit for a in accounts if a.first_deposit), default=None)
     saved = months_between(first, on) if first else 0
-    return Standing(state.points_exact, sum((a.balance for a in accounts), ZERO), saved)
+    points = state.points_exact - promised_points(reader, index, holder, on)  # (a loan granted that day too)
+    return Standing(points, sum((a.balance for a in accounts), ZERO), saved)
+
+
+def promised_points(reader: Reader, index: FundIndex, holder: str, on: date) -> Fraction:
+    """The pre-saved points the holder's running loans (granted or paid out, not repaid or written off) were
+    granted on and have not yet consumed: each contract's `points_used`, less what its loan has consumed by `on`
+    (a loan consumes its points month by month as it runs). The same points once made three loans' contracts on
+    one day."""
+    promised = Fraction(0)
+    for loan in index.holder_loans(holder):
+        facts = reader.stream(streams.loan(loan))
+        granted = grant_of(facts)
+        if granted is None or granted.effective_date > on:
+            continue
+        state = loan_state(facts, on)
+        if state.status in ("granted", "disbursed"):
+            promised += max(Fraction(state.contract.points_used) - state.points_consumed, Fraction(0))
+    return promised
 
 
 def contract_terms(reader: Reader | None, amount: Decimal, months: int, *, points: Decimal | None = None,
@@ -565,7 +632,7 @@ def grant_loan(store: EventStore, loan: str, *, holder: str, account: str, amoun
                    lambda: _has_policy(found, fund, on, "fund_id"))
     assert found is not None
     contract = _quote_for(amount, months, standing(reader, holder, on, fund), found.loan_policy())
-    _first_refusal(where, lambda: _fundable(reader, fund, on, amount, to="lend"))
+    _first_refusal(where, lambda: _lendable(reader, fund, on, amount))
     payload = LoanGranted(
         loan_id=loan, fund_id=fund, holder_id=holder, account_id=account, principal=_text(amount), months=months,
         instalment=_text(contract.instalment), points_used=_points_text(contract.available_points),
@@ -701,6 +768,21 @@ def _owing(state: LoanState, loan: str, on: date) -> FieldError | None:
     return None
 
 
+def _in_date_order(reader: StoreReader, loan: str, on: date) -> FieldError | None:
+    """A loan's payments and write-offs are entered in date order. Each splits against what the payments before
+    it left owing (the split is recorded), so one dated before a payment already in the books would split as if
+    that later one had not been made, and the two would read differently had they come in date order (a loan
+    once fell below zero that way). Correct the later one first (`mutual correct`), then enter both in order."""
+    later = [e for e in reader.stream(streams.loan(loan))
+             if e.type in (RECEIVED, WRITTEN_OFF) and e.effective_date > on]
+    if later:
+        first = min(later, key=lambda e: (e.effective_date, e.position))
+        return FieldError("on", f"loan {loan} has a {first.type} on {first.effective_date} (position "
+                                f"{first.position}), after {on}: a loan's payments and write-offs are entered in "
+                                "date order; correct that one first (`mutual correct`), then enter both in order")
+    return None
+
+
 def _within_outstanding(state: LoanState, amount: Decimal, field: str) -> FieldError | None:
     if amount > state.outstanding:
         return FieldError(field, f"{amount} is more than the {state.outstanding} outstanding")
@@ -739,7 +821,7 @@ def receive_instalment(store: EventStore, loan: str, amount: Decimal, *, on: dat
     if done is not None:
         return done
     state = _loan(reader, loan, on, where)
-    _first_refusal(where, lambda: _owing(state, loan, on))
+    _first_refusal(where, lambda: _in_date_order(reader, loan, on), lambda: _owing(state, loan, on))
     if split is None:
         try:
             split = split_payment(state, amount)
@@ -792,7 +874,8 @@ def write_off(store: EventStore, loan: str, amount: Decimal, *, on: date, reason
     if done is not None:
         return done
     state = _loan(reader, loan, on, where)
-    _first_refusal(where, lambda: _within_outstanding(state, amount, "amount"))
+    _first_refusal(where, lambda: _in_date_order(reader, loan, on),
+                   lambda: _within_outstanding(state, amount, "amount"))
     with _schema(where):
         payload = LoanWrittenOff(loan_id=loan, amount=_text(amount), reason=reason)
     return _append(store, streams.loan(loan), [NewEvent(payload, on, f"write-off:{loan}:{on}")], reader, actor)

@@ -255,3 +255,83 @@ def test_fund_position_and_as_known_at(backend):
     earlier = read.fund(LedgerView(store, cut), FUND, date(2024, 5, 1))
     assert earlier["liquidity"] == D("5000") + 200 + 72 + 54 - 1000 and earlier["arrears"] == D("200.00")
     assert read.loan(LedgerView(store, cut), "L1", date(2024, 5, 1)).instalments_received == 2
+
+
+def test_a_backdated_gift_cannot_give_points_a_later_gift_already_gave(books):
+    """m1 holds about 1,000 points by 31 January 2024 and 2,000 by 29 February: a gift of 2,000 on 29 February,
+    then one of 1,000 dated 31 January, once left m1 at -1,000 points (in date order the second was refused)."""
+    store = books
+    a = member_account(store, "m1")
+    member_account(store, "m2"), member_account(store, "m3")
+    fund_commands.deposit(store, a, D("1000"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.gift_points(store, "m1", "m2", D("2000"), on=date(2024, 2, 29), actor=ACTOR)
+    head = store.head()
+    with pytest.raises(ValidationFailed, match="on 2024-02-29 .a gift or loan of theirs on 2024-02-29 was checked"):
+        fund_commands.gift_points(store, "m1", "m3", D("1000"), on=date(2024, 1, 31), actor=ACTOR)
+    assert store.head() == head and points(store, "m1", date(2024, 2, 29)) >= 0
+    # what m1 holds after the gift is still theirs to give: 1,000 more points by 31 March
+    fund_commands.gift_points(store, "m1", "m3", D("1000"), on=date(2024, 3, 31), actor=ACTOR)
+    assert points(store, "m1", date(2024, 3, 31)) == 0
+
+
+def test_the_same_points_do_not_make_two_loans_contracts(books):
+    """Three loans granted on one day each once took the same 3,900 pre-saved points."""
+    store = books
+    a = member_account(store, "m1")
+    member_account(store, "m2")
+    fund_commands.deposit(store, "m2-jak", D("3900"), on=date(2024, 1, 1), actor=ACTOR)
+    fund_commands.gift_points(store, "m2", "m1", D("3900"), on=date(2024, 1, 31), actor=ACTOR)
+    first = fund_commands.grant_loan(store, "L1", holder="m1", account=a, amount=D("1200"), months=12,
+                                     on=date(2024, 2, 1), actor=ACTOR)
+    assert first.written == 1
+    fund_commands.grant_loan(store, "L2", holder="m1", account=a, amount=D("1200"), months=12,
+                             on=date(2024, 2, 1), actor=ACTOR)
+    used = [loan(store, x, date(2024, 2, 1)).contract.points_used for x in ("L1", "L2")]
+    assert used[0] == D("3900") and used[1] == 0  # the second contract has no pre-saved points to lean on
+    with pytest.raises(ValidationFailed, match="promised to their running loans"):
+        fund_commands.gift_points(store, "m1", "m2", D("1"), on=date(2024, 2, 1), actor=ACTOR)
+
+
+def test_a_loan_granted_is_money_promised_when_the_next_is_granted(store):
+    fund_with_policy(store)
+    member_account(store, "saver")
+    fund_commands.deposit(store, "saver-jak", D("2000"), on=date(2024, 1, 1), actor=ACTOR)
+    a, b = member_account(store, "m1"), member_account(store, "m2")
+    fund_commands.grant_loan(store, "L1", holder="m1", account=a, amount=D("1500"), months=12,
+                             on=date(2024, 6, 1), actor=ACTOR)
+    with pytest.raises(ValidationFailed, match=r"of which 1500(\.00)? is promised to loans granted and not yet "
+                                               r"paid out \(L1\)"):
+        fund_commands.grant_loan(store, "L2", holder="m2", account=b, amount=D("1000"), months=12,
+                                 on=date(2024, 6, 1), actor=ACTOR)
+    fund_commands.grant_loan(store, "L2", holder="m2", account=b, amount=D("500"), months=12,
+                             on=date(2024, 6, 1), actor=ACTOR)
+
+
+def test_a_loan_payment_or_write_off_before_a_later_payment_is_refused(books):
+    """Paid 1,300 on 1 April then 150 dated 1 March: the loan once stood at -100 (the split is made against what
+    the payments before it left owing, so payments come in date order)."""
+    store = books
+    a = member_account(store, "m1")
+    run_loan(store, "L1", "m1", a, "1200", 12, date(2024, 2, 1), pay_months=0)
+    fund_commands.receive_instalment(store, "L1", D("300"), on=date(2024, 4, 1), actor=ACTOR)
+    head = store.head()
+    with pytest.raises(ValidationFailed, match="InstalmentReceived on 2024-04-01 .*entered in date order"):
+        fund_commands.receive_instalment(store, "L1", D("150"), on=date(2024, 3, 1), actor=ACTOR)
+    with pytest.raises(ValidationFailed, match="InstalmentReceived on 2024-04-01 .*entered in date order"):
+        fund_commands.write_off(store, "L1", D("500"), on=date(2024, 3, 1), reason="hardship", actor=ACTOR)
+    assert store.head() == head
+    fund_commands.receive_instalment(store, "L1", D("100"), on=date(2024, 5, 1), actor=ACTOR)
+    assert loan(store, "L1", date(2024, 5, 1)).outstanding >= 0
+
+
+def test_a_co_op_or_clt_is_not_made_a_fund_by_a_policy_nor_a_fund_registered_as_a_co_op(store):
+    from ledger.commands.coop import record
+
+    record(store, [{"stream": "society-clt9", "type": "SocietyRegistered", "effective_date": "2024-01-01",
+                    "payload": {"society_id": "clt9", "kind": "clt", "name": "A CLT"}}], actor=ACTOR)
+    with pytest.raises(ValidationFailed, match="clt9 is registered as a clt, not a fund"):
+        fund_commands.set_policy(store, "clt9", on=date(2024, 1, 1), actor=ACTOR)
+    fund_with_policy(store, fund="nofund")
+    with pytest.raises(ValidationFailed, match="nofund has a fund's policy in the books"):
+        record(store, [{"stream": "society-nofund", "type": "SocietyRegistered", "effective_date": "2024-02-01",
+                        "payload": {"society_id": "nofund", "kind": "coop", "name": "Not a co-op"}}], actor=ACTOR)
