@@ -264,7 +264,8 @@ def member_arrears(member_id: str, member_events: Events, as_of: date, book: Mem
 def arrangement_refusals(member_id: str, member_events: Events, on: date, start_month: str,
                          months: int) -> list[FieldError]:
     """Why an arrangement agreed on `on` cannot be (none: it can): the member has no arrears that day, it would start
-    before the month it is agreed in, or its months overlap an arrangement still on track that day."""
+    before the month it is agreed in, or its months overlap an arrangement still on track that day, or one agreed
+    later (entered first: in date order that one would have been refused)."""
     book = MemberBook(member_events)
     errors = []
     if book.arrears_on(on) <= 0:
@@ -278,6 +279,13 @@ def arrangement_refusals(member_id: str, member_events: Events, on: date, start_
             errors.append(FieldError("payload.start_month",
                                      f"overlaps the arrangement agreed on {a.agreed_on.isoformat()} for "
                                      f"{a.start_month} to {a.last_month}, which is still on track"))
+    for a in book.arrangements:  # one agreed later, entered first: both would be on track at once
+        if a.agreed_on > on and a.overlaps(start_month, months):
+            errors.append(FieldError("payload.start_month",
+                                     f"overlaps the arrangement agreed later, on {a.agreed_on.isoformat()}, for "
+                                     f"{a.start_month} to {a.last_month}: agreed in date order the later one would "
+                                     "have been refused; correct it first (`mutual correct`), then agree both in "
+                                     "order"))
     return errors
 
 

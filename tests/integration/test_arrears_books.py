@@ -99,6 +99,18 @@ def test_an_arrangement_goes_through_the_record_path_and_its_checks(store):
     assert (a["state"], a["start_month"], a["last_month"]) == ("on track", "2012-04", "2012-06")
 
 
+def test_an_arrangement_back_dated_under_one_agreed_later_is_refused_as_date_order_would(store):
+    """Agreed 6 March for April to June, then one dated 5 March for March to May: once both were on track at once
+    (in date order the later one is refused as overlapping)."""
+    _books(store)
+    record(store, [_arrangement(date(2012, 3, 6), "2012-04")], actor=ACTOR)
+    head = store.head()
+    with pytest.raises(ValidationFailed, match="overlaps the arrangement agreed later, on 2012-03-06"):
+        record(store, [_arrangement(date(2012, 3, 5), "2012-03", amount="50")], actor=ACTOR)
+    assert store.head() == head
+    record(store, [_arrangement(date(2012, 3, 5), "2012-07", amount="50")], actor=ACTOR)  # months apart: fine
+
+
 def test_the_report_lists_a_broken_arrangement_and_only_those_with_broken(store):
     _books(store)
     record(store, [_arrangement(date(2012, 3, 5), "2012-03", months=2)], actor=ACTOR)
