@@ -79,6 +79,8 @@ def _scalar(name: str, value: Any) -> str:
     if isinstance(value, _Float):
         raise Refused(f"{name}: {value} is a JSON number; send amounts and decimals as strings (\"660.00\")")
     if isinstance(value, str):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):  # as the forms refuse it (one_line_field)
+            raise Refused(f"{name}: must be one line of text (no new lines or control characters)")
         return _text(name, value)
     raise Refused(f"{name}: expected text, got a JSON {type(value).__name__}")
 
