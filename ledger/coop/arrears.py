@@ -130,6 +130,7 @@ class MemberBook:
     def __init__(self, member_events: Events) -> None:
         dues: list[tuple[date, str, Decimal]] = []
         payments: list[tuple[date, Decimal]] = []
+        liens: set[int] = set()  # the places in `payments` of arrears the lien took from a payout (no money came in)
         arrangements: list[Arrangement] = []
         for e in effective(member_events):
             t = e.type
@@ -140,12 +141,13 @@ class MemberBook:
             elif t == EquityPaidOut.event_type:
                 recovered = Payout.of(e).arrears_deducted
                 if recovered:
+                    liens.add(len(payments))
                     payments.append((e.effective_date, recovered))
             elif t == ArrangementAgreed.event_type:
                 p = payload_of(e)
                 arrangements.append(Arrangement(e.effective_date, e.position, dec(p["amount"]), p["start_month"],
                                                 int(p["months"]), p.get("reason")))
-        self.dues, self.payments, self.arrangements = dues, payments, arrangements
+        self.dues, self.payments, self.arrangements, self.liens = dues, payments, arrangements, liens
         self._due_dates = [d for d, _, _ in dues]
         self._due_totals = list(accumulate((a for _, _, a in dues), initial=ZERO))
         self._paid_dates = [d for d, _ in payments]

@@ -140,13 +140,14 @@ def _person(member_id: str, person: Person | None) -> dict[str, Any]:
 
 
 def _receipts(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
-    """Each payment in the period and the dues it paid, by the one rule (oldest first, over the dues by `end`)."""
+    """Each payment in the period and the dues it paid, by the one rule (oldest first, over the dues by `end`); the
+    arrears a leaving member's payout settled (the lien) pay dues too, and are marked `lien`: no money came in."""
     dues = [(period, amount) for on, period, amount in book.dues if on <= end]
     amounts = [a for _, a in dues]
     paid_so_far = ZERO
     out = []
     before: list[Decimal] | None = None  # what the payments so far had paid (the last payment's `after`)
-    for on, received in book.payments:
+    for place, (on, received) in enumerate(book.payments):
         if on > end:
             break
         if on < start:
@@ -158,7 +159,7 @@ def _receipts(book: MemberBook, start: date, end: date) -> list[dict[str, Any]]:
         after = paid_oldest_first(amounts, paid_so_far)
         paid = [(period, a - b) for (period, _), a, b in zip(dues, after, before, strict=True) if a != b]
         out.append({"on": on, "amount": received, "paid": [{"period": p, "amount": a} for p, a in paid],
-                    "credit": received - sum((a for _, a in paid), ZERO)})
+                    "credit": received - sum((a for _, a in paid), ZERO), "lien": place in book.liens})
         before = after
     return out
 

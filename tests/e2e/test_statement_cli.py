@@ -217,3 +217,14 @@ def test_a_member_who_left_in_the_period_is_shown_what_was_paid_out(backend, tmp
     shown = as_json(backend, "member", "show", "bob", "--as-of", "2021-12-31")
     assert "When you left on 1 October 2021" in text and "Paid out on leaving" in text
     assert money(shown["equity_paid_out"]) in text and "Payout if leaving" not in text
+
+
+def test_the_lien_taken_from_a_payout_is_marked_as_no_payment_on_the_statement(backend, tmp_path):
+    """Bob's arrears taken from his payout (£1,828.74 on 1 October 2021) once read as a payment received."""
+    ok(backend, "import", str(EXAMPLE))
+    out = tmp_path / "bob.html"
+    ok(backend, "statement", "bob", "--from", "2021-01-01", "--to", "2021-12-31", "-o", str(out))
+    page = out.read_text()
+    row = next(r for r in page.split("<tr>") if "1 October 2021" in r and "1,828.74" in r)
+    assert "not a payment: arrears taken from the payout" in row
+    assert sum(1 for r in page.split("<tr>") if "not a payment" in r) == 1
