@@ -60,7 +60,9 @@ def _payouts(books: StatementBooks, left: list[dict[str, Any]], end: date) -> li
         out.append({"member": r["member"], "name": r["name"], "left_on": r["left_on"],
                     "paid": shown["equity_paid_out"], "arrears_deducted": detail.get("arrears_deducted"),
                     "deposit": detail.get("deposit"), "principal_repaid": detail.get("principal_repaid"),
-                    "growth": detail.get("growth"), "deduction": detail.get("deduction")})
+                    "growth": detail.get("growth"), "deduction": detail.get("deduction"),
+                    # what facts recorded since the payout changed (a payment dated before leaving): still owed
+                    "still_owed": detail.get("payout") if r["left_on"] and detail.get("payout") else None})
     return out
 
 

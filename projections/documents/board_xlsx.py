@@ -111,7 +111,8 @@ def board_xlsx(data: dict[str, Any]) -> bytes:
                [("Member", "text", _get("member")), ("Left", "date", _get("left_on")),
                 ("Deposit", "money", _get("deposit")), ("Principal repaid", "money", _get("principal_repaid")),
                 ("Growth", "money", _get("growth")), ("Deduction", "money", _get("deduction")),
-                ("Arrears deducted", "money", _get("arrears_deducted")), ("Paid out", "money", _get("paid"))],
+                ("Arrears deducted", "money", _get("arrears_deducted")), ("Paid out", "money", _get("paid")),
+                ("Still owed", "money", _get("still_owed"))],
                data["payouts"], None if data["payouts"] else "Nobody left in the period: no payouts.")
     units = data["units"]
     book.sheet("Units", f"Units held by each party on {period['to'].isoformat()}",

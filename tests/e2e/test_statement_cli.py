@@ -228,3 +228,19 @@ def test_the_lien_taken_from_a_payout_is_marked_as_no_payment_on_the_statement(b
     row = next(r for r in page.split("<tr>") if "1 October 2021" in r and "1,828.74" in r)
     assert "not a payment: arrears taken from the payout" in row
     assert sum(1 for r in page.split("<tr>") if "not a payment" in r) == 1
+
+
+def test_a_payment_recorded_after_the_payout_dated_before_leaving_shows_what_is_still_owed(backend, tmp_path):
+    """Bob's £77.77 of 20 September 2021, recorded after his payout: the statement's breakdown once added to
+    £24,634.15 under a "Paid out £24,556.38", and the board pack's row the same."""
+    ok(backend, "import", str(EXAMPLE))
+    ok(backend, "payment", "receive", "bob", "--amount", "77.77", "--period", "2021-09", "--bank-reference", "X2",
+       "--on", "2021-09-20")
+    out, board = tmp_path / "bob.html", tmp_path / "board.html"
+    ok(backend, "statement", "bob", "--from", "2021-01-01", "--to", "2021-12-31", "-o", str(out))
+    page = out.read_text()
+    for row, figure in (("Due at leaving", "24,634.15"), ("Paid out", "24,556.38"), ("Still owed to you", "77.77")):
+        assert re.search(rf"<td>{row}.*?</td><td class=\"n\">£{figure}</td>", page, re.S), row
+    ok(backend, "report", "board", "--coop", "riverside", "--from", "2021-01-01", "--to", "2021-12-31", "-o",
+       str(board))
+    assert "still owed £77.77" in board.read_text()
