@@ -179,6 +179,26 @@ def ignore(obj: Context, line: str, reason: str, account: str | None, actor: str
     _outcome(outcome, as_json, "bank ignore")
 
 
+@bank.command("unmatch")
+@click.argument("line")
+@click.option("--reason", required=True, help="Why the match or the ignoring was wrong (kept with the reversal).")
+@click.option("--account", type=ID, default=None, help="The line's account (default: found from the line).")
+@click.option("--actor", default=None, help="Who records it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def unmatch(obj: Context, line: str, reason: str, account: str | None, actor: str | None, as_json: bool) -> None:
+    """Put LINE back in the queue: its match and the member's payment made from it (or its ignoring) reversed.
+
+    \b
+    Example:
+      mutual bank unmatch bl-3f2a9c01 --reason "R BROWN is not carol: a gift to the co-op"
+    """
+    from ledger.commands.bank import account_of, unmatch_line
+
+    outcome = unmatch_line(obj.store, account or account_of(obj.store, line), line, reason, actor=_actor(actor))
+    _outcome(outcome, as_json, "bank unmatch")
+
+
 @bank.command("auto")
 @click.option("--account", required=True, type=ID)
 @click.option("--actor", default=None, help="Who records it.")

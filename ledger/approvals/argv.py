@@ -15,7 +15,7 @@ from collections.abc import Sequence
 SET_BY_THE_RUNNER = {"--actor": True, "--db": True, "--json": False}
 
 # The commands whose path is two words (`member leave`); every other is one (`correct`).
-GROUPS = ("member", "loan", "period", "reserve", "policy", "fund", "savings", "payment", "share", "society")
+GROUPS = ("member", "loan", "period", "reserve", "policy", "fund", "savings", "payment", "share", "society", "bank")
 
 
 def canonical(argv: Sequence[str]) -> list[str]:
@@ -70,6 +70,7 @@ FLAGS: dict[str, frozenset[str]] = {
     "loan disburse": frozenset({"--json"}),
     "loan write-off": frozenset({"--json"}),
     "correct": frozenset({"--prior-period", "--json"}),
+    "bank unmatch": frozenset({"--json"}),
     "period close": frozenset({"--json"}),
     "reserve spend": frozenset({"--dry-run", "--json"}),
     "reserve transfer": frozenset({"--dry-run", "--json"}),

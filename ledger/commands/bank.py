@@ -32,6 +32,7 @@ from ledger.bank.matching import Match, RuleRefused, compile_rule, match_credit,
 from ledger.commands.coop import World, check
 from ledger.coop.payloads import reference_key
 from ledger.errors import FieldError, NotFound, ValidationFailed
+from ledger.events.audit import EventReversed
 from ledger.events.bank import (
     BankBalanceStated,
     BankLineIgnored,
@@ -179,10 +180,18 @@ class _Batch:
                                bank_reference=line.reference or line.bank_line_ref[:500], bank_line=line.line_id)
 
     def record_match(self, line: Line, member_id: str, rule: str, period: str) -> None:
+        again = self.times_decided(line.line_id, BankLineMatched.event_type)
+        suffix = f":{again + 1}" if again else ""  # (a line matched again after `bank unmatch`: a new fact)
         self.add(self.stream, BankLineMatched(account_id=self.account, line_id=line.line_id, member_id=member_id,
-                                              period=period, rule=rule), line.booked, f"bank-match:{line.line_id}")
+                                              period=period, rule=rule), line.booked,
+                 f"bank-match:{line.line_id}{suffix}")
         self.add(streams.member(member_id), self.payment(line, member_id, period), line.booked,
-                 f"bank-payment:{line.line_id}", reason=f"bank line {line.line_id} ({rule})")
+                 f"bank-payment:{line.line_id}{suffix}", reason=f"bank line {line.line_id} ({rule})")
+
+    def times_decided(self, line_id: str, type_: str) -> int:
+        """How often the line was matched (or ignored) before, reversals and all: each decision has a key of its
+        own, so a line put back in the queue (`bank unmatch`) and decided again is a new fact, not a replay."""
+        return sum(1 for e in self.store.read(stream=self.stream, type=type_) if e.payload.get("line_id") == line_id)
 
     # -- returns --------------------------------------------------------------------------------------------
     def settle_returns(self, outcome: Outcome) -> None:
@@ -427,11 +436,70 @@ def ignore_line(store: EventStore, account_id: str, line_ref: str, reason: str, 
         line = _book_line(batch, line_ref)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required: say why the line is not a member's payment")])
+        again = batch.times_decided(line.line_id, BankLineIgnored.event_type)
         batch.add(batch.stream, BankLineIgnored(account_id=account_id, line_id=line.line_id, reason=reason.strip()),
-                  line.booked, f"bank-ignore:{line.line_id}", reason=reason.strip())
+                  line.booked, f"bank-ignore:{line.line_id}" + (f":{again + 1}" if again else ""),
+                  reason=reason.strip())
         return batch.append(Outcome(account_id))
 
     return _locked(store, run)
+
+
+def unmatch_line(store: EventStore, account_id: str, line_ref: str, reason: str, *, actor: str) -> Outcome:
+    """Put a matched or ignored line back in the queue: its match (and the member's payment made from it) or its
+    ignoring reversed, each an `EventReversed` on its own stream, in one transaction, checked against closed
+    periods. A line a return settled is refused (the return stands on it)."""
+
+    def run() -> Outcome:
+        if not reason.strip():
+            raise ValidationFailed([FieldError("reason", "is required: say why the decision was wrong")],
+                                   where="refused, nothing written")
+        batch = _Batch(store, account_id, actor)
+        line = _decided_line(batch, line_ref)
+        book_events = batch.world.stream(batch.stream)
+        targets: list[tuple[str, Any]] = []
+        if line.line_id in batch.book.matched:
+            decision = next(e for e in reversed(book_events) if e.type == BankLineMatched.event_type
+                            and e.payload["line_id"] == line.line_id)
+            member_stream = streams.member(batch.book.matched[line.line_id]["member_id"])
+            targets.append((batch.stream, decision))
+            targets += [(member_stream, e) for e in batch.world.stream(member_stream)
+                        if e.type == PaymentReceived.event_type and e.payload.get("bank_line") == line.line_id]
+        else:
+            decision = next(e for e in reversed(book_events) if e.type == BankLineIgnored.event_type
+                            and e.payload["line_id"] == line.line_id)
+            targets.append((batch.stream, decision))
+        for stream, event in targets:
+            reversal = EventReversed(position=int(event.position), reason=reason.strip())
+            closed = None if stream == batch.stream else batch.guard.error(  # (as a match is held: its payment)
+                stream, event.payload, event.effective_date, batch.metadata())
+            if closed is not None:
+                raise ValidationFailed([closed], where=f"putting {line.line_id} back in the queue refused, nothing "
+                                                       "written")
+            batch.pendings.append(pending_from_model(stream, reversal, event.effective_date,
+                                                     metadata=batch.metadata(reason.strip()),
+                                                     idempotency_key=f"reverse:{event.position}"))
+        return batch.append(Outcome(account_id))
+
+    return _locked(store, run)
+
+
+def _decided_line(batch: _Batch, line_ref: str) -> Line:
+    """A line of the account that is matched or ignored (by its id, or the start of one)."""
+    line = batch.book.lines.get(line_ref)
+    if line is None and len(line_ref) >= 6:
+        found = [lid for lid in batch.book.lines if lid.startswith(line_ref)]
+        line = batch.book.lines[found[0]] if len(found) == 1 else None
+    if line is None:
+        raise NotFound(f"line: {line_ref} is not a line of bank account {batch.account}")
+    if line.line_id in batch.book.returns or line.line_id in batch.book.returned:
+        raise ValidationFailed([FieldError("line", f"{line.line_id} is settled by a return: the return stands on "
+                                                   "it (correct the member's PaymentReturned instead)")],
+                               where="refused, nothing written")
+    if line.line_id not in batch.book.matched and line.line_id not in batch.book.ignored:
+        raise ValidationFailed([FieldError("line", f"{line.line_id} is in the queue already: neither matched nor "
+                                                   "ignored")], where="refused, nothing written")
+    return line
 
 
 def auto_match(store: EventStore, account_id: str, *, actor: str) -> Outcome:

@@ -17,7 +17,7 @@ class EventReversed(EventPayload):
     """Reverses the event at `position` (it then counts for nothing); may name its replacement's type and payload."""
 
     event_type = "EventReversed"
-    stream_kinds = ("member", "dwelling", "society", "mortgage", "loan", "account", "index")
+    stream_kinds = ("member", "dwelling", "society", "mortgage", "loan", "account", "index", "bank")
     position: int = Field(ge=1)
     reason: Text
     replacement_type: Optional[Id] = None

@@ -370,3 +370,44 @@ def test_a_direct_debit_entered_by_hand_and_returned_by_the_bank_is_returned(coo
     on_the_day = member_show(StoreSource(coop), "dan", date(2025, 4, 16))["payments_received"]
     assert D(day_before) - D(on_the_day) == D("740.80")
     assert all(r["reference"] != "DD-dan-2025-04" for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)))
+
+
+def test_a_wrong_match_is_put_back_in_the_queue_with_its_payment_and_matched_again(coop):
+    """R BROWN's £120 matched to carol by mistake could once never be undone: the match and the payment stood, and
+    matching the line to the right member was refused as "already matched"."""
+    _import(coop, A)
+    [brown] = [r for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)) if r["reference"] == "THANKYOU"]
+    bank.match_line(coop, ACCOUNT, brown["line_id"], "carol", actor="clerk", learn=False)
+    received = D(member_show(StoreSource(coop), "carol", date(2025, 4, 30))["payments_received"])
+    with pytest.raises(ValidationFailed, match="already matched to carol"):
+        bank.match_line(coop, ACCOUNT, brown["line_id"], "alice", actor="clerk")
+    undone = bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "R BROWN is alice's lodger", actor="treasurer")
+    assert undone.written == 2  # the match and carol's payment, each reversed on its own stream
+    assert D(member_show(StoreSource(coop), "carol", date(2025, 4, 30))["payments_received"]) == \
+        received - D("120.00")
+    assert any(r["line_id"] == brown["line_id"] for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop)))
+    with pytest.raises(ValidationFailed, match="in the queue already"):  # (another clerk's retry: said, not done)
+        bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "again", actor="t")
+    again = bank.match_line(coop, ACCOUNT, brown["line_id"], "alice", actor="clerk", learn=False)
+    assert again.written == 2  # a new decision: its own keys, not a replay of the reversed one
+    [payment] = [e for e in coop.read(stream="member-alice", type="PaymentReceived")
+                 if e.payload.get("bank_line") == brown["line_id"]]
+    assert payment.payload["amount"] == "120.00"
+    report = read.reconcile(StoreSource(coop), ACCOUNT, date(2025, 4, 12), _names(coop))
+    assert not [d for d in report["differences"] if d.get("line_id") == brown["line_id"]]
+
+
+def test_an_ignored_line_is_put_back_and_a_line_in_the_queue_or_settled_by_a_return_is_refused(coop):
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    _import(coop, B)
+    queue = read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))
+    [brown] = [r for r in queue if r["reference"] == "THANKYOU"]
+    with pytest.raises(ValidationFailed, match="in the queue already"):
+        bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "why", actor="t")
+    bank.ignore_line(coop, ACCOUNT, brown["line_id"], "a gift", actor="clerk")
+    assert bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "not a gift", actor="t").written == 1
+    assert bank.ignore_line(coop, ACCOUNT, brown["line_id"], "a gift after all", actor="clerk").written == 1
+    returned = next(e.payload["returned_line_id"] for e in coop.read(type="BankPaymentReturned"))
+    with pytest.raises(ValidationFailed, match="settled by a return"):
+        bank.unmatch_line(coop, ACCOUNT, returned, "why", actor="t")
