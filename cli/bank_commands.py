@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import emit_json, table
-from cli.params import ID, ISO_DATE, output_options
+from cli.params import ID, ISO_DATE, output_options, prior_period_option
 from cli.params import actor as _actor
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ def bank() -> None:
 @click.option("--no-match", is_flag=True, help="Record the lines only; leave every credit in the queue.")
 @click.option("--actor", default=None, help="Who records it (default: $MUTUAL_ACTOR or your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@prior_period_option
 @click.pass_obj
 def import_(obj: Context, file: str, account: str, format_: str, profile: str | None, no_match: bool,
             actor: str | None, as_json: bool) -> None:
@@ -146,6 +147,7 @@ def unmatched(obj: Context, account: str | None, as_of: date | None, as_json: bo
 @click.option("--no-learn", is_flag=True, help="Do not remember the payer's name for the next statements.")
 @click.option("--actor", default=None, help="Who records it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@prior_period_option
 @click.pass_obj
 def match(obj: Context, line: str, member: str, account: str | None, period: str | None, no_learn: bool,
           actor: str | None, as_json: bool) -> None:
@@ -170,6 +172,7 @@ def match(obj: Context, line: str, member: str, account: str | None, period: str
 @click.option("--account", type=ID, default=None, help="The line's account (default: found from the line).")
 @click.option("--actor", default=None, help="Who records it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@prior_period_option
 @click.pass_obj
 def ignore(obj: Context, line: str, reason: str, account: str | None, actor: str | None, as_json: bool) -> None:
     """Take LINE off the queue: it is not a member's payment (bank charges, a transfer between accounts ...)."""
@@ -185,6 +188,7 @@ def ignore(obj: Context, line: str, reason: str, account: str | None, actor: str
 @click.option("--account", type=ID, default=None, help="The line's account (default: found from the line).")
 @click.option("--actor", default=None, help="Who records it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@prior_period_option
 @click.pass_obj
 def unmatch(obj: Context, line: str, reason: str, account: str | None, actor: str | None, as_json: bool) -> None:
     """Put LINE back in the queue: its match and the member's payment made from it (or its ignoring) reversed.
@@ -203,6 +207,7 @@ def unmatch(obj: Context, line: str, reason: str, account: str | None, actor: st
 @click.option("--account", required=True, type=ID)
 @click.option("--actor", default=None, help="Who records it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@prior_period_option
 @click.pass_obj
 def auto(obj: Context, account: str, actor: str | None, as_json: bool) -> None:
     """Run the rules and learned payer names over the queue again (after a rule was set)."""

@@ -116,3 +116,20 @@ def test_matching_a_line_to_a_member_who_has_left_is_refused(coop):
     assert result.exit_code == 1 and "bob left" in result.stderr
     missing = run(coop, "bank", "import", "/no/such/file.ofx", "--account", ACCOUNT)
     assert missing.exit_code == 1 and "cannot read" in missing.stderr
+
+
+def test_a_return_dated_in_a_closed_period_is_settled_as_a_prior_period_adjustment(coop):
+    """Once the bank commands had no `--prior-period`: a direct debit returned inside a closed period was left in the
+    queue, and the member kept the credit of money the bank took back."""
+    ok(coop, "accrue", "--through", "2025-04-30")
+    ok(coop, "bank", "rules", "set", "standing-orders", "--account", ACCOUNT,
+       "--pattern", r"(SO|DD)-(?P<member>[a-z0-9]+)-[0-9]{4}-[0-9]{2}")
+    as_json(coop, "bank", "import", sample("a", "camt053"), "--account", ACCOUNT)
+    ok(coop, "period", "close", "riverside", "--start", "2025-04-01", "--end", "2025-04-20")
+    refused = as_json(coop, "bank", "import", sample("b", "camt053"), "--account", ACCOUNT)
+    assert refused["returned"] == [] and any("prior-period" in r["reason"] for r in refused["not_matched"])
+    settled = as_json(coop, "bank", "auto", "--account", ACCOUNT, "--prior-period", "DD returned on 16 April")
+    assert [r["member_id"] for r in settled["returned"]] == ["dan"]
+    [returned] = [json.loads(line) for line in run(coop, "export").output.splitlines()
+                  if '"PaymentReturned"' in line]
+    assert returned["metadata"]["adjustment"] == "prior-period" and returned["effective_date"] == "2025-04-16"
