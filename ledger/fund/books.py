@@ -62,6 +62,7 @@ class FundBooks:
         releases = self.releases(as_of)
         loans = [loan_state(fs, as_of, releases) for _, fs in sorted(self.loans.items())]
         active = [s for s in loans if s.status == "disbursed"]
+        owing = [s for s in loans if s.status in ("disbursed", "repaid")]
         in_force = policy_at(policies(self.society), as_of)
         opened = [account_opening(fs) for fs in self.accounts.values()]  # the fund counts accounts, not balances
         data = {
@@ -77,8 +78,9 @@ class FundBooks:
             "holders": len({account_opened(f).holder_id for f in opened if f.effective_date <= as_of}),
             "loans_granted": sum(1 for s in loans if s.contract.granted_on <= as_of),
             "loans_active": len(active),
-            "loans_in_arrears": sum(1 for s in active if s.arrears > 0),
-            "arrears": sum((s.arrears for s in active), ZERO),
+            # (a repaid loan left short of its after-savings is in arrears too, as `loan show` says, and takes them)
+            "loans_in_arrears": sum(1 for s in owing if s.arrears > 0),
+            "arrears": sum((s.arrears for s in owing), ZERO),
             "locked_after_savings": sum((s.locked_after_savings for s in loans), ZERO),
             "policy": in_force.to_json() if in_force else None,
         }
