@@ -213,6 +213,7 @@ class _Received:
         "changes",
         "disbursed",
         "disbursed_on",
+        "ended_by_write_off",
         "fees",
         "payments",
         "repaid",
@@ -228,6 +229,7 @@ class _Received:
         self.disbursed = self.repaid = self.written_off = self.saved = ZERO
         self.fees = self.shares = self.shares_back = ZERO
         self.repaid_on: date | None = None
+        self.ended_by_write_off = False
         self.payments = 0
         self.changes: list[BalanceChange] = []
 
@@ -258,14 +260,18 @@ class _Received:
             self.changes.append(BalanceChange(on, amount))
         if self.disbursed and self.repaid_on is None and self.disbursed - self.repaid - self.written_off <= 0:
             self.repaid_on = on
+            self.ended_by_write_off = t == WRITTEN_OFF
 
     @property
     def status(self) -> str:
+        """A loan whose last pound was written off is written off; one the borrower paid off is repaid, even with
+        a part written off along the way (a £1 write-off for goodwill once kept a borrower's after-savings and share
+        deposit locked for good)."""
         if not self.disbursed:
             return "granted"
         if self.repaid_on is None:
             return "disbursed"
-        return "written_off" if self.written_off else "repaid"
+        return "written_off" if self.ended_by_write_off else "repaid"
 
 
 class _Due(NamedTuple):

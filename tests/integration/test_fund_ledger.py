@@ -356,3 +356,25 @@ def test_a_repaid_loan_takes_the_after_savings_and_fees_it_was_left_short(books)
     assert state.arrears == state.fee_arrears == 0 and state.outstanding == 0
     with pytest.raises(ValidationFailed, match="nothing is owed"):
         fund_commands.receive_instalment(store, "L1", D("1"), on=end, actor=ACTOR, reference="more")
+
+
+def test_a_loan_paid_off_after_a_small_write_off_is_repaid_and_gives_back_what_it_locked(books):
+    """£1 written off for goodwill, the rest paid: the loan once stayed "written_off", the after-savings locked and the
+    share deposit refused for good."""
+    store = books
+    a = member_account(store, "m1")
+    run_loan(store, "L1", "m1", a, "1200", 12, date(2024, 2, 1), pay_months=1)
+    fund_commands.write_off(store, "L1", D("1"), on=date(2024, 3, 2), reason="rounding goodwill", actor=ACTOR)
+    assert loan(store, "L1", date(2024, 3, 2)).status == "disbursed"  # a part written off: the loan runs on
+    left = loan(store, "L1", date(2024, 3, 10)).outstanding
+    fund_commands.receive_instalment(store, "L1", left + D("100"), on=date(2024, 3, 10), actor=ACTOR)
+    state = loan(store, "L1", date(2024, 3, 10))
+    assert state.status == "repaid" and state.written_off == D("1") and state.outstanding == 0
+    assert fund_commands.release_share_deposit(store, "L1", on=date(2024, 3, 11), actor=ACTOR).written == 1
+    # a write-off of the last of it is a loan written off
+    b = member_account(store, "m2")
+    fund_commands.deposit(store, b, D("3000"), on=date(2024, 1, 1), actor=ACTOR)
+    run_loan(store, "L2", "m2", b, "600", 6, date(2024, 4, 1), pay_months=1)
+    rest = loan(store, "L2", date(2024, 5, 2)).outstanding
+    fund_commands.write_off(store, "L2", rest, on=date(2024, 5, 2), reason="hardship", actor=ACTOR)
+    assert loan(store, "L2", date(2024, 5, 2)).status == "written_off"
