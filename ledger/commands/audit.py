@@ -18,6 +18,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ledger.commands.consistency import checks_again
+from ledger.commands.coop import CHECKED_BY_ITS_COMMAND
 from ledger.corrections import corrected
 from ledger.errors import FieldError, ValidationFailed
 from ledger.events.audit import AUDIT_TYPES, EventReversed, PeriodClosed
@@ -72,6 +73,11 @@ def _replacement(stream: str, replacement_type: Optional[str],
     if replacement_type in COMPUTED_ON_READ:
         return None, [FieldError("replacement_type", f"a {replacement_type} is not recorded: "
                                                      f"{COMPUTED_ON_READ[replacement_type]}")]
+    command = CHECKED_BY_ITS_COMMAND.get(replacement_type) if isinstance(replacement_type, str) else None
+    if command is not None:  # its rules (the fund's liquidity, a contract) are its command's: never taken unchecked
+        return None, [FieldError("replacement_type", f"a {replacement_type} is recorded with `{command}`, which "
+                                                     "checks it: reverse this event without a replacement, then "
+                                                     "run that command")]
     payload, errors = encode_replacement(stream, replacement_type, replacement_payload)  # (its ids: own_id_errors)
     event_type = REGISTRY.get(replacement_type) if isinstance(replacement_type, str) else None
     if payload is not None and event_type is not None:

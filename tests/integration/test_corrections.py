@@ -324,3 +324,20 @@ def test_a_stream_emptied_first_lets_its_founding_event_be_reversed(store):
         reverse_event(store, e.position, "entered on the wrong member", ACTOR)
     admitted = _first(store, stream, "MemberAdmitted")
     assert reverse_event(store, admitted.position, "admitted in error", ACTOR).written == 1
+
+
+def test_a_fund_event_is_not_replaced_unchecked_by_a_correction(store):
+    """A correction once replaced a £1,000 withdrawal by one of £50,000: the fund's liquidity went to -49,000, for the
+    fund's rules are its commands' and a replacement was checked only as an import line."""
+    fund_with_policy(store)
+    account = member_account(store, "m1")
+    fund_commands.deposit(store, account, D("1000"), on=date(2024, 1, 1), actor=ACTOR)
+    done = fund_commands.withdraw(store, account, D("1000"), on=date(2024, 2, 1), actor=ACTOR)
+    position = done.positions[0] if hasattr(done, "positions") else next(
+        e.position for e in store.read(type="SavingsWithdrawn"))
+    head = store.head()
+    with pytest.raises(ValidationFailed, match="recorded with `mutual savings withdraw`, which checks it"):
+        reverse_event(store, position, "typo", ACTOR, replacement_type="SavingsWithdrawn",
+                      replacement_payload={"account_id": account, "amount": "50000"})
+    assert store.head() == head
+    assert reverse_event(store, position, "typo", ACTOR).written == 1  # reversed, to be entered again by its command
