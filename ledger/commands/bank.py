@@ -95,6 +95,7 @@ class _Batch:
         self.learned: list[tuple[str, str, str]] = []
         self._members: dict[str, str] | None = None
         self._payees: dict[str, str] | None = None
+        self._decided: dict[tuple[str, str], int] | None = None
 
     def metadata(self, reason: str | None = None) -> dict[str, str]:
         meta = {"actor": self.actor}
@@ -190,8 +191,15 @@ class _Batch:
 
     def times_decided(self, line_id: str, type_: str) -> int:
         """How often the line was matched (or ignored) before, reversals and all: each decision has a key of its
-        own, so a line put back in the queue (`bank unmatch`) and decided again is a new fact, not a replay."""
-        return sum(1 for e in self.store.read(stream=self.stream, type=type_) if e.payload.get("line_id") == line_id)
+        own, so a line put back in the queue (`bank unmatch`) and decided again is a new fact, not a replay. (The
+        account's decisions are counted in one read a command: an import matches thousands of lines.)"""
+        if self._decided is None:
+            self._decided = {}
+            for t in (BankLineMatched.event_type, BankLineIgnored.event_type):
+                for e in self.store.read(stream=self.stream, type=t):
+                    key = (t, str(e.payload.get("line_id")))
+                    self._decided[key] = self._decided.get(key, 0) + 1
+        return self._decided.get((type_, line_id), 0)
 
     # -- returns --------------------------------------------------------------------------------------------
     def settle_returns(self, outcome: Outcome) -> None:
