@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from cli.output import emit_json, table
 from cli.params import ID, ISO_DATE, output_options, prior_period_option
 from cli.params import actor as _actor
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from cli.main import Context
@@ -166,14 +168,25 @@ def match(obj: Context, line: str, member: str, account: str | None, period: str
     _outcome(outcome, as_json, "bank match")
 
 
-@bank.command("ignore")
-@click.argument("line")
-@click.option("--reason", required=True, help="Why the line is not a member's payment (kept with it).")
-@click.option("--account", type=ID, default=None, help="The line's account (default: found from the line).")
-@click.option("--actor", default=None, help="Who records it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@prior_period_option
-@click.pass_obj
+def _line_decision(name: str, reason_help: str) -> Callable[[F], click.Command]:
+    """`bank NAME LINE --reason R [--account A] [--actor] [--json] [--prior-period]`: a decision about one line."""
+    decorators = (bank.command(name), click.argument("line"), click.option("--reason", required=True, help=reason_help),
+                  click.option("--account", type=ID, default=None,
+                               help="The line's account (default: found from the line)."),
+                  click.option("--actor", default=None, help="Who records it."),
+                  click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+                  prior_period_option, click.pass_obj)
+
+    def wrap(f: F) -> click.Command:
+        made: Any = f
+        for decorator in reversed(decorators):
+            made = decorator(made)
+        return cast(click.Command, made)
+
+    return wrap
+
+
+@_line_decision("ignore", "Why the line is not a member's payment (kept with it).")
 def ignore(obj: Context, line: str, reason: str, account: str | None, actor: str | None, as_json: bool) -> None:
     """Take LINE off the queue: it is not a member's payment (bank charges, a transfer between accounts ...)."""
     from ledger.commands.bank import account_of, ignore_line
@@ -182,14 +195,7 @@ def ignore(obj: Context, line: str, reason: str, account: str | None, actor: str
     _outcome(outcome, as_json, "bank ignore")
 
 
-@bank.command("unmatch")
-@click.argument("line")
-@click.option("--reason", required=True, help="Why the match or the ignoring was wrong (kept with the reversal).")
-@click.option("--account", type=ID, default=None, help="The line's account (default: found from the line).")
-@click.option("--actor", default=None, help="Who records it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@prior_period_option
-@click.pass_obj
+@_line_decision("unmatch", "Why the match or the ignoring was wrong (kept with the reversal).")
 def unmatch(obj: Context, line: str, reason: str, account: str | None, actor: str | None, as_json: bool) -> None:
     """Put LINE back in the queue: its match and the member's payment made from it (or its ignoring) reversed.
 
