@@ -399,6 +399,17 @@ def _book_line(batch: _Batch, line_ref: str) -> Line:
     return line
 
 
+def _decided_already(batch: _Batch, line_ref: str, same: Callable[[str], bool]) -> Outcome | None:
+    """A clerk's retry, or another clerk's, of a decision the books hold already (the line matched to that member,
+    or ignored): already recorded, nothing written, as every typed command answers a repeat."""
+    found = [lid for lid in batch.book.lines if lid == line_ref or (len(line_ref) >= 6 and lid.startswith(line_ref))]
+    if len(found) == 1 and same(found[0]):
+        outcome = Outcome(batch.account, already_recorded=1)
+        outcome.head = batch.store.head()
+        return outcome
+    return None
+
+
 def account_of(store: EventStore, line_ref: str) -> str:
     """The account a line id belongs to (a line id names its account through its hash: looked up)."""
     found = {str(e.payload["account_id"]) for e in store.read(type=BankLineImported.event_type)
@@ -418,6 +429,11 @@ def match_line(store: EventStore, account_id: str, line_ref: str, member_id: str
 
     def run() -> Outcome:
         batch = _Batch(store, account_id, actor)
+        asked = batch.members().get(member_id.lower())
+        done = None if asked is None else _decided_already(
+            batch, line_ref, lambda lid: (batch.book.matched.get(lid) or {}).get("member_id") == asked)
+        if done is not None:
+            return done
         line = _book_line(batch, line_ref)
         member = batch.members().get(member_id.lower())
         if member is None:
@@ -441,6 +457,9 @@ def match_line(store: EventStore, account_id: str, line_ref: str, member_id: str
 def ignore_line(store: EventStore, account_id: str, line_ref: str, reason: str, *, actor: str) -> Outcome:
     def run() -> Outcome:
         batch = _Batch(store, account_id, actor)
+        done = _decided_already(batch, line_ref, lambda lid: lid in batch.book.ignored)
+        if done is not None:
+            return done
         line = _book_line(batch, line_ref)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required: say why the line is not a member's payment")])

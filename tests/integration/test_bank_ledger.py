@@ -381,6 +381,8 @@ def test_a_wrong_match_is_put_back_in_the_queue_with_its_payment_and_matched_aga
     received = D(member_show(StoreSource(coop), "carol", date(2025, 4, 30))["payments_received"])
     with pytest.raises(ValidationFailed, match="already matched to carol"):
         bank.match_line(coop, ACCOUNT, brown["line_id"], "alice", actor="clerk")
+    retried = bank.match_line(coop, ACCOUNT, brown["line_id"], "Carol", actor="another-clerk")
+    assert (retried.written, retried.already_recorded) == (0, 1)  # a retry: already recorded, as typed commands say
     undone = bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "R BROWN is alice's lodger", actor="treasurer")
     assert undone.written == 2  # the match and carol's payment, each reversed on its own stream
     assert D(member_show(StoreSource(coop), "carol", date(2025, 4, 30))["payments_received"]) == \
@@ -406,6 +408,7 @@ def test_an_ignored_line_is_put_back_and_a_line_in_the_queue_or_settled_by_a_ret
     with pytest.raises(ValidationFailed, match="in the queue already"):
         bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "why", actor="t")
     bank.ignore_line(coop, ACCOUNT, brown["line_id"], "a gift", actor="clerk")
+    assert bank.ignore_line(coop, ACCOUNT, brown["line_id"], "a gift", actor="clerk-b").already_recorded == 1
     assert bank.unmatch_line(coop, ACCOUNT, brown["line_id"], "not a gift", actor="t").written == 1
     assert bank.ignore_line(coop, ACCOUNT, brown["line_id"], "a gift after all", actor="clerk").written == 1
     returned = next(e.payload["returned_line_id"] for e in coop.read(type="BankPaymentReturned"))
