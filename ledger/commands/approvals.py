@@ -194,7 +194,9 @@ def propose(store: EventStore, argv: list[str], proposer: str, role: str,
             raise _refuse([FieldError("command", "the books already hold every event it would write: there is "
                                                  "nothing to approve")], where)
     found = need or rules.needs_approval(argv, None)
-    assert found is not None  # (proposal_errors: a command under four eyes, not a dry run)
+    if found is None:  # (a transfer into the reserve: under four eyes by its path, but nothing leaves the reserve)
+        raise _refuse([FieldError("command", f"`{path}` with these options needs no approval: run it directly")],
+                      where)
     proposal = Proposal(f"p-{secrets.token_hex(6)}", path, argv, digest(argv), found.summary, found.needs,
                         proposer, role, rules.PENDING, utc_now())
     try:

@@ -106,6 +106,11 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
     target = next(iter(store.read(after=position - 1, to_position=position)), None) if position >= 1 else None
     if target is None:
         raise _refuse([FieldError("position", f"there is no event at position {position}")], where)
+    if target.stream.startswith("bank-"):
+        raise _refuse([FieldError("position", f"position {position} is on bank account stream {target.stream}: a "
+                                              "line's match or ignoring is put back with `mutual bank unmatch` (the "
+                                              "payment made from it too); the statement's lines, balances and rules "
+                                              "are the bank's record")], where)
     if target.type == "PeriodClosed":
         raise _refuse([FieldError("position", f"position {position} is a period close: a closed period is not "
                                               "reopened by a correction")], where)
@@ -148,8 +153,11 @@ def reverse_event(store: EventStore, position: int, reason: str, actor: str, rep
                      result.head.position, result.head.hash)
 
 
-# The events that found something other events name: (the type, the payload fields of other streams' founding
-# events that name what it founded). A stream's first event founds the stream itself.
+# The event that founds each kind of stream (the others have none: an index's values, a bank account's lines), and
+# the payload fields of other streams' founding events that name what it founded.
+FOUNDING: dict[str, str] = {"member": "MemberAdmitted", "society": "SocietyRegistered",
+                            "dwelling": "DwellingRegistered", "mortgage": "CollectiveMortgageDrawn",
+                            "loan": "LoanGranted", "account": "SavingsAccountOpened"}
 _NAMED_BY: dict[str, tuple[tuple[str, str], ...]] = {
     "SocietyRegistered": (("SocietyRegistered", "clt_id"), ("DwellingRegistered", "coop_id"),
                           ("MemberAdmitted", "coop_id"), ("CollectiveMortgageDrawn", "coop_id"),
@@ -160,24 +168,28 @@ _NAMED_BY: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def _resting_on(store: EventStore, target: StoredEvent, raw: list[StoredEvent]) -> str:
-    """Why `target` cannot be reversed without a replacement, or "": it founded its stream (its first event) and
-    later events of that stream still stand, or it founded a society, dwelling or mortgage that another stream's
-    standing founding event names. Reversing it would leave those events resting on nothing (a member's payments
-    with no admission): reverse them first, or correct it with a replacement."""
-    standing = corrected(raw)
-    if not standing or standing[0].position != target.position:
+    """Why `target` cannot be reversed without a replacement, or "": it is its stream's founding event (or a
+    correction whose replacement is: reversing that removes the replacement) and other events of the stream still
+    stand, or it founded a society, dwelling or mortgage that another stream's standing founding event names.
+    Reversing it would leave those events resting on nothing (a member's payments with no admission): reverse them
+    first, or correct it with a replacement."""
+    founding = FOUNDING.get(target.stream.partition("-")[0])
+    removed = target.payload.get("replacement_type") if target.type == "EventReversed" else target.type
+    if founding is None or removed != founding:
         return ""
-    later = [e for e in standing if e.position != target.position]
-    if later:
-        return (f"position {target.position} is {target.stream}'s {target.type}, on which {len(later)} later "
-                f"event(s) of {target.stream} rest (the first at position {later[0].position}): reverse those "
-                "first, or correct it with a replacement (--replacement-type, --replacement-payload)")
+    standing = [e for e in corrected(raw) if e.position != target.position]
+    if any(e.type == founding for e in standing):
+        return ""  # (another founding event stands: nothing is left without one)
+    if standing:
+        return (f"position {target.position} is {target.stream}'s {founding}, on which {len(standing)} "
+                f"other event(s) of {target.stream} rest (the first at position {standing[0].position}): reverse "
+                "those first, or correct it with a replacement (--replacement-type, --replacement-payload)")
     own_id = target.stream.partition("-")[2]
-    for type_, field in _NAMED_BY.get(target.type, ()):
+    for type_, field in _NAMED_BY.get(founding, ()):
         for e in store.read(type=type_):
             if e.payload.get(field) == own_id and e.stream != target.stream and \
                     any(s.position == e.position for s in corrected(list(store.read(stream=e.stream)))):
-                return (f"position {target.position} is {target.stream}'s {target.type}, which {e.stream}'s "
+                return (f"position {target.position} is {target.stream}'s {founding}, which {e.stream}'s "
                         f"{e.type} at position {e.position} names ({field}): reverse that first, or correct this "
                         "one with a replacement (--replacement-type, --replacement-payload)")
     return ""

@@ -140,6 +140,11 @@ class _Batch:
             events = self.world.stream(stream)
             period = payment_period(events, line.booked)
         payload = self.payment(line, member_id, period).model_dump(mode="json")
+        made = next((e for e in self.world.stream(stream) if e.type == PaymentReceived.event_type
+                     and e.payload.get("bank_line") == line.line_id), None)
+        if made is not None:  # (a line's money is one payment, whatever became of the match that made it)
+            return period, [FieldError("line", f"{line.line_id} is {member_id}'s payment at position {made.position} "
+                                               "already")]
         by_hand = self.entered_by_hand(line, stream)
         if by_hand is not None:
             reason = (f"{line.line_id} is {money_text(line.amount)} from {member_id} on {line.booked.isoformat()}, "
@@ -157,9 +162,10 @@ class _Batch:
         twice: of the line's amount on its day, under its reference if it gave one (ignoring case and spaces). Its
         position, or None.
 
-        One entry is one line's money: equal lines on one day take the equal entries in turn (the bank's order),
-        an equal line ignored (`bank ignore`, as the refusal advises) having taken its entry first, so a second
-        equal line is matched as the payment it is."""
+        One entry is one line's money: equal lines of the member's on one day (the rules or learned names say
+        whose) take the equal entries in turn (the bank's order), an equal line ignored (`bank ignore`, as the
+        refusal advises, whoever's it is when no rule or name says) having taken its entry first, so a second equal
+        line is matched as the payment it is; an equal line of another member's takes nothing of this one's."""
         key = reference_key(line.reference)
         hand = [int(e.position) for e in self.world.stream(stream)
                 if e.type == PaymentReceived.event_type and not e.payload.get("bank_line")
@@ -168,11 +174,14 @@ class _Batch:
         if not hand:
             return None
         order = {lid: i for i, lid in enumerate(self.book.lines)}
-        taken = sum(1 for other in self.book.lines.values()
-                    if other.line_id != line.line_id and other.kind == "credit" and other.booked == line.booked
-                    and other.amount == line.amount and reference_key(other.reference) == key
-                    and (other.line_id in self.book.ignored
-                         or (not self.book.cleared(other.line_id) and order[other.line_id] < order[line.line_id])))
+        rivals = [other for other in self.book.lines.values()
+                  if other.line_id != line.line_id and other.kind == "credit" and other.booked == line.booked
+                  and other.amount == line.amount and reference_key(other.reference) == key
+                  and (other.line_id in self.book.ignored
+                       or (not self.book.cleared(other.line_id) and order[other.line_id] < order[line.line_id]))]
+        member = stream.partition("-")[2]  # (only a line of this member's takes this member's entry)
+        taken = sum(1 for other, found in zip(rivals, self.member_of(rivals), strict=True)
+                    if (found.member_id == member if found is not None else other.line_id in self.book.ignored))
         return hand[taken] if taken < len(hand) else None
 
     @staticmethod

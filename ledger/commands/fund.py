@@ -125,6 +125,7 @@ def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same:
     another fact is refused; a `fixed` key (one per loan or account: `grant:<loan>`, ...) leaves that to the
     command's own checks, which say why (the loan is already in the books, ...)."""
     raw = reader.raw(stream)
+    key = _unspent(raw, key)
     for e in raw:
         if e.idempotency_key == key:
             if same(e):
@@ -137,6 +138,20 @@ def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same:
             if e.idempotency_key.startswith(legacy_prefix) and same(e):
                 return Replayed([e.position], 0, store.head(), e.idempotency_key)
     return None
+
+
+def _unspent(raw: Sequence[StoredEvent], key: str) -> str:
+    """The key a command's event goes in under: its own, or, when the event that holds it was reversed
+    (`mutual correct`), `<key>:again-2`, `-3`, ...: the same fact entered again after its reversal is a new event
+    (it was once taken for a retry of the reversed one and silently not recorded, or, under a key fixed for the
+    loan, refused as another fact)."""
+    reversed_positions = {e.payload.get("position") for e in raw if e.type == "EventReversed"}
+    held = {e.idempotency_key for e in raw if e.position in reversed_positions}
+    live, n = key, 1
+    while live in held:
+        n += 1
+        live = f"{key}:again-{n}"
+    return live
 
 
 def _refuse(field: str, reason: str, where: str) -> ValidationFailed:
@@ -154,6 +169,8 @@ def _schema(where: str) -> Iterator[None]:
 
 
 def _append(store: EventStore, stream: str, events: list[NewEvent], reader: StoreReader, actor: str) -> AppendResult:
+    raw = reader.raw(stream)
+    events = [NewEvent(e.payload, e.effective_date, _unspent(raw, e.idempotency_key)) for e in events]
     metadata = {"actor": actor, **adjustment_metadata()}
     _check_closed(stream, events, reader, metadata)
     return store.append(stream, events, expected_version=reader.version(stream), metadata=metadata,

@@ -287,7 +287,8 @@ def arrangement_refusals(member_id: str, member_events: Events, on: date, start_
                                      f"overlaps the arrangement agreed later, on {a.agreed_on.isoformat()}, for "
                                      f"{a.start_month} to {a.last_month}: agreed in date order the later one would "
                                      "have been refused; correct it first (`mutual correct`), then agree both in "
-                                     "order"))
+                                     "order (the reversed one again with a --key of its own: a reversed event keeps "
+                                     "its key)"))
     return errors
 
 

@@ -214,8 +214,8 @@ def payment_of(e: Event) -> Decimal:
 
 def reference_key(reference: str | None) -> str:
     """A bank reference as two entries of the same money compare it: banks and clerks write one reference in
-    capitals or not, with a stray space or line break (`SO-ALICE-2025-04 ` is `so-alice-2025-04`)."""
-    return " ".join((reference or "").split()).casefold()
+    capitals or not, with spaces, a stray space or a line break (`SO ALICE-2025-04 ` is `soalice-2025-04`)."""
+    return "".join((reference or "").split()).casefold()
 
 
 class NewPayment(NamedTuple):  # PaymentIndexed, PaymentReductionAgreed

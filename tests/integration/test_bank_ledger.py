@@ -414,3 +414,35 @@ def test_an_ignored_line_is_put_back_and_a_line_in_the_queue_or_settled_by_a_ret
     returned = next(e.payload["returned_line_id"] for e in coop.read(type="BankPaymentReturned"))
     with pytest.raises(ValidationFailed, match="settled by a return"):
         bank.unmatch_line(coop, ACCOUNT, returned, "why", actor="t")
+
+
+def test_an_equal_line_of_another_member_does_not_take_a_members_hand_entry(coop):
+    """Carol's £500 RENT and alice's on one day, alice's £500 entered by hand: carol's line in the queue once
+    counted as having taken alice's entry, so alice's line was matched and her £500 counted twice."""
+    def statement(name, day, first, second):
+        lines = (samples.SampleLine(day, D("500.00"), "RENT", "C JONES", first),
+                 samples.SampleLine(day, D("500.00"), "RENT", "A SMITH", second))
+        return samples.SampleStatement(name, samples.RIVERSIDE_IBAN, day, day, samples.RIVERSIDE_OPENING, lines)
+
+    _import(coop, statement("S1", date(2025, 5, 2), "RVS250502001", "RVS250502002"), auto_match=False)
+    first = {r["counterparty"]: r["line_id"] for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))}
+    bank.match_line(coop, ACCOUNT, first["C JONES"], "carol", actor="clerk")  # (their names learned)
+    bank.match_line(coop, ACCOUNT, first["A SMITH"], "alice", actor="clerk")
+    _by_hand(coop, "alice", "500.00", "2025-05-09", "RENT")
+    _import(coop, statement("S2", date(2025, 5, 9), "RVS250509001", "RVS250509002"), auto_match=False)
+    queue = {r["counterparty"]: r["line_id"] for r in read.unmatched(StoreSource(coop), ACCOUNT, _names(coop))}
+    with pytest.raises(ValidationFailed, match="entered by hand already"):
+        bank.match_line(coop, ACCOUNT, queue["A SMITH"], "alice", actor="clerk")
+    assert len(_receipts(coop, "alice", date(2025, 5, 9))) == 1
+    # carol's line is carol's payment, the hand entry takes nothing of it
+    assert bank.match_line(coop, ACCOUNT, queue["C JONES"], "carol", actor="clerk").written == 2
+
+
+def test_a_bank_line_decision_is_not_reversed_by_mutual_correct(coop):
+    from ledger.commands.audit import reverse_event
+
+    bank.set_rule(coop, ACCOUNT, "so", RULE, None, actor="treasurer")
+    _import(coop, A)
+    matched = next(e for e in coop.read(type="BankLineMatched"))
+    with pytest.raises(ValidationFailed, match="bank unmatch"):
+        reverse_event(coop, matched.position, "wrong member", "clerk")

@@ -302,7 +302,7 @@ def test_an_event_others_rest_on_is_not_reversed_without_a_replacement(store):
                        .read_bytes().splitlines())
     head = store.head()
     admitted = _first(store, "member-alice", "MemberAdmitted")
-    with pytest.raises(ValidationFailed, match=r"later event\(s\) of member-alice rest"):
+    with pytest.raises(ValidationFailed, match=r"other event\(s\) of member-alice rest"):
         reverse_event(store, admitted.position, "slip", ACTOR)
     clt = _first(store, "society-riverside-clt", "SocietyRegistered")
     with pytest.raises(ValidationFailed, match=r"society-riverside's SocietyRegistered .* names \(clt_id\)"):
@@ -313,6 +313,15 @@ def test_an_event_others_rest_on_is_not_reversed_without_a_replacement(store):
     done = reverse_event(store, admitted.position, "the deposit was mistyped", ACTOR,
                          replacement_type="MemberAdmitted", replacement_payload=payload)
     assert done.written == 1
+    # nor is the replacement then removed by reversing its correction (once a way round the rule)
+    head = store.head()
+    with pytest.raises(ValidationFailed, match=r"other event\(s\) of member-alice rest"):
+        reverse_event(store, done.reversal_position, "slip", ACTOR)
+    assert store.head() == head
+    # a stream with no founding event (an index's values) is corrected value by value
+    first_value = _first(store, "index-RPI", "IndexValuePublished")
+    assert reverse_event(store, first_value.position, "published in error", ACTOR).written == 1
+    # a bank account's stream is the bank's record: its decisions are put back with `bank unmatch`
 
 
 def test_a_stream_emptied_first_lets_its_founding_event_be_reversed(store):

@@ -322,6 +322,18 @@ def test_a_loan_payment_or_write_off_before_a_later_payment_is_refused(books):
     assert store.head() == head
     fund_commands.receive_instalment(store, "L1", D("100"), on=date(2024, 5, 1), actor=ACTOR)
     assert loan(store, "L1", date(2024, 5, 1)).outstanding >= 0
+    # as the refusal advises: the later ones reversed, then all entered in date order (a reversed event's key is
+    # spent: the same payment entered again is a new event, not a retry of the reversed one)
+    from ledger.commands.audit import reverse_event
+
+    for e in [e for e in store.read(stream="loan-L1", type="InstalmentReceived")]:
+        reverse_event(store, e.position, "entered out of date order", ACTOR)
+    for amount, day in ((D("150"), date(2024, 3, 1)), (D("300"), date(2024, 4, 1)), (D("100"), date(2024, 5, 1))):
+        assert fund_commands.receive_instalment(store, "L1", amount, on=day, actor=ACTOR).written == 1
+        again = fund_commands.receive_instalment(store, "L1", amount, on=day, actor="another-clerk")
+        assert again.written == 0  # and its retry is a retry
+    state = loan(store, "L1", date(2024, 5, 1))
+    assert state.repaid + state.after_savings_paid + state.fees_paid >= D("550")
 
 
 def test_a_co_op_or_clt_is_not_made_a_fund_by_a_policy_nor_a_fund_registered_as_a_co_op(store):

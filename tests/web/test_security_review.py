@@ -297,3 +297,13 @@ def test_record_from_the_web_does_not_take_a_reserve_transfer(examples, client):
                 "payload": {"amount": "-90000", "coop_id": "riverside", "purpose": "roof"}}
     answer = _record(client, transfer)
     assert answer.status_code == 400 and "written by `mutual reserve transfer`" in answer.text
+
+
+def test_proposing_a_transfer_into_the_reserve_runs_it_as_needing_no_approval(examples, client):
+    """`mutual propose` of it once ended in an AssertionError (the CLI now refuses it naming `command`): a transfer
+    into the reserve needs no second user, and from the web it runs at once, as spending within a limit does."""
+    head = examples.store().head().position
+    answer = _propose(client, ["reserve", "transfer", "riverside", "--amount", "5000", "--purpose", "grant",
+                               "--on", "2026-01-15"])
+    assert answer.status_code == 200, answer.text
+    assert [e.type for e in examples.store().read(after=head)] == ["ReserveTransferred"]
