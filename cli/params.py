@@ -243,7 +243,12 @@ def prior_period_option(f: F) -> F:
 
 
 def actor(value: str | None) -> str:
-    """Who is recorded as the actor: --actor, else $MUTUAL_ACTOR, else the user's name."""
+    """Who is recorded as the actor: --actor, else $MUTUAL_ACTOR, else the user's name. A blank --actor is refused
+    (it once fell back silently to $MUTUAL_ACTOR: the clerk who typed it meant someone)."""
+    if value is not None and not value.strip():
+        from cli.output import fail
+
+        fail("--actor: is blank: give the name of who records it, or leave --actor out")
     if value:
         return value
     try:

@@ -19,6 +19,7 @@ Invariants (a clear error naming the field, nothing written):
 - one index value per series and period;
 - nothing dated before its society (co-op, CLT) is registered, and no
   reference to a society, dwelling, member or mortgage not in the books;
+- a receipt names a bank reference that is not blank, and pays no month before the member's admission;
 - a payment entered by hand is not a second receipt of money already recorded: the same amount on the same day
   under the same bank reference, ignoring case and spaces (a statement's match, or another clerk's entry),
   unless a key of its own tells it apart;
@@ -320,6 +321,21 @@ def same_money_once(world: World, ev: Proposed) -> list[FieldError]:
                                f"this reference (position {e.position}, {source}): the same money, not a second "
                                "payment (correct that entry with `mutual correct` if it is wrong)")]
     return []
+
+
+def a_payment_of_the_membership(world: World, ev: Proposed) -> list[FieldError]:
+    """A receipt names a bank reference with something in it, and pays a month of the membership: a blank reference
+    tells no two payments apart, and a month before the admission was never due."""
+    errors = []
+    if not str(ev.p.get("bank_reference") or "").strip():
+        errors.append(FieldError("payload.bank_reference", "is blank: give the reference on the bank statement"))
+    adm = _admission(world, ev)
+    admitted = f"{adm.admitted_on.year:04d}-{adm.admitted_on.month:02d}"
+    period = str(ev.p.get("period") or "")
+    if period and period[:7] < admitted[: len(period[:7])]:
+        errors.append(FieldError("payload.period", f"{period} is before member {ev.id} was admitted "
+                                                   f"({adm.admitted_on.isoformat()})"))
+    return errors
 
 
 def one_a_day(world: World, ev: Proposed) -> list[FieldError]:
@@ -654,7 +670,7 @@ def _checks() -> dict[Key, tuple[Rule, ...]]:
         gate(payout_after_leaving), gate(paid_out_once), payout_within_formula)
     paying = gate(member_admitted), gate(not_before_admission), gate(not_after_leaving)
     add(table, "member", [PaymentIndexed, PaymentDue, ExtraPaymentReceived], *paying)
-    add(table, "member", [PaymentReceived], *paying, same_money_once)
+    add(table, "member", [PaymentReceived], *paying, a_payment_of_the_membership, same_money_once)
     add(table, "member", [PaymentReturned], *paying, return_within_payments)
     add(table, "member", [MortgageYearPosted], *paying, debt_share_years_not_recorded)
     add(table, "member", [PaymentReductionAgreed], *paying, one_a_day, units_sold_held)

@@ -65,6 +65,16 @@ def test_a_default_actor_that_is_not_utf8_is_a_clear_error(backend):
     assert "error: --actor: the default actor b'\\xfe'" in clean_error(result)
 
 
+def test_a_blank_actor_is_refused_not_replaced_by_the_default(backend):
+    """`--actor ""` once fell back silently to $MUTUAL_ACTOR."""
+    assert run(backend, "import", str(EXAMPLE), "--actor", "a").exit_code == 0
+    head = backend.store().head()
+    result = mutual("--db", backend.url, "payment", "receive", "alice", "--amount", "1.00", "--period", "2025-04",
+                    "--bank-reference", "X", "--on", "2025-04-02", "--actor", "  ", env={"MUTUAL_ACTOR": "clerk"})
+    assert "error: --actor: is blank" in clean_error(result)
+    assert backend.store().head() == head
+
+
 # -- positions past 2^63 ------------------------------------------------------------------------------------------
 
 

@@ -446,3 +446,15 @@ def test_a_bank_line_decision_is_not_reversed_by_mutual_correct(coop):
     matched = next(e for e in coop.read(type="BankLineMatched"))
     with pytest.raises(ValidationFailed, match="bank unmatch"):
         reverse_event(coop, matched.position, "wrong member", "clerk")
+
+
+def test_a_receipt_with_a_blank_reference_or_a_month_before_admission_is_refused(coop):
+    for reference, period, field in (("   ", "2025-04", "payload.bank_reference"),
+                                     ("SO-ALICE-X", "1990-01", "payload.period")):
+        from ledger.commands.coop import record
+
+        with pytest.raises(ValidationFailed) as refused:
+            record(coop, [{"stream": "member-alice", "type": "PaymentReceived", "effective_date": "2025-04-02",
+                           "payload": {"member_id": "alice", "amount": "10.00", "period": period,
+                                       "bank_reference": reference}}], actor="clerk")
+        assert [e.field for e in refused.value.errors] == [field]
