@@ -134,8 +134,9 @@ def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same:
                 return None
             raise _refuse("key", f"{key!r} was already used at position {e.position} for a different {e.type}", where)
     if legacy_prefix is not None and key.startswith(FACT_KEY_PREFIX):
-        for e in raw:
-            if e.idempotency_key.startswith(legacy_prefix) and same(e):
+        reversed_positions = {e.payload.get("position") for e in raw if e.type == "EventReversed"}
+        for e in raw:  # (one reversed is no retry's: the fact entered again is new)
+            if e.idempotency_key.startswith(legacy_prefix) and same(e) and e.position not in reversed_positions:
                 return Replayed([e.position], 0, store.head(), e.idempotency_key)
     return None
 
