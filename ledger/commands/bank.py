@@ -392,11 +392,17 @@ def _line_event(account_id: str, lid: str, line: BankLine, format: str) -> BankL
 # --- the queue: match, ignore, auto-match ----------------------------------------------------------------------
 
 
-def _book_line(batch: _Batch, line_ref: str) -> Line:
+def _line_of(batch: _Batch, line_ref: str) -> Line | None:
+    """The account's line by its id, or by the start of one (6+ characters) if only one line has it."""
     line = batch.book.lines.get(line_ref)
     if line is None and len(line_ref) >= 6:  # a clerk may type the start of an id, if only one line has it
         found = [lid for lid in batch.book.lines if lid.startswith(line_ref)]
         line = batch.book.lines[found[0]] if len(found) == 1 else None
+    return line
+
+
+def _book_line(batch: _Batch, line_ref: str) -> Line:
+    line = _line_of(batch, line_ref)
     if line is None:
         raise NotFound(f"line: {line_ref} is not a line of bank account {batch.account} "
                        "(`mutual bank unmatched` lists the queue)")
@@ -411,8 +417,8 @@ def _book_line(batch: _Batch, line_ref: str) -> Line:
 def _decided_already(batch: _Batch, line_ref: str, same: Callable[[str], bool]) -> Outcome | None:
     """A clerk's retry, or another clerk's, of a decision the books hold already (the line matched to that member,
     or ignored): already recorded, nothing written, as every typed command answers a repeat."""
-    found = [lid for lid in batch.book.lines if lid == line_ref or (len(line_ref) >= 6 and lid.startswith(line_ref))]
-    if len(found) == 1 and same(found[0]):
+    line = _line_of(batch, line_ref)
+    if line is not None and same(line.line_id):
         outcome = Outcome(batch.account, already_recorded=1)
         outcome.head = batch.store.head()
         return outcome
@@ -522,10 +528,7 @@ def unmatch_line(store: EventStore, account_id: str, line_ref: str, reason: str,
 
 def _decided_line(batch: _Batch, line_ref: str) -> Line:
     """A line of the account that is matched or ignored (by its id, or the start of one)."""
-    line = batch.book.lines.get(line_ref)
-    if line is None and len(line_ref) >= 6:
-        found = [lid for lid in batch.book.lines if lid.startswith(line_ref)]
-        line = batch.book.lines[found[0]] if len(found) == 1 else None
+    line = _line_of(batch, line_ref)
     if line is None:
         raise NotFound(f"line: {line_ref} is not a line of bank account {batch.account}")
     if line.line_id in batch.book.returns or line.line_id in batch.book.returned:

@@ -125,7 +125,8 @@ def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same:
     another fact is refused; a `fixed` key (one per loan or account: `grant:<loan>`, ...) leaves that to the
     command's own checks, which say why (the loan is already in the books, ...)."""
     raw = reader.raw(stream)
-    key = _unspent(raw, key)
+    reversed_positions = _reversed(raw)
+    key = _unspent(raw, key, reversed_positions)
     for e in raw:
         if e.idempotency_key == key:
             if same(e):
@@ -134,19 +135,24 @@ def _replay(store: EventStore, reader: StoreReader, stream: str, key: str, same:
                 return None
             raise _refuse("key", f"{key!r} was already used at position {e.position} for a different {e.type}", where)
     if legacy_prefix is not None and key.startswith(FACT_KEY_PREFIX):
-        reversed_positions = {e.payload.get("position") for e in raw if e.type == "EventReversed"}
         for e in raw:  # (one reversed is no retry's: the fact entered again is new)
             if e.idempotency_key.startswith(legacy_prefix) and same(e) and e.position not in reversed_positions:
                 return Replayed([e.position], 0, store.head(), e.idempotency_key)
     return None
 
 
-def _unspent(raw: Sequence[StoredEvent], key: str) -> str:
+def _reversed(raw: Sequence[StoredEvent]) -> set[int]:
+    """The positions a stream's corrections reversed."""
+    return {e.payload["position"] for e in raw if e.type == "EventReversed"}
+
+
+def _unspent(raw: Sequence[StoredEvent], key: str, reversed_positions: set[int] | None = None) -> str:
     """The key a command's event goes in under: its own, or, when the event that holds it was reversed
     (`mutual correct`), `<key>:again-2`, `-3`, ...: the same fact entered again after its reversal is a new event
     (it was once taken for a retry of the reversed one and silently not recorded, or, under a key fixed for the
     loan, refused as another fact)."""
-    reversed_positions = {e.payload.get("position") for e in raw if e.type == "EventReversed"}
+    if reversed_positions is None:
+        reversed_positions = _reversed(raw)
     held = {e.idempotency_key for e in raw if e.position in reversed_positions}
     live, n = key, 1
     while live in held:
